@@ -1,0 +1,80 @@
+#include "cli.hpp"
+
+namespace dailysync {
+
+CommandLine parse_command_line(const std::vector<std::string> &args) {
+    CommandLine cl;
+    int modes = 0;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string &arg = args[i];
+        if (arg == "--help" || arg == "-h") {
+            cl.mode = Mode::help;
+            return cl;
+        } else if (arg == "--version") {
+            cl.mode = Mode::version;
+            return cl;
+        } else if (arg == "--once") {
+            cl.mode = Mode::once;
+            ++modes;
+        } else if (arg == "--check-config") {
+            cl.mode = Mode::check_config;
+            ++modes;
+        } else if (arg == "--dry-run") {
+            cl.dry_run = true;
+        } else if (arg == "--config" || arg == "-c") {
+            if (i + 1 >= args.size()) {
+                cl.error = arg + " needs a file name";
+                return cl;
+            }
+            cl.config_path = args[++i];
+        } else if (arg.rfind("--config=", 0) == 0) {
+            cl.config_path = arg.substr(9);
+        } else {
+            cl.error = "unknown argument \"" + arg + "\"";
+            return cl;
+        }
+    }
+    if (modes == 0 && cl.mode == Mode::daemon) cl.error = "choose --once or --check-config";
+    else if (modes > 1) cl.error = "--once and --check-config exclude each other";
+    else if (cl.dry_run && cl.mode != Mode::once) cl.error = "--dry-run goes with --once";
+    else if (cl.config_path.empty()) cl.error = "--config needs a file name";
+    return cl;
+}
+
+const char *help_text() {
+    return R"(Usage:
+  dailysyncd --once [--config FILE] [--dry-run]   run one backup now, in the foreground
+  dailysyncd --check-config [--config FILE]       validate and print the configuration
+  dailysyncd --help | --version
+
+dailysyncd copies every project folder under the configured source to the
+destination with several rsync processes at once, reporting live progress.
+
+Options:
+  -c, --config FILE  configuration file (default /etc/dailysyncd/dailysyncd.json);
+                     every key is described in dailysyncd.json(5) and
+                     docs/configuration.md
+      --once         plan and run one backup, draw live progress (a redrawn
+                     view on a terminal, a plain line every 5 s otherwise), print
+                     the report and exit
+      --dry-run      with --once: change nothing at the destination, report
+                     what would change
+      --check-config validate the file, print the effective configuration
+                     (defaults filled in) and exit
+  -h, --help         show this text
+      --version      show the version
+
+Exit status:
+  0   success
+  1   the run succeeded with warnings (e.g. source files vanished during the copy)
+  2   at least one unit failed, or the run was cancelled
+  64  usage error
+  78  invalid configuration (the message names file, JSON pointer and value)
+
+Every --once run writes its report as JSON to STATE_DIR/runs/RUN_ID.json.
+SIGINT or SIGTERM cancels a run: rsync children get SIGTERM, then SIGKILL after
+cancel_grace_seconds; nothing is left running.
+)";
+}
+
+}  // namespace dailysync

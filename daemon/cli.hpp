@@ -1,0 +1,24 @@
+// Command line: argv -> what to do. Pure.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace dailysync {
+
+enum class Mode { daemon, once, check_config, help, version };
+
+struct CommandLine {
+    Mode mode = Mode::daemon;
+    std::string config_path = "/etc/dailysyncd/dailysyncd.json";
+    bool dry_run = false;
+    std::string error;   // non-empty: a usage error, to be printed with exit status 64
+};
+
+CommandLine parse_command_line(const std::vector<std::string> &args);   // args without argv[0]
+const char *help_text();
+
+constexpr int kExitUsage = 64;    // EX_USAGE
+constexpr int kExitConfig = 78;   // EX_CONFIG
+
+}  // namespace dailysync

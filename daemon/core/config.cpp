@@ -1,0 +1,367 @@
+#include "core/config.hpp"
+
+#include <algorithm>
+#include <array>
+#include <nlohmann/json.hpp>
+#include <set>
+
+namespace dailysync {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr int kAutoConcurrency = 4;
+
+struct Invalid {
+    ConfigError error;
+};
+
+std::string value_text(const json &value) {
+    std::string text = value.dump(-1, ' ', false, json::error_handler_t::replace);
+    if (text.size() > 80) text = text.substr(0, 77) + "...";
+    return text;
+}
+
+[[noreturn]] void fail(const std::string &pointer, const std::string &message, const json *value = nullptr) {
+    throw Invalid{ConfigError{pointer, message, value ? value_text(*value) : std::string{}}};
+}
+
+// RFC 6901 escaping of one reference token.
+std::string pointer_token(const std::string &key) {
+    std::string out;
+    for (char c : key) {
+        if (c == '~') out += "~0";
+        else if (c == '/') out += "~1";
+        else out += c;
+    }
+    return out;
+}
+
+std::string pointer_of(const std::string &key) { return "/" + pointer_token(key); }
+
+// Parser callback that records the first duplicate key with its JSON pointer.
+class DuplicateKeyFinder {
+public:
+    bool operator()(int /*depth*/, json::parse_event_t event, json &parsed) {
+        switch (event) {
+        case json::parse_event_t::object_start: stack_.push_back(Level{false, {}, {}, 0}); break;
+        case json::parse_event_t::array_start: stack_.push_back(Level{true, {}, {}, 0}); break;
+        case json::parse_event_t::key: {
+            auto &top = stack_.back();
+            top.current_key = parsed.get<std::string>();
+            if (!top.keys.insert(top.current_key).second && !duplicate_) {
+                duplicate_ = here() + "/" + pointer_token(top.current_key);
+            }
+            break;
+        }
+        case json::parse_event_t::object_end:
+        case json::parse_event_t::array_end:
+            stack_.pop_back();
+            element_done();
+            break;
+        case json::parse_event_t::value: element_done(); break;
+        }
+        return true;
+    }
+    const std::optional<std::string> &duplicate() const { return duplicate_; }
+
+private:
+    struct Level {
+        bool is_array;
+        std::set<std::string> keys;
+        std::string current_key;
+        std::size_t index;
+    };
+    std::string here() const {
+        std::string path;
+        for (const auto &level : stack_) {
+            if (&level == &stack_.back()) break;
+            path += "/" + (level.is_array ? std::to_string(level.index) : pointer_token(level.current_key));
+        }
+        return path;
+    }
+    void element_done() {
+        if (!stack_.empty() && stack_.back().is_array) ++stack_.back().index;
+    }
+    std::vector<Level> stack_;
+    std::optional<std::string> duplicate_;
+};
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diagonal = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            std::size_t above = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diagonal = above;
+        }
+    }
+    return row[b.size()];
+}
+
+const json &require_string(const json &value, const std::string &pointer) {
+    if (!value.is_string()) fail(pointer, "must be a string", &value);
+    return value;
+}
+
+bool require_bool(const json &value, const std::string &pointer) {
+    if (!value.is_boolean()) fail(pointer, "must be true or false", &value);
+    return value.get<bool>();
+}
+
+int require_int(const json &value, const std::string &pointer, long long low, long long high) {
+    if (!value.is_number_integer()) fail(pointer, "must be a whole number from " + std::to_string(low) + " to " + std::to_string(high), &value);
+    if (value.is_number_unsigned()) {
+        auto v = value.get<unsigned long long>();
+        if (v > static_cast<unsigned long long>(high) || static_cast<long long>(v) < low) fail(pointer, "must be from " + std::to_string(low) + " to " + std::to_string(high), &value);
+        return static_cast<int>(v);
+    }
+    auto v = value.get<long long>();
+    if (v < low || v > high) fail(pointer, "must be from " + std::to_string(low) + " to " + std::to_string(high), &value);
+    return static_cast<int>(v);
+}
+
+std::string require_absolute_path(const json &value, const std::string &pointer) {
+    const auto &text = require_string(value, pointer).get_ref<const std::string &>();
+    if (text.empty()) fail(pointer, "must not be empty", &value);
+    if (text.find('\0') != std::string::npos) fail(pointer, "must not contain NUL bytes", &value);
+    if (text.front() != '/') fail(pointer, "must be an absolute path (start with /)", &value);
+    std::string normalized = normalize_absolute_path(text);
+    if (normalized.empty()) fail(pointer, "must not contain '..' components", &value);
+    return normalized;
+}
+
+std::vector<std::string> require_string_array(const json &value, const std::string &pointer) {
+    if (!value.is_array()) fail(pointer, "must be an array of strings", &value);
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < value.size(); ++i) {
+        const std::string item_pointer = pointer + "/" + std::to_string(i);
+        const auto &item = require_string(value[i], item_pointer).get_ref<const std::string &>();
+        if (item.empty()) fail(item_pointer, "must not be empty", &value[i]);
+        if (item.find_first_of(std::string("\n\r\0", 3)) != std::string::npos)
+            fail(item_pointer, "must not contain newline, carriage return or NUL", &value[i]);
+        out.push_back(item);
+    }
+    return out;
+}
+
+// Options dailysyncd sets itself (progress parsing, deletion policy, unit layout) and
+// therefore refuses in rsync_extra_args.
+constexpr std::array kReservedOptions = {
+    "--out-format", "--log-file-format", "--info", "--debug", "--outbuf", "--human-readable",
+    "--no-human-readable", "--no-h", "--itemize-changes", "--quiet", "--verbose", "--dry-run",
+    "--delete", "--del", "--remove-source-files", "--files-from", "--from0", "--daemon",
+    "--server", "--sender", "--recursive", "--no-recursive", "--no-r", "--dirs", "--no-dirs",
+    "--rsh", "--rsync-path", "--list-only", "--version", "--help", "--progress", "--stats",
+    "--max-delete", "--mkpath", "--relative", "--no-relative", "--old-args", "--secluded-args",
+    "--protect-args", "--copy-links", "--copy-dirlinks", "--keep-dirlinks", "--copy-unsafe-links"};
+
+void check_extra_arg(const std::string &arg, const std::string &pointer, const json &value) {
+    if (arg.rfind("--", 0) != 0 || arg.size() < 3)
+        fail(pointer, "must be a long rsync option such as \"--numeric-ids\" (short options are not accepted)", &value);
+    const std::string name = arg.substr(0, arg.find('='));
+    for (std::string_view reserved : kReservedOptions) {
+        if (name == reserved || (reserved == "--delete" && name.rfind("--delete-", 0) == 0))
+            fail(pointer, "is set by dailysyncd itself and cannot be overridden", &value);
+    }
+}
+
+Config validate(const json &doc) {
+    if (!doc.is_object()) fail("", "the configuration must be a JSON object", &doc);
+    for (const auto &[key, value] : doc.items()) {
+        const auto &keys = config_keys();
+        if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
+            std::string suggestion = closest_key(key);
+            fail(pointer_of(key), suggestion.empty() ? "unknown key" : "unknown key (did you mean \"" + suggestion + "\"?)", &value);
+        }
+    }
+    for (const char *required : {"source", "destination"}) {
+        if (!doc.contains(required)) fail("/" + std::string(required), "is required but missing");
+    }
+
+    Config config;
+    config.source = require_absolute_path(doc["source"], "/source");
+    config.destination = require_absolute_path(doc["destination"], "/destination");
+    if (config.source == "/") fail("/source", "must not be the root directory", &doc["source"]);
+    if (config.destination == "/") fail("/destination", "must not be the root directory", &doc["destination"]);
+    if (path_is_within(config.destination, config.source))
+        fail("/destination", "must not be the source or inside it (" + config.source + ")", &doc["destination"]);
+    if (path_is_within(config.source, config.destination))
+        fail("/destination", "must not contain the source (" + config.source + ")", &doc["destination"]);
+
+    if (doc.contains("daily_at")) {
+        const auto &value = doc["daily_at"];
+        const auto &text = require_string(value, "/daily_at").get_ref<const std::string &>();
+        auto digit = [&](std::size_t i) { return text[i] >= '0' && text[i] <= '9'; };
+        if (text.size() != 5 || text[2] != ':' || !digit(0) || !digit(1) || !digit(3) || !digit(4))
+            fail("/daily_at", "must be a local time written HH:MM, e.g. \"02:00\"", &value);
+        config.daily_hour = (text[0] - '0') * 10 + (text[1] - '0');
+        config.daily_minute = (text[3] - '0') * 10 + (text[4] - '0');
+        if (config.daily_hour > 23) fail("/daily_at", "hour must be from 00 to 23", &value);
+        if (config.daily_minute > 59) fail("/daily_at", "minute must be from 00 to 59", &value);
+    }
+    if (doc.contains("concurrency")) {
+        const auto &value = doc["concurrency"];
+        if (value.is_string()) {
+            if (value.get<std::string>() != "auto") fail("/concurrency", "must be \"auto\" or a whole number from 1 to 256", &value);
+        } else if (!value.is_number_integer()) {
+            fail("/concurrency", "must be \"auto\" or a whole number from 1 to 256", &value);
+        } else {
+            config.concurrency = require_int(value, "/concurrency", 1, 256);
+        }
+    }
+    if (doc.contains("delete")) config.delete_extraneous = require_bool(doc["delete"], "/delete");
+    if (doc.contains("state_dir")) {
+        config.state_dir = require_absolute_path(doc["state_dir"], "/state_dir");
+        if (path_is_within(config.state_dir, config.destination))
+            fail("/state_dir", "must not be inside the destination (a mirror run would delete it)", &doc["state_dir"]);
+    }
+    if (doc.contains("exclude")) {
+        config.exclude = require_string_array(doc["exclude"], "/exclude");
+        for (std::size_t i = 0; i < config.exclude.size(); ++i) {
+            if (config.exclude[i].front() == '/')
+                fail("/exclude/" + std::to_string(i),
+                     "must not start with '/': each project is copied by its own rsync, so anchored patterns are ambiguous",
+                     &doc["exclude"][i]);
+        }
+    }
+    if (doc.contains("rsync_path")) {
+        const auto &value = doc["rsync_path"];
+        config.rsync_path = require_string(value, "/rsync_path").get<std::string>();
+        if (config.rsync_path.empty()) fail("/rsync_path", "must not be empty", &value);
+        if (config.rsync_path.find('/') != std::string::npos && config.rsync_path.front() != '/')
+            fail("/rsync_path", "must be an absolute path or a plain program name looked up in PATH", &value);
+    }
+    if (doc.contains("rsync_extra_args")) {
+        config.rsync_extra_args = require_string_array(doc["rsync_extra_args"], "/rsync_extra_args");
+        for (std::size_t i = 0; i < config.rsync_extra_args.size(); ++i)
+            check_extra_arg(config.rsync_extra_args[i], "/rsync_extra_args/" + std::to_string(i), doc["rsync_extra_args"][i]);
+    }
+    if (doc.contains("retries")) config.retries = require_int(doc["retries"], "/retries", 0, 10);
+    if (doc.contains("retry_delay_seconds"))
+        config.retry_delay_seconds = require_int(doc["retry_delay_seconds"], "/retry_delay_seconds", 0, 3600);
+    if (doc.contains("stall_timeout_seconds"))
+        config.stall_timeout_seconds = require_int(doc["stall_timeout_seconds"], "/stall_timeout_seconds", 0, 86400);
+    if (doc.contains("cancel_grace_seconds"))
+        config.cancel_grace_seconds = require_int(doc["cancel_grace_seconds"], "/cancel_grace_seconds", 1, 300);
+    return config;
+}
+
+}  // namespace
+
+const std::vector<std::string> &config_keys() {
+    static const std::vector<std::string> keys = {
+        "source", "destination", "daily_at", "concurrency", "delete", "state_dir", "exclude",
+        "rsync_path", "rsync_extra_args", "retries", "retry_delay_seconds", "stall_timeout_seconds",
+        "cancel_grace_seconds"};
+    return keys;
+}
+
+std::string closest_key(std::string_view name) {
+    std::string best;
+    std::size_t best_distance = std::string::npos;
+    for (const auto &key : config_keys()) {
+        std::size_t d = edit_distance(name, key);
+        if (d < best_distance) {
+            best_distance = d;
+            best = key;
+        }
+    }
+    // Accept a suggestion only when it is clearly related: few edits, relative to length.
+    if (best_distance <= std::max<std::size_t>(2, best.size() / 3)) return best;
+    return {};
+}
+
+std::string normalize_absolute_path(std::string_view path) {
+    if (path.empty() || path.front() != '/') return {};
+    std::string out;
+    std::size_t i = 0;
+    while (i < path.size()) {
+        while (i < path.size() && path[i] == '/') ++i;
+        std::size_t end = path.find('/', i);
+        if (end == std::string_view::npos) end = path.size();
+        std::string_view part = path.substr(i, end - i);
+        i = end;
+        if (part.empty() || part == ".") continue;
+        if (part == "..") return {};
+        out += '/';
+        out += part;
+    }
+    return out.empty() ? "/" : out;
+}
+
+bool path_is_within(std::string_view inner, std::string_view outer) {
+    if (outer == "/") return true;
+    if (inner.size() < outer.size() || inner.substr(0, outer.size()) != outer) return false;
+    return inner.size() == outer.size() || inner[outer.size()] == '/';
+}
+
+std::string Config::daily_at() const {
+    char buffer[8];
+    std::snprintf(buffer, sizeof buffer, "%02d:%02d", daily_hour, daily_minute);
+    return buffer;
+}
+
+int Config::effective_concurrency() const { return concurrency.value_or(kAutoConcurrency); }
+
+ConfigResult parse_config(std::string_view text) {
+    ConfigResult result;
+    if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+        result.error = ConfigError{"", "the file is empty; it must hold a JSON object", ""};
+        return result;
+    }
+    DuplicateKeyFinder duplicates;
+    json doc;
+    try {
+        doc = json::parse(text, std::ref(duplicates));
+    } catch (const json::parse_error &e) {
+        std::string what = e.what();
+        auto bracket = what.find("] ");
+        if (bracket != std::string::npos) what = what.substr(bracket + 2);
+        result.error = ConfigError{"", "invalid JSON: " + what, ""};
+        return result;
+    }
+    if (duplicates.duplicate()) {
+        result.error = ConfigError{*duplicates.duplicate(), "key appears more than once", ""};
+        return result;
+    }
+    try {
+        result.config = validate(doc);
+    } catch (const Invalid &invalid) {
+        result.error = invalid.error;
+    }
+    return result;
+}
+
+std::string format_config_error(const std::string &file, const ConfigError &error) {
+    std::string line = "dailysyncd: " + file + ": ";
+    if (!error.pointer.empty()) line += error.pointer + ": ";
+    line += error.message;
+    if (!error.got.empty()) line += " (got " + error.got + ")";
+    return line;
+}
+
+std::string config_to_json(const Config &config) {
+    nlohmann::ordered_json doc = nlohmann::ordered_json::object();
+    doc["source"] = config.source;
+    doc["destination"] = config.destination;
+    doc["daily_at"] = config.daily_at();
+    if (config.concurrency) doc["concurrency"] = *config.concurrency;
+    else doc["concurrency"] = "auto";
+    doc["delete"] = config.delete_extraneous;
+    doc["state_dir"] = config.state_dir;
+    doc["exclude"] = config.exclude;
+    doc["rsync_path"] = config.rsync_path;
+    doc["rsync_extra_args"] = config.rsync_extra_args;
+    doc["retries"] = config.retries;
+    doc["retry_delay_seconds"] = config.retry_delay_seconds;
+    doc["stall_timeout_seconds"] = config.stall_timeout_seconds;
+    doc["cancel_grace_seconds"] = config.cancel_grace_seconds;
+    return doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace dailysync

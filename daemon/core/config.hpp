@@ -1,0 +1,64 @@
+// Configuration: JSON text -> validated, typed Config.
+// Pure: no file or system access; callers read the file and check the paths exist.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dailysync {
+
+struct Config {
+    std::string source;                      // absolute, normalised, no trailing slash
+    std::string destination;                 // absolute, normalised, no trailing slash
+    int daily_hour = 2;                      // "daily_at", local time
+    int daily_minute = 0;
+    std::optional<int> concurrency;          // nullopt = "auto"
+    bool delete_extraneous = false;          // "delete"
+    std::string state_dir = "/var/lib/dailysyncd";
+    std::vector<std::string> exclude;        // rsync patterns, unanchored
+    std::string rsync_path = "rsync";        // absolute, or a name looked up in PATH
+    std::vector<std::string> rsync_extra_args;
+    int retries = 2;                         // extra attempts for a unit after a transient failure
+    int retry_delay_seconds = 30;            // first retry delay; doubles each time
+    int stall_timeout_seconds = 1800;        // no output for this long: kill and retry (0 = never)
+    int cancel_grace_seconds = 10;           // SIGTERM -> SIGKILL grace when cancelling
+
+    std::string daily_at() const;            // "HH:MM"
+    int effective_concurrency() const;       // what "auto" means today
+};
+
+// One configuration problem, formatted for the admin by format_config_error().
+struct ConfigError {
+    std::string pointer;   // JSON pointer of the offending value ("" = whole document)
+    std::string message;   // what is wrong
+    std::string got;       // the offending value as JSON text, or "" when not applicable
+};
+
+struct ConfigResult {
+    std::optional<Config> config;
+    std::optional<ConfigError> error;
+};
+
+// Parses and validates configuration text. Never throws.
+ConfigResult parse_config(std::string_view text);
+
+// "dailysyncd: FILE: /pointer: message (got VALUE)"
+std::string format_config_error(const std::string &file, const ConfigError &error);
+
+// The effective configuration as JSON text (every key, defaults filled in).
+std::string config_to_json(const Config &config);
+
+// The configuration keys, in documentation order.
+const std::vector<std::string> &config_keys();
+
+// Closest key to `name` by edit distance, or "" when nothing is close.
+std::string closest_key(std::string_view name);
+
+// Lexical path helpers used by validation (exposed for tests).
+std::string normalize_absolute_path(std::string_view path);   // "" if not absolute
+bool path_is_within(std::string_view inner, std::string_view outer);   // inner == outer or below it
+
+}  // namespace dailysync

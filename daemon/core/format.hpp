@@ -1,0 +1,17 @@
+// Human-readable numbers for terminals and logs. Pure.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace dailysync {
+
+std::string format_bytes(std::uint64_t bytes);             // "1.5 GB" (SI, like rsync)
+std::string format_rate(double bytes_per_second);          // "12.3 MB/s"
+std::string format_duration(double seconds);               // "1:02:03" or "2:03"
+std::string format_eta(std::optional<double> seconds);     // like format_duration, "--:--" if unknown
+std::string format_utc(std::chrono::system_clock::time_point when);   // "2026-11-26T15:31:00Z"
+
+}  // namespace dailysync

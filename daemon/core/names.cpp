@@ -1,0 +1,76 @@
+#include "core/names.hpp"
+
+namespace dailysync {
+
+namespace {
+
+// Length of the valid UTF-8 sequence starting at text[i], or 0 when invalid.
+std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    std::size_t length;
+    unsigned min_value;
+    unsigned value;
+    if (lead < 0x80) return 1;
+    if ((lead & 0xE0) == 0xC0) { length = 2; value = lead & 0x1F; min_value = 0x80; }
+    else if ((lead & 0xF0) == 0xE0) { length = 3; value = lead & 0x0F; min_value = 0x800; }
+    else if ((lead & 0xF8) == 0xF0) { length = 4; value = lead & 0x07; min_value = 0x10000; }
+    else return 0;
+    if (i + length > text.size()) return 0;
+    for (std::size_t k = 1; k < length; ++k) {
+        const auto byte = static_cast<unsigned char>(text[i + k]);
+        if ((byte & 0xC0) != 0x80) return 0;
+        value = (value << 6) | (byte & 0x3F);
+    }
+    if (value < min_value || value > 0x10FFFF || (value >= 0xD800 && value <= 0xDFFF)) return 0;
+    return length;
+}
+
+void append_escape(std::string &out, unsigned char byte) {
+    out += "\\#";
+    out += static_cast<char>('0' + ((byte >> 6) & 7));
+    out += static_cast<char>('0' + ((byte >> 3) & 7));
+    out += static_cast<char>('0' + (byte & 7));
+}
+
+}  // namespace
+
+std::string printable_name(std::string_view raw) {
+    std::string out;
+    out.reserve(raw.size());
+    std::size_t i = 0;
+    while (i < raw.size()) {
+        const auto byte = static_cast<unsigned char>(raw[i]);
+        if (byte < 0x20 || byte == 0x7F) {
+            append_escape(out, byte);
+            ++i;
+            continue;
+        }
+        std::size_t length = utf8_sequence_length(raw, i);
+        if (length == 0) {
+            append_escape(out, byte);
+            ++i;
+            continue;
+        }
+        out.append(raw.substr(i, length));
+        i += length;
+    }
+    return out;
+}
+
+std::string unescape_rsync_name(std::string_view escaped) {
+    std::string out;
+    out.reserve(escaped.size());
+    for (std::size_t i = 0; i < escaped.size(); ++i) {
+        if (escaped[i] == '\\' && i + 4 < escaped.size() && escaped[i + 1] == '#' &&
+            escaped[i + 2] >= '0' && escaped[i + 2] <= '3' && escaped[i + 3] >= '0' && escaped[i + 3] <= '7' &&
+            escaped[i + 4] >= '0' && escaped[i + 4] <= '7') {
+            out += static_cast<char>(((escaped[i + 2] - '0') << 6) | ((escaped[i + 3] - '0') << 3) | (escaped[i + 4] - '0'));
+            i += 4;
+        } else {
+            out += escaped[i];
+        }
+    }
+    return out;
+}
+
+}  // namespace dailysync

@@ -1,0 +1,17 @@
+// Printable names: file names are arbitrary bytes, reports and logs are UTF-8 text.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace dailysync {
+
+// Escapes control bytes and bytes that are not valid UTF-8 as "\#ooo" (octal), the
+// convention rsync uses in its own output, so names from our scan and names quoted by
+// rsync read the same. Valid UTF-8 passes through unchanged.
+std::string printable_name(std::string_view raw);
+
+// Reverses rsync's "\#ooo" escapes, giving back the raw bytes of a name.
+std::string unescape_rsync_name(std::string_view escaped);
+
+}  // namespace dailysync

@@ -1,0 +1,131 @@
+#include "core/report.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "core/format.hpp"
+#include "core/names.hpp"
+
+namespace dailysync {
+
+using nlohmann::ordered_json;
+
+namespace {
+
+double seconds_between(const std::optional<WallClock::time_point> &from, const std::optional<WallClock::time_point> &to) {
+    if (!from || !to) return 0;
+    return std::chrono::duration<double>(*to - *from).count();
+}
+
+std::int64_t epoch_seconds(WallClock::time_point when) {
+    return std::chrono::duration_cast<std::chrono::seconds>(when.time_since_epoch()).count();
+}
+
+std::string pad(std::string text, std::size_t width, bool right = false) {
+    if (text.size() >= width) return text;
+    return right ? std::string(width - text.size(), ' ') + text : text + std::string(width - text.size(), ' ');
+}
+
+}  // namespace
+
+int exit_status_for(RunResult result) {
+    switch (result) {
+    case RunResult::success: return 0;
+    case RunResult::warning: return 1;
+    case RunResult::failed:
+    case RunResult::cancelled: return 2;
+    }
+    return 2;
+}
+
+std::string report_json(const RunModel &run, const ReportContext &context) {
+    const RunTotals totals = run.totals();
+    ordered_json doc;
+    doc["run_id"] = run.run_id();
+    doc["result"] = std::string(to_string(run.result()));
+    if (!run.run_error().empty()) doc["error"] = run.run_error();
+    doc["dry_run"] = run.dry_run();
+    doc["source"] = context.source;
+    doc["destination"] = context.destination;
+    doc["concurrency"] = context.concurrency;
+    doc["started"] = format_utc(run.started());
+    doc["started_epoch"] = epoch_seconds(run.started());
+    if (run.finished()) {
+        doc["finished"] = format_utc(*run.finished());
+        doc["finished_epoch"] = epoch_seconds(*run.finished());
+        doc["seconds"] = seconds_between(run.started(), run.finished());
+    }
+    doc["totals"] = {
+        {"files", totals.files_total},
+        {"bytes", totals.bytes_total},
+        {"files_transferred", totals.files_transferred},
+        {"bytes_transferred", totals.bytes_transferred},
+        {"deletions", totals.deletions},
+        {"units", totals.units_total},
+        {"units_failed", totals.units_failed},
+    };
+    ordered_json units = ordered_json::array();
+    for (const auto &u : run.units()) {
+        ordered_json unit;
+        unit["name"] = u.unit.name;
+        unit["path"] = printable_name(u.unit.path);
+        unit["recursive"] = u.unit.recursive;
+        unit["result"] = std::string(to_string(u.state));
+        unit["exit_code"] = u.exit_code;
+        if (u.exit_code >= 0) unit["exit_meaning"] = std::string(interpret_exit_code(u.exit_code).description);
+        unit["attempts"] = u.attempts;
+        unit["seconds"] = seconds_between(u.started, u.finished);
+        unit["files"] = u.files_total;
+        unit["bytes"] = u.bytes_total;
+        unit["files_transferred"] = u.files_transferred;
+        unit["bytes_transferred"] = u.bytes_transferred;
+        unit["deletions"] = u.deletions;
+        if (!u.message.empty()) unit["message"] = u.message;
+        if (u.errors.failed_count) {
+            unit["failed_paths"] = u.errors.failed_paths;
+            unit["failed_count"] = u.errors.failed_count;
+        }
+        if (u.errors.vanished_count) {
+            unit["vanished_paths"] = u.errors.vanished_paths;
+            unit["vanished_count"] = u.errors.vanished_count;
+        }
+        units.push_back(std::move(unit));
+    }
+    doc["units"] = std::move(units);
+    return doc.dump(2, ' ', false, ordered_json::error_handler_t::replace) + "\n";
+}
+
+std::string report_text(const RunModel &run) {
+    std::size_t name_width = 4;
+    for (const auto &u : run.units()) name_width = std::max(name_width, std::min<std::size_t>(u.unit.name.size(), 40));
+    std::string out;
+    out += pad("UNIT", name_width) + "  " + pad("RESULT", 9) + pad("FILES", 10, true) + pad("BYTES", 11, true) +
+           pad("COPIED", 11, true) + pad("DELETED", 9, true) + pad("TIME", 9, true) + "\n";
+    for (const auto &u : run.units()) {
+        std::string name = u.unit.name.size() > 40 ? u.unit.name.substr(0, 39) + "~" : u.unit.name;
+        out += pad(name, name_width) + "  " + pad(std::string(to_string(u.state)), 9) +
+               pad(std::to_string(u.files_total), 10, true) + pad(format_bytes(u.bytes_total), 11, true) +
+               pad(format_bytes(u.bytes_transferred), 11, true) + pad(std::to_string(u.deletions), 9, true) +
+               pad(format_duration(seconds_between(u.started, u.finished)), 9, true) + "\n";
+        if (!u.message.empty()) out += "    " + u.message + "\n";
+        for (const auto &path : u.errors.failed_paths) out += "    not copied: " + path + "\n";
+        if (u.errors.failed_count > u.errors.failed_paths.size())
+            out += "    ... and " + std::to_string(u.errors.failed_count - u.errors.failed_paths.size()) + " more\n";
+        for (const auto &path : u.errors.vanished_paths) out += "    vanished: " + path + "\n";
+    }
+    const RunTotals t = run.totals();
+    if (!run.run_error().empty()) out += "error: " + run.run_error() + "\n";
+    out += pad("TOTAL", name_width) + "  " + pad(std::string(to_string(run.result())), 9) +
+           pad(std::to_string(t.files_total), 10, true) + pad(format_bytes(t.bytes_total), 11, true) +
+           pad(format_bytes(t.bytes_transferred), 11, true) + pad(std::to_string(t.deletions), 9, true) +
+           pad(format_duration(seconds_between(run.started(), run.finished())), 9, true) + "\n";
+    out += "run " + run.run_id() + (run.dry_run() ? " (dry run: nothing was changed)" : "") + ": " +
+           std::string(to_string(run.result())) + ", " + std::to_string(t.units_total) + " units, " +
+           std::to_string(t.units_failed) + " failed, " + std::to_string(t.files_transferred) + " files copied, " +
+           std::to_string(t.deletions) + " deleted\n";
+    return out;
+}
+
+}  // namespace dailysync

@@ -1,0 +1,188 @@
+#include "core/run_model.hpp"
+
+#include <algorithm>
+
+namespace dailysync {
+
+std::string_view to_string(UnitState state) {
+    switch (state) {
+    case UnitState::pending: return "pending";
+    case UnitState::running: return "running";
+    case UnitState::retry_wait: return "retry-wait";
+    case UnitState::success: return "success";
+    case UnitState::warning: return "warning";
+    case UnitState::partial: return "partial";
+    case UnitState::failed: return "failed";
+    case UnitState::cancelled: return "cancelled";
+    }
+    return "failed";
+}
+
+bool is_final(UnitState state) {
+    return state != UnitState::pending && state != UnitState::running && state != UnitState::retry_wait;
+}
+
+std::string_view to_string(RunResult result) {
+    switch (result) {
+    case RunResult::success: return "success";
+    case RunResult::warning: return "warning";
+    case RunResult::failed: return "failed";
+    case RunResult::cancelled: return "cancelled";
+    }
+    return "failed";
+}
+
+void RateMeter::record(Seconds now, std::uint64_t bytes, std::uint64_t files, double fraction) {
+    samples_.push_back({now, bytes, files, fraction});
+    while (samples_.size() > 2 && now - samples_.front().at > window_) samples_.pop_front();
+}
+
+template <class Value>
+double RateMeter::rate(Value value) const {
+    if (samples_.size() < 2) return 0;
+    const Sample &first = samples_.front(), &last = samples_.back();
+    const double delta = value(last) - value(first);
+    if (last.at <= first.at || delta < 0) return 0;
+    return delta / (last.at - first.at);
+}
+
+double RateMeter::bytes_per_second() const {
+    return rate([](const Sample &s) { return static_cast<double>(s.bytes); });
+}
+
+double RateMeter::files_per_second() const {
+    return rate([](const Sample &s) { return static_cast<double>(s.files); });
+}
+
+double RateMeter::fraction_per_second() const {
+    return rate([](const Sample &s) { return s.fraction; });
+}
+
+RunModel::RunModel(std::string run_id, std::vector<WorkUnit> units, bool dry_run, WallClock::time_point started)
+    : run_id_(std::move(run_id)), dry_run_(dry_run), started_(started) {
+    for (auto &unit : units) {
+        UnitStatus status;
+        status.bytes_total = unit.estimated_bytes;
+        status.files_total = unit.estimated_entries;
+        status.unit = std::move(unit);
+        units_.push_back(std::move(status));
+    }
+}
+
+void RunModel::unit_started(std::size_t index, WallClock::time_point now) {
+    auto &u = units_.at(index);
+    u.state = UnitState::running;
+    ++u.attempts;
+    if (!u.started) u.started = now;
+    // A retry starts over: rsync re-checks everything, so progress restarts from zero.
+    u.bytes_done = 0;
+    u.files_done = 0;
+}
+
+void RunModel::unit_progress(std::size_t index, const TransferCounters &counters, std::uint64_t bytes_done) {
+    auto &u = units_.at(index);
+    u.files_done = counters.entries_seen;
+    u.bytes_done = bytes_done;
+    u.files_transferred = counters.files_transferred;
+    u.bytes_transferred = counters.bytes_transferred;
+    u.deletions = counters.deletions;
+    // The scan's estimate may be stale; never show done > total.
+    u.files_total = std::max({u.files_total, u.files_done, counters.rsync_total_entries.value_or(0)});
+    u.bytes_total = std::max(u.bytes_total, u.bytes_done);
+}
+
+void RunModel::unit_attempt_ended(std::size_t index, UnitState outcome, int exit_code, std::string message,
+                                  const ErrorSummary &errors, const TransferCounters &counters, bool retrying,
+                                  WallClock::time_point now) {
+    auto &u = units_.at(index);
+    u.exit_code = exit_code;
+    u.message = std::move(message);
+    u.errors = errors;
+    u.files_transferred = counters.files_transferred;
+    u.bytes_transferred = counters.bytes_transferred;
+    u.deletions = counters.deletions;
+    if (retrying) {
+        u.state = UnitState::retry_wait;
+        return;
+    }
+    u.state = outcome;
+    u.finished = now;
+    if (outcome == UnitState::success || outcome == UnitState::warning) {
+        // rsync's closing statistics are the truth about what the unit covered.
+        auto files = counters.stats.find("Number of files");
+        auto bytes = counters.stats.find("Total file size");
+        u.files_total = files != counters.stats.end() ? files->second : std::max(u.files_total, counters.entries_seen);
+        u.bytes_total = bytes != counters.stats.end() ? bytes->second : u.bytes_total;
+        u.files_done = u.files_total;
+        u.bytes_done = u.bytes_total;
+    }
+}
+
+void RunModel::unit_requeue(std::size_t index) {
+    auto &u = units_.at(index);
+    if (u.state == UnitState::retry_wait) u.state = UnitState::pending;
+}
+
+void RunModel::cancel_pending(WallClock::time_point now) {
+    for (auto &u : units_) {
+        if (u.state == UnitState::pending || u.state == UnitState::retry_wait) {
+            u.state = UnitState::cancelled;
+            u.finished = now;
+            if (u.message.empty()) u.message = "cancelled before it ran";
+        }
+    }
+}
+
+void RunModel::sample(Seconds now) {
+    const RunTotals t = totals();
+    rates_.record(now, t.bytes_done, t.files_done, t.fraction);
+}
+
+RunTotals RunModel::totals() const {
+    RunTotals t;
+    t.units_total = units_.size();
+    for (const auto &u : units_) {
+        t.bytes_done += u.bytes_done;
+        t.bytes_total += u.bytes_total;
+        t.files_done += u.files_done;
+        t.files_total += u.files_total;
+        t.files_transferred += u.files_transferred;
+        t.bytes_transferred += u.bytes_transferred;
+        t.deletions += u.deletions;
+        if (u.state == UnitState::running) ++t.units_running;
+        if (is_final(u.state)) ++t.units_finished;
+        if (u.state == UnitState::failed || u.state == UnitState::partial) ++t.units_failed;
+    }
+    const double byte_fraction = t.bytes_total ? static_cast<double>(t.bytes_done) / static_cast<double>(t.bytes_total) : 1.0;
+    const double file_fraction = t.files_total ? static_cast<double>(t.files_done) / static_cast<double>(t.files_total) : 1.0;
+    t.fraction = std::clamp((byte_fraction + file_fraction) / 2.0, 0.0, 1.0);
+    if (all_units_final()) t.fraction = 1.0;
+    t.bytes_per_second = rates_.bytes_per_second();
+    t.files_per_second = rates_.files_per_second();
+    const double speed = rates_.fraction_per_second();
+    if (t.fraction >= 1.0) t.eta_seconds = 0.0;
+    else if (speed > 0) t.eta_seconds = (1.0 - t.fraction) / speed;
+    return t;
+}
+
+bool RunModel::all_units_final() const {
+    return std::all_of(units_.begin(), units_.end(), [](const UnitStatus &u) { return is_final(u.state); });
+}
+
+RunResult RunModel::result() const {
+    if (cancel_requested_) return RunResult::cancelled;
+    if (!run_error_.empty()) return RunResult::failed;
+    bool warning = false;
+    for (const auto &u : units_) {
+        switch (u.state) {
+        case UnitState::failed:
+        case UnitState::partial: return RunResult::failed;
+        case UnitState::cancelled: return RunResult::cancelled;
+        case UnitState::warning: warning = true; break;
+        default: break;
+        }
+    }
+    return warning ? RunResult::warning : RunResult::success;
+}
+
+}  // namespace dailysync

@@ -1,0 +1,119 @@
+// The state of one run: its units, their progress, the aggregate, and the result.
+// Pure: callers pass the time in; every view (terminal, report, later D-Bus) reads this.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/plan.hpp"
+#include "core/rsync_output.hpp"
+
+namespace dailysync {
+
+using WallClock = std::chrono::system_clock;
+using Seconds = double;   // monotonic seconds, for rates
+
+enum class UnitState { pending, running, retry_wait, success, warning, partial, failed, cancelled };
+std::string_view to_string(UnitState state);
+bool is_final(UnitState state);
+
+struct UnitStatus {
+    WorkUnit unit;
+    UnitState state = UnitState::pending;
+    std::uint64_t bytes_done = 0;
+    std::uint64_t bytes_total = 0;
+    std::uint64_t files_done = 0;        // entries checked (rsync's "files": files, dirs, links)
+    std::uint64_t files_total = 0;
+    std::uint64_t files_transferred = 0;
+    std::uint64_t bytes_transferred = 0;
+    std::uint64_t deletions = 0;
+    int exit_code = -1;                  // of the last attempt; -1 while none finished
+    int attempts = 0;
+    std::optional<WallClock::time_point> started;
+    std::optional<WallClock::time_point> finished;
+    std::string message;                 // why it failed or warned
+    ErrorSummary errors;                 // failed and vanished paths of the last attempt
+};
+
+enum class RunResult { success, warning, failed, cancelled };
+std::string_view to_string(RunResult result);
+
+struct RunTotals {
+    std::uint64_t bytes_done = 0, bytes_total = 0;
+    std::uint64_t files_done = 0, files_total = 0;
+    std::uint64_t files_transferred = 0, bytes_transferred = 0, deletions = 0;
+    std::size_t units_total = 0, units_running = 0, units_finished = 0, units_failed = 0;
+    double fraction = 0;                 // 0..1, mean of the byte and entry fractions
+    double bytes_per_second = 0;         // over the recent window
+    double files_per_second = 0;
+    std::optional<double> eta_seconds;   // unknown until progress has a rate
+};
+
+// Sliding-window rates of (bytes, files, fraction) over the last `window` seconds.
+class RateMeter {
+public:
+    explicit RateMeter(Seconds window = 10.0) : window_(window) {}
+    void record(Seconds now, std::uint64_t bytes, std::uint64_t files, double fraction);
+    double bytes_per_second() const;
+    double files_per_second() const;
+    double fraction_per_second() const;
+
+private:
+    struct Sample {
+        Seconds at;
+        std::uint64_t bytes, files;
+        double fraction;
+    };
+    template <class Value>
+    double rate(Value value) const;
+    Seconds window_;
+    std::deque<Sample> samples_;
+};
+
+class RunModel {
+public:
+    RunModel(std::string run_id, std::vector<WorkUnit> units, bool dry_run, WallClock::time_point started);
+
+    const std::string &run_id() const { return run_id_; }
+    bool dry_run() const { return dry_run_; }
+    WallClock::time_point started() const { return started_; }
+    std::optional<WallClock::time_point> finished() const { return finished_; }
+    const std::vector<UnitStatus> &units() const { return units_; }
+
+    void unit_started(std::size_t index, WallClock::time_point now);
+    void unit_progress(std::size_t index, const TransferCounters &counters, std::uint64_t bytes_done);
+    // Records how an attempt ended; `retrying` puts the unit in retry_wait instead of a final state.
+    void unit_attempt_ended(std::size_t index, UnitState outcome, int exit_code, std::string message,
+                            const ErrorSummary &errors, const TransferCounters &counters, bool retrying,
+                            WallClock::time_point now);
+    void unit_requeue(std::size_t index);              // retry_wait -> pending
+    void cancel_pending(WallClock::time_point now);   // pending and waiting units become cancelled
+    void mark_cancelled() { cancel_requested_ = true; }
+    // A failure of the run as a whole (source unreadable, destination missing): result failed.
+    void fail_run(std::string message) { run_error_ = std::move(message); }
+    const std::string &run_error() const { return run_error_; }
+    bool cancel_requested() const { return cancel_requested_; }
+    void finish(WallClock::time_point now) { finished_ = now; }
+
+    // Feed the rate meter (call about once a second) and read the aggregate.
+    void sample(Seconds now);
+    RunTotals totals() const;
+    bool all_units_final() const;
+    RunResult result() const;
+
+private:
+    std::string run_id_;
+    bool dry_run_;
+    WallClock::time_point started_;
+    std::optional<WallClock::time_point> finished_;
+    std::vector<UnitStatus> units_;
+    bool cancel_requested_ = false;
+    std::string run_error_;
+    RateMeter rates_;
+};
+
+}  // namespace dailysync

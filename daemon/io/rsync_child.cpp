@@ -1,0 +1,171 @@
+#include "io/rsync_child.hpp"
+
+#include <boost/asio/connect_pipe.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/writable_pipe.hpp>
+#include <boost/process/v2/environment.hpp>
+#include <boost/process/v2/process.hpp>
+#include <boost/process/v2/stdio.hpp>
+#include <csignal>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace dailysync {
+
+namespace asio = boost::asio;
+namespace bp = boost::process::v2;
+
+namespace {
+
+// Runs in the forked child before exec: a process group of its own (so cancelling reaches
+// rsync's own helper processes too), and death with the daemon (no orphan keeps writing).
+struct ChildSetup {
+    pid_t parent;
+    template <class Launcher>
+    bp::error_code on_exec_setup(Launcher &, const bp::filesystem::path &, const char *const *) {
+        if (::setpgid(0, 0) != 0) return bp::error_code(errno, bp::system_category());
+        if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return bp::error_code(errno, bp::system_category());
+        if (::getppid() != parent) ::_exit(127);   // the daemon died before prctl took effect
+        // The daemon may ignore or block signals; rsync must see the defaults.
+        ::signal(SIGPIPE, SIG_DFL);
+        ::signal(SIGTERM, SIG_DFL);
+        ::signal(SIGINT, SIG_DFL);
+        ::signal(SIGHUP, SIG_DFL);
+        sigset_t none;
+        sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+        return {};
+    }
+};
+
+}  // namespace
+
+struct RsyncChild::ProcessHolder {
+    bp::process process;
+};
+
+std::string find_program(const std::string &name) {
+    if (name.empty()) return {};
+    if (name.front() == '/') return ::access(name.c_str(), X_OK) == 0 ? name : std::string{};
+    auto found = bp::environment::find_executable(name);
+    return found.string();
+}
+
+std::shared_ptr<RsyncChild> RsyncChild::create(asio::io_context &io, Options options, OnOutput on_output, OnExit on_exit) {
+    return std::shared_ptr<RsyncChild>(new RsyncChild(io, std::move(options), std::move(on_output), std::move(on_exit)));
+}
+
+RsyncChild::RsyncChild(asio::io_context &io, Options options, OnOutput on_output, OnExit on_exit)
+    : io_(io), options_(std::move(options)), on_output_(std::move(on_output)), on_exit_(std::move(on_exit)),
+      stdout_pipe_(io), stderr_pipe_(io), stall_timer_(io), kill_timer_(io), stdout_parser_(options_.dry_run) {}
+
+RsyncChild::~RsyncChild() {
+    // The supervisor keeps a child alive until on_exit; by then the process is reaped.
+    if (process_) process_->process.detach();
+}
+
+void RsyncChild::start() {
+    asio::writable_pipe stdout_write(io_), stderr_write(io_);
+    bp::error_code ec;
+    asio::connect_pipe(stdout_pipe_, stdout_write, ec);
+    if (!ec) asio::connect_pipe(stderr_pipe_, stderr_write, ec);
+    std::string start_error = ec ? ec.message() : std::string{};
+    if (!ec) {
+        try {
+            process_ = std::make_unique<ProcessHolder>(ProcessHolder{bp::process(
+                io_, options_.program, options_.arguments, bp::process_stdio{nullptr, stdout_write, stderr_write},
+                ChildSetup{::getpid()})});
+        } catch (const std::exception &e) {
+            start_error = e.what();
+        }
+    }
+    stdout_write.close();
+    stderr_write.close();
+    if (!process_) {
+        exit_.started = false;
+        exit_.start_error = "cannot start " + options_.program + ": " + start_error;
+        asio::post(io_, [self = shared_from_this()] { self->on_exit_(self->exit_); });
+        return;
+    }
+    pid_ = process_->process.id();
+    read_stdout();
+    read_stderr();
+    arm_stall_timer();
+    process_->process.async_wait([self = shared_from_this()](bp::error_code wait_error, int) {
+        auto status = self->process_->process.native_exit_code();
+        if (wait_error) {
+            self->exit_.exit_code = -1;
+            self->exit_.start_error = "waiting for rsync failed: " + wait_error.message();
+        } else if (WIFSIGNALED(status)) {
+            self->exit_.signal = WTERMSIG(status);
+        } else if (WIFEXITED(status)) {
+            self->exit_.exit_code = WEXITSTATUS(status);
+        }
+        self->exited_ = true;
+        self->part_done();
+    });
+}
+
+void RsyncChild::read_stdout() {
+    stdout_pipe_.async_read_some(asio::buffer(stdout_buffer_), [self = shared_from_this()](bp::error_code ec, std::size_t n) {
+        if (n > 0) {
+            self->stdout_parser_.feed(std::string_view(self->stdout_buffer_.data(), n));
+            self->arm_stall_timer();
+            if (self->on_output_) self->on_output_();
+        }
+        if (ec) {
+            self->stdout_parser_.finish();
+            self->part_done();
+            return;
+        }
+        self->read_stdout();
+    });
+}
+
+void RsyncChild::read_stderr() {
+    stderr_pipe_.async_read_some(asio::buffer(stderr_buffer_), [self = shared_from_this()](bp::error_code ec, std::size_t n) {
+        if (n > 0) self->stderr_parser_.feed(std::string_view(self->stderr_buffer_.data(), n));
+        if (ec) {
+            self->stderr_parser_.finish();
+            self->part_done();
+            return;
+        }
+        self->read_stderr();
+    });
+}
+
+void RsyncChild::arm_stall_timer() {
+    if (options_.stall_timeout.count() <= 0 || exited_) return;
+    stall_timer_.expires_after(options_.stall_timeout);
+    stall_timer_.async_wait([self = shared_from_this()](bp::error_code ec) {
+        if (ec || self->exited_) return;
+        self->exit_.stalled = true;
+        self->terminate(std::chrono::seconds(5));
+    });
+}
+
+void RsyncChild::signal_group(int signal) {
+    // The group id stays reserved while any member lives; members hold our pipes open, so
+    // while a part is pending the id cannot name somebody else's group.
+    if (pid_ > 0 && parts_pending_ > 0) ::kill(-pid_, signal);
+}
+
+void RsyncChild::terminate(std::chrono::seconds grace) {
+    if (pid_ <= 0 || parts_pending_ == 0) return;
+    signal_group(SIGTERM);
+    kill_timer_.expires_after(grace);
+    kill_timer_.async_wait([self = shared_from_this()](bp::error_code ec) {
+        if (!ec) self->signal_group(SIGKILL);
+    });
+}
+
+void RsyncChild::part_done() {
+    if (--parts_pending_ > 0) return;
+    // Both pipes reached EOF, so rsync's helper processes have closed them too.
+    stall_timer_.cancel();
+    kill_timer_.cancel();
+    on_exit_(exit_);
+}
+
+}  // namespace dailysync

@@ -1,0 +1,82 @@
+// One rsync child process: started without a shell in its own process group, stdout and
+// stderr read asynchronously into the parsers, exit observed through a pidfd.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/readable_pipe.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+#include "core/rsync_output.hpp"
+
+namespace dailysync {
+
+struct ChildExit {
+    bool started = true;         // false: it could not be started at all
+    int exit_code = -1;          // when it exited normally
+    int signal = 0;              // when a signal ended it
+    bool stalled = false;        // we killed it for printing nothing for too long
+    std::string start_error;     // when !started
+};
+
+class RsyncChild : public std::enable_shared_from_this<RsyncChild> {
+public:
+    struct Options {
+        std::string program;                     // absolute path of rsync
+        std::vector<std::string> arguments;
+        bool dry_run = false;
+        std::chrono::seconds stall_timeout{0};   // 0 = never
+    };
+    using OnOutput = std::function<void()>;
+    using OnExit = std::function<void(const ChildExit &)>;
+
+    static std::shared_ptr<RsyncChild> create(boost::asio::io_context &io, Options options, OnOutput on_output, OnExit on_exit);
+    ~RsyncChild();
+
+    // Starts the process. on_exit is always called exactly once, later, from the loop.
+    void start();
+    // SIGTERM to the whole process group; SIGKILL if it is still there after `grace`.
+    void terminate(std::chrono::seconds grace);
+
+    const RsyncStdoutParser &output() const { return stdout_parser_; }
+    const RsyncStderrParser &errors() const { return stderr_parser_; }
+    pid_t pid() const { return pid_; }
+
+private:
+    RsyncChild(boost::asio::io_context &io, Options options, OnOutput on_output, OnExit on_exit);
+    void read_stdout();
+    void read_stderr();
+    void arm_stall_timer();
+    void part_done();
+    void signal_group(int signal);
+
+    boost::asio::io_context &io_;
+    Options options_;
+    OnOutput on_output_;
+    OnExit on_exit_;
+    boost::asio::readable_pipe stdout_pipe_;
+    boost::asio::readable_pipe stderr_pipe_;
+    boost::asio::steady_timer stall_timer_;
+    boost::asio::steady_timer kill_timer_;
+    std::array<char, 16384> stdout_buffer_{};
+    std::array<char, 4096> stderr_buffer_{};
+    RsyncStdoutParser stdout_parser_;
+    RsyncStderrParser stderr_parser_;
+    struct ProcessHolder;
+    std::unique_ptr<ProcessHolder> process_;
+    pid_t pid_ = -1;
+    bool exited_ = false;
+    int parts_pending_ = 3;   // stdout EOF, stderr EOF, exit
+    ChildExit exit_;
+};
+
+// Resolves a program name through PATH (or checks an absolute path); "" if not found.
+std::string find_program(const std::string &name);
+
+}  // namespace dailysync

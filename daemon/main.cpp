@@ -1,0 +1,38 @@
+// dailysyncd: argv -> mode. Wires the layers; holds no logic of its own.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli.hpp"
+#include "core/config.hpp"
+#include "io/config_file.hpp"
+#include "service/once.hpp"
+
+#ifndef DAILYSYNCD_VERSION
+#define DAILYSYNCD_VERSION "0"
+#endif
+
+using namespace dailysync;
+
+int main(int argc, char **argv) {
+    const CommandLine cl = parse_command_line(std::vector<std::string>(argv + 1, argv + argc));
+    if (!cl.error.empty()) {
+        std::cerr << "dailysyncd: " << cl.error << "\nTry 'dailysyncd --help'.\n";
+        return kExitUsage;
+    }
+    switch (cl.mode) {
+    case Mode::help: std::cout << help_text(); return 0;
+    case Mode::version: std::cout << "dailysyncd " << DAILYSYNCD_VERSION << "\n"; return 0;
+    default: break;
+    }
+    const ConfigResult loaded = load_config_file(cl.config_path);
+    if (!loaded.config) {
+        std::cerr << format_config_error(cl.config_path, *loaded.error) << "\n";
+        return kExitConfig;
+    }
+    if (cl.mode == Mode::check_config) {
+        std::cout << config_to_json(*loaded.config);
+        return 0;
+    }
+    return run_once(*loaded.config, cl.dry_run);
+}

@@ -1,0 +1,91 @@
+#include "service/backup_run.hpp"
+
+#include <boost/asio/post.hpp>
+#include <cerrno>
+#include <cstring>
+#include <sys/stat.h>
+
+#include "core/plan.hpp"
+#include "core/report.hpp"
+
+namespace dailysync {
+
+std::shared_ptr<BackupRun> BackupRun::create(boost::asio::io_context &io, Config config, bool dry_run, OnChange on_change,
+                                             OnDone on_done) {
+    return std::shared_ptr<BackupRun>(new BackupRun(io, std::move(config), dry_run, std::move(on_change), std::move(on_done)));
+}
+
+BackupRun::BackupRun(boost::asio::io_context &io, Config config, bool dry_run, OnChange on_change, OnDone on_done)
+    : io_(io), config_(std::move(config)), dry_run_(dry_run), on_change_(std::move(on_change)), on_done_(std::move(on_done)),
+      store_(config_.state_dir), started_(WallClock::now()) {
+    run_id_ = store_.allocate_run_id(started_);
+}
+
+int BackupRun::concurrency() const { return config_.effective_concurrency(); }
+
+void BackupRun::start() {
+    struct stat st {};
+    if (::stat(config_.destination.c_str(), &st) != 0) {
+        // Never create a missing destination: an unmounted NAS would be "backed up" to the
+        // root filesystem underneath its mount point.
+        finish_without_units("the destination " + config_.destination + " is not available: " + std::strerror(errno) +
+                             " (dailysyncd does not create it; mount or create it first)");
+        return;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        finish_without_units("the destination " + config_.destination + " is not a directory");
+        return;
+    }
+    scan_ = TreeScan::create(io_, config_.source, [self = shared_from_this()](ScanResult result) { self->scanned(std::move(result)); });
+    scan_->start();
+}
+
+void BackupRun::scanned(ScanResult result) {
+    scan_.reset();
+    if (cancelled_) {
+        model_.emplace(run_id_, std::vector<WorkUnit>{}, dry_run_, started_);
+        model_->mark_cancelled();
+        finished();
+        return;
+    }
+    if (!result.error.empty()) {
+        finish_without_units(result.error);
+        return;
+    }
+    const std::string program = find_program(config_.rsync_path);
+    if (program.empty()) {
+        finish_without_units("rsync not found: \"" + config_.rsync_path + "\" is not an executable program (see rsync_path)");
+        return;
+    }
+    model_.emplace(run_id_, plan_per_project(result.tree), dry_run_, started_);
+    phase_ = Phase::copying;
+    Supervisor::Settings settings{config_, program, dry_run_, concurrency()};
+    supervisor_ = Supervisor::create(io_, *model_, settings, on_change_, [self = shared_from_this()] { self->finished(); });
+    supervisor_->start();
+    if (on_change_) on_change_();
+}
+
+void BackupRun::cancel() {
+    if (cancelled_ || phase_ == Phase::finished) return;
+    cancelled_ = true;
+    if (scan_) scan_->cancel();
+    if (supervisor_) supervisor_->cancel();
+}
+
+void BackupRun::finish_without_units(const std::string &error) {
+    model_.emplace(run_id_, std::vector<WorkUnit>{}, dry_run_, started_);
+    model_->fail_run(error);
+    boost::asio::post(io_, [self = shared_from_this()] { self->finished(); });
+}
+
+void BackupRun::finished() {
+    phase_ = Phase::finished;
+    if (!model_->finished()) model_->finish(WallClock::now());
+    const std::string json = report_json(*model_, ReportContext{config_.source, config_.destination, concurrency()});
+    report_error_ = store_.write_report(run_id_, json);
+    if (report_error_.empty()) report_path_ = store_.report_path(run_id_);
+    supervisor_.reset();
+    if (on_done_) on_done_(*model_);
+}
+
+}  // namespace dailysync

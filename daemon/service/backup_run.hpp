@@ -1,0 +1,61 @@
+// One backup run from start to report: check the destination, scan the source, plan the
+// units, supervise the rsync children, write the report. Shared by --once and the daemon.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/config.hpp"
+#include "core/run_model.hpp"
+#include "io/state_store.hpp"
+#include "io/supervisor.hpp"
+#include "io/tree_scan.hpp"
+
+namespace dailysync {
+
+class BackupRun : public std::enable_shared_from_this<BackupRun> {
+public:
+    enum class Phase { scanning, copying, finished };
+    using OnChange = std::function<void()>;
+    using OnDone = std::function<void(const RunModel &)>;
+
+    static std::shared_ptr<BackupRun> create(boost::asio::io_context &io, Config config, bool dry_run, OnChange on_change,
+                                             OnDone on_done);
+    void start();
+    void cancel();
+
+    Phase phase() const { return phase_; }
+    const std::string &run_id() const { return run_id_; }
+    const RunModel *model() const { return model_ ? &*model_ : nullptr; }
+    RunModel *model() { return model_ ? &*model_ : nullptr; }
+    const std::string &report_path() const { return report_path_; }
+    const std::string &report_error() const { return report_error_; }   // "" when the report was written
+    int concurrency() const;
+
+private:
+    BackupRun(boost::asio::io_context &io, Config config, bool dry_run, OnChange on_change, OnDone on_done);
+    void scanned(ScanResult result);
+    void finish_without_units(const std::string &error);
+    void finished();
+
+    boost::asio::io_context &io_;
+    Config config_;
+    bool dry_run_;
+    OnChange on_change_;
+    OnDone on_done_;
+    StateStore store_;
+    std::string run_id_;
+    WallClock::time_point started_;
+    Phase phase_ = Phase::scanning;
+    bool cancelled_ = false;
+    std::optional<RunModel> model_;
+    std::shared_ptr<TreeScan> scan_;
+    std::shared_ptr<Supervisor> supervisor_;
+    std::string report_path_;
+    std::string report_error_;
+};
+
+}  // namespace dailysync

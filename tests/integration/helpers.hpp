@@ -1,0 +1,68 @@
+// Shared helpers for the integration tests: temporary trees, running the real dailysyncd
+// binary, and comparing two trees entry by entry (type, mode, size, mtime, content, link).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace testing_support {
+
+class TempDir {
+public:
+    TempDir();
+    ~TempDir();
+    const std::string &path() const { return path_; }
+    std::string operator/(const std::string &relative) const { return path_ + "/" + relative; }
+
+private:
+    std::string path_;
+};
+
+void write_file(const std::string &path, const std::string &content, mode_t mode = 0644);
+std::string read_file(const std::string &path);
+void make_dirs(const std::string &path);
+void set_mtime(const std::string &path, long seconds);   // does not follow symlinks
+void remove_tree(const std::string &path);
+// Gives every entry below root (root included, symlinks themselves) a distinct mtime in the
+// past, as on a real NAS. rsync leaves a folder's or symlink's mtime alone when it falls in
+// the same second as the copy's own, so trees built moments before a run need this.
+void age_tree(const std::string &root);
+
+struct Result {
+    int exit_code = -1;   // or 128 + signal
+    std::string out, err;
+};
+struct Spawned {
+    pid_t pid;
+    std::string out_path, err_path;
+};
+// Runs a program (no shell) with extra environment entries; optionally as another user.
+Spawned spawn(const std::vector<std::string> &argv, const std::vector<std::string> &env = {},
+              std::optional<uid_t> as_user = std::nullopt);
+Result wait_for(const Spawned &spawned);
+Result run(const std::vector<std::string> &argv, const std::vector<std::string> &env = {},
+           std::optional<uid_t> as_user = std::nullopt);
+std::string dailysyncd();   // path of the binary under test
+
+struct Entry {
+    char type;            // f d l o
+    unsigned mode;
+    long long size;
+    long long mtime_ns;   // directories and files; symlinks keep theirs too
+    std::string content;  // file content or symlink target
+    bool operator==(const Entry &) const = default;
+};
+using Snapshot = std::map<std::string, Entry>;
+Snapshot snapshot(const std::string &root);
+// "" when equal, else a readable list of differences.
+std::string differences(const Snapshot &expected, const Snapshot &actual);
+
+// pids of processes whose command line mentions `needle`.
+std::vector<pid_t> processes_mentioning(const std::string &needle);
+
+std::string write_config(const TempDir &dir, const std::string &json_body);
+
+}  // namespace testing_support

@@ -1,0 +1,291 @@
+// `dailysyncd --once` against real trees with the real rsync.
+#include <csignal>
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <pwd.h>
+#include <thread>
+#include <unistd.h>
+
+#include "helpers.hpp"
+
+using namespace testing_support;
+using namespace std::chrono_literals;
+
+namespace {
+
+// The hostile names every test tree carries, as projects and as files inside a project.
+const std::vector<std::string> kOddNames = {
+    "--delete", "-e sh -c 'touch pwned'", " leading space", "new\nline", "carriage\rreturn", "*", "[ab]?",
+    "back\\slash", "quote\"s", "latin1-\xe9t\xe9", "caf\xc3\xa9"};
+
+struct Fixture {
+    TempDir dir;
+    std::string source = dir / "prod";
+    std::string destination = dir / "backup";
+    std::string state = dir / "state";
+
+    Fixture() {
+        make_dirs(source);
+        make_dirs(destination);
+    }
+
+    void build_tree() {
+        // alpha: nested folders, modes, an empty folder, symlinks (one dangling)
+        make_dirs(source + "/alpha/edit/reel1");
+        make_dirs(source + "/alpha/empty");
+        for (int i = 0; i < 30; ++i) write_file(source + "/alpha/edit/reel1/shot" + std::to_string(i), std::string(100 + i, 'a' + i % 26));
+        write_file(source + "/alpha/edit/master.mov", std::string(3'000'000, 'm'));
+        write_file(source + "/alpha/private", "secret", 0600);
+        write_file(source + "/alpha/tool.sh", "#!/bin/sh\n", 0755);
+        ::symlink("edit/master.mov", (source + "/alpha/latest").c_str());
+        ::symlink("/nonexistent/target", (source + "/alpha/dangling").c_str());
+        make_dirs(source + "/beta");
+        write_file(source + "/beta/readme", "beta\n");
+        make_dirs(source + "/odd");
+        for (const auto &name : kOddNames) {
+            write_file(source + "/odd/" + name, "file " + name);
+            make_dirs(source + "/" + name);
+            write_file(source + "/" + name + "/inside", "project " + name);
+        }
+        write_file(source + "/top-level-file", "top\n");
+        ::symlink("alpha", (source + "/alpha-link").c_str());
+        age_tree(source);
+    }
+
+    std::string config(const std::string &extra = "") const {
+        return write_config(dir, R"({"source": ")" + source + R"(", "destination": ")" + destination + R"(", "state_dir": ")" +
+                                     state + R"(", "retries": 0)" + (extra.empty() ? "" : ", " + extra) + "}");
+    }
+
+    nlohmann::json report(const std::string &stdout_text) const {
+        auto at = stdout_text.find("report: ");
+        EXPECT_NE(at, std::string::npos) << stdout_text;
+        std::string path = stdout_text.substr(at + 8);
+        path = path.substr(0, path.find('\n'));
+        return nlohmann::json::parse(read_file(path));
+    }
+};
+
+std::string unit_result(const nlohmann::json &report, const std::string &path) {
+    for (const auto &unit : report["units"])
+        if (unit["path"] == path) return unit["result"];
+    return "<no such unit>";
+}
+
+}  // namespace
+
+TEST(Once, FirstRunMakesAnExactCopyAndNothingRunsFromNames) {
+    Fixture f;
+    f.build_tree();
+    auto r = run({dailysyncd(), "--once", "--config", f.config(R"("delete": true)")}, {}, std::nullopt);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(differences(snapshot(f.source), snapshot(f.destination)), "");
+    EXPECT_EQ(::access((f.dir / "pwned").c_str(), F_OK), -1);
+    EXPECT_EQ(::access("pwned", F_OK), -1);
+    auto report = f.report(r.out);
+    EXPECT_EQ(report["result"], "success");
+    EXPECT_EQ(report["units"].size(), 1u + 3u + kOddNames.size());   // top level, alpha, beta, odd, odd projects
+    EXPECT_EQ(unit_result(report, "new\\#012line"), "success");
+    EXPECT_EQ(unit_result(report, "latin1-\\#351t\\#351"), "success");
+    // The plain (non-terminal) view and the text report are on stdout.
+    EXPECT_NE(r.out.find("TOTAL"), std::string::npos);
+}
+
+TEST(Once, SecondRunAfterEditsAdditionsAndDeletionsMatchesTheSourceAgain) {
+    Fixture f;
+    f.build_tree();
+    const std::string config = f.config(R"("delete": true)");
+    ASSERT_EQ(run({dailysyncd(), "--once", "--config", config}).exit_code, 0);
+
+    write_file(f.source + "/alpha/edit/reel1/shot1", std::string(101, 'Z'));   // same size, new content
+    set_mtime(f.source + "/alpha/edit/reel1/shot1", 1'300'000'000);
+    write_file(f.source + "/alpha/new-file", "new");
+    make_dirs(f.source + "/alpha/new/deep/folder");
+    write_file(f.source + "/alpha/new/deep/folder/x", "x");
+    ::unlink((f.source + "/alpha/edit/reel1/shot2").c_str());                // file deleted
+    remove_tree(f.source + "/alpha/empty");                                   // folder deleted
+    remove_tree(f.source + "/beta");                                          // whole project deleted
+    ::unlink((f.source + "/alpha/tool.sh").c_str());                          // file -> folder
+    make_dirs(f.source + "/alpha/tool.sh");
+    write_file(f.source + "/alpha/tool.sh/now-a-dir", "d");
+    remove_tree(f.source + "/" + kOddNames[0]);                               // project folder -> file
+    write_file(f.source + "/" + kOddNames[0], "now a file");
+    make_dirs(f.source + "/gamma");                                           // new project
+    write_file(f.source + "/gamma/g", "g");
+    ::chmod((f.source + "/alpha/private").c_str(), 0640);                     // mode change only
+    age_tree(f.source);
+
+    auto r = run({dailysyncd(), "--once", "--config", config});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(differences(snapshot(f.source), snapshot(f.destination)), "");
+    auto report = f.report(r.out);
+    EXPECT_GE(report["totals"]["deletions"].get<int>(), 3);
+    EXPECT_GE(report["totals"]["files_transferred"].get<int>(), 4);
+}
+
+TEST(Once, WithoutDeleteExtraFilesStayAtTheDestination) {
+    Fixture f;
+    f.build_tree();
+    const std::string config = f.config();
+    ASSERT_EQ(run({dailysyncd(), "--once", "--config", config}).exit_code, 0);
+    ::unlink((f.source + "/beta/readme").c_str());
+    auto r = run({dailysyncd(), "--once", "--config", config});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(read_file(f.destination + "/beta/readme"), "beta\n");
+}
+
+TEST(Once, AProjectThatCannotBeWrittenFailsAloneWithExitStatus2) {
+    Fixture f;
+    f.build_tree();
+    // Run as an unprivileged user: root would write anyway. beta's destination folder
+    // belongs to root and has the source folder's group, mode and time, so the top-level
+    // unit has nothing to change on it, but the beta unit cannot create anything inside.
+    const uid_t nobody = ::getpwnam("nobody")->pw_uid;
+    ASSERT_EQ(run({"chown", "-R", "nobody:nogroup", f.dir.path()}).exit_code, 0);
+    make_dirs(f.destination + "/beta");
+    ASSERT_EQ(::chown((f.destination + "/beta").c_str(), 0, 65534), 0);   // root:nogroup, like the source's group
+    ::chmod((f.destination + "/beta").c_str(), 0755);
+    ::chmod((f.source + "/beta").c_str(), 0755);
+    set_mtime(f.source + "/beta", 1'400'000'000);
+    set_mtime(f.destination + "/beta", 1'400'000'000);
+    const std::string config = f.config();
+    ASSERT_EQ(run({"chown", "nobody:nogroup", config}).exit_code, 0);
+
+    auto r = run({dailysyncd(), "--once", "--config", config}, {}, nobody);
+    EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+    auto report = f.report(r.out);
+    EXPECT_EQ(report["result"], "failed");
+    for (const auto &unit : report["units"]) {
+        if (unit["path"] == "beta") {
+            EXPECT_TRUE(unit["result"] == "partial" || unit["result"] == "failed") << unit.dump();
+            EXPECT_NE(unit["message"].get<std::string>().find("Permission denied"), std::string::npos) << unit.dump();
+        } else {
+            EXPECT_EQ(unit["result"], "success") << unit.dump(2);
+        }
+    }
+    // Everything but beta arrived.
+    auto expected = snapshot(f.source), actual = snapshot(f.destination);
+    for (auto *s : {&expected, &actual}) {
+        for (auto it = s->begin(); it != s->end();) it = it->first.rfind("beta", 0) == 0 ? s->erase(it) : std::next(it);
+    }
+    EXPECT_EQ(differences(expected, actual), "");
+    EXPECT_NE(r.out.find("not copied: "), std::string::npos) << r.out;
+}
+
+TEST(Once, DryRunChangesNothingAndReportsWhatWouldChange) {
+    Fixture f;
+    f.build_tree();
+    write_file(f.destination + "/stale", "would be deleted");
+    const auto before = snapshot(f.destination);
+    auto r = run({dailysyncd(), "--once", "--dry-run", "--config", f.config(R"("delete": true)")});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(differences(before, snapshot(f.destination)), "");
+    auto report = f.report(r.out);
+    EXPECT_EQ(report["dry_run"], true);
+    EXPECT_GT(report["totals"]["files_transferred"].get<int>(), 40);
+    EXPECT_EQ(report["totals"]["deletions"], 1);
+    EXPECT_NE(r.out.find("dry run"), std::string::npos);
+}
+
+TEST(Once, MissingDestinationIsNeverCreated) {
+    Fixture f;
+    f.build_tree();
+    remove_tree(f.destination);
+    auto r = run({dailysyncd(), "--once", "--config", f.config()});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(::access(f.destination.c_str(), F_OK), -1);
+    EXPECT_NE(r.out.find("is not available"), std::string::npos) << r.out;
+    EXPECT_EQ(f.report(r.out)["result"], "failed");
+}
+
+TEST(Once, MissingRsyncFailsTheRunClearly) {
+    Fixture f;
+    f.build_tree();
+    auto r = run({dailysyncd(), "--once", "--config", f.config(R"("rsync_path": "/nonexistent/rsync")")});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.out.find("rsync not found"), std::string::npos) << r.out;
+}
+
+TEST(Once, InterruptCancelsAndLeavesNoRsyncBehind) {
+    Fixture f;
+    f.build_tree();
+    write_file(f.source + "/alpha/huge", std::string(20'000'000, 'h'));
+    auto child = spawn({dailysyncd(), "--once", "--config", f.config(R"("rsync_extra_args": ["--bwlimit=2000"], "cancel_grace_seconds": 2)")});
+    // Wait until rsync children are at work on our tree.
+    for (int i = 0; i < 100 && processes_mentioning(f.source).size() < 2; ++i) std::this_thread::sleep_for(50ms);
+    ASSERT_FALSE(processes_mentioning(f.source + "/").empty());
+    ::kill(child.pid, SIGINT);
+    auto r = wait_for(child);
+    EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+    EXPECT_NE(r.err.find("cancelling"), std::string::npos);
+    EXPECT_TRUE(processes_mentioning(f.source + "/").empty());
+    EXPECT_EQ(f.report(r.out)["result"], "cancelled");
+}
+
+TEST(Once, PlainProgressLinesWhenNotATerminal) {
+    Fixture f;
+    f.build_tree();
+    write_file(f.source + "/alpha/huge", std::string(14'000'000, 'h'));
+    auto r = run({dailysyncd(), "--once", "--config", f.config(R"("rsync_extra_args": ["--bwlimit=2000"])")});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("progress "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("running: alpha"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("\x1b["), std::string::npos);   // no terminal control codes in a pipe
+}
+
+TEST(Once, TerminalGetsALiveRedrawnView) {
+    Fixture f;
+    f.build_tree();
+    write_file(f.source + "/alpha/huge", std::string(6'000'000, 'h'));
+    // script(1) gives the program a pseudo-terminal and records what it draws.
+    const std::string typescript = f.dir / "typescript";
+    auto r = run({"script", "-qec",
+                  dailysyncd() + " --once --config " + f.config(R"("rsync_extra_args": ["--bwlimit=3000"])"), typescript});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    const std::string screen = read_file(typescript);
+    EXPECT_NE(screen.find("\x1b[2K"), std::string::npos);   // lines are redrawn in place
+    EXPECT_NE(screen.find("files"), std::string::npos);
+    EXPECT_NE(screen.find("eta"), std::string::npos);
+    EXPECT_NE(screen.find("TOTAL"), std::string::npos);
+}
+
+TEST(CheckConfig, InvalidConfigIsOneLineAndExitStatus78) {
+    TempDir dir;
+    const std::string path = write_config(dir, R"({"source": "/data/prod", "destination": "/backup", "concurrency": 0})");
+    auto r = run({dailysyncd(), "--check-config", "--config", path});
+    EXPECT_EQ(r.exit_code, 78);
+    EXPECT_EQ(r.err, "dailysyncd: " + path + ": /concurrency: must be from 1 to 256 (got 0)\n");
+    EXPECT_EQ(r.out, "");
+    // --once refuses the same file the same way.
+    EXPECT_EQ(run({dailysyncd(), "--once", "--config", path}).exit_code, 78);
+}
+
+TEST(CheckConfig, NonexistentSourceAndUnreadableFile) {
+    TempDir dir;
+    auto r = run({dailysyncd(), "--check-config", "--config",
+                  write_config(dir, R"({"source": "/nonexistent/prod", "destination": "/backup"})")});
+    EXPECT_EQ(r.exit_code, 78);
+    EXPECT_NE(r.err.find("/source: cannot use the source: No such file or directory (got \"/nonexistent/prod\")"), std::string::npos) << r.err;
+    r = run({dailysyncd(), "--check-config", "--config", dir / "missing.json"});
+    EXPECT_EQ(r.exit_code, 78);
+    EXPECT_NE(r.err.find("cannot read the configuration"), std::string::npos) << r.err;
+}
+
+TEST(CheckConfig, ValidConfigPrintsTheEffectiveConfig) {
+    TempDir dir;
+    make_dirs(dir / "src");
+    auto r = run({dailysyncd(), "--check-config", "--config",
+                  write_config(dir, R"({"source": ")" + (dir / "src") + R"(", "destination": "/backup"})")});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto effective = nlohmann::json::parse(r.out);
+    EXPECT_EQ(effective["daily_at"], "02:00");
+    EXPECT_EQ(effective["concurrency"], "auto");
+}
+
+TEST(CommandLine, UsageErrorsAndHelp) {
+    EXPECT_EQ(run({dailysyncd(), "--bogus"}).exit_code, 64);
+    auto help = run({dailysyncd(), "--help"});
+    EXPECT_EQ(help.exit_code, 0);
+    EXPECT_NE(help.out.find("--once"), std::string::npos);
+}

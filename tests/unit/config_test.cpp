@@ -1,0 +1,197 @@
+#include <gtest/gtest.h>
+
+#include "core/config.hpp"
+
+using namespace dailysync;
+
+namespace {
+
+const std::string kMinimal = R"({"source": "/data/prod", "destination": "/data/prod_backup"})";
+
+ConfigError error_of(const std::string &text) {
+    auto result = parse_config(text);
+    EXPECT_FALSE(result.config) << text;
+    return result.error.value_or(ConfigError{"<none>", "<no error>", ""});
+}
+
+std::string with(const std::string &extra) {
+    return R"({"source": "/data/prod", "destination": "/data/prod_backup", )" + extra + "}";
+}
+
+}  // namespace
+
+TEST(Config, MinimalConfigGetsDocumentedDefaults) {
+    auto result = parse_config(kMinimal);
+    ASSERT_TRUE(result.config) << result.error->message;
+    const Config &c = *result.config;
+    EXPECT_EQ(c.source, "/data/prod");
+    EXPECT_EQ(c.destination, "/data/prod_backup");
+    EXPECT_EQ(c.daily_at(), "02:00");
+    EXPECT_FALSE(c.concurrency);
+    EXPECT_EQ(c.effective_concurrency(), 4);
+    EXPECT_FALSE(c.delete_extraneous);
+    EXPECT_EQ(c.state_dir, "/var/lib/dailysyncd");
+    EXPECT_TRUE(c.exclude.empty());
+    EXPECT_EQ(c.rsync_path, "rsync");
+    EXPECT_EQ(c.retries, 2);
+    EXPECT_EQ(c.retry_delay_seconds, 30);
+    EXPECT_EQ(c.stall_timeout_seconds, 1800);
+    EXPECT_EQ(c.cancel_grace_seconds, 10);
+}
+
+TEST(Config, EveryKeyIsParsed) {
+    auto result = parse_config(R"({
+      "source": "/data//prod/", "destination": "/backup/./prod", "daily_at": "23:59",
+      "concurrency": 16, "delete": true, "state_dir": "/var/lib/ds", "exclude": ["*.tmp", ".cache/"],
+      "rsync_path": "/usr/bin/rsync", "rsync_extra_args": ["--numeric-ids", "--bwlimit=1000"],
+      "retries": 0, "retry_delay_seconds": 5, "stall_timeout_seconds": 0, "cancel_grace_seconds": 3})");
+    ASSERT_TRUE(result.config) << result.error->message;
+    const Config &c = *result.config;
+    EXPECT_EQ(c.source, "/data/prod");
+    EXPECT_EQ(c.destination, "/backup/prod");
+    EXPECT_EQ(c.daily_hour, 23);
+    EXPECT_EQ(c.daily_minute, 59);
+    EXPECT_EQ(c.concurrency, 16);
+    EXPECT_TRUE(c.delete_extraneous);
+    EXPECT_EQ(c.state_dir, "/var/lib/ds");
+    EXPECT_EQ(c.exclude, (std::vector<std::string>{"*.tmp", ".cache/"}));
+    EXPECT_EQ(c.rsync_path, "/usr/bin/rsync");
+    EXPECT_EQ(c.rsync_extra_args, (std::vector<std::string>{"--numeric-ids", "--bwlimit=1000"}));
+    EXPECT_EQ(c.retries, 0);
+    EXPECT_EQ(c.retry_delay_seconds, 5);
+    EXPECT_EQ(c.stall_timeout_seconds, 0);
+    EXPECT_EQ(c.cancel_grace_seconds, 3);
+}
+
+TEST(Config, ConcurrencyAutoAndBounds) {
+    EXPECT_FALSE(parse_config(with(R"("concurrency": "auto")")).config->concurrency);
+    EXPECT_EQ(parse_config(with(R"("concurrency": 1)")).config->concurrency, 1);
+    EXPECT_EQ(parse_config(with(R"("concurrency": 256)")).config->concurrency, 256);
+    for (const char *bad : {"0", "-1", "257", "1000000000000", "2.5", "\"8\"", "\"AUTO\"", "true", "null", "[4]"}) {
+        auto e = error_of(with(std::string(R"("concurrency": )") + bad));
+        EXPECT_EQ(e.pointer, "/concurrency") << bad;
+        EXPECT_EQ(e.got, bad) << bad;
+    }
+}
+
+TEST(Config, DailyAtMustBeHHMM) {
+    for (const char *bad : {"\"25:00\"", "\"7\"", "\"\"", "\"7:00\"", "\"12:60\"", "\"12-00\"", "\"24:00\"", "700", "\"02:00 \""}) {
+        auto e = error_of(with(std::string(R"("daily_at": )") + bad));
+        EXPECT_EQ(e.pointer, "/daily_at") << bad;
+        EXPECT_EQ(e.got, bad) << bad;
+    }
+    EXPECT_EQ(parse_config(with(R"("daily_at": "00:00")")).config->daily_at(), "00:00");
+}
+
+TEST(Config, PathsMustBeAbsoluteAndSeparate) {
+    struct Case {
+        std::string text, pointer, fragment;
+    };
+    const std::vector<Case> cases = {
+        {R"({"source": "data/prod", "destination": "/b"})", "/source", "absolute"},
+        {R"({"source": "", "destination": "/b"})", "/source", "empty"},
+        {R"({"source": "/a/../b", "destination": "/c"})", "/source", ".."},
+        {R"({"source": 5, "destination": "/b"})", "/source", "string"},
+        {R"({"source": "/", "destination": "/b"})", "/source", "root"},
+        {R"({"source": "/a", "destination": "b"})", "/destination", "absolute"},
+        {R"({"source": "/a", "destination": "/a"})", "/destination", "inside"},
+        {R"({"source": "/a", "destination": "/a/backup"})", "/destination", "inside"},
+        {R"({"source": "/a/b", "destination": "/a"})", "/destination", "contain"},
+        {R"({"source": "/a", "destination": "/"})", "/destination", "root"},
+        {R"({"destination": "/b"})", "/source", "required"},
+        {R"({"source": "/a"})", "/destination", "required"},
+        {with(R"("state_dir": "/data/prod_backup/.state")"), "/state_dir", "inside the destination"},
+        {with(R"("state_dir": "var/lib")"), "/state_dir", "absolute"},
+    };
+    for (const auto &c : cases) {
+        auto e = error_of(c.text);
+        EXPECT_EQ(e.pointer, c.pointer) << c.text;
+        EXPECT_NE(e.message.find(c.fragment), std::string::npos) << c.text << " -> " << e.message;
+    }
+    // A sibling whose name merely starts with the source is fine.
+    EXPECT_TRUE(parse_config(R"({"source": "/data/prod", "destination": "/data/prod2"})").config);
+}
+
+TEST(Config, UnknownKeysAreNamedWithASuggestion) {
+    auto e = error_of(with(R"("concurency": 4)"));
+    EXPECT_EQ(e.pointer, "/concurency");
+    EXPECT_NE(e.message.find("did you mean \"concurrency\""), std::string::npos) << e.message;
+    e = error_of(with(R"("frobnicate": 1)"));
+    EXPECT_EQ(e.pointer, "/frobnicate");
+    EXPECT_EQ(e.message, "unknown key");
+    e = error_of(with(R"("a/b~c": 1)"));
+    EXPECT_EQ(e.pointer, "/a~1b~0c");
+}
+
+TEST(Config, TypesOfTheOtherKeys) {
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {R"("delete": "yes")", "/delete"},
+        {R"("delete": 1)", "/delete"},
+        {R"("exclude": "*.tmp")", "/exclude"},
+        {R"("exclude": ["ok", 3])", "/exclude/1"},
+        {R"("exclude": [""])", "/exclude/0"},
+        {R"("exclude": ["/anchored"])", "/exclude/0"},
+        {R"("exclude": ["a\nb"])", "/exclude/0"},
+        {R"("rsync_path": "")", "/rsync_path"},
+        {R"("rsync_path": "bin/rsync")", "/rsync_path"},
+        {R"("rsync_extra_args": ["-z"])", "/rsync_extra_args/0"},
+        {R"("rsync_extra_args": ["--numeric-ids", "--delete-after"])", "/rsync_extra_args/1"},
+        {R"("rsync_extra_args": ["--info=all"])", "/rsync_extra_args/0"},
+        {R"("rsync_extra_args": ["--out-format=%n"])", "/rsync_extra_args/0"},
+        {R"("rsync_extra_args": ["--dry-run"])", "/rsync_extra_args/0"},
+        {R"("retries": -1)", "/retries"},
+        {R"("retries": 11)", "/retries"},
+        {R"("retry_delay_seconds": 3601)", "/retry_delay_seconds"},
+        {R"("stall_timeout_seconds": "60")", "/stall_timeout_seconds"},
+        {R"("cancel_grace_seconds": 0)", "/cancel_grace_seconds"},
+    };
+    for (const auto &[fragment, pointer] : cases) EXPECT_EQ(error_of(with(fragment)).pointer, pointer) << fragment;
+}
+
+TEST(Config, SyntaxProblemsAreReported) {
+    EXPECT_NE(error_of("").message.find("empty"), std::string::npos);
+    EXPECT_NE(error_of("  \n").message.find("empty"), std::string::npos);
+    auto truncated = error_of(R"({"source": "/a", "destination": )");
+    EXPECT_EQ(truncated.pointer, "");
+    EXPECT_NE(truncated.message.find("invalid JSON"), std::string::npos);
+    EXPECT_NE(truncated.message.find("line 1"), std::string::npos) << truncated.message;
+    auto not_utf8 = error_of("{\"source\": \"/a\xff\", \"destination\": \"/b\"}");
+    EXPECT_NE(not_utf8.message.find("invalid JSON"), std::string::npos);
+    EXPECT_NE(error_of("[1, 2]").message.find("JSON object"), std::string::npos);
+    auto duplicate = error_of(R"({"source": "/a", "destination": "/b", "source": "/c"})");
+    EXPECT_EQ(duplicate.pointer, "/source");
+    EXPECT_NE(duplicate.message.find("more than once"), std::string::npos);
+    auto nested = error_of(R"({"source": "/a", "destination": "/b", "exclude": [{"x": 1, "x": 2}]})");
+    EXPECT_EQ(nested.pointer, "/exclude/0/x");
+}
+
+TEST(Config, ErrorLineFormat) {
+    EXPECT_EQ(format_config_error("/etc/d.json", ConfigError{"/concurrency", "must be from 1 to 256", "0"}),
+              "dailysyncd: /etc/d.json: /concurrency: must be from 1 to 256 (got 0)");
+    EXPECT_EQ(format_config_error("f.json", ConfigError{"", "the file is empty", ""}), "dailysyncd: f.json: the file is empty");
+}
+
+TEST(Config, EffectiveConfigRoundTrips) {
+    auto first = parse_config(with(R"("concurrency": 8, "exclude": ["*.tmp"], "daily_at": "03:30")"));
+    ASSERT_TRUE(first.config);
+    auto second = parse_config(config_to_json(*first.config));
+    ASSERT_TRUE(second.config) << second.error->message;
+    EXPECT_EQ(config_to_json(*first.config), config_to_json(*second.config));
+    auto autoconf = parse_config(config_to_json(*parse_config(kMinimal).config));
+    ASSERT_TRUE(autoconf.config);
+    EXPECT_FALSE(autoconf.config->concurrency);
+}
+
+TEST(Config, PathHelpers) {
+    EXPECT_EQ(normalize_absolute_path("/a//b/./c/"), "/a/b/c");
+    EXPECT_EQ(normalize_absolute_path("/"), "/");
+    EXPECT_EQ(normalize_absolute_path("a"), "");
+    EXPECT_EQ(normalize_absolute_path("/a/../b"), "");
+    EXPECT_TRUE(path_is_within("/a/b", "/a"));
+    EXPECT_TRUE(path_is_within("/a", "/a"));
+    EXPECT_FALSE(path_is_within("/ab", "/a"));
+    EXPECT_TRUE(path_is_within("/x", "/"));
+    EXPECT_EQ(closest_key("sourc"), "source");
+    EXPECT_EQ(closest_key("dest"), "");
+    EXPECT_EQ(closest_key("retires"), "retries");
+}

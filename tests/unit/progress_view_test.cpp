@@ -1,0 +1,54 @@
+#include <gtest/gtest.h>
+
+#include "core/progress_view.hpp"
+
+using namespace dailysync;
+
+namespace {
+RunModel running_run() {
+    RunModel run("r", {WorkUnit{".", "", false, std::nullopt, 1, 0}, WorkUnit{"alpha", "alpha", true, 0, 100, 1000},
+                       WorkUnit{"caf\xc3\xa9-project-with-a-rather-long-name", "x", true, 0, 100, 1000}},
+                 false, WallClock::time_point{});
+    run.unit_started(1, WallClock::time_point{});
+    run.unit_started(2, WallClock::time_point{});
+    TransferCounters c;
+    c.entries_seen = 50;
+    run.unit_progress(1, c, 500);
+    return run;
+}
+}  // namespace
+
+TEST(ProgressView, Bar) {
+    EXPECT_EQ(progress_bar(0.0, 7), "[.....]");
+    EXPECT_EQ(progress_bar(0.5, 12), "[#####.....]");
+    EXPECT_EQ(progress_bar(1.5, 7), "[#####]");
+    EXPECT_EQ(progress_bar(0.5, 2), "");
+}
+
+TEST(ProgressView, LiveViewHasOverallLineAndOneLinePerRunningUnit) {
+    auto run = running_run();
+    auto lines = live_view(run, 200);
+    ASSERT_EQ(lines.size(), 3u);
+    EXPECT_NE(lines[0].find("units 0/3"), std::string::npos) << lines[0];
+    EXPECT_NE(lines[0].find("50/201 files"), std::string::npos) << lines[0];
+    EXPECT_NE(lines[0].find("eta --:--"), std::string::npos);
+    EXPECT_NE(lines[1].find("alpha"), std::string::npos);
+    EXPECT_NE(lines[1].find(" 50%"), std::string::npos) << lines[1];
+}
+
+TEST(ProgressView, LinesFitTheWidthCountingCharactersNotBytes) {
+    auto run = running_run();
+    for (std::size_t width : {30u, 60u, 79u}) {
+        for (const auto &line : live_view(run, width)) {
+            std::size_t columns = 0;
+            for (unsigned char c : line) columns += (c & 0xC0) != 0x80;
+            EXPECT_LE(columns, width) << line;
+        }
+    }
+}
+
+TEST(ProgressView, PlainLineNamesRunningUnits) {
+    auto line = plain_progress_line(running_run());
+    EXPECT_EQ(line.rfind("progress ", 0), 0u);
+    EXPECT_NE(line.find("running: alpha, caf"), std::string::npos) << line;
+}

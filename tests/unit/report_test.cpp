@@ -1,0 +1,80 @@
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "core/report.hpp"
+
+using namespace dailysync;
+
+namespace {
+WallClock::time_point at(int seconds) { return WallClock::time_point(std::chrono::seconds(1'700'000'000 + seconds)); }
+
+RunModel finished_run() {
+    RunModel run("20231114T221320Z", {WorkUnit{".", "", false, std::nullopt, 2, 0}, WorkUnit{"bad\\#377", "bad\xff", true, 0, 10, 100}},
+                 false, at(0));
+    run.unit_started(0, at(0));
+    TransferCounters ok;
+    ok.stats["Number of files"] = 2;
+    run.unit_attempt_ended(0, UnitState::success, 0, "", {}, ok, false, at(1));
+    run.unit_started(1, at(1));
+    ErrorSummary errors;
+    errors.failed_paths = {"/src/bad\\#377/x"};
+    errors.failed_count = 3;
+    TransferCounters partial;
+    partial.files_transferred = 4;
+    partial.bytes_transferred = 40;
+    run.unit_attempt_ended(1, UnitState::partial, 23, "rsync exit 23 (partial transfer due to error): denied", errors, partial,
+                           false, at(3));
+    run.finish(at(3));
+    return run;
+}
+}  // namespace
+
+TEST(Report, JsonHoldsRunUnitsAndFailures) {
+    auto run = finished_run();
+    auto doc = nlohmann::json::parse(report_json(run, ReportContext{"/src", "/dst", 4}));
+    EXPECT_EQ(doc["run_id"], "20231114T221320Z");
+    EXPECT_EQ(doc["result"], "failed");
+    EXPECT_EQ(doc["started"], "2023-11-14T22:13:20Z");
+    EXPECT_EQ(doc["seconds"], 3.0);
+    EXPECT_EQ(doc["concurrency"], 4);
+    EXPECT_EQ(doc["totals"]["units_failed"], 1);
+    EXPECT_EQ(doc["totals"]["files_transferred"], 4);
+    ASSERT_EQ(doc["units"].size(), 2u);
+    const auto &bad = doc["units"][1];
+    EXPECT_EQ(bad["path"], "bad\\#377");   // raw bytes made printable, JSON stays UTF-8
+    EXPECT_EQ(bad["result"], "partial");
+    EXPECT_EQ(bad["exit_code"], 23);
+    EXPECT_EQ(bad["exit_meaning"], "partial transfer due to error");
+    EXPECT_EQ(bad["failed_count"], 3);
+    EXPECT_EQ(bad["failed_paths"][0], "/src/bad\\#377/x");
+    EXPECT_EQ(bad["seconds"], 2.0);
+}
+
+TEST(Report, TextListsUnitsFailuresAndTotals) {
+    auto run = finished_run();
+    std::string text = report_text(run);
+    EXPECT_NE(text.find("UNIT"), std::string::npos);
+    EXPECT_NE(text.find("partial"), std::string::npos);
+    EXPECT_NE(text.find("not copied: /src/bad\\#377/x"), std::string::npos);
+    EXPECT_NE(text.find("... and 2 more"), std::string::npos);
+    EXPECT_NE(text.find("TOTAL"), std::string::npos);
+    EXPECT_NE(text.find(": failed, 2 units, 1 failed"), std::string::npos) << text;
+}
+
+TEST(Report, RunErrorIsShown) {
+    RunModel run("r", {}, true, at(0));
+    run.fail_run("the destination /x is not available");
+    run.finish(at(0));
+    auto doc = nlohmann::json::parse(report_json(run, {}));
+    EXPECT_EQ(doc["error"], "the destination /x is not available");
+    EXPECT_EQ(doc["dry_run"], true);
+    EXPECT_NE(report_text(run).find("error: the destination"), std::string::npos);
+    EXPECT_NE(report_text(run).find("dry run"), std::string::npos);
+}
+
+TEST(Report, ExitStatuses) {
+    EXPECT_EQ(exit_status_for(RunResult::success), 0);
+    EXPECT_EQ(exit_status_for(RunResult::warning), 1);
+    EXPECT_EQ(exit_status_for(RunResult::failed), 2);
+    EXPECT_EQ(exit_status_for(RunResult::cancelled), 2);
+}

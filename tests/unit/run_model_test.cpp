@@ -1,0 +1,140 @@
+#include <gtest/gtest.h>
+
+#include "core/run_model.hpp"
+
+using namespace dailysync;
+
+namespace {
+
+std::vector<WorkUnit> two_units() {
+    return {WorkUnit{".", "", false, std::nullopt, 3, 10}, WorkUnit{"alpha", "alpha", true, 0, 100, 1000}};
+}
+
+WallClock::time_point at(int seconds) { return WallClock::time_point(std::chrono::seconds(1'700'000'000 + seconds)); }
+
+TransferCounters counters(std::uint64_t entries, std::uint64_t bytes) {
+    TransferCounters c;
+    c.entries_seen = entries;
+    c.bytes_transferred = bytes;
+    return c;
+}
+
+}  // namespace
+
+TEST(RunModel, StartsFromTheEstimates) {
+    RunModel run("r1", two_units(), false, at(0));
+    auto t = run.totals();
+    EXPECT_EQ(t.files_total, 103u);
+    EXPECT_EQ(t.bytes_total, 1010u);
+    EXPECT_EQ(t.files_done, 0u);
+    EXPECT_DOUBLE_EQ(t.fraction, 0.0);
+    EXPECT_FALSE(t.eta_seconds);
+    EXPECT_FALSE(run.all_units_final());
+}
+
+TEST(RunModel, ProgressAggregatesAndNeverExceedsTotal) {
+    RunModel run("r1", two_units(), false, at(0));
+    run.unit_started(1, at(1));
+    run.unit_progress(1, counters(50, 500), 500);
+    auto t = run.totals();
+    EXPECT_EQ(t.files_done, 50u);
+    EXPECT_EQ(t.bytes_done, 500u);
+    EXPECT_EQ(t.units_running, 1u);
+    // More than the scan saw: the total grows with it.
+    run.unit_progress(1, counters(150, 2000), 2000);
+    EXPECT_EQ(run.units()[1].files_total, 150u);
+    EXPECT_EQ(run.units()[1].bytes_total, 2000u);
+}
+
+TEST(RunModel, RatesAndEtaComeFromTheWindow) {
+    RunModel run("r1", two_units(), false, at(0));
+    run.unit_started(1, at(0));
+    run.sample(100.0);
+    run.unit_progress(1, counters(25, 250), 250);
+    run.sample(101.0);
+    auto t = run.totals();
+    EXPECT_DOUBLE_EQ(t.bytes_per_second, 250.0);
+    EXPECT_DOUBLE_EQ(t.files_per_second, 25.0);
+    ASSERT_TRUE(t.eta_seconds);
+    EXPECT_GT(*t.eta_seconds, 2.0);
+    EXPECT_LT(*t.eta_seconds, 4.0);   // about a quarter done after one second
+}
+
+TEST(RateMeter, ForgetsOldSamplesAndIgnoresRestarts) {
+    RateMeter meter(10.0);
+    meter.record(0, 0, 0, 0);
+    meter.record(5, 1000, 10, 0.1);
+    EXPECT_DOUBLE_EQ(meter.bytes_per_second(), 200.0);
+    meter.record(20, 1000, 10, 0.1);
+    meter.record(21, 1100, 11, 0.2);
+    EXPECT_DOUBLE_EQ(meter.bytes_per_second(), 100.0);   // only the last 10 s count
+    meter.record(22, 0, 0, 0);                             // a retry restarted the counts
+    EXPECT_DOUBLE_EQ(meter.bytes_per_second(), 0.0);
+}
+
+TEST(RunModel, SuccessTakesRsyncsStatisticsAsTruth) {
+    RunModel run("r1", two_units(), false, at(0));
+    run.unit_started(1, at(1));
+    auto c = counters(90, 900);
+    c.stats["Number of files"] = 95;
+    c.stats["Total file size"] = 990;
+    run.unit_attempt_ended(1, UnitState::success, 0, "", {}, c, false, at(5));
+    const auto &u = run.units()[1];
+    EXPECT_EQ(u.files_total, 95u);
+    EXPECT_EQ(u.files_done, 95u);
+    EXPECT_EQ(u.bytes_done, 990u);
+    EXPECT_EQ(u.exit_code, 0);
+    EXPECT_TRUE(u.finished);
+}
+
+TEST(RunModel, ResultRules) {
+    auto finish_both = [](UnitState a, UnitState b) {
+        RunModel run("r", two_units(), false, at(0));
+        run.unit_started(0, at(0));
+        run.unit_attempt_ended(0, a, 0, "", {}, {}, false, at(1));
+        run.unit_started(1, at(1));
+        run.unit_attempt_ended(1, b, 0, "", {}, {}, false, at(2));
+        EXPECT_TRUE(run.all_units_final());
+        return run.result();
+    };
+    EXPECT_EQ(finish_both(UnitState::success, UnitState::success), RunResult::success);
+    EXPECT_EQ(finish_both(UnitState::success, UnitState::warning), RunResult::warning);
+    EXPECT_EQ(finish_both(UnitState::warning, UnitState::partial), RunResult::failed);
+    EXPECT_EQ(finish_both(UnitState::failed, UnitState::success), RunResult::failed);
+    EXPECT_EQ(finish_both(UnitState::success, UnitState::cancelled), RunResult::cancelled);
+
+    RunModel broken("r", {}, false, at(0));
+    EXPECT_EQ(broken.result(), RunResult::success);
+    broken.fail_run("destination missing");
+    EXPECT_EQ(broken.result(), RunResult::failed);
+}
+
+TEST(RunModel, RetryWaitIsNotFinalAndRequeues) {
+    RunModel run("r", two_units(), false, at(0));
+    run.unit_started(1, at(0));
+    run.unit_attempt_ended(1, UnitState::failed, 12, "stream error", {}, {}, true, at(1));
+    EXPECT_EQ(run.units()[1].state, UnitState::retry_wait);
+    EXPECT_FALSE(run.all_units_final());
+    run.unit_requeue(1);
+    EXPECT_EQ(run.units()[1].state, UnitState::pending);
+    run.unit_started(1, at(2));
+    EXPECT_EQ(run.units()[1].attempts, 2);
+    EXPECT_EQ(*run.units()[1].started, at(0));   // the unit's start is its first attempt
+}
+
+TEST(RunModel, CancelMarksWaitingUnits) {
+    RunModel run("r", two_units(), false, at(0));
+    run.unit_started(0, at(0));
+    run.mark_cancelled();
+    run.cancel_pending(at(1));
+    EXPECT_EQ(run.units()[1].state, UnitState::cancelled);
+    EXPECT_EQ(run.units()[0].state, UnitState::running);   // the supervisor ends running ones
+    EXPECT_EQ(run.result(), RunResult::cancelled);
+}
+
+TEST(RunModel, StateNames) {
+    EXPECT_EQ(to_string(UnitState::retry_wait), "retry-wait");
+    EXPECT_EQ(to_string(RunResult::warning), "warning");
+    EXPECT_TRUE(is_final(UnitState::partial));
+    EXPECT_FALSE(is_final(UnitState::running));
+}
