@@ -21,6 +21,8 @@ CommandLine parse_command_line(const std::vector<std::string> &args) {
             ++modes;
         } else if (arg == "--dry-run") {
             cl.dry_run = true;
+        } else if (arg == "--user") {
+            cl.user_bus = true;
         } else if (arg == "--config" || arg == "-c") {
             if (i + 1 >= args.size()) {
                 cl.error = arg + " needs a file name";
@@ -34,15 +36,16 @@ CommandLine parse_command_line(const std::vector<std::string> &args) {
             return cl;
         }
     }
-    if (modes == 0 && cl.mode == Mode::daemon) cl.error = "choose --once or --check-config";
-    else if (modes > 1) cl.error = "--once and --check-config exclude each other";
+    if (modes > 1) cl.error = "--once and --check-config exclude each other";
     else if (cl.dry_run && cl.mode != Mode::once) cl.error = "--dry-run goes with --once";
+    else if (cl.user_bus && cl.mode != Mode::daemon) cl.error = "--user goes with service mode";
     else if (cl.config_path.empty()) cl.error = "--config needs a file name";
     return cl;
 }
 
 const char *help_text() {
     return R"(Usage:
+  dailysyncd [--config FILE] [--user]             run as the backup service
   dailysyncd --once [--config FILE] [--dry-run]   run one backup now, in the foreground
   dailysyncd --check-config [--config FILE]       validate and print the configuration
   dailysyncd --help | --version
@@ -61,6 +64,7 @@ Options:
                      what would change
       --check-config validate the file, print the effective configuration
                      (defaults filled in) and exit
+      --user         service mode: use the session bus instead of the system bus
   -h, --help         show this text
       --version      show the version
 
@@ -71,7 +75,16 @@ Exit status:
   64  usage error
   78  invalid configuration (the message names file, JSON pointer and value)
 
-Every --once run writes its report as JSON to STATE_DIR/runs/RUN_ID.json.
+Service mode runs a backup every day at daily_at (local time), and once soon
+after start when the last successful run is more than a day old. It owns the
+D-Bus name io.dailysync1 (object /io/dailysync1, interface
+io.dailysync1.Manager: properties State, progress, LastResult...; methods
+StartRun, CancelRun, Reload, GetRunReport, ListRuns), logs to the journal and
+speaks sd_notify (Type=notify, watchdog). SIGHUP reloads the configuration (an
+invalid one is logged and the old one kept); SIGTERM/SIGINT cancel any run and
+exit.
+
+Every run writes its report as JSON to STATE_DIR/runs/RUN_ID.json.
 SIGINT or SIGTERM cancels a run: rsync children get SIGTERM, then SIGKILL after
 cancel_grace_seconds; nothing is left running.
 )";

@@ -12,6 +12,7 @@ struct CommandLine {
     Mode mode = Mode::daemon;
     std::string config_path = "/etc/dailysyncd/dailysyncd.json";
     bool dry_run = false;
+    bool user_bus = false;
     std::string error;   // non-empty: a usage error, to be printed with exit status 64
 };
 

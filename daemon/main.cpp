@@ -6,6 +6,7 @@
 #include "cli.hpp"
 #include "core/config.hpp"
 #include "io/config_file.hpp"
+#include "service/daemon.hpp"
 #include "service/once.hpp"
 
 #ifndef DAILYSYNCD_VERSION
@@ -34,5 +35,6 @@ int main(int argc, char **argv) {
         std::cout << config_to_json(*loaded.config);
         return 0;
     }
-    return run_once(*loaded.config, cl.dry_run);
+    if (cl.mode == Mode::once) return run_once(*loaded.config, cl.dry_run);
+    return run_daemon(cl.config_path, *loaded.config, cl.user_bus);
 }

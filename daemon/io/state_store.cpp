@@ -1,6 +1,11 @@
 #include "io/state_store.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <dirent.h>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <cstring>
 #include <ctime>
 #include <fcntl.h>
@@ -88,6 +93,88 @@ std::string StateStore::allocate_run_id(std::chrono::system_clock::time_point no
 std::string StateStore::write_report(const std::string &run_id, const std::string &json) const {
     if (auto error = make_directories(runs_dir()); !error.empty()) return error;
     return write_file_atomically(report_path(run_id), json);
+}
+
+}  // namespace dailysync
+
+namespace dailysync {
+
+bool is_valid_run_id(const std::string &id) {
+    if (id.empty() || id.size() > 64) return false;
+    return std::all_of(id.begin(), id.end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '-';
+    });
+}
+
+namespace {
+std::optional<std::string> slurp(const std::string &path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+}  // namespace
+
+std::optional<std::string> StateStore::read_report(const std::string &run_id) const {
+    if (!is_valid_run_id(run_id)) return std::nullopt;
+    return slurp(report_path(run_id));
+}
+
+std::vector<RunSummary> StateStore::list_runs() const {
+    std::vector<RunSummary> runs;
+    DIR *dir = ::opendir(runs_dir().c_str());
+    if (!dir) return runs;
+    while (auto *entry = ::readdir(dir)) {
+        std::string name = entry->d_name;
+        if (name.size() <= 5 || name.substr(name.size() - 5) != ".json") continue;
+        std::string id = name.substr(0, name.size() - 5);
+        if (!is_valid_run_id(id)) continue;
+        auto text = slurp(runs_dir() + "/" + name);
+        if (!text) continue;
+        try {
+            auto doc = nlohmann::json::parse(*text);
+            runs.push_back(RunSummary{id, doc.value("result", ""), doc.value("started_epoch", std::int64_t{0}),
+                                      doc.value("finished_epoch", std::int64_t{0})});
+        } catch (const std::exception &) {
+            continue;
+        }
+    }
+    ::closedir(dir);
+    std::sort(runs.begin(), runs.end(), [](const RunSummary &a, const RunSummary &b) {
+        return a.started != b.started ? a.started < b.started : a.id < b.id;
+    });
+    return runs;
+}
+
+DaemonState StateStore::load_state(std::string *warning) const {
+    DaemonState state;
+    auto text = slurp(state_path());
+    if (!text) return state;
+    try {
+        auto doc = nlohmann::json::parse(*text);
+        if (!doc.is_object()) throw std::runtime_error("not a JSON object");
+        if (doc.contains("last_success") && !doc["last_success"].is_null()) state.last_success = doc["last_success"].get<std::int64_t>();
+        if (doc.contains("last_fire") && !doc["last_fire"].is_null()) state.last_fire = doc["last_fire"].get<std::int64_t>();
+        state.last_run_id = doc.value("last_run_id", "");
+        state.last_result = doc.value("last_result", "");
+    } catch (const std::exception &e) {
+        const std::string aside = state_path() + ".corrupt";
+        ::rename(state_path().c_str(), aside.c_str());
+        if (warning) *warning = "the state file " + state_path() + " is unreadable (" + e.what() + "); moved aside to " + aside + ", starting without history";
+        return DaemonState{};
+    }
+    return state;
+}
+
+std::string StateStore::save_state(const DaemonState &state) const {
+    if (auto error = make_directories(dir_); !error.empty()) return error;
+    nlohmann::json doc;
+    doc["last_success"] = state.last_success ? nlohmann::json(static_cast<std::int64_t>(*state.last_success)) : nlohmann::json();
+    doc["last_fire"] = state.last_fire ? nlohmann::json(static_cast<std::int64_t>(*state.last_fire)) : nlohmann::json();
+    doc["last_run_id"] = state.last_run_id;
+    doc["last_result"] = state.last_result;
+    return write_file_atomically(state_path(), doc.dump(2) + "\n");
 }
 
 }  // namespace dailysync

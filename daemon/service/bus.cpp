@@ -1,0 +1,264 @@
+#include "service/bus.hpp"
+
+#include <boost/asio/post.hpp>
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <poll.h>
+#include <syslog.h>
+
+namespace dailysync {
+
+namespace {
+
+using namespace std::chrono_literals;
+constexpr auto kProgressInterval = 250ms;
+
+constexpr const char *kErrorAlreadyRunning = "io.dailysync1.Error.AlreadyRunning";
+constexpr const char *kErrorNotRunning = "io.dailysync1.Error.NotRunning";
+constexpr const char *kErrorStopping = "io.dailysync1.Error.Stopping";
+constexpr const char *kErrorInvalidConfig = "io.dailysync1.Error.InvalidConfig";
+constexpr const char *kErrorNoSuchRun = "io.dailysync1.Error.NoSuchRun";
+
+#define PROPERTY(name, signature, flags) SD_BUS_PROPERTY(name, signature, Bus::property, 0, flags)
+constexpr auto kChange = SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE;
+
+const char *const kProgressProperties[] = {"BytesDone", "BytesTotal", "FilesDone", "FilesTotal",
+                                           "RateBytesPerSecond", "EtaSeconds", "Units", nullptr};
+
+}  // namespace
+
+static const sd_bus_vtable kVtable[] = {
+    SD_BUS_VTABLE_START(0),
+    PROPERTY("State", "s", kChange),
+    PROPERTY("LastResult", "s", kChange),
+    PROPERTY("LastRunId", "s", kChange),
+    PROPERTY("NextRun", "t", kChange),
+    PROPERTY("BytesDone", "t", kChange),
+    PROPERTY("BytesTotal", "t", kChange),
+    PROPERTY("FilesDone", "t", kChange),
+    PROPERTY("FilesTotal", "t", kChange),
+    PROPERTY("RateBytesPerSecond", "t", kChange),
+    PROPERTY("EtaSeconds", "t", kChange),
+    PROPERTY("Units", "a(sstttti)", kChange),
+    SD_BUS_METHOD_WITH_NAMES("StartRun", "", "", "s", SD_BUS_PARAM(run_id), Bus::method_start_run, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD("CancelRun", "", "", Bus::method_cancel_run, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD("Reload", "", "", Bus::method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("GetRunReport", "s", SD_BUS_PARAM(run_id), "s", SD_BUS_PARAM(json), Bus::method_get_run_report,
+                             SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("ListRuns", "", "", "a(sstt)", SD_BUS_PARAM(runs), Bus::method_list_runs, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_SIGNAL_WITH_NAMES("RunStarted", "s", SD_BUS_PARAM(run_id), 0),
+    SD_BUS_SIGNAL_WITH_NAMES("RunFinished", "ss", SD_BUS_PARAM(run_id) SD_BUS_PARAM(result), 0),
+    SD_BUS_VTABLE_END};
+
+Bus::Bus(boost::asio::io_context &io, Manager &manager, Journal &journal)
+    : io_(io), manager_(manager), journal_(journal), fd_(io), timeout_(io), throttle_(io) {}
+
+Bus::~Bus() {
+    if (fd_.is_open()) fd_.release();   // sd-bus owns the fd
+    sd_bus_slot_unref(name_slot_);
+    sd_bus_slot_unref(object_slot_);
+    if (bus_) sd_bus_flush_close_unref(bus_);
+}
+
+std::string Bus::start(bool user, std::function<void(bool)> on_name_acquired) {
+    on_name_acquired_ = std::move(on_name_acquired);
+    int r = user ? sd_bus_open_user(&bus_) : sd_bus_open_system(&bus_);
+    if (r < 0) return std::string("cannot connect to the ") + (user ? "session" : "system") + " bus: " + std::strerror(-r);
+    r = sd_bus_add_object_vtable(bus_, &object_slot_, kObjectPath, kInterface, kVtable, this);
+    if (r < 0) return std::string("cannot publish ") + kObjectPath + ": " + std::strerror(-r);
+    r = sd_bus_request_name_async(bus_, &name_slot_, kBusName, 0, &Bus::name_acquired, this);
+    if (r < 0) return std::string("cannot request the name ") + kBusName + ": " + std::strerror(-r);
+    fd_.assign(sd_bus_get_fd(bus_));
+    pump();
+    return {};
+}
+
+int Bus::name_acquired(sd_bus_message *m, void *userdata, sd_bus_error *) {
+    auto *self = static_cast<Bus *>(userdata);
+    const sd_bus_error *error = sd_bus_message_get_error(m);
+    if (error) self->journal_.log(LOG_ERR, std::string("cannot own the bus name ") + kBusName + ": " + error->message);
+    if (self->on_name_acquired_) self->on_name_acquired_(error == nullptr);
+    return 0;
+}
+
+void Bus::pump() {
+    pump_posted_ = false;
+    for (;;) {
+        int r = sd_bus_process(bus_, nullptr);
+        if (r < 0) {
+            journal_.log(LOG_ERR, std::string("D-Bus connection failed: ") + std::strerror(-r));
+            return;
+        }
+        if (r == 0) break;
+    }
+    const int events = sd_bus_get_events(bus_);
+    if ((events & POLLIN) && !reading_) {
+        reading_ = true;
+        fd_.async_wait(boost::asio::posix::stream_descriptor::wait_read, [this](boost::system::error_code ec) {
+            reading_ = false;
+            if (!ec) pump();
+        });
+    }
+    if ((events & POLLOUT) && !writing_) {
+        writing_ = true;
+        fd_.async_wait(boost::asio::posix::stream_descriptor::wait_write, [this](boost::system::error_code ec) {
+            writing_ = false;
+            if (!ec) pump();
+        });
+    }
+    uint64_t usec = std::numeric_limits<uint64_t>::max();
+    sd_bus_get_timeout(bus_, &usec);
+    if (usec != std::numeric_limits<uint64_t>::max()) {
+        // An absolute CLOCK_MONOTONIC time; steady_clock is CLOCK_MONOTONIC on Linux.
+        timeout_.expires_at(std::chrono::steady_clock::time_point(std::chrono::microseconds(usec)));
+        timeout_.async_wait([this](boost::system::error_code ec) {
+            if (!ec) pump();
+        });
+    } else {
+        timeout_.cancel();
+    }
+}
+
+void Bus::state_changed() {
+    if (!bus_) return;
+    sd_bus_emit_properties_changed(bus_, kObjectPath, kInterface, "State", "LastResult", "LastRunId", "NextRun", nullptr);
+    emit_progress();
+}
+
+void Bus::progress_changed() {
+    if (!bus_) return;
+    progress_dirty_ = true;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_progress_emit_ >= kProgressInterval) {
+        emit_progress();
+        return;
+    }
+    if (throttle_armed_) return;
+    throttle_armed_ = true;
+    throttle_.expires_at(last_progress_emit_ + kProgressInterval);
+    throttle_.async_wait([this](boost::system::error_code ec) {
+        throttle_armed_ = false;
+        if (!ec && progress_dirty_) emit_progress();
+    });
+}
+
+void Bus::emit_progress() {
+    progress_dirty_ = false;
+    last_progress_emit_ = std::chrono::steady_clock::now();
+    sd_bus_emit_properties_changed_strv(bus_, kObjectPath, kInterface, const_cast<char **>(kProgressProperties));
+    if (!pump_posted_) {
+        pump_posted_ = true;
+        boost::asio::post(io_, [this] { pump(); });   // flush what we queued
+    }
+}
+
+void Bus::run_started(const std::string &run_id) {
+    if (!bus_) return;
+    sd_bus_emit_signal(bus_, kObjectPath, kInterface, "RunStarted", "s", run_id.c_str());
+    state_changed();
+}
+
+void Bus::run_finished(const std::string &run_id, const std::string &result) {
+    if (!bus_) return;
+    state_changed();
+    sd_bus_emit_signal(bus_, kObjectPath, kInterface, "RunFinished", "ss", run_id.c_str(), result.c_str());
+    if (!pump_posted_) {
+        pump_posted_ = true;
+        boost::asio::post(io_, [this] { pump(); });
+    }
+}
+
+int Bus::property(sd_bus *, const char *, const char *, const char *name, sd_bus_message *reply, void *userdata, sd_bus_error *) {
+    auto *self = static_cast<Bus *>(userdata);
+    const Manager &m = self->manager_;
+    const RunModel *run = m.current_run();
+    const RunTotals totals = run ? run->totals() : RunTotals{};
+    const std::string_view n(name);
+    auto u64 = [&](uint64_t value) { return sd_bus_message_append(reply, "t", value); };
+    if (n == "State") return sd_bus_message_append(reply, "s", std::string(to_string(m.state())).c_str());
+    if (n == "LastResult") return sd_bus_message_append(reply, "s", m.last_result().c_str());
+    if (n == "LastRunId") return sd_bus_message_append(reply, "s", m.last_run_id().c_str());
+    if (n == "NextRun") return u64(m.next_run() ? static_cast<uint64_t>(*m.next_run()) * 1'000'000ULL : 0);
+    if (n == "BytesDone") return u64(totals.bytes_done);
+    if (n == "BytesTotal") return u64(totals.bytes_total);
+    if (n == "FilesDone") return u64(totals.files_done);
+    if (n == "FilesTotal") return u64(totals.files_total);
+    if (n == "RateBytesPerSecond") return u64(static_cast<uint64_t>(totals.bytes_per_second));
+    if (n == "EtaSeconds") {
+        if (!run || !totals.eta_seconds) return u64(std::numeric_limits<uint64_t>::max());
+        return u64(static_cast<uint64_t>(*totals.eta_seconds));
+    }
+    if (n == "Units") {
+        int r = sd_bus_message_open_container(reply, 'a', "(sstttti)");
+        if (r < 0) return r;
+        if (run) {
+            for (const auto &u : run->units()) {
+                r = sd_bus_message_append(reply, "(sstttti)", u.unit.name.c_str(), std::string(to_string(u.state)).c_str(),
+                                          static_cast<uint64_t>(u.bytes_done), static_cast<uint64_t>(u.bytes_total),
+                                          static_cast<uint64_t>(u.files_done), static_cast<uint64_t>(u.files_total), u.exit_code);
+                if (r < 0) return r;
+            }
+        }
+        return sd_bus_message_close_container(reply);
+    }
+    return -ENOENT;
+}
+
+int Bus::method_start_run(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+    auto *self = static_cast<Bus *>(userdata);
+    std::string run_id;
+    switch (self->manager_.start_run(run_id, "D-Bus StartRun")) {
+    case Manager::StartError::already_running:
+        return sd_bus_error_setf(error, kErrorAlreadyRunning, "Run %s is active", self->manager_.current_run()
+                                                                                       ? self->manager_.current_run()->run_id().c_str()
+                                                                                       : "(scanning)");
+    case Manager::StartError::stopping: return sd_bus_error_set(error, kErrorStopping, "The service is stopping");
+    case Manager::StartError::none: break;
+    }
+    return sd_bus_reply_method_return(m, "s", run_id.c_str());
+}
+
+int Bus::method_cancel_run(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+    auto *self = static_cast<Bus *>(userdata);
+    if (!self->manager_.cancel_run()) return sd_bus_error_set(error, kErrorNotRunning, "No run is active");
+    return sd_bus_reply_method_return(m, "");
+}
+
+int Bus::method_reload(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+    auto *self = static_cast<Bus *>(userdata);
+    std::string problem = self->manager_.reload();
+    if (!problem.empty()) return sd_bus_error_set(error, kErrorInvalidConfig, problem.c_str());
+    self->state_changed();
+    return sd_bus_reply_method_return(m, "");
+}
+
+int Bus::method_get_run_report(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+    auto *self = static_cast<Bus *>(userdata);
+    const char *run_id = nullptr;
+    int r = sd_bus_message_read(m, "s", &run_id);
+    if (r < 0) return r;
+    if (!is_valid_run_id(run_id)) return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Not a run id: %.64s", run_id);
+    auto report = self->manager_.store().read_report(run_id);
+    if (!report) return sd_bus_error_setf(error, kErrorNoSuchRun, "No report for run %s", run_id);
+    return sd_bus_reply_method_return(m, "s", report->c_str());
+}
+
+int Bus::method_list_runs(sd_bus_message *m, void *userdata, sd_bus_error *) {
+    auto *self = static_cast<Bus *>(userdata);
+    sd_bus_message *reply = nullptr;
+    int r = sd_bus_message_new_method_return(m, &reply);
+    if (r < 0) return r;
+    r = sd_bus_message_open_container(reply, 'a', "(sstt)");
+    for (const auto &run : self->manager_.store().list_runs()) {
+        if (r < 0) break;
+        r = sd_bus_message_append(reply, "(sstt)", run.id.c_str(), run.result.c_str(), static_cast<uint64_t>(run.started) * 1'000'000ULL,
+                                  static_cast<uint64_t>(run.finished) * 1'000'000ULL);
+    }
+    if (r >= 0) r = sd_bus_message_close_container(reply);
+    if (r >= 0) r = sd_bus_send(nullptr, reply, nullptr);
+    sd_bus_message_unref(reply);
+    return r;
+}
+
+}  // namespace dailysync

@@ -1,0 +1,67 @@
+// The D-Bus face of the Manager: object /io/dailysync1, interface io.dailysync1.Manager,
+// bus name io.dailysync1. sd-bus driven by the Asio loop: the bus fd is watched for the
+// events sd-bus asks for, its absolute CLOCK_MONOTONIC timeout drives a steady_timer, and
+// sd_bus_process runs until it has nothing left. No call ever blocks the loop.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <functional>
+#include <string>
+#include <systemd/sd-bus.h>
+
+#include "service/manager.hpp"
+
+namespace dailysync {
+
+inline constexpr const char *kBusName = "io.dailysync1";
+inline constexpr const char *kObjectPath = "/io/dailysync1";
+inline constexpr const char *kInterface = "io.dailysync1.Manager";
+
+class Bus {
+public:
+    Bus(boost::asio::io_context &io, Manager &manager, Journal &journal);
+    ~Bus();
+
+    // Connects (session bus when `user`, else system bus), publishes the object and asks
+    // for the name; on_name_acquired(true) once it is ours, (false) if it cannot be had.
+    // Returns "" or why the connection failed.
+    std::string start(bool user, std::function<void(bool)> on_name_acquired);
+
+    // Called by the daemon when the manager reports changes.
+    void state_changed();
+    void progress_changed();   // throttled to 4 PropertiesChanged per second
+    void run_started(const std::string &run_id);
+    void run_finished(const std::string &run_id, const std::string &result);
+
+    // sd-bus callbacks (used by the vtable)
+    static int property(sd_bus *, const char *, const char *, const char *name, sd_bus_message *reply, void *userdata, sd_bus_error *);
+    static int method_start_run(sd_bus_message *m, void *userdata, sd_bus_error *error);
+    static int method_cancel_run(sd_bus_message *m, void *userdata, sd_bus_error *error);
+    static int method_reload(sd_bus_message *m, void *userdata, sd_bus_error *error);
+    static int method_get_run_report(sd_bus_message *m, void *userdata, sd_bus_error *error);
+    static int method_list_runs(sd_bus_message *m, void *userdata, sd_bus_error *error);
+    static int name_acquired(sd_bus_message *m, void *userdata, sd_bus_error *error);
+
+private:
+    void pump();   // process pending messages, then wait for what sd-bus asks for
+    void emit_progress();
+
+    boost::asio::io_context &io_;
+    Manager &manager_;
+    Journal &journal_;
+    sd_bus *bus_ = nullptr;
+    sd_bus_slot *object_slot_ = nullptr;
+    sd_bus_slot *name_slot_ = nullptr;
+    boost::asio::posix::stream_descriptor fd_;
+    boost::asio::steady_timer timeout_;
+    boost::asio::steady_timer throttle_;
+    bool reading_ = false, writing_ = false, pump_posted_ = false;
+    bool progress_dirty_ = false, throttle_armed_ = false;
+    std::chrono::steady_clock::time_point last_progress_emit_{};
+    std::function<void(bool)> on_name_acquired_;
+};
+
+}  // namespace dailysync

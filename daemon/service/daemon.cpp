@@ -1,0 +1,122 @@
+#include "service/daemon.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <csignal>
+#include <syslog.h>
+
+#include "service/bus.hpp"
+#include "service/journal.hpp"
+#include "service/manager.hpp"
+#include "service/notify.hpp"
+
+namespace dailysync {
+
+namespace {
+using namespace std::chrono_literals;
+constexpr auto kStatusInterval = 2s;
+}  // namespace
+
+int run_daemon(const std::string &config_path, const Config &config, bool user_bus) {
+    ::signal(SIGPIPE, SIG_IGN);
+    boost::asio::io_context io;
+    Journal journal;
+    Notifier notifier;
+    Manager manager(io, config_path, config, journal);
+    Bus bus(io, manager, journal);
+    int exit_status = 0;
+
+    manager.set_observer(ManagerObserver{
+        [&] {
+            bus.state_changed();
+            notifier.status(manager.status_line());
+        },
+        [&] { bus.progress_changed(); },
+        [&](const std::string &id) { bus.run_started(id); },
+        [&](const std::string &id, const std::string &result) {
+            bus.run_finished(id, result);
+            notifier.status(manager.status_line());
+        },
+    });
+
+    bool stopping = false;
+    boost::asio::signal_set stop_signals(io, SIGTERM, SIGINT);
+    boost::asio::signal_set hup(io, SIGHUP);
+    boost::asio::steady_timer status_timer(io), watchdog_timer(io);
+
+    auto stop = [&](const char *why) {
+        if (stopping) return;
+        stopping = true;
+        journal.log(LOG_INFO, std::string("stopping (") + why + ")");
+        notifier.stopping();
+        hup.cancel();
+        manager.shutdown([&] {
+            stop_signals.cancel();
+            status_timer.cancel();
+            watchdog_timer.cancel();
+            journal.log(LOG_INFO, "stopped");
+            io.stop();
+        });
+    };
+
+    std::function<void()> wait_stop = [&] {
+        stop_signals.async_wait([&](boost::system::error_code ec, int signal) {
+            if (ec) return;
+            stop(signal == SIGTERM ? "SIGTERM" : "SIGINT");
+        });
+    };
+    std::function<void()> wait_hup = [&] {
+        hup.async_wait([&](boost::system::error_code ec, int) {
+            if (ec) return;
+            notifier.reloading();
+            journal.log(LOG_INFO, "SIGHUP: reloading " + config_path);
+            manager.reload();
+            bus.state_changed();
+            notifier.ready();
+            notifier.status(manager.status_line());
+            wait_hup();
+        });
+    };
+    std::function<void()> status_tick = [&] {
+        notifier.status(manager.status_line());
+        status_timer.expires_after(kStatusInterval);
+        status_timer.async_wait([&](boost::system::error_code ec) {
+            if (!ec) status_tick();
+        });
+    };
+    const auto watchdog_period = notifier.watchdog_period();
+    std::function<void()> watchdog_tick = [&] {
+        notifier.watchdog();
+        watchdog_timer.expires_after(*watchdog_period);
+        watchdog_timer.async_wait([&](boost::system::error_code ec) {
+            if (!ec) watchdog_tick();
+        });
+    };
+
+    const std::string error = bus.start(user_bus, [&](bool acquired) {
+        if (!acquired) {
+            exit_status = 1;
+            stop("the bus name is taken");
+            return;
+        }
+        manager.start();
+        notifier.ready();
+        notifier.status(manager.status_line());
+        journal.log(LOG_INFO, std::string("ready on the ") + (user_bus ? "session" : "system") + " bus as " + kBusName +
+                                  "; daily at " + manager.config().daily_at() + ", " + manager.config().source + " -> " +
+                                  manager.config().destination);
+        status_tick();
+    });
+    if (!error.empty()) {
+        journal.log(LOG_ERR, error);
+        return 1;
+    }
+    wait_stop();
+    wait_hup();
+    if (watchdog_period) watchdog_tick();
+    io.run();
+    return exit_status;
+}
+
+}  // namespace dailysync

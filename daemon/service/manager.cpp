@@ -1,0 +1,252 @@
+#include "service/manager.hpp"
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+#include <cmath>
+#include <syslog.h>
+
+#include "core/format.hpp"
+#include "core/schedule.hpp"
+#include "io/config_file.hpp"
+
+namespace dailysync {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// The daily timer re-checks at least this often, so a suspend/resume or a clock change
+// that the clock watch missed delays a run by at most this much.
+constexpr auto kMaxTimerStep = 60s;
+constexpr auto kCatchUpDelay = 30s;
+
+std::string local_time_text(std::time_t t) {
+    std::tm tm{};
+    localtime_r(&t, &tm);
+    char buffer[32];
+    std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M %Z", &tm);
+    return buffer;
+}
+
+Seconds monotonic_seconds() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+int priority_for(RunResult result) {
+    switch (result) {
+    case RunResult::success: return LOG_INFO;
+    case RunResult::warning:
+    case RunResult::cancelled: return LOG_WARNING;
+    case RunResult::failed: return LOG_ERR;
+    }
+    return LOG_ERR;
+}
+
+}  // namespace
+
+std::string_view to_string(ManagerState state) {
+    switch (state) {
+    case ManagerState::idle: return "idle";
+    case ManagerState::running: return "running";
+    case ManagerState::stopping: return "stopping";
+    }
+    return "idle";
+}
+
+Manager::Manager(boost::asio::io_context &io, std::string config_path, Config config, Journal &journal)
+    : io_(io), config_path_(std::move(config_path)), config_(std::move(config)), journal_(journal), store_(config_.state_dir),
+      schedule_timer_(io), sample_timer_(io) {}
+
+void Manager::start() {
+    std::string warning;
+    persisted_ = store_.load_state(&warning);
+    if (!warning.empty()) journal_.log(LOG_WARNING, warning);
+    clock_watch_ = std::make_unique<ClockWatch>(io_, [this] {
+        journal_.log(LOG_INFO, "the system clock was set; re-arming the daily timer");
+        arm_schedule();
+    });
+    arm_schedule();
+    if (needs_catch_up(std::time(nullptr), persisted_.last_success)) {
+        journal_.log(LOG_NOTICE, "the last successful backup finished at " + local_time_text(*persisted_.last_success) +
+                                     ", more than a day ago; catching up in " + std::to_string(kCatchUpDelay.count()) + " s");
+        next_run_ = std::time(nullptr) + kCatchUpDelay.count();
+        arm_schedule();
+    }
+}
+
+void Manager::arm_schedule() {
+    const std::time_t now = std::time(nullptr);
+    const bool catch_up_pending = next_run_ && *next_run_ > now && persisted_.last_fire.value_or(0) < now &&
+                                  needs_catch_up(now, persisted_.last_success);
+    if (!catch_up_pending) next_run_ = next_fire(now, persisted_.last_fire, config_.daily_hour, config_.daily_minute);
+    const auto wait = std::min<std::chrono::seconds>(std::chrono::seconds(std::max<std::time_t>(0, *next_run_ - now)), kMaxTimerStep);
+    schedule_timer_.expires_after(wait);
+    schedule_timer_.async_wait([this](boost::system::error_code ec) {
+        if (!ec) on_timer();
+    });
+    notify_state();
+}
+
+void Manager::on_timer() {
+    const std::time_t now = std::time(nullptr);
+    if (!next_run_ || now < *next_run_) {
+        arm_schedule();
+        return;
+    }
+    persisted_.last_fire = now;
+    if (state_ == ManagerState::idle) {
+        std::string run_id;
+        start_run(run_id, "schedule");
+    } else {
+        journal_.log(LOG_WARNING, "the daily run is due but a run is still active; skipping until the next one");
+        persist();
+    }
+    arm_schedule();
+}
+
+Manager::StartError Manager::start_run(std::string &run_id, const char *trigger) {
+    if (state_ == ManagerState::stopping) return StartError::stopping;
+    if (state_ == ManagerState::running) return StartError::already_running;
+    state_ = ManagerState::running;
+    run_ = BackupRun::create(
+        io_, config_, false,
+        [this] {
+            if (observer_.progress_changed) observer_.progress_changed();
+        },
+        [this](const RunModel &model) { run_finished(model); });
+    run_id = run_->run_id();
+    journal_.log(LOG_INFO, "run " + run_id + " started (" + trigger + "): " + config_.source + " -> " + config_.destination,
+                 {{"DAILYSYNC_RUN_ID", run_id}}, kMessageRunStarted);
+    run_->start();
+    // Rates need regular samples even when rsync is quiet.
+    struct Sampler {
+        Manager *self;
+        void operator()(boost::system::error_code ec) const {
+            if (ec || !self->run_) return;
+            if (RunModel *model = self->run_->model()) model->sample(monotonic_seconds());
+            if (self->observer_.progress_changed) self->observer_.progress_changed();
+            self->sample_timer_.expires_after(1s);
+            self->sample_timer_.async_wait(*this);
+        }
+    };
+    sample_timer_.expires_after(1s);
+    sample_timer_.async_wait(Sampler{this});
+    notify_state();
+    if (observer_.run_started) observer_.run_started(run_id);
+    return StartError::none;
+}
+
+bool Manager::cancel_run() {
+    if (!run_ || run_->phase() == BackupRun::Phase::finished) return false;
+    journal_.log(LOG_NOTICE, "run " + run_->run_id() + ": cancelling", {{"DAILYSYNC_RUN_ID", run_->run_id()}});
+    run_->cancel();
+    return true;
+}
+
+void Manager::run_finished(const RunModel &model) {
+    sample_timer_.cancel();
+    const RunResult result = model.result();
+    const RunTotals totals = model.totals();
+    const std::string result_text(to_string(result));
+    for (const auto &unit : model.units()) {
+        if (unit.state != UnitState::failed && unit.state != UnitState::partial) continue;
+        journal_.log(LOG_ERR, "run " + model.run_id() + ": " + unit.unit.name + " " + std::string(to_string(unit.state)) + ": " + unit.message,
+                     {{"DAILYSYNC_RUN_ID", model.run_id()},
+                      {"DAILYSYNC_PROJECT", unit.unit.name},
+                      {"DAILYSYNC_RESULT", std::string(to_string(unit.state))},
+                      {"DAILYSYNC_EXIT_CODE", std::to_string(unit.exit_code)}},
+                     kMessageUnitFailed);
+    }
+    const double seconds = model.finished() ? std::chrono::duration<double>(*model.finished() - model.started()).count() : 0;
+    std::string message = "run " + model.run_id() + " finished: " + result_text + ", " + std::to_string(totals.files_transferred) +
+                          " files (" + format_bytes(totals.bytes_transferred) + ") copied, " + std::to_string(totals.deletions) +
+                          " deleted, " + std::to_string(totals.units_failed) + " of " + std::to_string(totals.units_total) +
+                          " units failed, " + format_duration(seconds);
+    if (!model.run_error().empty()) message += ": " + model.run_error();
+    if (!run_->report_error().empty()) {
+        journal_.log(LOG_ERR, "run " + model.run_id() + ": cannot write the report: " + run_->report_error(),
+                     {{"DAILYSYNC_RUN_ID", model.run_id()}});
+    }
+    journal_.log(priority_for(result), message,
+                 {{"DAILYSYNC_RUN_ID", model.run_id()},
+                  {"DAILYSYNC_RESULT", result_text},
+                  {"DAILYSYNC_BYTES", std::to_string(totals.bytes_transferred)},
+                  {"DAILYSYNC_FILES", std::to_string(totals.files_transferred)}},
+                 kMessageRunFinished);
+    persisted_.last_run_id = model.run_id();
+    persisted_.last_result = result_text;
+    if (result == RunResult::success || result == RunResult::warning)
+        persisted_.last_success = std::chrono::system_clock::to_time_t(model.finished().value_or(std::chrono::system_clock::now()));
+    persist();
+    const std::string run_id = model.run_id();
+    // The model lives in run_; keep it until the observers have read the final numbers.
+    boost::asio::post(io_, [this, run_id, result_text] {
+        run_.reset();
+        if (state_ == ManagerState::running) state_ = ManagerState::idle;
+        arm_schedule();
+        if (observer_.run_finished) observer_.run_finished(run_id, result_text);
+        if (shutdown_done_) {
+            auto done = std::move(shutdown_done_);
+            done();
+        }
+    });
+}
+
+void Manager::persist() {
+    if (auto error = store_.save_state(persisted_); !error.empty())
+        journal_.log(LOG_ERR, "cannot save the state: " + error + " (backups go on; the history of this run may be lost)");
+}
+
+std::string Manager::reload() {
+    const ConfigResult loaded = load_config_file(config_path_);
+    if (!loaded.config) {
+        std::string line = format_config_error(config_path_, *loaded.error);
+        journal_.log(LOG_ERR, "reload refused, keeping the running configuration: " + line);
+        return line;
+    }
+    config_ = *loaded.config;
+    store_ = StateStore(config_.state_dir);
+    journal_.log(LOG_INFO, "configuration reloaded from " + config_path_ + "; daily at " + config_.daily_at() +
+                               (run_ ? " (the active run keeps the previous configuration)" : ""));
+    arm_schedule();
+    return {};
+}
+
+void Manager::shutdown(std::function<void()> done) {
+    schedule_timer_.cancel();
+    clock_watch_.reset();
+    const bool active = run_ != nullptr;
+    state_ = ManagerState::stopping;
+    notify_state();
+    if (!active) {
+        persist();
+        boost::asio::post(io_, std::move(done));
+        return;
+    }
+    shutdown_done_ = std::move(done);
+    run_->cancel();
+}
+
+std::string Manager::status_line() const {
+    if (state_ == ManagerState::running && run_) {
+        if (run_->phase() == BackupRun::Phase::scanning) return "Running " + run_->run_id() + ": scanning the source";
+        if (const RunModel *model = run_->model()) {
+            const RunTotals t = model->totals();
+            char percent[16];
+            std::snprintf(percent, sizeof percent, "%d%%", static_cast<int>(std::floor(t.fraction * 100)));
+            return "Running " + run_->run_id() + ": " + percent + ", " + std::to_string(t.files_done) + "/" +
+                   std::to_string(t.files_total) + " files, " + format_rate(t.bytes_per_second) + ", ETA " + format_eta(t.eta_seconds);
+        }
+    }
+    if (state_ == ManagerState::stopping) return "Stopping";
+    std::string line = "Idle";
+    if (!persisted_.last_result.empty()) line += "; last run " + persisted_.last_result;
+    if (next_run_) line += "; next run " + local_time_text(*next_run_);
+    return line;
+}
+
+void Manager::notify_state() const {
+    if (observer_.state_changed) observer_.state_changed();
+}
+
+}  // namespace dailysync

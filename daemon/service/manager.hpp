@@ -1,0 +1,82 @@
+// The daemon's state machine: configuration, the daily schedule, the run in progress and
+// the history. The D-Bus adapter (bus.cpp) and the signal handling (daemon.cpp) call into
+// it; it tells them about changes through Observer callbacks.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <ctime>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/config.hpp"
+#include "io/clock_watch.hpp"
+#include "io/state_store.hpp"
+#include "service/backup_run.hpp"
+#include "service/journal.hpp"
+
+namespace dailysync {
+
+enum class ManagerState { idle, running, stopping };
+std::string_view to_string(ManagerState state);
+
+struct ManagerObserver {
+    std::function<void()> state_changed;                       // State, LastResult, LastRunId, NextRun
+    std::function<void()> progress_changed;                    // counters of the current run
+    std::function<void(const std::string &)> run_started;      // run id
+    std::function<void(const std::string &, const std::string &)> run_finished;   // run id, result
+};
+
+class Manager {
+public:
+    Manager(boost::asio::io_context &io, std::string config_path, Config config, Journal &journal);
+
+    void set_observer(ManagerObserver observer) { observer_ = std::move(observer); }
+    // Loads the persisted state, arms the daily timer, starts a catch-up run if one is due.
+    void start();
+
+    enum class StartError { none, already_running, stopping };
+    StartError start_run(std::string &run_id, const char *trigger);
+    bool cancel_run();   // false when no run is active
+    // Re-reads the configuration; on error keeps the old one and returns the message.
+    std::string reload();
+    // Cancels any run, waits for the children, persists the state, then calls done.
+    void shutdown(std::function<void()> done);
+
+    ManagerState state() const { return state_; }
+    const std::string &last_result() const { return persisted_.last_result; }
+    const std::string &last_run_id() const { return persisted_.last_run_id; }
+    std::optional<std::time_t> next_run() const { return next_run_; }
+    const RunModel *current_run() const { return run_ ? run_->model() : nullptr; }
+    RunModel *current_run() { return run_ ? run_->model() : nullptr; }
+    bool scanning() const { return run_ && run_->phase() == BackupRun::Phase::scanning; }
+    const StateStore &store() const { return store_; }
+    const Config &config() const { return config_; }
+    std::string status_line() const;   // one-line summary for sd_notify STATUS=
+
+private:
+    void arm_schedule();
+    void on_timer();
+    void run_finished(const RunModel &model);
+    void persist();
+    void notify_state() const;
+
+    boost::asio::io_context &io_;
+    std::string config_path_;
+    Config config_;
+    Journal &journal_;
+    StateStore store_;
+    DaemonState persisted_;
+    ManagerObserver observer_;
+    ManagerState state_ = ManagerState::idle;
+    std::shared_ptr<BackupRun> run_;
+    std::optional<std::time_t> next_run_;
+    boost::asio::steady_timer schedule_timer_;
+    boost::asio::steady_timer sample_timer_;
+    std::unique_ptr<ClockWatch> clock_watch_;
+    std::function<void()> shutdown_done_;
+};
+
+}  // namespace dailysync

@@ -1,0 +1,481 @@
+// Service mode against a real private dbus-daemon, driven from C++ through sd-bus and with
+// busctl, with sd_notify messages caught on a real AF_UNIX datagram socket.
+#include <chrono>
+#include <csignal>
+#include <ctime>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <poll.h>
+#include <pwd.h>
+#include <regex>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <systemd/sd-bus.h>
+#include <thread>
+#include <unistd.h>
+
+#include "helpers.hpp"
+
+using namespace testing_support;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr const char *kName = "io.dailysync1";
+constexpr const char *kPath = "/io/dailysync1";
+constexpr const char *kIface = "io.dailysync1.Manager";
+
+std::string source_dir() { return std::string(SOURCE_DIR); }
+
+// A private dbus-daemon. `system_policy`: a system-bus-like configuration that includes
+// the real systemd/io.dailysync1.conf; otherwise a permissive session bus.
+class PrivateBus {
+public:
+    PrivateBus(const TempDir &dir, bool system_policy) {
+        socket_ = dir / "bus";
+        const std::string config = dir / "bus.conf";
+        std::string policy;
+        if (system_policy) {
+            // The default policy of Debian's system.conf, then the file under test.
+            policy = R"(<policy context="default">
+    <allow user="*"/>
+    <deny own="*"/>
+    <deny send_type="method_call"/>
+    <allow send_type="signal"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+    <allow receive_type="signal"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
+  </policy>
+  <include>)" + source_dir() + R"(/systemd/io.dailysync1.conf</include>)";
+        } else {
+            policy = R"(<policy context="default">
+    <allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/>
+  </policy>)";
+        }
+        write_file(config, std::string(R"(<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>)") + (system_policy ? "system" : "session") + R"(</type>
+  <listen>unix:path=)" + socket_ + R"(</listen>
+  <auth>EXTERNAL</auth>
+  )" + policy + R"(
+</busconfig>
+)");
+        daemon_ = spawn({"dbus-daemon", "--config-file=" + config, "--nofork", "--nopidfile"});
+        for (int i = 0; i < 100 && ::access(socket_.c_str(), F_OK) != 0; ++i) std::this_thread::sleep_for(20ms);
+        ::chmod(socket_.c_str(), 0777);
+    }
+    ~PrivateBus() {
+        ::kill(daemon_.pid, SIGTERM);
+        wait_for(daemon_);
+    }
+    std::string address() const { return "unix:path=" + socket_; }
+
+private:
+    std::string socket_;
+    Spawned daemon_;
+};
+
+// Collects sd_notify datagrams sent to NOTIFY_SOCKET.
+class NotifySocket {
+public:
+    explicit NotifySocket(const std::string &path) : path_(path) {
+        fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+        EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr *>(&addr), sizeof addr), 0);
+    }
+    ~NotifySocket() { ::close(fd_); }
+    const std::string &path() const { return path_; }
+    // Reads messages until one contains `needle` or the time is up.
+    bool wait_for(const std::string &needle, std::chrono::milliseconds limit = 10s) {
+        const auto end = std::chrono::steady_clock::now() + limit;
+        for (const auto &m : messages_)
+            if (m.find(needle) != std::string::npos) return true;
+        while (std::chrono::steady_clock::now() < end) {
+            pollfd p{fd_, POLLIN, 0};
+            if (::poll(&p, 1, 100) <= 0) continue;
+            char buffer[4096];
+            ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
+            if (n <= 0) continue;
+            messages_.emplace_back(buffer, static_cast<std::size_t>(n));
+            if (messages_.back().find(needle) != std::string::npos) return true;
+        }
+        return false;
+    }
+    const std::vector<std::string> &messages() const { return messages_; }
+    void forget() { messages_.clear(); }
+
+private:
+    std::string path_;
+    int fd_;
+    std::vector<std::string> messages_;
+};
+
+// An sd-bus client connection to the private bus, with signal counting.
+class Client {
+public:
+    explicit Client(const std::string &address) {
+        sd_bus_new(&bus_);
+        sd_bus_set_address(bus_, address.c_str());
+        sd_bus_set_bus_client(bus_, 1);
+        EXPECT_GE(sd_bus_start(bus_), 0);
+        sd_bus_match_signal(bus_, nullptr, kName, kPath, "org.freedesktop.DBus.Properties", "PropertiesChanged", &Client::on_changed, this);
+        sd_bus_match_signal(bus_, nullptr, kName, kPath, kIface, "RunFinished", &Client::on_finished, this);
+        sd_bus_match_signal(bus_, nullptr, kName, kPath, kIface, "RunStarted", &Client::on_started, this);
+    }
+    ~Client() { sd_bus_flush_close_unref(bus_); }
+
+    std::string get_string(const char *property) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        char *value = nullptr;
+        int r = sd_bus_get_property_string(bus_, kName, kPath, kIface, property, &error, &value);
+        std::string out = r >= 0 ? value : "<error " + std::string(error.name ? error.name : "?") + ">";
+        free(value);
+        sd_bus_error_free(&error);
+        return out;
+    }
+    uint64_t get_u64(const char *property) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        uint64_t value = 0;
+        sd_bus_get_property_trivial(bus_, kName, kPath, kIface, property, &error, 't', &value);
+        sd_bus_error_free(&error);
+        return value;
+    }
+    // Calls a method returning "s" (or nothing); returns {error name or "", string result}.
+    std::pair<std::string, std::string> call(const char *method, const char *arg = nullptr, const char *result_type = "s") {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = nullptr;
+        int r = arg ? sd_bus_call_method(bus_, kName, kPath, kIface, method, &error, &reply, "s", arg)
+                    : sd_bus_call_method(bus_, kName, kPath, kIface, method, &error, &reply, "");
+        std::pair<std::string, std::string> out;
+        if (r < 0) {
+            out.first = error.name ? error.name : "error";
+            out.second = error.message ? error.message : "";
+        } else if (result_type && std::string(result_type) == "s") {
+            const char *s = nullptr;
+            if (sd_bus_message_read(reply, "s", &s) >= 0 && s) out.second = s;
+        }
+        sd_bus_message_unref(reply);
+        sd_bus_error_free(&error);
+        return out;
+    }
+    std::vector<std::pair<std::string, std::string>> list_runs() {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = nullptr;
+        std::vector<std::pair<std::string, std::string>> runs;
+        if (sd_bus_call_method(bus_, kName, kPath, kIface, "ListRuns", &error, &reply, "") >= 0) {
+            sd_bus_message_enter_container(reply, 'a', "(sstt)");
+            const char *id, *result;
+            uint64_t start, end;
+            while (sd_bus_message_read(reply, "(sstt)", &id, &result, &start, &end) > 0) {
+                runs.emplace_back(id, result);
+                EXPECT_LE(start, end);
+            }
+        }
+        sd_bus_message_unref(reply);
+        sd_bus_error_free(&error);
+        return runs;
+    }
+    std::string introspect() {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = nullptr;
+        std::string xml;
+        if (sd_bus_call_method(bus_, kName, kPath, "org.freedesktop.DBus.Introspectable", "Introspect", &error, &reply, "") >= 0) {
+            const char *s = nullptr;
+            sd_bus_message_read(reply, "s", &s);
+            xml = s;
+        }
+        sd_bus_message_unref(reply);
+        sd_bus_error_free(&error);
+        return xml;
+    }
+    // Processes incoming signals until RunFinished arrives for run_id or time is up.
+    std::string wait_finished(const std::string &run_id, std::chrono::seconds limit = 60s) {
+        const auto end = std::chrono::steady_clock::now() + limit;
+        while (std::chrono::steady_clock::now() < end) {
+            auto it = finished_.find(run_id);
+            if (it != finished_.end()) return it->second;
+            int r = sd_bus_process(bus_, nullptr);
+            if (r == 0) sd_bus_wait(bus_, 100'000);
+        }
+        return "<timeout>";
+    }
+    void pump(std::chrono::milliseconds how_long) {
+        const auto end = std::chrono::steady_clock::now() + how_long;
+        while (std::chrono::steady_clock::now() < end)
+            if (sd_bus_process(bus_, nullptr) == 0) sd_bus_wait(bus_, 20'000);
+    }
+    int progress_signals = 0;
+    std::vector<std::string> started;
+
+private:
+    static int on_changed(sd_bus_message *m, void *userdata, sd_bus_error *) {
+        auto *self = static_cast<Client *>(userdata);
+        const char *iface = nullptr;
+        sd_bus_message_read(m, "s", &iface);
+        sd_bus_message_enter_container(m, 'a', "{sv}");
+        const char *name = nullptr;
+        while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
+            sd_bus_message_read(m, "s", &name);
+            if (std::string(name) == "FilesDone") ++self->progress_signals;
+            sd_bus_message_skip(m, "v");
+            sd_bus_message_exit_container(m);
+        }
+        return 0;
+    }
+    static int on_finished(sd_bus_message *m, void *userdata, sd_bus_error *) {
+        const char *id = nullptr, *result = nullptr;
+        sd_bus_message_read(m, "ss", &id, &result);
+        static_cast<Client *>(userdata)->finished_[id] = result;
+        return 0;
+    }
+    static int on_started(sd_bus_message *m, void *userdata, sd_bus_error *) {
+        const char *id = nullptr;
+        sd_bus_message_read(m, "s", &id);
+        static_cast<Client *>(userdata)->started.push_back(id);
+        return 0;
+    }
+    sd_bus *bus_ = nullptr;
+    std::map<std::string, std::string> finished_;
+};
+
+// A source tree, a config, and dailysyncd in service mode on a private session bus.
+struct Service {
+    TempDir dir;
+    std::string source = dir / "prod", destination = dir / "backup", state = dir / "state";
+    std::string config_path = dir / "config.json";
+    PrivateBus bus{dir, false};
+    NotifySocket notify{dir / "notify"};
+    Spawned daemon{};
+    bool running = false;
+
+    explicit Service(const std::string &extra = "") {
+        make_dirs(source + "/alpha/sub");
+        make_dirs(source + "/beta");
+        make_dirs(destination);
+        for (int i = 0; i < 20; ++i) write_file(source + "/alpha/sub/f" + std::to_string(i), std::string(1000 + i, 'x'));
+        write_file(source + "/beta/b", "b");
+        write_file(source + "/top", "t");
+        write_config(extra);
+    }
+    void write_config(const std::string &extra) {
+        write_file(config_path, R"({"source": ")" + source + R"(", "destination": ")" + destination + R"(", "state_dir": ")" + state +
+                                    R"(", "delete": true, "retries": 0, "cancel_grace_seconds": 2)" + (extra.empty() ? "" : ", " + extra) + "}");
+    }
+    void start(const std::vector<std::string> &more_env = {}) {
+        std::vector<std::string> env = {"DBUS_SESSION_BUS_ADDRESS=" + bus.address(), "NOTIFY_SOCKET=" + notify.path()};
+        env.insert(env.end(), more_env.begin(), more_env.end());
+        notify.forget();   // READY=1 must come from this start
+        daemon = spawn({dailysyncd(), "--user", "--config", config_path}, env);
+        running = true;
+        ASSERT_TRUE(notify.wait_for("READY=1")) << "no READY=1";
+    }
+    Result stop() {
+        running = false;
+        ::kill(daemon.pid, SIGTERM);
+        return wait_for(daemon);
+    }
+    ~Service() {
+        if (running) stop();
+    }
+};
+
+}  // namespace
+
+TEST(Daemon, PropertiesStartRunSignalsReportsAndHistory) {
+    Service s(R"("rsync_extra_args": ["--bwlimit=200"])");
+    write_file(s.source + "/alpha/slow", std::string(500'000, 's'));
+    age_tree(s.source);
+    s.start();
+    Client c(s.bus.address());
+    EXPECT_EQ(c.get_string("State"), "idle");
+    EXPECT_EQ(c.get_string("LastResult"), "");
+    const uint64_t next = c.get_u64("NextRun");
+    const uint64_t now_us = static_cast<uint64_t>(std::time(nullptr)) * 1'000'000ULL;
+    EXPECT_GT(next, now_us);
+    EXPECT_LE(next, now_us + 24ULL * 3600 * 1'000'000ULL + 1'000'000ULL);
+
+    auto [error, run_id] = c.call("StartRun");
+    ASSERT_EQ(error, "") << run_id;
+    ASSERT_FALSE(run_id.empty());
+    EXPECT_EQ(c.get_string("State"), "running");
+    auto second = c.call("StartRun");
+    EXPECT_EQ(second.first, "io.dailysync1.Error.AlreadyRunning");
+    EXPECT_EQ(c.wait_finished(run_id), "success");
+    EXPECT_GE(c.progress_signals, 1);
+    EXPECT_EQ(c.started, std::vector<std::string>{run_id});
+
+    EXPECT_EQ(differences(snapshot(s.source), snapshot(s.destination)), "");
+    EXPECT_EQ(c.get_string("State"), "idle");
+    EXPECT_EQ(c.get_string("LastResult"), "success");
+    EXPECT_EQ(c.get_string("LastRunId"), run_id);
+    auto runs = c.list_runs();
+    ASSERT_EQ(runs.size(), 1u);
+    EXPECT_EQ(runs[0], std::make_pair(run_id, std::string("success")));
+    auto report = c.call("GetRunReport", run_id.c_str());
+    ASSERT_EQ(report.first, "");
+    EXPECT_EQ(nlohmann::json::parse(report.second)["result"], "success");
+    EXPECT_EQ(c.call("GetRunReport", "../../etc/passwd").first, "org.freedesktop.DBus.Error.InvalidArgs");
+    EXPECT_EQ(c.call("GetRunReport", "20000101T000000Z").first, "io.dailysync1.Error.NoSuchRun");
+    EXPECT_EQ(c.call("CancelRun", nullptr, nullptr).first, "io.dailysync1.Error.NotRunning");
+    // busctl, as an admin would use it.
+    auto busctl = run({"busctl", "--address=" + s.bus.address(), "get-property", kName, kPath, kIface, "LastResult"});
+    EXPECT_EQ(busctl.out, "s \"success\"\n") << busctl.err;
+
+    EXPECT_TRUE(s.notify.wait_for("STATUS=Idle; last run success"));
+    bool saw_running_status = false;
+    for (const auto &m : s.notify.messages()) saw_running_status |= m.find("STATUS=Running " + run_id) != std::string::npos;
+    EXPECT_TRUE(saw_running_status);
+    auto stopped = s.stop();
+    EXPECT_EQ(stopped.exit_code, 0);
+    EXPECT_NE(stopped.err.find("<6>run " + run_id + " finished: success"), std::string::npos) << stopped.err;
+}
+
+TEST(Daemon, CancelRunStopsEveryRsync) {
+    Service s(R"("rsync_extra_args": ["--bwlimit=500"])");
+    write_file(s.source + "/alpha/huge", std::string(20'000'000, 'h'));
+    s.start();
+    Client c(s.bus.address());
+    auto [error, run_id] = c.call("StartRun");
+    ASSERT_EQ(error, "");
+    for (int i = 0; i < 100 && processes_mentioning(s.source + "/").empty(); ++i) std::this_thread::sleep_for(50ms);
+    ASSERT_FALSE(processes_mentioning(s.source + "/").empty());
+    EXPECT_EQ(c.call("CancelRun", nullptr, nullptr).first, "");
+    EXPECT_EQ(c.wait_finished(run_id, 20s), "cancelled");
+    EXPECT_TRUE(processes_mentioning(s.source + "/").empty());
+    EXPECT_EQ(c.get_string("LastResult"), "cancelled");
+    EXPECT_EQ(c.get_string("State"), "idle");
+}
+
+TEST(Daemon, ReloadWithABrokenConfigKeepsServingTheOldOne) {
+    Service s;
+    s.start();
+    Client c(s.bus.address());
+    write_file(s.config_path, R"({"source": ")" + s.source + R"(", "destination": ")" + s.destination + R"(", "daily_at": "25:00"})");
+    ::kill(s.daemon.pid, SIGHUP);
+    EXPECT_TRUE(s.notify.wait_for("RELOADING=1"));
+    c.pump(300ms);
+    EXPECT_EQ(c.get_string("State"), "idle");
+    auto reload = c.call("Reload", nullptr, nullptr);
+    EXPECT_EQ(reload.first, "io.dailysync1.Error.InvalidConfig");
+    EXPECT_NE(reload.second.find("/daily_at: hour must be from 00 to 23"), std::string::npos) << reload.second;
+    // Still working with the old configuration.
+    auto [error, run_id] = c.call("StartRun");
+    ASSERT_EQ(error, "");
+    EXPECT_EQ(c.wait_finished(run_id), "success");
+    // A good configuration is taken: the next run moves to the new time.
+    s.write_config(R"("daily_at": "00:00")");
+    EXPECT_EQ(c.call("Reload", nullptr, nullptr).first, "");
+    std::time_t next = static_cast<std::time_t>(c.get_u64("NextRun") / 1'000'000ULL);
+    std::tm tm{};
+    localtime_r(&next, &tm);
+    EXPECT_EQ(tm.tm_hour, 0);
+    EXPECT_EQ(tm.tm_min, 0);
+    auto stopped = s.stop();
+    EXPECT_NE(stopped.err.find("<3>reload refused, keeping the running configuration"), std::string::npos) << stopped.err;
+}
+
+TEST(Daemon, SigtermDuringARunCancelsItAndExitsCleanly) {
+    Service s(R"("rsync_extra_args": ["--bwlimit=500"])");
+    write_file(s.source + "/alpha/huge", std::string(20'000'000, 'h'));
+    s.start();
+    Client c(s.bus.address());
+    ASSERT_EQ(c.call("StartRun").first, "");
+    for (int i = 0; i < 100 && processes_mentioning(s.source + "/").empty(); ++i) std::this_thread::sleep_for(50ms);
+    const auto before = std::chrono::steady_clock::now();
+    auto stopped = s.stop();
+    EXPECT_LT(std::chrono::steady_clock::now() - before, 15s);
+    EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
+    EXPECT_TRUE(s.notify.wait_for("STOPPING=1", 1s));
+    EXPECT_TRUE(processes_mentioning(s.source + "/").empty());
+    // The interrupted run is recorded.
+    auto state = nlohmann::json::parse(read_file(s.state + "/state.json"));
+    EXPECT_EQ(state["last_result"], "cancelled");
+}
+
+TEST(Daemon, CatchUpAfterDowntimeAndCorruptStateIsSetAside) {
+    Service s;
+    make_dirs(s.state);
+    const long two_days_ago = static_cast<long>(std::time(nullptr)) - 2 * 24 * 3600;
+    write_file(s.state + "/state.json", R"({"last_success": )" + std::to_string(two_days_ago) + "}");
+    s.start();
+    Client c(s.bus.address());
+    const uint64_t next = c.get_u64("NextRun") / 1'000'000ULL;
+    EXPECT_LE(next, static_cast<uint64_t>(std::time(nullptr)) + 31);   // soon, not at the daily time
+    auto stopped = s.stop();
+    EXPECT_NE(stopped.err.find("catching up in 30 s"), std::string::npos) << stopped.err;
+
+    write_file(s.state + "/state.json", "{ truncated");
+    s.start();
+    auto again = s.stop();
+    EXPECT_NE(again.err.find("<4>the state file"), std::string::npos) << again.err;
+    EXPECT_EQ(read_file(s.state + "/state.json.corrupt"), "{ truncated");
+}
+
+TEST(Daemon, WatchdogIsPettedWhenEnabled) {
+    Service s;
+    s.start({"WATCHDOG_USEC=400000"});
+    EXPECT_TRUE(s.notify.wait_for("WATCHDOG=1", 2s));
+}
+
+TEST(Daemon, LiveIntrospectionMatchesTheDocumentedInterface) {
+    Service s;
+    s.start();
+    Client c(s.bus.address());
+    auto normalise = [](const std::string &xml) {
+        auto begin = xml.find("<interface name=\"io.dailysync1.Manager\">");
+        auto end = xml.find("</interface>", begin);
+        std::string block = xml.substr(begin, end - begin);
+        block = std::regex_replace(block, std::regex("<annotation[^>]*/>"), "");
+        block = std::regex_replace(block, std::regex("\\s+"), " ");
+        return block;
+    };
+    const std::string documented = read_file(source_dir() + "/docs/io.dailysync1.Manager.xml");
+    EXPECT_EQ(normalise(c.introspect()), normalise(documented));
+    // Every documented property says that it announces changes.
+    std::size_t count = 0, annotated = 0;
+    for (std::size_t at = documented.find("<property"); at != std::string::npos; at = documented.find("<property", at + 1)) {
+        ++count;
+        auto close = documented.find("</property>", at);
+        annotated += documented.substr(at, close - at).find("EmitsChangedSignal\" value=\"true\"") != std::string::npos;
+    }
+    EXPECT_EQ(count, 11u);
+    EXPECT_EQ(annotated, count);
+}
+
+TEST(Daemon, SystemBusPolicyLetsEveryoneReadButOnlyRootAct) {
+    TempDir dir;
+    PrivateBus bus(dir, true);
+    make_dirs(dir / "prod/alpha");
+    make_dirs(dir / "backup");
+    write_file(dir / "config.json", R"({"source": ")" + (dir / "prod") + R"(", "destination": ")" + (dir / "backup") +
+                                        R"(", "state_dir": ")" + (dir / "state") + R"("})");
+    NotifySocket notify(dir / "notify");
+    // Service mode on the "system" bus (no --user), as root.
+    auto daemon = spawn({dailysyncd(), "--config", dir / "config.json"},
+                        {"DBUS_SYSTEM_BUS_ADDRESS=" + bus.address(), "NOTIFY_SOCKET=" + notify.path()});
+    ASSERT_TRUE(notify.wait_for("READY=1")) << "the daemon did not get its name under the real policy";
+    const uid_t nobody = ::getpwnam("nobody")->pw_uid;
+    auto read = run({"busctl", "--address=" + bus.address(), "get-property", kName, kPath, kIface, "State"}, {}, nobody);
+    EXPECT_EQ(read.out, "s \"idle\"\n") << read.err;
+    auto list = run({"busctl", "--address=" + bus.address(), "call", kName, kPath, kIface, "ListRuns"}, {}, nobody);
+    EXPECT_EQ(list.exit_code, 0) << list.err;
+    for (const char *method : {"StartRun", "CancelRun", "Reload"}) {
+        auto refused = run({"busctl", "--address=" + bus.address(), "call", kName, kPath, kIface, method}, {}, nobody);
+        EXPECT_NE(refused.exit_code, 0) << method;
+        EXPECT_NE(refused.err.find("Access denied"), std::string::npos) << method << ": " << refused.err;
+    }
+    auto root_call = run({"busctl", "--address=" + bus.address(), "call", kName, kPath, kIface, "StartRun"});
+    EXPECT_EQ(root_call.exit_code, 0) << root_call.err;
+    ::kill(daemon.pid, SIGTERM);
+    EXPECT_EQ(wait_for(daemon).exit_code, 0);
+}
