@@ -10,6 +10,8 @@ packages=(
     rsync                                 # what dailysyncd drives
     dbus                                  # dbus-daemon for the D-Bus tests
     bsdutils                              # script(1): pseudo-terminal for the live-view test
+    tzdata                                # time zones for the schedule tests
+    util-linux                            # unshare/mount namespaces used by the journal test
 )
 missing=()
 for p in "${packages[@]}"; do

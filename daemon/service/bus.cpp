@@ -61,8 +61,9 @@ Bus::~Bus() {
     if (bus_) sd_bus_flush_close_unref(bus_);
 }
 
-std::string Bus::start(bool user, std::function<void(bool)> on_name_acquired) {
+std::string Bus::start(bool user, std::function<void(bool)> on_name_acquired, std::function<void()> on_lost) {
     on_name_acquired_ = std::move(on_name_acquired);
+    on_lost_ = std::move(on_lost);
     int r = user ? sd_bus_open_user(&bus_) : sd_bus_open_system(&bus_);
     if (r < 0) return std::string("cannot connect to the ") + (user ? "session" : "system") + " bus: " + std::strerror(-r);
     r = sd_bus_add_object_vtable(bus_, &object_slot_, kObjectPath, kInterface, kVtable, this);
@@ -84,10 +85,14 @@ int Bus::name_acquired(sd_bus_message *m, void *userdata, sd_bus_error *) {
 
 void Bus::pump() {
     pump_posted_ = false;
+    if (lost_) return;
     for (;;) {
         int r = sd_bus_process(bus_, nullptr);
         if (r < 0) {
+            lost_ = true;
             journal_.log(LOG_ERR, std::string("D-Bus connection failed: ") + std::strerror(-r));
+            timeout_.cancel();
+            if (on_lost_) on_lost_();
             return;
         }
         if (r == 0) break;
@@ -121,13 +126,13 @@ void Bus::pump() {
 }
 
 void Bus::state_changed() {
-    if (!bus_) return;
+    if (!bus_ || lost_) return;
     sd_bus_emit_properties_changed(bus_, kObjectPath, kInterface, "State", "LastResult", "LastRunId", "NextRun", nullptr);
     emit_progress();
 }
 
 void Bus::progress_changed() {
-    if (!bus_) return;
+    if (!bus_ || lost_) return;
     progress_dirty_ = true;
     const auto now = std::chrono::steady_clock::now();
     if (now - last_progress_emit_ >= kProgressInterval) {
@@ -154,13 +159,13 @@ void Bus::emit_progress() {
 }
 
 void Bus::run_started(const std::string &run_id) {
-    if (!bus_) return;
+    if (!bus_ || lost_) return;
     sd_bus_emit_signal(bus_, kObjectPath, kInterface, "RunStarted", "s", run_id.c_str());
     state_changed();
 }
 
 void Bus::run_finished(const std::string &run_id, const std::string &result) {
-    if (!bus_) return;
+    if (!bus_ || lost_) return;
     state_changed();
     sd_bus_emit_signal(bus_, kObjectPath, kInterface, "RunFinished", "ss", run_id.c_str(), result.c_str());
     if (!pump_posted_) {

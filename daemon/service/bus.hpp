@@ -28,7 +28,8 @@ public:
     // Connects (session bus when `user`, else system bus), publishes the object and asks
     // for the name; on_name_acquired(true) once it is ours, (false) if it cannot be had.
     // Returns "" or why the connection failed.
-    std::string start(bool user, std::function<void(bool)> on_name_acquired);
+    // on_lost: the connection broke later (the daemon then exits so systemd restarts it).
+    std::string start(bool user, std::function<void(bool)> on_name_acquired, std::function<void()> on_lost);
 
     // Called by the daemon when the manager reports changes.
     void state_changed();
@@ -62,6 +63,8 @@ private:
     bool progress_dirty_ = false, throttle_armed_ = false;
     std::chrono::steady_clock::time_point last_progress_emit_{};
     std::function<void(bool)> on_name_acquired_;
+    std::function<void()> on_lost_;
+    bool lost_ = false;
 };
 
 }  // namespace dailysync

@@ -97,7 +97,7 @@ int run_daemon(const std::string &config_path, const Config &config, bool user_b
     const std::string error = bus.start(user_bus, [&](bool acquired) {
         if (!acquired) {
             exit_status = 1;
-            stop("the bus name is taken");
+            stop("the bus name could not be acquired");
             return;
         }
         manager.start();
@@ -107,6 +107,9 @@ int run_daemon(const std::string &config_path, const Config &config, bool user_b
                                   "; daily at " + manager.config().daily_at() + ", " + manager.config().source + " -> " +
                                   manager.config().destination);
         status_tick();
+    }, [&] {
+        exit_status = 1;
+        stop("the D-Bus connection was lost");
     });
     if (!error.empty()) {
         journal.log(LOG_ERR, error);

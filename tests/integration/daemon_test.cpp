@@ -3,6 +3,12 @@
 #include <chrono>
 #include <csignal>
 #include <ctime>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -56,7 +62,7 @@ public:
   <include>)" + source_dir() + R"(/systemd/io.dailysync1.conf</include>)";
         } else {
             policy = R"(<policy context="default">
-    <allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/>
+    <allow user="*"/><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/>
   </policy>)";
         }
         write_file(config, std::string(R"(<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
@@ -478,4 +484,127 @@ TEST(Daemon, SystemBusPolicyLetsEveryoneReadButOnlyRootAct) {
     EXPECT_EQ(root_call.exit_code, 0) << root_call.err;
     ::kill(daemon.pid, SIGTERM);
     EXPECT_EQ(wait_for(daemon).exit_code, 0);
+}
+
+namespace {
+
+// Runs `argv` as `uid` in a private mount namespace whose /run/systemd/journal/socket is
+// a datagram socket of ours, with stderr going to a file named by JOURNAL_STREAM: the
+// program then sees "stderr is the journal" and sends native journal entries to us.
+// The datagrams (KEY=VALUE lines) are collected into `entries_file`, one per line block.
+pid_t spawn_with_journal(const std::vector<std::string> &argv, const std::vector<std::string> &env, uid_t uid,
+                         const std::string &stderr_file, const std::string &entries_file) {
+    pid_t pid = ::fork();
+    if (pid != 0) return pid;
+    if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) ::_exit(90);
+    ::mkdir("/run/systemd", 0755);
+    ::mkdir("/run/systemd/journal", 0755);
+    if (::mount("tmpfs", "/run/systemd/journal", "tmpfs", 0, "mode=0755") != 0) ::_exit(91);
+    int sock = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "/run/systemd/journal/socket");
+    if (::bind(sock, reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0) ::_exit(92);
+    ::chmod(addr.sun_path, 0666);
+    pid_t program = ::fork();
+    if (program == 0) {
+        int err = ::open(stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        ::dup2(err, 2);
+        struct stat st {};
+        ::fstat(2, &st);
+        std::string stream = "JOURNAL_STREAM=" + std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+        ::putenv(const_cast<char *>(stream.c_str()));
+        for (const auto &e : env) ::putenv(const_cast<char *>(e.c_str()));
+        ::setgroups(0, nullptr);
+        if (::setgid(65534) != 0 || ::setuid(uid) != 0) ::_exit(93);
+        std::vector<char *> args;
+        for (const auto &a : argv) args.push_back(const_cast<char *>(a.c_str()));
+        args.push_back(nullptr);
+        ::execv(args[0], args.data());
+        ::_exit(127);
+    }
+    // SIGTERM to this holder process is meant for the program.
+    static pid_t forward_to;
+    forward_to = program;
+    ::signal(SIGTERM, [](int) { ::kill(forward_to, SIGTERM); });
+    int out = ::open(entries_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    for (;;) {
+        pollfd p{sock, POLLIN, 0};
+        if (::poll(&p, 1, 100) > 0) {
+            char buffer[65536];
+            ssize_t n = ::recv(sock, buffer, sizeof buffer, 0);
+            if (n > 0) {
+                std::string entry(buffer, static_cast<std::size_t>(n));
+                entry += "\n--\n";
+                ::write(out, entry.data(), entry.size());
+            }
+            continue;
+        }
+        int status = 0;
+        if (::waitpid(program, &status, WNOHANG) == program) ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 99);
+    }
+}
+
+std::vector<std::string> journal_entries(const std::string &file) {
+    std::vector<std::string> entries;
+    const std::string text = read_file(file);
+    for (std::size_t at = 0; at < text.size();) {
+        auto end = text.find("\n--\n", at);
+        if (end == std::string::npos) break;
+        entries.push_back(text.substr(at, end - at));
+        at = end + 4;
+    }
+    return entries;
+}
+
+}  // namespace
+
+TEST(Daemon, StructuredJournalEntriesForRunsAndFailedProjects) {
+    Service s;
+    // As in the --once test: run unprivileged; beta's destination is root's, so beta fails.
+    const uid_t nobody = ::getpwnam("nobody")->pw_uid;
+    ASSERT_EQ(run({"chown", "-R", "nobody:nogroup", s.dir.path()}).exit_code, 0);
+    ::chmod(s.dir.path().c_str(), 0755);
+    make_dirs(s.destination + "/beta");
+    ASSERT_EQ(::chown((s.destination + "/beta").c_str(), 0, 65534), 0);
+    set_mtime(s.source + "/beta", 1'400'000'000);
+    set_mtime(s.destination + "/beta", 1'400'000'000);
+    const std::string entries_file = s.dir / "journal.entries";
+    pid_t daemon = spawn_with_journal({dailysyncd(), "--user", "--config", s.config_path},
+                                      {"DBUS_SESSION_BUS_ADDRESS=" + s.bus.address()}, nobody, s.dir / "stderr", entries_file);
+    Client c(s.bus.address());
+    std::string run_id, last_error;
+    for (int i = 0; i < 100; ++i) {
+        auto [error, id] = c.call("StartRun");
+        if (error.empty()) {
+            run_id = id;
+            break;
+        }
+        last_error = error + ": " + id;
+        std::this_thread::sleep_for(50ms);   // not on the bus yet
+    }
+    ASSERT_FALSE(run_id.empty()) << last_error << "\n" << read_file(s.dir / "stderr") << read_file(entries_file);
+    EXPECT_EQ(c.wait_finished(run_id), "failed");
+    ::kill(daemon, SIGTERM);
+    int status = 0;
+    ::waitpid(daemon, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+    EXPECT_EQ(read_file(s.dir / "stderr"), "");   // everything went to the journal
+
+    bool started = false, finished = false, unit_failed = false;
+    for (const auto &e : journal_entries(entries_file)) {
+        auto has = [&](const std::string &line) { return e.find(line + "\n") != std::string::npos || e.size() >= line.size() && e.compare(e.size() - line.size(), line.size(), line) == 0; };
+        if (has("MESSAGE_ID=b8b4206e60d547f6a074c5b6a79eaa06")) {
+            started = has("DAILYSYNC_RUN_ID=" + run_id) && has("PRIORITY=6");
+        } else if (has("MESSAGE_ID=82f7f69e85c04d3b8321b8d47d995504")) {
+            finished = has("DAILYSYNC_RUN_ID=" + run_id) && has("DAILYSYNC_RESULT=failed") && has("PRIORITY=3") &&
+                       e.find("DAILYSYNC_BYTES=") != std::string::npos && e.find("DAILYSYNC_FILES=") != std::string::npos;
+        } else if (has("MESSAGE_ID=b94b35e88f974001a6758e2331b74b5a")) {
+            unit_failed = has("DAILYSYNC_PROJECT=beta") && has("DAILYSYNC_EXIT_CODE=23") && has("PRIORITY=3") &&
+                          has("DAILYSYNC_RUN_ID=" + run_id);
+        }
+    }
+    EXPECT_TRUE(started) << read_file(entries_file);
+    EXPECT_TRUE(finished) << read_file(entries_file);
+    EXPECT_TRUE(unit_failed) << read_file(entries_file);
 }
