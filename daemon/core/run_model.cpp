@@ -69,6 +69,11 @@ RunModel::RunModel(std::string run_id, std::vector<WorkUnit> units, bool dry_run
     }
 }
 
+std::uint64_t RunModel::transferred_bytes(const TransferCounters &counters) const {
+    // A dry run sends nothing; what it would send is the size of the files it lists.
+    return dry_run_ ? counters.bytes_announced : counters.bytes_transferred;
+}
+
 void RunModel::unit_started(std::size_t index, WallClock::time_point now) {
     auto &u = units_.at(index);
     u.state = UnitState::running;
@@ -84,7 +89,7 @@ void RunModel::unit_progress(std::size_t index, const TransferCounters &counters
     u.files_done = counters.entries_seen;
     u.bytes_done = bytes_done;
     u.files_transferred = counters.files_transferred;
-    u.bytes_transferred = counters.bytes_transferred;
+    u.bytes_transferred = transferred_bytes(counters);
     u.deletions = counters.deletions;
     // The scan's estimate may be stale; never show done > total.
     u.files_total = std::max({u.files_total, u.files_done, counters.rsync_total_entries.value_or(0)});
@@ -99,7 +104,7 @@ void RunModel::unit_attempt_ended(std::size_t index, UnitState outcome, int exit
     u.message = std::move(message);
     u.errors = errors;
     u.files_transferred = counters.files_transferred;
-    u.bytes_transferred = counters.bytes_transferred;
+    u.bytes_transferred = transferred_bytes(counters);
     u.deletions = counters.deletions;
     if (retrying) {
         u.state = UnitState::retry_wait;

@@ -106,6 +106,7 @@ public:
     RunResult result() const;
 
 private:
+    std::uint64_t transferred_bytes(const TransferCounters &counters) const;
     std::string run_id_;
     bool dry_run_;
     WallClock::time_point started_;

@@ -184,6 +184,7 @@ TEST(Once, DryRunChangesNothingAndReportsWhatWouldChange) {
     auto report = f.report(r.out);
     EXPECT_EQ(report["dry_run"], true);
     EXPECT_GT(report["totals"]["files_transferred"].get<int>(), 40);
+    EXPECT_GT(report["totals"]["bytes_transferred"].get<int>(), 3'000'000);   // what would be copied
     EXPECT_EQ(report["totals"]["deletions"], 1);
     EXPECT_NE(r.out.find("dry run"), std::string::npos);
 }

@@ -138,3 +138,14 @@ TEST(RunModel, StateNames) {
     EXPECT_TRUE(is_final(UnitState::partial));
     EXPECT_FALSE(is_final(UnitState::running));
 }
+
+TEST(RunModel, DryRunCountsWhatWouldBeCopied) {
+    RunModel run("r", two_units(), true, at(0));
+    run.unit_started(1, at(0));
+    TransferCounters c;
+    c.files_transferred = 3;
+    c.bytes_announced = 300;
+    run.unit_attempt_ended(1, UnitState::success, 0, "", {}, c, false, at(1));
+    EXPECT_EQ(run.units()[1].bytes_transferred, 300u);
+    EXPECT_EQ(run.totals().files_transferred, 3u);
+}
