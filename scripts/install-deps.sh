@@ -12,6 +12,8 @@ packages=(
     bsdutils                              # script(1): pseudo-terminal for the live-view test
     tzdata                                # time zones for the schedule tests
     util-linux                            # unshare/mount namespaces used by the journal test
+    dpkg-dev                              # dpkg-shlibdeps for the .deb's Depends (cpack)
+    debootstrap systemd-container procps  # the end-to-end test boots a Debian root with systemd-nspawn
 )
 missing=()
 for p in "${packages[@]}"; do
