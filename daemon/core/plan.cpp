@@ -6,39 +6,100 @@
 
 namespace dailysync {
 
-std::vector<WorkUnit> plan_per_project(const TreeDescription &tree) {
-    std::vector<WorkUnit> units;
-    WorkUnit top;
-    top.name = ".";
-    top.path = "";
-    top.recursive = false;
-    top.estimated_entries = 1;   // the source folder itself
-    for (const auto &entry : tree.top) {
-        top.estimated_entries += 1;
-        if (!entry.is_directory) top.estimated_bytes += entry.bytes;
-    }
-    units.push_back(top);
+namespace {
 
-    std::vector<const TopEntry *> projects;
-    for (const auto &entry : tree.top)
-        if (entry.is_directory) projects.push_back(&entry);
-    // Largest first, so the longest unit starts early; name breaks ties for a stable order.
-    std::sort(projects.begin(), projects.end(), [](const TopEntry *a, const TopEntry *b) {
-        if (a->bytes != b->bytes) return a->bytes > b->bytes;
-        if (a->entries != b->entries) return a->entries > b->entries;
-        return a->name < b->name;
-    });
-    for (const TopEntry *project : projects) {
-        WorkUnit unit;
-        unit.name = printable_name(project->name);
-        unit.path = project->name;
-        unit.recursive = true;
-        unit.after = 0;
-        unit.estimated_entries = project->entries;
-        unit.estimated_bytes = project->bytes;
-        units.push_back(unit);
+struct Candidate {
+    std::string name;
+    std::uint64_t entries = 0, bytes = 0;
+    double cost = 0;
+};
+
+std::string display(const std::string &path) { return path.empty() ? "." : printable_name(path); }
+
+}  // namespace
+
+Planner::Planner(const TreeStats &previous, int concurrency, double units_per_process) : stats_(previous) {
+    const double total = cost_of(previous.total_entries(), previous.total_bytes());
+    share_ = std::max(kMinShare, total / (units_per_process * std::max(1, concurrency)));
+}
+
+std::vector<WorkUnit> Planner::initial() const {
+    WorkUnit root;
+    root.name = ".";
+    root.recursive = false;
+    root.expand = true;
+    if (const DirStats *s = stats_.find("")) {
+        root.estimated_entries = s->own_entries + 1;
+        root.estimated_bytes = s->own_bytes;
     }
-    return units;
+    root.estimated_cost = cost_of(root.estimated_entries, root.estimated_bytes);
+    return {root};
+}
+
+std::vector<WorkUnit> Planner::expand(const std::string &base, const std::vector<std::string> &subdirs) const {
+    std::vector<WorkUnit> split, packed;
+    std::vector<Candidate> small;
+    for (const auto &name : subdirs) {
+        const std::string path = join_path(base, name);
+        const DirStats *s = stats_.find(path);
+        if (!s) {
+            // Unknown (new, or no statistics yet): a unit of its own.
+            WorkUnit unit;
+            unit.name = display(path);
+            unit.base = path;
+            packed.push_back(unit);
+            continue;
+        }
+        const double cost = cost_of(s->tree_entries + 1, s->tree_bytes);
+        if (cost > share_ && s->subdirs > 0) {
+            WorkUnit unit;
+            unit.name = display(path) + " (own entries)";
+            unit.base = path;
+            unit.recursive = false;
+            unit.expand = true;
+            unit.estimated_entries = s->own_entries;   // the folder itself is counted by its parent
+            unit.estimated_bytes = s->own_bytes;
+            unit.estimated_cost = cost_of(unit.estimated_entries, unit.estimated_bytes);
+            split.push_back(unit);
+        } else {
+            small.push_back(Candidate{name, s->tree_entries, s->tree_bytes, cost});
+        }
+    }
+    // Largest first; a bin is closed when the next candidate would overflow it.
+    std::sort(small.begin(), small.end(), [](const Candidate &a, const Candidate &b) {
+        return a.cost != b.cost ? a.cost > b.cost : a.name < b.name;
+    });
+    std::vector<std::vector<const Candidate *>> bins;
+    double bin_cost = 0;
+    for (const auto &candidate : small) {
+        if (bins.empty() || bin_cost + candidate.cost > share_ || bins.back().size() >= kMaxGroupMembers) {
+            bins.emplace_back();
+            bin_cost = 0;
+        }
+        bins.back().push_back(&candidate);
+        bin_cost += candidate.cost;
+    }
+    for (const auto &bin : bins) {
+        WorkUnit unit;
+        for (const Candidate *c : bin) {
+            unit.estimated_entries += c->entries;
+            unit.estimated_bytes += c->bytes;
+            unit.estimated_cost += c->cost;
+        }
+        if (bin.size() == 1) {
+            unit.base = join_path(base, bin[0]->name);
+            unit.name = display(unit.base);
+        } else {
+            unit.base = base;
+            for (const Candidate *c : bin) unit.members.push_back(c->name);
+            unit.name = display(join_path(base, bin[0]->name)) + " and " + std::to_string(bin.size() - 1) + " more";
+        }
+        packed.push_back(unit);
+    }
+    std::stable_sort(packed.begin(), packed.end(), [](const WorkUnit &a, const WorkUnit &b) { return a.estimated_cost > b.estimated_cost; });
+    // Split units first: they are cheap and unlock the work below them.
+    split.insert(split.end(), packed.begin(), packed.end());
+    return split;
 }
 
 }  // namespace dailysync

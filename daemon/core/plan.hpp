@@ -1,39 +1,55 @@
-// Planning: a description of the source tree -> the work units of one run.
-// Pure: the tree description comes from io/tree_scan.
+// Planning: which rsync invocations (work units) copy the tree, balanced so that no unit
+// is much bigger than a fair share of the work. Pure.
+//
+// Planning is online. The first unit copies the source folder's own entries
+// (non-recursive). When a non-recursive unit finishes, its output names the subfolders
+// that exist now, and expand() plans them from the previous run's statistics:
+//   - a subfolder whose estimated cost exceeds the share, and that has subfolders itself,
+//     is split: a non-recursive unit for its own entries, expanded in turn when it ends;
+//   - the other subfolders are packed, largest first, into units of at most one share:
+//     one folder alone (source/dir/ -> destination/dir/), or several siblings in one
+//     rsync (source/parent/a source/parent/b -> destination/parent/).
+// Deletions stay exact: the non-recursive unit of a folder (rsync --dirs --delete)
+// removes entries gone from it, whole folders included; a folder's contents are handled
+// by exactly one unit below. Folders that are new since the statistics were taken come
+// out of the non-recursive unit's output like every other, so nothing is missed.
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <vector>
 
+#include "core/tree_stats.hpp"
+
 namespace dailysync {
 
-// What the scan learned about one top-level entry of the source.
-struct TopEntry {
-    std::string name;             // raw bytes of the name
-    bool is_directory = false;    // a real directory (not a symlink to one)
-    std::uint64_t entries = 0;    // entries below it, itself included (rsync's "Number of files")
-    std::uint64_t bytes = 0;      // sizes of the regular files below it
-};
-
-struct TreeDescription {
-    std::vector<TopEntry> top;
-};
-
-// One rsync invocation: copy source/<path>/ to destination/<path>/.
 struct WorkUnit {
-    std::string name;             // printable, for reports ("." for the top level)
-    std::string path;             // raw relative path below source ("" = the source itself)
-    bool recursive = true;        // false: only the folder's own entries (rsync --dirs)
-    std::optional<std::size_t> after;   // index of a unit that must finish first
+    std::string name;                  // printable, for reports ("." is the source itself)
+    std::string base;                  // raw relative folder ("" = the source)
+    std::vector<std::string> members;  // empty: the folder `base` itself; else subfolders of base, each recursive
+    bool recursive = true;             // false: only base's own entries (rsync --dirs)
+    bool expand = false;               // plan base's subfolders when this unit ends
     std::uint64_t estimated_entries = 0;
     std::uint64_t estimated_bytes = 0;
+    double estimated_cost = 0;
 };
 
-// One non-recursive unit for the top level of the source (its files, symlinks, the
-// project folders themselves and, with delete, projects removed at the source), then one
-// recursive unit per project folder, each after the top-level unit, largest first.
-std::vector<WorkUnit> plan_per_project(const TreeDescription &tree);
+class Planner {
+public:
+    // `previous` may be empty (no statistics yet): then every subfolder becomes its own
+    // unit, which for the top level is one rsync per project.
+    Planner(const TreeStats &previous, int concurrency, double units_per_process = 4.0);
+
+    std::vector<WorkUnit> initial() const;
+    std::vector<WorkUnit> expand(const std::string &base, const std::vector<std::string> &subdirs) const;
+    double share() const { return share_; }
+
+    static constexpr double kMinShare = 200.0;            // below this, an extra rsync costs more than it saves
+    static constexpr std::size_t kMaxGroupMembers = 500;  // keeps argv small
+
+private:
+    const TreeStats &stats_;
+    double share_;
+};
 
 }  // namespace dailysync

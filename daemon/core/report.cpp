@@ -30,6 +30,30 @@ std::string pad(std::string text, std::size_t width, bool right = false) {
 
 }  // namespace
 
+std::vector<std::string> affected_projects(const UnitStatus &unit, const std::string &source) {
+    std::vector<std::string> projects;
+    auto add = [&](const std::string &project) {
+        if (std::find(projects.begin(), projects.end(), project) == projects.end()) projects.push_back(project);
+    };
+    const std::string prefix = printable_name(source) + "/";
+    for (const auto &path : unit.errors.failed_paths) {
+        if (path.compare(0, prefix.size(), prefix) != 0) continue;
+        const std::string relative = path.substr(prefix.size());
+        const auto slash = relative.find('/');
+        add(slash == std::string::npos ? "." : relative.substr(0, slash));
+    }
+    if (!projects.empty()) return projects;
+    const std::string &base = unit.unit.base;
+    if (!base.empty()) {
+        add(printable_name(base.substr(0, base.find('/'))));
+    } else if (!unit.unit.members.empty()) {
+        for (const auto &member : unit.unit.members) add(printable_name(member));
+    } else {
+        add(".");
+    }
+    return projects;
+}
+
 int exit_status_for(RunResult result) {
     switch (result) {
     case RunResult::success: return 0;
@@ -70,7 +94,12 @@ std::string report_json(const RunModel &run, const ReportContext &context) {
     for (const auto &u : run.units()) {
         ordered_json unit;
         unit["name"] = u.unit.name;
-        unit["path"] = printable_name(u.unit.path);
+        unit["path"] = printable_name(u.unit.base);
+        if (!u.unit.members.empty()) {
+            nlohmann::ordered_json members = nlohmann::ordered_json::array();
+            for (const auto &m : u.unit.members) members.push_back(printable_name(m));
+            unit["members"] = std::move(members);
+        }
         unit["recursive"] = u.unit.recursive;
         unit["result"] = std::string(to_string(u.state));
         unit["exit_code"] = u.exit_code;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "core/run_model.hpp"
 
@@ -16,6 +17,11 @@ struct ReportContext {
 
 std::string report_json(const RunModel &run, const ReportContext &context);   // UTF-8, pretty-printed
 std::string report_text(const RunModel &run);                                 // a table and totals
+
+// The projects (top-level folders, printable) a unit's failure concerns: taken from the
+// paths rsync complained about when it named any, else from the unit's folders; "." for
+// entries directly under the source.
+std::vector<std::string> affected_projects(const UnitStatus &unit, const std::string &source);
 
 // Exit status of `dailysyncd --once`: 0 success, 1 warning, 2 failed or cancelled.
 int exit_status_for(RunResult result);

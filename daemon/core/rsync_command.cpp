@@ -3,14 +3,17 @@
 namespace dailysync {
 
 namespace {
-std::string join(const std::string &root, const std::string &relative) {
+std::string folder(const std::string &root, const std::string &relative) {
     return relative.empty() ? root + "/" : root + "/" + relative + "/";
 }
 }  // namespace
 
-std::string unit_source(const Config &config, const WorkUnit &unit) { return join(config.source, unit.path); }
-
-std::string unit_destination(const Config &config, const WorkUnit &unit) { return join(config.destination, unit.path); }
+std::vector<std::string> unit_sources(const Config &config, const WorkUnit &unit) {
+    if (unit.members.empty()) return {folder(config.source, unit.base)};
+    std::vector<std::string> sources;
+    for (const auto &member : unit.members) sources.push_back(folder(config.source, unit.base) + member);
+    return sources;
+}
 
 std::vector<std::string> rsync_arguments(const Config &config, const WorkUnit &unit, bool dry_run) {
     std::vector<std::string> args = {
@@ -25,13 +28,17 @@ std::vector<std::string> rsync_arguments(const Config &config, const WorkUnit &u
         args.push_back("--no-recursive");
         args.push_back("--dirs");          // the folder's own entries, not below
     }
+    // Below the top level the parent folder exists in a real run (its non-recursive unit
+    // made it); in a dry run nothing was made, so let rsync imagine it. The destination
+    // root itself is never created.
+    if (!unit.base.empty()) args.push_back("--mkpath");
     if (config.delete_extraneous) args.push_back("--delete");
     if (dry_run) args.push_back("--dry-run");
     for (const auto &pattern : config.exclude) args.push_back("--exclude=" + pattern);
     for (const auto &extra : config.rsync_extra_args) args.push_back(extra);
     args.push_back("--");
-    args.push_back(unit_source(config, unit));
-    args.push_back(unit_destination(config, unit));
+    for (auto &source : unit_sources(config, unit)) args.push_back(std::move(source));
+    args.push_back(folder(config.destination, unit.base));
     return args;
 }
 

@@ -11,10 +11,11 @@ namespace dailysync {
 
 // Arguments after the program name. Paths are absolute and follow "--", so no name can be
 // read as an option; rsync does no globbing of local paths, so '*' and '?' stay literal.
+//   folder unit:  -- source/base/ destination/base/
+//   group unit:   -- source/base/m1 source/base/m2 ... destination/base/
 std::vector<std::string> rsync_arguments(const Config &config, const WorkUnit &unit, bool dry_run);
 
-// source/<unit.path>/ and destination/<unit.path>/ (always with the trailing slash).
-std::string unit_source(const Config &config, const WorkUnit &unit);
-std::string unit_destination(const Config &config, const WorkUnit &unit);
+// The source paths a unit reads (for checking they still exist before starting it).
+std::vector<std::string> unit_sources(const Config &config, const WorkUnit &unit);
 
 }  // namespace dailysync

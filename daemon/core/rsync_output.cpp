@@ -146,6 +146,7 @@ void RsyncStdoutParser::line(std::string_view text) {
         return;
     }
     if (auto item = parse_item_line(text)) {
+        if (item_handler_) item_handler_(*item);
         if (item->deletion) {
             ++counters_.deletions;
             return;

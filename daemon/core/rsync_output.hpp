@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -96,6 +97,8 @@ struct TransferCounters {
 class RsyncStdoutParser {
 public:
     explicit RsyncStdoutParser(bool dry_run = false) : dry_run_(dry_run) {}
+    // Also hands every item line (deletions included) to `handler`.
+    void on_item(std::function<void(const ItemLine &)> handler) { item_handler_ = std::move(handler); }
     void feed(std::string_view bytes);
     void finish();
     const TransferCounters &counters() const { return counters_; }
@@ -106,6 +109,7 @@ public:
 private:
     void line(std::string_view text);
     bool dry_run_;
+    std::function<void(const ItemLine &)> item_handler_;
     LineSplitter splitter_;
     TransferCounters counters_;
 };

@@ -60,6 +60,10 @@ double RateMeter::fraction_per_second() const {
 
 RunModel::RunModel(std::string run_id, std::vector<WorkUnit> units, bool dry_run, WallClock::time_point started)
     : run_id_(std::move(run_id)), dry_run_(dry_run), started_(started) {
+    add_units(std::move(units));
+}
+
+void RunModel::add_units(std::vector<WorkUnit> units) {
     for (auto &unit : units) {
         UnitStatus status;
         status.bytes_total = unit.estimated_bytes;
@@ -157,6 +161,10 @@ RunTotals RunModel::totals() const {
         if (u.state == UnitState::running) ++t.units_running;
         if (is_final(u.state)) ++t.units_finished;
         if (u.state == UnitState::failed || u.state == UnitState::partial) ++t.units_failed;
+    }
+    if (!all_units_final()) {
+        t.files_total = std::max(t.files_total, expected_entries_);
+        t.bytes_total = std::max(t.bytes_total, expected_bytes_);
     }
     const double byte_fraction = t.bytes_total ? static_cast<double>(t.bytes_done) / static_cast<double>(t.bytes_total) : 1.0;
     const double file_fraction = t.files_total ? static_cast<double>(t.files_done) / static_cast<double>(t.files_total) : 1.0;

@@ -77,6 +77,14 @@ private:
 class RunModel {
 public:
     RunModel(std::string run_id, std::vector<WorkUnit> units, bool dry_run, WallClock::time_point started);
+    // Units planned while the run goes (folders expanded when their parent unit ends).
+    void add_units(std::vector<WorkUnit> units);
+    // What the whole tree is expected to hold (from the statistics), so totals are right
+    // before every unit is planned.
+    void set_expected(std::uint64_t entries, std::uint64_t bytes) {
+        expected_entries_ = entries;
+        expected_bytes_ = bytes;
+    }
 
     const std::string &run_id() const { return run_id_; }
     bool dry_run() const { return dry_run_; }
@@ -114,6 +122,7 @@ private:
     std::vector<UnitStatus> units_;
     bool cancel_requested_ = false;
     std::string run_error_;
+    std::uint64_t expected_entries_ = 0, expected_bytes_ = 0;
     RateMeter rates_;
 };
 

@@ -58,7 +58,9 @@ std::shared_ptr<RsyncChild> RsyncChild::create(asio::io_context &io, Options opt
 
 RsyncChild::RsyncChild(asio::io_context &io, Options options, OnOutput on_output, OnExit on_exit)
     : io_(io), options_(std::move(options)), on_output_(std::move(on_output)), on_exit_(std::move(on_exit)),
-      stdout_pipe_(io), stderr_pipe_(io), stall_timer_(io), kill_timer_(io), stdout_parser_(options_.dry_run) {}
+      stdout_pipe_(io), stderr_pipe_(io), stall_timer_(io), kill_timer_(io), stdout_parser_(options_.dry_run) {
+    if (options_.on_item) stdout_parser_.on_item(options_.on_item);
+}
 
 RsyncChild::~RsyncChild() {
     // The supervisor keeps a child alive until on_exit; by then the process is reaped.

@@ -32,6 +32,7 @@ public:
         std::vector<std::string> arguments;
         bool dry_run = false;
         std::chrono::seconds stall_timeout{0};   // 0 = never
+        std::function<void(const ItemLine &)> on_item;   // every itemized line, as it arrives
     };
     using OnOutput = std::function<void()>;
     using OnExit = std::function<void(const ChildExit &)>;

@@ -116,6 +116,17 @@ std::optional<std::string> slurp(const std::string &path) {
 }
 }  // namespace
 
+std::optional<TreeStats> StateStore::load_tree_stats() const {
+    auto text = slurp(tree_stats_path());
+    if (!text) return std::nullopt;
+    return TreeStats::parse(*text);
+}
+
+std::string StateStore::save_tree_stats(const TreeStats &stats) const {
+    if (auto error = make_directories(dir_); !error.empty()) return error;
+    return write_file_atomically(tree_stats_path(), stats.serialize());
+}
+
 std::optional<std::string> StateStore::read_report(const std::string &run_id) const {
     if (!is_valid_run_id(run_id)) return std::nullopt;
     return slurp(report_path(run_id));

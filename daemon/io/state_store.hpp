@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "core/tree_stats.hpp"
+
 namespace dailysync {
 
 // What the daemon remembers between starts (state.json).
@@ -37,6 +39,11 @@ public:
     std::optional<std::string> read_report(const std::string &run_id) const;
     // Every readable report, oldest first; unreadable ones are skipped.
     std::vector<RunSummary> list_runs() const;
+
+    // Per-folder statistics of the source, from the last complete run (tree-stats).
+    std::string tree_stats_path() const { return dir_ + "/tree-stats"; }
+    std::optional<TreeStats> load_tree_stats() const;   // nullopt: none, or unreadable
+    std::string save_tree_stats(const TreeStats &stats) const;
 
     std::string state_path() const { return dir_ + "/state.json"; }
     // Loads state.json. A corrupt file is renamed to state.json.corrupt and reported in

@@ -3,20 +3,31 @@
 #include <algorithm>
 #include <boost/asio/post.hpp>
 #include <cstring>
+#include <sys/stat.h>
 
 #include "core/rsync_command.hpp"
 
 namespace dailysync {
 
-std::shared_ptr<Supervisor> Supervisor::create(boost::asio::io_context &io, RunModel &model, Settings settings,
-                                               OnChange on_change, OnDone on_done) {
-    return std::shared_ptr<Supervisor>(new Supervisor(io, model, std::move(settings), std::move(on_change), std::move(on_done)));
+std::shared_ptr<Supervisor> Supervisor::create(boost::asio::io_context &io, RunModel &model, const Planner &planner,
+                                               Settings settings, OnChange on_change, OnDone on_done) {
+    return std::shared_ptr<Supervisor>(
+        new Supervisor(io, model, planner, std::move(settings), std::move(on_change), std::move(on_done)));
 }
 
-Supervisor::Supervisor(boost::asio::io_context &io, RunModel &model, Settings settings, OnChange on_change, OnDone on_done)
-    : io_(io), model_(model), settings_(std::move(settings)), on_change_(std::move(on_change)), on_done_(std::move(on_done)),
-      children_(model.units().size()) {
-    for (std::size_t i = 0; i < model.units().size(); ++i) retry_timers_.push_back(std::make_unique<boost::asio::steady_timer>(io));
+Supervisor::Supervisor(boost::asio::io_context &io, RunModel &model, const Planner &planner, Settings settings,
+                       OnChange on_change, OnDone on_done)
+    : io_(io), model_(model), planner_(planner), settings_(std::move(settings)), on_change_(std::move(on_change)),
+      on_done_(std::move(on_done)) {
+    grow();
+}
+
+void Supervisor::grow() {
+    while (children_.size() < model_.units().size()) {
+        children_.emplace_back();
+        collectors_.emplace_back();
+        retry_timers_.push_back(std::make_unique<boost::asio::steady_timer>(io_));
+    }
 }
 
 void Supervisor::start() {
@@ -24,27 +35,70 @@ void Supervisor::start() {
     check_done();
 }
 
-bool Supervisor::ready(std::size_t index) const {
-    const auto &unit = model_.units()[index];
-    if (unit.state != UnitState::pending) return false;
-    return !unit.unit.after || is_final(model_.units()[*unit.unit.after].state);
+void Supervisor::set_concurrency(int concurrency) {
+    settings_.concurrency = std::max(1, concurrency);
+    fill();
+}
+
+std::optional<std::size_t> Supervisor::next_ready() const {
+    // Split folders first (cheap, and they unlock the work below them), then the biggest.
+    std::optional<std::size_t> best;
+    for (std::size_t i = 0; i < model_.units().size(); ++i) {
+        const auto &u = model_.units()[i];
+        if (u.state != UnitState::pending) continue;
+        if (!best) {
+            best = i;
+            continue;
+        }
+        const auto &b = model_.units()[*best].unit;
+        if ((u.unit.expand && !b.expand) || (u.unit.expand == b.expand && u.unit.estimated_cost > b.estimated_cost)) best = i;
+    }
+    return best;
 }
 
 void Supervisor::fill() {
     if (model_.cancel_requested()) return;
-    for (std::size_t i = 0; i < model_.units().size() && running_ < settings_.concurrency; ++i) {
-        if (ready(i)) launch(i);
+    while (running_ < settings_.concurrency) {
+        auto index = next_ready();
+        if (!index) break;
+        launch(*index);
     }
 }
 
 void Supervisor::launch(std::size_t index) {
     ++running_;
     model_.unit_started(index, WallClock::now());
+    WorkUnit unit = model_.units()[index].unit;
+    // Planned from the statistics of the previous run: a folder may be gone since.
+    bool gone;
+    if (unit.members.empty()) {
+        struct stat st {};
+        gone = ::lstat(unit_sources(settings_.config, unit).front().c_str(), &st) != 0;
+    } else {
+        std::erase_if(unit.members, [&](const std::string &member) {
+            struct stat st {};
+            return ::lstat((settings_.config.source + "/" + join_path(unit.base, member)).c_str(), &st) != 0;
+        });
+        gone = unit.members.empty();
+    }
+    if (gone) {
+        --running_;
+        model_.unit_attempt_ended(index, UnitState::success, 0, "gone from the source since the last run; nothing to copy", {},
+                                  {}, false, WallClock::now());
+        boost::asio::post(io_, [self = shared_from_this()] {
+            self->fill();
+            self->check_done();
+        });
+        return;
+    }
+    collectors_[index] = std::make_unique<StatsCollector>(model_.units()[index].unit, seen_);
     RsyncChild::Options options;
     options.program = settings_.rsync_program;
-    options.arguments = rsync_arguments(settings_.config, model_.units()[index].unit, settings_.dry_run);
+    options.arguments = rsync_arguments(settings_.config, unit, settings_.dry_run);
     options.dry_run = settings_.dry_run;
     options.stall_timeout = std::chrono::seconds(settings_.config.stall_timeout_seconds);
+    StatsCollector *collector = collectors_[index].get();
+    options.on_item = [collector](const ItemLine &item) { collector->item(item); };
     std::weak_ptr<Supervisor> weak = weak_from_this();
     auto child = RsyncChild::create(
         io_, std::move(options),
@@ -116,7 +170,13 @@ void Supervisor::attempt_ended(std::size_t index, const ChildExit &exit) {
             self->model_.unit_requeue(index);
             self->fill();
         });
+    } else if ((outcome == UnitState::success || outcome == UnitState::warning) && model_.units()[index].unit.expand &&
+               !cancelling) {
+        // The non-recursive unit named the folder's subfolders as they are now.
+        model_.add_units(planner_.expand(model_.units()[index].unit.base, collectors_[index]->subdirs()));
+        grow();
     }
+    collectors_[index].reset();
     fill();
     if (on_change_) on_change_();
     check_done();
@@ -133,16 +193,10 @@ void Supervisor::cancel() {
     check_done();
 }
 
-std::vector<pid_t> Supervisor::running_pids() const {
-    std::vector<pid_t> pids;
-    for (const auto &child : children_)
-        if (child && child->pid() > 0) pids.push_back(child->pid());
-    return pids;
-}
-
 void Supervisor::check_done() {
     if (done_ || running_ > 0 || !model_.all_units_final()) return;
     done_ = true;
+    seen_.finalize();
     model_.finish(WallClock::now());
     boost::asio::post(io_, [self = shared_from_this()] {
         if (self->on_done_) self->on_done_();

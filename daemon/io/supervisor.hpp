@@ -1,6 +1,7 @@
-// Runs the work units of one run on up to N rsync children: starts a unit once the unit it
-// depends on has finished, retries transient failures with backoff, cancels on request.
-// Writes everything it learns into the RunModel.
+// Runs the work units of one run on up to N rsync children: starts the most useful ready
+// unit first, expands split folders into new units when their non-recursive unit ends,
+// retries transient failures with backoff, cancels on request. Writes everything it learns
+// into the RunModel, and the tree it sees into a TreeStats for the next run's plan.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -10,7 +11,10 @@
 #include <vector>
 
 #include "core/config.hpp"
+#include "core/plan.hpp"
 #include "core/run_model.hpp"
+#include "core/stats_collector.hpp"
+#include "core/tree_stats.hpp"
 #include "io/rsync_child.hpp"
 
 namespace dailysync {
@@ -26,28 +30,39 @@ public:
     using OnChange = std::function<void()>;
     using OnDone = std::function<void()>;
 
-    static std::shared_ptr<Supervisor> create(boost::asio::io_context &io, RunModel &model, Settings settings,
-                                              OnChange on_change, OnDone on_done);
+    // `model` starts with planner.initial(); both must outlive the supervisor.
+    static std::shared_ptr<Supervisor> create(boost::asio::io_context &io, RunModel &model, const Planner &planner,
+                                              Settings settings, OnChange on_change, OnDone on_done);
     void start();
     // Stops the run: running children get SIGTERM (SIGKILL after the grace period),
     // units not started are cancelled. on_done follows once every child is gone.
     void cancel();
-    std::vector<pid_t> running_pids() const;
+    // Changes how many children may run at once (running ones are not stopped).
+    void set_concurrency(int concurrency);
+    int concurrency() const { return settings_.concurrency; }
+    int running() const { return running_; }
+    // The tree as this run's rsync output showed it (finalized when the run is done).
+    const TreeStats &seen() const { return seen_; }
 
 private:
-    Supervisor(boost::asio::io_context &io, RunModel &model, Settings settings, OnChange on_change, OnDone on_done);
+    Supervisor(boost::asio::io_context &io, RunModel &model, const Planner &planner, Settings settings, OnChange on_change,
+               OnDone on_done);
     void fill();
-    bool ready(std::size_t index) const;
+    std::optional<std::size_t> next_ready() const;
     void launch(std::size_t index);
     void attempt_ended(std::size_t index, const ChildExit &exit);
+    void grow();   // keeps the per-unit vectors as long as the model's units
     void check_done();
 
     boost::asio::io_context &io_;
     RunModel &model_;
+    const Planner &planner_;
     Settings settings_;
     OnChange on_change_;
     OnDone on_done_;
+    TreeStats seen_;
     std::vector<std::shared_ptr<RsyncChild>> children_;
+    std::vector<std::unique_ptr<StatsCollector>> collectors_;
     std::vector<std::unique_ptr<boost::asio::steady_timer>> retry_timers_;
     int running_ = 0;
     bool done_ = false;

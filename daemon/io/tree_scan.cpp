@@ -11,7 +11,6 @@ namespace dailysync {
 
 namespace {
 constexpr int kEntriesPerStep = 256;
-constexpr std::size_t kTopLevel = static_cast<std::size_t>(-1);
 
 bool is_dot(const char *name) { return name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0)); }
 }  // namespace
@@ -36,22 +35,12 @@ void TreeScan::start() {
         finish();
         return;
     }
-    stack_.push_back({dir, kTopLevel});
+    result_.tree.touch_dir("");
+    stack_.push_back({dir, ""});
     boost::asio::post(io_, [self = shared_from_this()] { self->step(); });
 }
 
 void TreeScan::cancel() { cancelled_ = true; }
-
-void TreeScan::open_child(int parent_fd, const char *name, std::size_t top_index) {
-    int fd = ::openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    DIR *dir = fd >= 0 ? ::fdopendir(fd) : nullptr;
-    if (!dir) {
-        if (fd >= 0) ::close(fd);
-        ++result_.unreadable_dirs;
-        return;
-    }
-    stack_.push_back({dir, top_index});
-}
 
 void TreeScan::step() {
     if (cancelled_) {
@@ -60,8 +49,7 @@ void TreeScan::step() {
         return;
     }
     for (int budget = kEntriesPerStep; budget > 0 && !stack_.empty(); --budget) {
-        Frame frame = stack_.back();
-        errno = 0;
+        Frame &frame = stack_.back();
         struct dirent *entry = ::readdir(frame.dir);
         if (!entry) {
             ::closedir(frame.dir);
@@ -72,18 +60,20 @@ void TreeScan::step() {
         const int dir_fd = ::dirfd(frame.dir);
         struct stat st {};
         if (::fstatat(dir_fd, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;   // vanished
+        ++entries_;
         const bool is_dir = S_ISDIR(st.st_mode);
-        const std::uint64_t bytes = S_ISREG(st.st_mode) ? static_cast<std::uint64_t>(st.st_size) : 0;
-        std::size_t top_index = frame.top_index;
-        if (top_index == kTopLevel) {
-            result_.tree.top.push_back(TopEntry{entry->d_name, is_dir, 1, bytes});
-            top_index = result_.tree.top.size() - 1;
-        } else {
-            auto &top = result_.tree.top[top_index];
-            top.entries += 1;
-            top.bytes += bytes;
+        const std::uint64_t size = S_ISDIR(st.st_mode) ? 0 : static_cast<std::uint64_t>(st.st_size);
+        result_.tree.add_entry(frame.path, entry->d_name, is_dir, size);
+        if (!is_dir) continue;
+        std::string child_path = join_path(frame.path, entry->d_name);
+        int fd = ::openat(dir_fd, entry->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        DIR *child = fd >= 0 ? ::fdopendir(fd) : nullptr;
+        if (!child) {
+            if (fd >= 0) ::close(fd);
+            ++result_.unreadable_dirs;
+            continue;
         }
-        if (is_dir) open_child(dir_fd, entry->d_name, top_index);
+        stack_.push_back({child, std::move(child_path)});   // invalidates `frame`
     }
     if (stack_.empty()) {
         finish();
@@ -95,6 +85,7 @@ void TreeScan::step() {
 void TreeScan::finish() {
     for (auto &frame : stack_) ::closedir(frame.dir);
     stack_.clear();
+    result_.tree.finalize();
     boost::asio::post(io_, [self = shared_from_this()] { self->on_done_(std::move(self->result_)); });
 }
 

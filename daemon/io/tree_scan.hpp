@@ -1,7 +1,8 @@
-// Walks the source tree and describes it for the planner: per top-level entry, the number
-// of entries below it and the bytes of its regular files. The walk runs on the event loop
-// in small steps (a bounded batch of directory entries per step), so the loop stays
-// responsive; memory is bounded by the folder depth, not by the number of files.
+// Walks the source tree and records per-folder statistics for the planner, when there are
+// none from a previous run. The walk runs on the event loop in small steps (a bounded
+// batch of directory entries per step), so the loop stays responsive; memory is bounded
+// by the number of folders (the statistics) and the depth (open directories), not by the
+// number of files.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -11,12 +12,12 @@
 #include <string>
 #include <vector>
 
-#include "core/plan.hpp"
+#include "core/tree_stats.hpp"
 
 namespace dailysync {
 
 struct ScanResult {
-    TreeDescription tree;
+    TreeStats tree;
     std::string error;                 // non-empty: the source itself could not be read
     std::uint64_t unreadable_dirs = 0; // folders below it that could not be opened
 };
@@ -28,22 +29,23 @@ public:
     ~TreeScan();
     void start();
     void cancel();
+    std::uint64_t entries_seen() const { return entries_; }
 
 private:
     TreeScan(boost::asio::io_context &io, std::string source, OnDone on_done);
     void step();
     void finish();
-    void open_child(int parent_fd, const char *name, std::size_t top_index);
 
     struct Frame {
         DIR *dir;
-        std::size_t top_index;   // which top-level entry this folder belongs to
+        std::string path;   // relative to the source
     };
     boost::asio::io_context &io_;
     std::string source_;
     OnDone on_done_;
     std::vector<Frame> stack_;
     ScanResult result_;
+    std::uint64_t entries_ = 0;
     bool cancelled_ = false;
 };
 

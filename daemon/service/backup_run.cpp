@@ -5,7 +5,6 @@
 #include <cstring>
 #include <sys/stat.h>
 
-#include "core/plan.hpp"
 #include "core/report.hpp"
 
 namespace dailysync {
@@ -36,6 +35,12 @@ void BackupRun::start() {
         finish_without_units("the destination " + config_.destination + " is not a directory");
         return;
     }
+    if (auto stats = store_.load_tree_stats(); stats && !stats->empty()) {
+        previous_ = std::move(*stats);
+        phase_ = Phase::copying;
+        plan_and_copy();
+        return;
+    }
     scan_ = TreeScan::create(io_, config_.source, [self = shared_from_this()](ScanResult result) { self->scanned(std::move(result)); });
     scan_->start();
 }
@@ -52,15 +57,22 @@ void BackupRun::scanned(ScanResult result) {
         finish_without_units(result.error);
         return;
     }
+    previous_ = std::move(result.tree);
+    plan_and_copy();
+}
+
+void BackupRun::plan_and_copy() {
     const std::string program = find_program(config_.rsync_path);
     if (program.empty()) {
         finish_without_units("rsync not found: \"" + config_.rsync_path + "\" is not an executable program (see rsync_path)");
         return;
     }
-    model_.emplace(run_id_, plan_per_project(result.tree), dry_run_, started_);
+    planner_ = std::make_unique<Planner>(previous_, concurrency());
+    model_.emplace(run_id_, planner_->initial(), dry_run_, started_);
+    model_->set_expected(previous_.total_entries(), previous_.total_bytes());
     phase_ = Phase::copying;
     Supervisor::Settings settings{config_, program, dry_run_, concurrency()};
-    supervisor_ = Supervisor::create(io_, *model_, settings, on_change_, [self = shared_from_this()] { self->finished(); });
+    supervisor_ = Supervisor::create(io_, *model_, *planner_, settings, on_change_, [self = shared_from_this()] { self->finished(); });
     supervisor_->start();
     if (on_change_) on_change_();
 }
@@ -84,6 +96,12 @@ void BackupRun::finished() {
     const std::string json = report_json(*model_, ReportContext{config_.source, config_.destination, concurrency()});
     report_error_ = store_.write_report(run_id_, json);
     if (report_error_.empty()) report_path_ = store_.report_path(run_id_);
+    // Only a complete run saw the whole tree; a partial picture would mislead the next plan.
+    const RunResult result = model_->result();
+    if (supervisor_ && (result == RunResult::success || result == RunResult::warning)) {
+        if (auto error = store_.save_tree_stats(supervisor_->seen()); !error.empty() && report_error_.empty())
+            report_error_ = "cannot save the tree statistics: " + error;
+    }
     supervisor_.reset();
     if (on_done_) on_done_(*model_);
 }

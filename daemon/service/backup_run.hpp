@@ -1,5 +1,7 @@
-// One backup run from start to report: check the destination, scan the source, plan the
-// units, supervise the rsync children, write the report. Shared by --once and the daemon.
+// One backup run from start to report: check the destination, take the previous run's
+// tree statistics (or scan the source when there are none), plan and supervise the rsync
+// children, write the report and the statistics for the next run. Shared by --once and
+// the daemon.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -9,6 +11,8 @@
 #include <string>
 
 #include "core/config.hpp"
+#include "core/plan.hpp"
+#include "core/tree_stats.hpp"
 #include "core/run_model.hpp"
 #include "io/state_store.hpp"
 #include "io/supervisor.hpp"
@@ -38,6 +42,7 @@ public:
 private:
     BackupRun(boost::asio::io_context &io, Config config, bool dry_run, OnChange on_change, OnDone on_done);
     void scanned(ScanResult result);
+    void plan_and_copy();
     void finish_without_units(const std::string &error);
     void finished();
 
@@ -53,6 +58,8 @@ private:
     bool cancelled_ = false;
     std::optional<RunModel> model_;
     std::shared_ptr<TreeScan> scan_;
+    TreeStats previous_;
+    std::unique_ptr<Planner> planner_;
     std::shared_ptr<Supervisor> supervisor_;
     std::string report_path_;
     std::string report_error_;

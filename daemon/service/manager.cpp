@@ -6,6 +6,7 @@
 #include <syslog.h>
 
 #include "core/format.hpp"
+#include "core/report.hpp"
 #include "core/schedule.hpp"
 #include "io/config_file.hpp"
 
@@ -150,12 +151,18 @@ void Manager::run_finished(const RunModel &model) {
     const std::string result_text(to_string(result));
     for (const auto &unit : model.units()) {
         if (unit.state != UnitState::failed && unit.state != UnitState::partial) continue;
-        journal_.log(LOG_ERR, "run " + model.run_id() + ": " + unit.unit.name + " " + std::string(to_string(unit.state)) + ": " + unit.message,
-                     {{"DAILYSYNC_RUN_ID", model.run_id()},
-                      {"DAILYSYNC_PROJECT", unit.unit.name},
-                      {"DAILYSYNC_RESULT", std::string(to_string(unit.state))},
-                      {"DAILYSYNC_EXIT_CODE", std::to_string(unit.exit_code)}},
-                     kMessageUnitFailed);
+        // One entry per project concerned, so journalctl DAILYSYNC_PROJECT=x finds it.
+        for (const auto &project : affected_projects(unit, config_.source)) {
+            journal_.log(LOG_ERR,
+                         "run " + model.run_id() + ": project " + project + " " + std::string(to_string(unit.state)) + " (unit " +
+                             unit.unit.name + "): " + unit.message,
+                         {{"DAILYSYNC_RUN_ID", model.run_id()},
+                          {"DAILYSYNC_PROJECT", project},
+                          {"DAILYSYNC_UNIT", unit.unit.name},
+                          {"DAILYSYNC_RESULT", std::string(to_string(unit.state))},
+                          {"DAILYSYNC_EXIT_CODE", std::to_string(unit.exit_code)}},
+                         kMessageUnitFailed);
+        }
     }
     const double seconds = model.finished() ? std::chrono::duration<double>(*model.finished() - model.started()).count() : 0;
     std::string message = "run " + model.run_id() + " finished: " + result_text + ", " + std::to_string(totals.files_transferred) +

@@ -6,8 +6,15 @@ using namespace dailysync;
 
 namespace {
 RunModel running_run() {
-    RunModel run("r", {WorkUnit{".", "", false, std::nullopt, 1, 0}, WorkUnit{"alpha", "alpha", true, 0, 100, 1000},
-                       WorkUnit{"caf\xc3\xa9-project-with-a-rather-long-name", "x", true, 0, 100, 1000}},
+    auto unit = [](const std::string &name, std::uint64_t entries, std::uint64_t bytes) {
+        WorkUnit u;
+        u.name = name;
+        u.base = name;
+        u.estimated_entries = entries;
+        u.estimated_bytes = bytes;
+        return u;
+    };
+    RunModel run("r", {unit(".", 1, 0), unit("alpha", 100, 1000), unit("caf\xc3\xa9-project-with-a-rather-long-name", 100, 1000)},
                  false, WallClock::time_point{});
     run.unit_started(1, WallClock::time_point{});
     run.unit_started(2, WallClock::time_point{});

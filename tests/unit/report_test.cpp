@@ -9,8 +9,16 @@ namespace {
 WallClock::time_point at(int seconds) { return WallClock::time_point(std::chrono::seconds(1'700'000'000 + seconds)); }
 
 RunModel finished_run() {
-    RunModel run("20231114T221320Z", {WorkUnit{".", "", false, std::nullopt, 2, 0}, WorkUnit{"bad\\#377", "bad\xff", true, 0, 10, 100}},
-                 false, at(0));
+    WorkUnit top;
+    top.name = ".";
+    top.recursive = false;
+    top.estimated_entries = 2;
+    WorkUnit bad;
+    bad.name = "bad\\#377";
+    bad.base = "bad\xff";
+    bad.estimated_entries = 10;
+    bad.estimated_bytes = 100;
+    RunModel run("20231114T221320Z", {top, bad}, false, at(0));
     run.unit_started(0, at(0));
     TransferCounters ok;
     ok.stats["Number of files"] = 2;

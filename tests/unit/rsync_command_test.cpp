@@ -15,38 +15,55 @@ Config config() {
 bool has(const std::vector<std::string> &args, const std::string &arg) {
     return std::find(args.begin(), args.end(), arg) != args.end();
 }
+WorkUnit folder(const std::string &base, bool recursive) {
+    WorkUnit u;
+    u.base = base;
+    u.recursive = recursive;
+    return u;
+}
 }  // namespace
 
-TEST(RsyncCommand, ProjectUnitEndsWithSeparatorAndAbsolutePaths) {
-    WorkUnit unit{"--delete", "--delete", true, 0, 0, 0};
-    auto args = rsync_arguments(config(), unit, false);
+TEST(RsyncCommand, FolderUnitEndsWithSeparatorAndAbsolutePaths) {
+    auto args = rsync_arguments(config(), folder("--delete", true), false);
     ASSERT_GE(args.size(), 3u);
     EXPECT_EQ(args[args.size() - 3], "--");
     EXPECT_EQ(args[args.size() - 2], "/data/prod/--delete/");
     EXPECT_EQ(args[args.size() - 1], "/data/prod_backup/--delete/");
     EXPECT_TRUE(has(args, "--archive"));
     EXPECT_TRUE(has(args, "--out-format=%i %l %n"));
+    EXPECT_TRUE(has(args, "--mkpath"));
     EXPECT_FALSE(has(args, "--delete"));     // delete is off by default
     EXPECT_FALSE(has(args, "--dirs"));
     EXPECT_FALSE(has(args, "--dry-run"));
 }
 
-TEST(RsyncCommand, TopLevelUnitIsNotRecursive) {
-    WorkUnit unit{".", "", false, std::nullopt, 0, 0};
+TEST(RsyncCommand, TopLevelUnitIsNotRecursiveAndNeverCreatesTheDestination) {
     auto c = config();
     c.delete_extraneous = true;
     c.exclude = {"*.tmp"};
     c.rsync_extra_args = {"--numeric-ids"};
-    auto args = rsync_arguments(c, unit, true);
+    auto args = rsync_arguments(c, folder("", false), true);
     EXPECT_TRUE(has(args, "--no-recursive"));
     EXPECT_TRUE(has(args, "--dirs"));
     EXPECT_TRUE(has(args, "--delete"));
     EXPECT_TRUE(has(args, "--dry-run"));
     EXPECT_TRUE(has(args, "--exclude=*.tmp"));
     EXPECT_TRUE(has(args, "--numeric-ids"));
+    EXPECT_FALSE(has(args, "--mkpath"));
     EXPECT_EQ(args.back(), "/data/prod_backup/");
     EXPECT_EQ(args[args.size() - 2], "/data/prod/");
-    // Options come before "--"; nothing after it but the two paths.
     auto separator = std::find(args.begin(), args.end(), "--");
     EXPECT_EQ(args.end() - separator, 3);
+}
+
+TEST(RsyncCommand, GroupUnitCopiesSiblingsIntoTheirParent) {
+    WorkUnit u = folder("alpha/edit", true);
+    u.members = {"reel1", "-reel2"};
+    auto args = rsync_arguments(config(), u, false);
+    auto separator = std::find(args.begin(), args.end(), "--");
+    ASSERT_EQ(args.end() - separator, 4);
+    EXPECT_EQ(*(separator + 1), "/data/prod/alpha/edit/reel1");   // no trailing slash: the folder itself
+    EXPECT_EQ(*(separator + 2), "/data/prod/alpha/edit/-reel2");
+    EXPECT_EQ(*(separator + 3), "/data/prod_backup/alpha/edit/");
+    EXPECT_EQ(unit_sources(config(), u).size(), 2u);
 }

@@ -6,9 +6,17 @@ using namespace dailysync;
 
 namespace {
 
-std::vector<WorkUnit> two_units() {
-    return {WorkUnit{".", "", false, std::nullopt, 3, 10}, WorkUnit{"alpha", "alpha", true, 0, 100, 1000}};
+WorkUnit unit(const std::string &name, bool recursive, std::uint64_t entries, std::uint64_t bytes) {
+    WorkUnit u;
+    u.name = name;
+    u.base = name == "." ? "" : name;
+    u.recursive = recursive;
+    u.estimated_entries = entries;
+    u.estimated_bytes = bytes;
+    return u;
 }
+
+std::vector<WorkUnit> two_units() { return {unit(".", false, 3, 10), unit("alpha", true, 100, 1000)}; }
 
 WallClock::time_point at(int seconds) { return WallClock::time_point(std::chrono::seconds(1'700'000'000 + seconds)); }
 
@@ -148,4 +156,14 @@ TEST(RunModel, DryRunCountsWhatWouldBeCopied) {
     run.unit_attempt_ended(1, UnitState::success, 0, "", {}, c, false, at(1));
     EXPECT_EQ(run.units()[1].bytes_transferred, 300u);
     EXPECT_EQ(run.totals().files_transferred, 3u);
+}
+
+TEST(RunModel, ExpectedTotalsCoverUnitsNotPlannedYet) {
+    RunModel run("r", {unit(".", false, 3, 10)}, false, at(0));
+    run.set_expected(1000, 50000);
+    EXPECT_EQ(run.totals().files_total, 1000u);
+    EXPECT_EQ(run.totals().bytes_total, 50000u);
+    run.add_units({unit("alpha", true, 900, 40000)});
+    EXPECT_EQ(run.units().size(), 2u);
+    EXPECT_EQ(run.totals().files_total, 1000u);
 }
