@@ -11,7 +11,7 @@ using nlohmann::json;
 
 namespace {
 
-constexpr int kAutoConcurrency = 4;
+constexpr int kAutoConcurrency = 4;   // ConcurrencyController::kStart, where "auto" starts
 
 struct Invalid {
     ConfigError error;

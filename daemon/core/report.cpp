@@ -74,6 +74,12 @@ std::string report_json(const RunModel &run, const ReportContext &context) {
     doc["source"] = context.source;
     doc["destination"] = context.destination;
     doc["concurrency"] = context.concurrency;
+    if (!run.concurrency_notes().empty()) {
+        ordered_json notes = ordered_json::array();
+        for (const auto &n : run.concurrency_notes())
+            notes.push_back({{"seconds", n.seconds}, {"from", n.from}, {"to", n.to}, {"evidence", n.evidence}});
+        doc["concurrency_changes"] = std::move(notes);
+    }
     doc["started"] = format_utc(run.started());
     doc["started_epoch"] = epoch_seconds(run.started());
     if (run.finished()) {

@@ -178,6 +178,12 @@ RunTotals RunModel::totals() const {
     return t;
 }
 
+std::size_t RunModel::units_waiting_or_running() const {
+    return static_cast<std::size_t>(std::count_if(units_.begin(), units_.end(), [](const UnitStatus &u) {
+        return u.state == UnitState::pending || u.state == UnitState::running;
+    }));
+}
+
 bool RunModel::all_units_final() const {
     return std::all_of(units_.begin(), units_.end(), [](const UnitStatus &u) { return is_final(u.state); });
 }

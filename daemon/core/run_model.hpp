@@ -40,6 +40,12 @@ struct UnitStatus {
 };
 
 enum class RunResult { success, warning, failed, cancelled };
+
+struct ConcurrencyNote {
+    double seconds = 0;   // since the run started
+    int from = 0, to = 0;
+    std::string evidence;
+};
 std::string_view to_string(RunResult result);
 
 struct RunTotals {
@@ -106,6 +112,9 @@ public:
     const std::string &run_error() const { return run_error_; }
     bool cancel_requested() const { return cancel_requested_; }
     void finish(WallClock::time_point now) { finished_ = now; }
+    void note_concurrency(ConcurrencyNote note) { concurrency_notes_.push_back(std::move(note)); }
+    const std::vector<ConcurrencyNote> &concurrency_notes() const { return concurrency_notes_; }
+    std::size_t units_waiting_or_running() const;
 
     // Feed the rate meter (call about once a second) and read the aggregate.
     void sample(Seconds now);
@@ -123,6 +132,7 @@ private:
     bool cancel_requested_ = false;
     std::string run_error_;
     std::uint64_t expected_entries_ = 0, expected_bytes_ = 0;
+    std::vector<ConcurrencyNote> concurrency_notes_;
     RateMeter rates_;
 };
 

@@ -16,11 +16,14 @@ std::shared_ptr<BackupRun> BackupRun::create(boost::asio::io_context &io, Config
 
 BackupRun::BackupRun(boost::asio::io_context &io, Config config, bool dry_run, OnChange on_change, OnDone on_done)
     : io_(io), config_(std::move(config)), dry_run_(dry_run), on_change_(std::move(on_change)), on_done_(std::move(on_done)),
-      store_(config_.state_dir), started_(WallClock::now()) {
+      store_(config_.state_dir), started_(WallClock::now()), adapt_timer_(io) {
     run_id_ = store_.allocate_run_id(started_);
 }
 
-int BackupRun::concurrency() const { return config_.effective_concurrency(); }
+int BackupRun::concurrency() const {
+    if (supervisor_) return supervisor_->concurrency();
+    return config_.concurrency.value_or(ConcurrencyController::kStart);
+}
 
 void BackupRun::start() {
     struct stat st {};
@@ -74,7 +77,30 @@ void BackupRun::plan_and_copy() {
     Supervisor::Settings settings{config_, program, dry_run_, concurrency()};
     supervisor_ = Supervisor::create(io_, *model_, *planner_, settings, on_change_, [self = shared_from_this()] { self->finished(); });
     supervisor_->start();
+    if (!config_.concurrency) {
+        controller_ = std::make_unique<ConcurrencyController>(concurrency());
+        cpu_.busy_fraction();
+        adapt();
+    }
     if (on_change_) on_change_();
+}
+
+void BackupRun::adapt() {
+    if (!supervisor_ || !model_ || phase_ != Phase::copying) return;
+    const double now = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    const RunTotals t = model_->totals();
+    const double work = static_cast<double>(t.files_done) + static_cast<double>(t.bytes_done) / kBytesPerEntryCost;
+    const auto change = controller_->observe(now, work, cpu_.busy_fraction(), static_cast<int>(model_->units_waiting_or_running()));
+    if (change) {
+        const double since_start = std::chrono::duration<double>(WallClock::now() - started_).count();
+        model_->note_concurrency(ConcurrencyNote{since_start, change->from, change->to, change->evidence});
+        supervisor_->set_concurrency(change->to);
+        if (on_notice_) on_notice_("concurrency " + std::to_string(change->from) + " -> " + std::to_string(change->to) + ": " + change->evidence);
+    }
+    adapt_timer_.expires_after(std::chrono::seconds(1));
+    adapt_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+        if (auto self = weak.lock(); self && !ec) self->adapt();
+    });
 }
 
 void BackupRun::cancel() {
@@ -92,6 +118,7 @@ void BackupRun::finish_without_units(const std::string &error) {
 
 void BackupRun::finished() {
     phase_ = Phase::finished;
+    adapt_timer_.cancel();
     if (!model_->finished()) model_->finish(WallClock::now());
     const std::string json = report_json(*model_, ReportContext{config_.source, config_.destination, concurrency()});
     report_error_ = store_.write_report(run_id_, json);

@@ -5,15 +5,18 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 
+#include "core/concurrency.hpp"
 #include "core/config.hpp"
 #include "core/plan.hpp"
 #include "core/tree_stats.hpp"
 #include "core/run_model.hpp"
+#include "io/cpu_sampler.hpp"
 #include "io/state_store.hpp"
 #include "io/supervisor.hpp"
 #include "io/tree_scan.hpp"
@@ -30,6 +33,8 @@ public:
                                              OnDone on_done);
     void start();
     void cancel();
+    // Receives one-line notices worth logging (concurrency changes with their evidence).
+    void on_notice(std::function<void(const std::string &)> handler) { on_notice_ = std::move(handler); }
 
     Phase phase() const { return phase_; }
     const std::string &run_id() const { return run_id_; }
@@ -45,7 +50,12 @@ private:
     void plan_and_copy();
     void finish_without_units(const std::string &error);
     void finished();
+    void adapt();   // concurrency "auto": one observation a second
 
+    std::function<void(const std::string &)> on_notice_;
+    std::unique_ptr<ConcurrencyController> controller_;
+    CpuSampler cpu_;
+    boost::asio::steady_timer adapt_timer_;
     boost::asio::io_context &io_;
     Config config_;
     bool dry_run_;

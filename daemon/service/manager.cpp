@@ -116,6 +116,9 @@ Manager::StartError Manager::start_run(std::string &run_id, const char *trigger)
         },
         [this](const RunModel &model) { run_finished(model); });
     run_id = run_->run_id();
+    run_->on_notice([this, run_id](const std::string &notice) {
+        journal_.log(LOG_INFO, "run " + run_id + ": " + notice, {{"DAILYSYNC_RUN_ID", run_id}});
+    });
     journal_.log(LOG_INFO, "run " + run_id + " started (" + trigger + "): " + config_.source + " -> " + config_.destination,
                  {{"DAILYSYNC_RUN_ID", run_id}}, kMessageRunStarted);
     run_->start();

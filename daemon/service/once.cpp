@@ -89,6 +89,10 @@ int run_once(const Config &config, bool dry_run) {
         exit_status = exit_status_for(model.result());
     });
 
+    run->on_notice([&](const std::string &notice) {
+        printer.clear();
+        std::cerr << "dailysyncd: " << notice << std::endl;
+    });
     signals.async_wait([&](boost::system::error_code ec, int signal) {
         if (ec) return;
         printer.clear();
@@ -111,7 +115,8 @@ int run_once(const Config &config, bool dry_run) {
         });
     };
     std::cout << "dailysyncd: run " << run->run_id() << (dry_run ? " (dry run)" : "") << ": " << config.source << "/ -> "
-              << config.destination << "/ with up to " << run->concurrency() << " rsync processes" << std::endl;
+              << config.destination << "/ with " << (config.concurrency ? "" : "at first ") << "up to " << run->concurrency()
+              << " rsync processes" << (config.concurrency ? "" : " (concurrency auto)") << std::endl;
     run->start();
     tick();
     io.run();
