@@ -87,6 +87,8 @@ std::string report_json(const RunModel &run, const ReportContext &context) {
         doc["finished_epoch"] = epoch_seconds(*run.finished());
         doc["seconds"] = seconds_between(run.started(), run.finished());
     }
+    if (context.cpu_self_seconds >= 0)
+        doc["cpu"] = {{"self_seconds", context.cpu_self_seconds}, {"children_seconds", context.cpu_children_seconds}};
     doc["totals"] = {
         {"files", totals.files_total},
         {"bytes", totals.bytes_total},

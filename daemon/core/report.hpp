@@ -13,6 +13,8 @@ struct ReportContext {
     std::string source;
     std::string destination;
     int concurrency = 0;
+    double cpu_self_seconds = -1;       // dailysyncd's own CPU time during the run (-1: unknown)
+    double cpu_children_seconds = -1;   // its rsync children's
 };
 
 std::string report_json(const RunModel &run, const ReportContext &context);   // UTF-8, pretty-printed

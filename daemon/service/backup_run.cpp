@@ -3,11 +3,21 @@
 #include <boost/asio/post.hpp>
 #include <cerrno>
 #include <cstring>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "core/report.hpp"
 
 namespace dailysync {
+
+namespace {
+double cpu_seconds(int who) {
+    struct rusage usage {};
+    ::getrusage(who, &usage);
+    auto seconds = [](const timeval &tv) { return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6; };
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+}  // namespace
 
 std::shared_ptr<BackupRun> BackupRun::create(boost::asio::io_context &io, Config config, bool dry_run, OnChange on_change,
                                              OnDone on_done) {
@@ -26,6 +36,8 @@ int BackupRun::concurrency() const {
 }
 
 void BackupRun::start() {
+    cpu_self_at_start_ = cpu_seconds(RUSAGE_SELF);
+    cpu_children_at_start_ = cpu_seconds(RUSAGE_CHILDREN);
     struct stat st {};
     if (::stat(config_.destination.c_str(), &st) != 0) {
         // Never create a missing destination: an unmounted NAS would be "backed up" to the
@@ -120,7 +132,10 @@ void BackupRun::finished() {
     phase_ = Phase::finished;
     adapt_timer_.cancel();
     if (!model_->finished()) model_->finish(WallClock::now());
-    const std::string json = report_json(*model_, ReportContext{config_.source, config_.destination, concurrency()});
+    ReportContext context{config_.source, config_.destination, concurrency()};
+    context.cpu_self_seconds = cpu_seconds(RUSAGE_SELF) - cpu_self_at_start_;
+    context.cpu_children_seconds = cpu_seconds(RUSAGE_CHILDREN) - cpu_children_at_start_;
+    const std::string json = report_json(*model_, context);
     report_error_ = store_.write_report(run_id_, json);
     if (report_error_.empty()) report_path_ = store_.report_path(run_id_);
     // Only a complete run saw the whole tree; a partial picture would mislead the next plan.

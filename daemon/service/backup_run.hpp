@@ -56,6 +56,7 @@ private:
     std::unique_ptr<ConcurrencyController> controller_;
     CpuSampler cpu_;
     boost::asio::steady_timer adapt_timer_;
+    double cpu_self_at_start_ = 0, cpu_children_at_start_ = 0;
     boost::asio::io_context &io_;
     Config config_;
     bool dry_run_;

@@ -1,0 +1,199 @@
+#!/bin/bash
+# Benchmark: dailysyncd against its peers on a simulated NAS. One command, as root:
+#   bench/run.sh            (about 15 minutes on 2 cores)
+# Results: bench/results/latest.md (table), bench/results/latest.png (chart),
+#          bench/results/latest.tsv (raw numbers).
+#
+# The NAS: a private network namespace with sshd on its loopback; the production tree
+# and the backup are both mounted with sshfs from it, so every file operation is a real
+# network round trip through ssh. Both mounts are remounted and the page cache dropped
+# before every timed run, so no client cache survives from one run to the next.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+work=${DSBENCH_DIR:-/var/tmp/dailysyncd-bench}
+results=$repo/bench/results
+netns=dsbench
+port=2222
+
+log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
+
+# --- tools ----------------------------------------------------------------------------
+"$repo/scripts/install-deps.sh"
+need=()
+for p in openssh-server sshfs fuse3 fpart rclone gnuplot-nox iproute2 jq; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+    log "installing ${need[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+cmake -S "$repo" -B "$repo/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$repo/build" -j"$(nproc)" --target dailysyncd bench_tree >/dev/null
+dailysyncd=$repo/build/dailysyncd
+
+# --- the simulated NAS ----------------------------------------------------------------
+nas=$work/nas          # what the NAS serves (the real files)
+mnt=$work/mnt          # the client's view through sshfs
+mkdir -p "$work/ssh" "$nas" "$mnt/prod" "$mnt/prod_backup" /run/sshd
+cleanup() {
+    for m in "$mnt/prod" "$mnt/prod_backup"; do fusermount3 -u "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
+    [ -f "$work/ssh/sshd.pid" ] && kill "$(cat "$work/ssh/sshd.pid")" 2>/dev/null || true
+    ip netns del "$netns" 2>/dev/null || true
+}
+trap cleanup EXIT
+cleanup
+ip netns add "$netns"
+ip -n "$netns" link set lo up
+[ -f "$work/ssh/host_key" ] || ssh-keygen -q -t ed25519 -N '' -f "$work/ssh/host_key"
+[ -f "$work/ssh/client_key" ] || ssh-keygen -q -t ed25519 -N '' -f "$work/ssh/client_key"
+cp "$work/ssh/client_key.pub" "$work/ssh/authorized_keys"
+cat >"$work/ssh/sshd_config" <<EOF
+Port $port
+ListenAddress 127.0.0.1
+HostKey $work/ssh/host_key
+AuthorizedKeysFile $work/ssh/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+Subsystem sftp internal-sftp
+PidFile $work/ssh/sshd.pid
+EOF
+nsenter --net=/var/run/netns/$netns /usr/sbin/sshd -f "$work/ssh/sshd_config"
+
+mount_nas() {
+    for share in prod prod_backup; do
+        nsenter --net=/var/run/netns/$netns sshfs \
+            -o "IdentityFile=$work/ssh/client_key,StrictHostKeyChecking=no,UserKnownHostsFile=/dev/null,port=$port" \
+            "root@127.0.0.1:$nas/$share" "$mnt/$share"
+    done
+}
+unmount_nas() { for share in prod prod_backup; do fusermount3 -u "$mnt/$share"; done; }
+fresh_mounts() {
+    mountpoint -q "$mnt/prod" && unmount_nas
+    sync
+    echo 3 >/proc/sys/vm/drop_caches
+    mount_nas
+}
+
+# --- the tree -------------------------------------------------------------------------
+if [ ! -f "$work/tree.v1" ]; then
+    log "generating the production tree"
+    rm -rf "$nas/prod" "$nas/prod.v1"
+    "$repo/build/bench_tree" generate "$nas/prod.v1" >&2
+    touch "$work/tree.v1"
+fi
+files=$(find "$nas/prod.v1" -type f | wc -l)
+size=$(du -sh "$nas/prod.v1" | cut -f1)
+big_project=$(for p in "$nas/prod.v1"/*/; do echo "$(find "$p" -type f | wc -l) $(basename "$p")"; done | sort -rn | head -1)
+
+# Names, types, sizes and file mtimes (whole seconds; folder times are not compared:
+# rclone does not keep them), symlink targets.
+listing() { (cd "$1" && find . \( -type d -printf '%P|d\n' \) -o -printf '%P|%y|%s|%T@|%l\n' | sed 's/\.[0-9]*|/|/' | sort); }
+verify() { diff -q <(listing "$nas/prod") <(listing "$nas/prod_backup") >/dev/null; }
+
+# --- contenders: NAME -> command line run with the mounts as source and destination --
+src=$mnt/prod
+dst=$mnt/prod_backup
+write_config() {
+    cat >"$work/dailysyncd.json" <<EOF
+{"source": "$src", "destination": "$dst", "state_dir": "$work/state", "delete": true, "concurrency": "auto",
+ "retries": 0, "stall_timeout_seconds": 600}
+EOF
+}
+contender() {
+    case "$1" in
+    dailysyncd) "$dailysyncd" --once --config "$work/dailysyncd.json" >"$work/last-dailysyncd.out" ;;
+    rsync) rsync -a --delete "$src/" "$dst/" ;;
+    per-project-pool-8)
+        # The classic script: one rsync per project, 8 at a time (top-level files first).
+        rsync -a --delete --dirs --no-recursive "$src/" "$dst/"
+        find "$src" -mindepth 1 -maxdepth 1 -type d -printf '%f\0' |
+            xargs -0 -P 8 -I{} rsync -a --delete "$src/{}/" "$dst/{}/" ;;
+    fpsync-8 | fpsync-16)
+        rm -rf "$work/fpsync-tmp"
+        fpsync -n "${1#fpsync-}" -E -o "-lptgoD --numeric-ids" -t "$work/fpsync-tmp" "$src/" "$dst/" >/dev/null ;;
+    rclone-8 | rclone-16)
+        rclone sync "$src" "$dst" --transfers "${1#rclone-}" --checkers "$((2 * ${1#rclone-}))" -q ;;
+    esac
+}
+contenders=(dailysyncd rsync per-project-pool-8 fpsync-8 fpsync-16 rclone-8 rclone-16)
+
+tsv=$work/results.tsv
+echo -e "scenario\tcontender\tseconds\tstatus\textra" >"$tsv"
+run() {   # scenario contender
+    local scenario=$1 name=$2 t0 t1 status extra=""
+    fresh_mounts
+    log "$scenario: $name"
+    t0=$(date +%s.%N)
+    if timeout 3600 bash -c "$(declare -f contender); src='$src' dst='$dst' work='$work' dailysyncd='$dailysyncd' contender '$name'" \
+        >"$work/$scenario-$name.log" 2>&1; then status=ok; else status="exit $?"; fi
+    t1=$(date +%s.%N)
+    unmount_nas
+    if [ "$name" = dailysyncd ] && [ "$status" = "exit 1" ]; then status=ok; fi   # warnings only
+    if ! verify; then status="WRONG copy"; fi
+    if [ "$name" = dailysyncd ]; then
+        local report
+        report=$(grep '^report: ' "$work/last-dailysyncd.out" | cut -d' ' -f2)
+        extra=$(jq -r '"cpu self \(.cpu.self_seconds*100|round/100) s, children \(.cpu.children_seconds*100|round/100) s, \(.units|length) units, concurrency " + ([(if (.concurrency_changes|length)>0 then .concurrency_changes[0].from else .concurrency end)] + [.concurrency_changes[]?.to] | map(tostring) | join("->"))' "$report" 2>/dev/null || echo "")
+    fi
+    local seconds
+    seconds=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}')
+    log "$scenario: $name: $seconds s, $status $extra"
+    echo -e "$scenario\t$name\t$seconds\t$status\t$extra" >>"$tsv"
+}
+
+# Full: empty destination.
+write_config
+for name in "${contenders[@]}"; do
+    rm -rf "$nas/prod" && cp -a "$nas/prod.v1" "$nas/prod"
+    rm -rf "$nas/prod_backup" && mkdir -p "$nas/prod_backup"
+    [ "$name" = dailysyncd ] && rm -rf "$work/state"
+    run full "$name"
+    [ "$name" = dailysyncd ] && rm -rf "$work/state.after-full" && cp -a "$work/state" "$work/state.after-full"
+done
+
+# Daily: yesterday's backup equals prod.v1; today 1 % modified, 0.5 % new, 0.2 % deleted.
+rm -rf "$nas/prod" && cp -a "$nas/prod.v1" "$nas/prod"
+"$repo/build/bench_tree" mutate "$nas/prod" >&2
+for name in "${contenders[@]}"; do
+    rm -rf "$nas/prod_backup" && cp -a "$nas/prod.v1" "$nas/prod_backup"
+    # dailysyncd plans from what its previous (full) run learnt, as it would every night.
+    [ "$name" = dailysyncd ] && rm -rf "$work/state" && cp -a "$work/state.after-full" "$work/state"
+    run daily "$name"
+done
+
+# --- report ---------------------------------------------------------------------------
+mkdir -p "$results"
+cp "$tsv" "$results/latest.tsv"
+{
+    echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -r); rsync $(rsync --version | head -1 | awk '{print $3}'), sshfs $(sshfs --version 2>&1 | head -1 | awk '{print $3}'), fpart $(fpart -V 2>&1 | head -1 | awk '{print $2}'), rclone $(rclone version 2>/dev/null | head -1 | awk '{print $2}')"
+    echo "Tree: $files files, $size; largest project: ${big_project#* } with ${big_project%% *} files"
+    echo
+    for scenario in full daily; do
+        base=$(awk -F'\t' -v s=$scenario '$1==s && $2=="dailysyncd" {print $3}' "$tsv")
+        echo "**$scenario**"
+        echo
+        echo "| contender | wall time (s) | ratio to dailysyncd | copy | notes |"
+        echo "|---|---:|---:|---|---|"
+        awk -F'\t' -v s=$scenario -v b="$base" '$1==s {printf "| %s | %.1f | %.2f | %s | %s |\n", $2, $3, $3/b, $4, $5}' "$tsv"
+        echo
+    done
+} >"$results/latest.md"
+gnuplot <<EOF
+set terminal png size 900,480
+set output "$results/latest.png"
+set title "Wall time on a simulated NAS (sshfs in a network namespace), lower is better"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set ylabel "seconds"
+set xtics rotate by -25
+set key top left
+set datafile separator "\t"
+plot "< awk -F'\t' '\$1==\"full\" {print \$2\"\t\"\$3}' $tsv" using 2:xtic(1) title "full (empty destination)", \
+     "< awk -F'\t' '\$1==\"daily\" {print \$2\"\t\"\$3}' $tsv" using 2 title "daily (1 % changed)"
+EOF
+cat "$results/latest.md"
+log "results in $results"
