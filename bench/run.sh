@@ -6,14 +6,19 @@
 #
 # The NAS: a private network namespace with sshd on its loopback; the production tree
 # and the backup are both mounted with sshfs from it, so every file operation is a real
-# network round trip through ssh. Both mounts are remounted and the page cache dropped
-# before every timed run, so no client cache survives from one run to the next.
+# network round trip through ssh. Loopback answers in microseconds, a NAS on a LAN in a
+# fraction of a millisecond, so the ssh traffic passes through bench/latency_proxy, which
+# delays each direction by half of DSBENCH_RTT_US (default 500 us round trip). Both
+# mounts are remounted and the page cache dropped before every timed run, so no client
+# cache survives from one run to the next.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 work=${DSBENCH_DIR:-/var/tmp/dailysyncd-bench}
 results=$repo/bench/results
 netns=dsbench
-port=2222
+port=2222          # sshd
+proxy_port=2223    # latency proxy in front of it
+rtt_us=${DSBENCH_RTT_US:-500}
 
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 
@@ -28,7 +33,7 @@ if [ ${#need[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 cmake -S "$repo" -B "$repo/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$repo/build" -j"$(nproc)" --target dailysyncd bench_tree >/dev/null
+cmake --build "$repo/build" -j"$(nproc)" --target dailysyncd bench_tree latency_proxy >/dev/null
 dailysyncd=$repo/build/dailysyncd
 
 # --- the simulated NAS ----------------------------------------------------------------
@@ -38,6 +43,7 @@ mkdir -p "$work/ssh" "$nas" "$mnt/prod" "$mnt/prod_backup" /run/sshd
 cleanup() {
     for m in "$mnt/prod" "$mnt/prod_backup"; do fusermount3 -u "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
     [ -f "$work/ssh/sshd.pid" ] && kill "$(cat "$work/ssh/sshd.pid")" 2>/dev/null || true
+    [ -n "${proxy_pid:-}" ] && kill "$proxy_pid" 2>/dev/null || true
     ip netns del "$netns" 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -61,11 +67,14 @@ Subsystem sftp internal-sftp
 PidFile $work/ssh/sshd.pid
 EOF
 nsenter --net=/var/run/netns/$netns /usr/sbin/sshd -f "$work/ssh/sshd_config"
+nsenter --net=/var/run/netns/$netns "$repo/build/latency_proxy" "$proxy_port" "$port" "$((rtt_us / 2))" &
+proxy_pid=$!
+sleep 0.3
 
 mount_nas() {
     for share in prod prod_backup; do
         nsenter --net=/var/run/netns/$netns sshfs \
-            -o "IdentityFile=$work/ssh/client_key,StrictHostKeyChecking=no,UserKnownHostsFile=/dev/null,port=$port" \
+            -o "IdentityFile=$work/ssh/client_key,StrictHostKeyChecking=no,UserKnownHostsFile=/dev/null,port=$proxy_port" \
             "root@127.0.0.1:$nas/$share" "$mnt/$share"
     done
 }
@@ -121,15 +130,20 @@ contender() {
 contenders=(dailysyncd rsync per-project-pool-8 fpsync-8 fpsync-16 rclone-8 rclone-16)
 
 tsv=$work/results.tsv
-echo -e "scenario\tcontender\tseconds\tstatus\textra" >"$tsv"
+echo -e "scenario\tcontender\tseconds\tstatus\tcpu_busy_percent\textra" >"$tsv"
 run() {   # scenario contender
     local scenario=$1 name=$2 t0 t1 status extra=""
     fresh_mounts
     log "$scenario: $name"
+    local cpu0 cpu1
+    cpu0=$(awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat)
     t0=$(date +%s.%N)
     if timeout 3600 bash -c "$(declare -f contender); src='$src' dst='$dst' work='$work' dailysyncd='$dailysyncd' contender '$name'" \
         >"$work/$scenario-$name.log" 2>&1; then status=ok; else status="exit $?"; fi
     t1=$(date +%s.%N)
+    cpu1=$(awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat)
+    local busy
+    busy=$(echo "$cpu0 $cpu1" | awk '{printf "%.0f", 100 * ($3 - $1) / ($4 - $2)}')
     unmount_nas
     if [ "$name" = dailysyncd ] && [ "$status" = "exit 1" ]; then status=ok; fi   # warnings only
     if ! verify; then status="WRONG copy"; fi
@@ -140,8 +154,8 @@ run() {   # scenario contender
     fi
     local seconds
     seconds=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}')
-    log "$scenario: $name: $seconds s, $status $extra"
-    echo -e "$scenario\t$name\t$seconds\t$status\t$extra" >>"$tsv"
+    log "$scenario: $name: $seconds s, CPU $busy % busy, $status $extra"
+    echo -e "$scenario\t$name\t$seconds\t$status\t$busy\t$extra" >>"$tsv"
 }
 
 # Full: empty destination.
@@ -170,14 +184,15 @@ cp "$tsv" "$results/latest.tsv"
 {
     echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -r); rsync $(rsync --version | head -1 | awk '{print $3}'), sshfs $(sshfs --version 2>&1 | head -1 | awk '{print $3}'), fpart $(fpart -V 2>&1 | head -1 | awk '{print $2}'), rclone $(rclone version 2>/dev/null | head -1 | awk '{print $2}')"
     echo "Tree: $files files, $size; largest project: ${big_project#* } with ${big_project%% *} files"
+    echo "NAS: sshfs from sshd in a network namespace, $rtt_us us round trip added by bench/latency_proxy"
     echo
     for scenario in full daily; do
         base=$(awk -F'\t' -v s=$scenario '$1==s && $2=="dailysyncd" {print $3}' "$tsv")
         echo "**$scenario**"
         echo
-        echo "| contender | wall time (s) | ratio to dailysyncd | copy | notes |"
-        echo "|---|---:|---:|---|---|"
-        awk -F'\t' -v s=$scenario -v b="$base" '$1==s {printf "| %s | %.1f | %.2f | %s | %s |\n", $2, $3, $3/b, $4, $5}' "$tsv"
+        echo "| contender | wall time (s) | ratio to dailysyncd | copy | CPU busy | notes |"
+        echo "|---|---:|---:|---|---:|---|"
+        awk -F'\t' -v s=$scenario -v b="$base" '$1==s {printf "| %s | %.1f | %.2f | %s | %s %% | %s |\n", $2, $3, $3/b, $4, $5, $6}' "$tsv"
         echo
     done
 } >"$results/latest.md"

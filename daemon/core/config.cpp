@@ -158,7 +158,7 @@ constexpr std::array kReservedOptions = {
     "--server", "--sender", "--recursive", "--no-recursive", "--no-r", "--dirs", "--no-dirs",
     "--rsh", "--rsync-path", "--list-only", "--version", "--help", "--progress", "--stats",
     "--max-delete", "--mkpath", "--relative", "--no-relative", "--old-args", "--secluded-args",
-    "--protect-args", "--copy-links", "--copy-dirlinks", "--keep-dirlinks", "--copy-unsafe-links"};
+    "--protect-args", "--copy-links", "--copy-dirlinks", "--keep-dirlinks", "--copy-unsafe-links", "--checksum-choice", "--cc"};
 
 void check_extra_arg(const std::string &arg, const std::string &pointer, const json &value) {
     if (arg.rfind("--", 0) != 0 || arg.size() < 3)

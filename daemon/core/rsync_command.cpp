@@ -23,6 +23,7 @@ std::vector<std::string> rsync_arguments(const Config &config, const WorkUnit &u
         "--info=progress2,stats2",         // running byte count; the closing statistics
         "--no-human-readable",             // plain digits
         "--outbuf=L",                      // flush every line into our pipe
+        "--checksum-choice=xxh128",        // the whole-file check of each copy: xxHash, not MD5 (CPU)
     };
     if (!unit.recursive) {
         args.push_back("--no-recursive");
