@@ -1,8 +1,10 @@
 #!/bin/bash
 # Benchmark: dailysyncd against its peers on a simulated NAS. One command, as root:
-#   bench/run.sh            (about 15 minutes on 2 cores)
+#   bench/run.sh            (about 45 minutes on 2 cores)
 # Results: bench/results/latest.md (table), bench/results/latest.png (chart),
 #          bench/results/latest.tsv (raw numbers).
+# DSBENCH_FULL / DSBENCH_DAILY: space-separated contenders per scenario (default: all);
+# DSBENCH_TAG: name of the result files (default: latest).
 #
 # The NAS: a private network namespace with sshd on its loopback; the production tree
 # and the backup are both mounted with sshfs from it, so every file operation is a real
@@ -15,6 +17,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 work=${DSBENCH_DIR:-/var/tmp/dailysyncd-bench}
 results=$repo/bench/results
+tag=${DSBENCH_TAG:-latest}   # output names: bench/results/$tag.{md,tsv,png}
 netns=dsbench
 port=2222          # sshd
 proxy_port=2223    # latency proxy in front of it
@@ -128,6 +131,9 @@ contender() {
     esac
 }
 contenders=(dailysyncd rsync per-project-pool-8 fpsync-8 fpsync-16 rclone-8 rclone-16)
+# Subsets, for measuring one change quickly (the default runs everything).
+read -r -a full_contenders <<<"${DSBENCH_FULL:-${contenders[*]}}"
+read -r -a daily_contenders <<<"${DSBENCH_DAILY:-${contenders[*]}}"
 
 tsv=$work/results.tsv
 echo -e "scenario\tcontender\tseconds\tstatus\tcpu_busy_percent\textra" >"$tsv"
@@ -160,7 +166,7 @@ run() {   # scenario contender
 
 # Full: empty destination.
 write_config
-for name in "${contenders[@]}"; do
+for name in "${full_contenders[@]}"; do
     rm -rf "$nas/prod" && cp -a "$nas/prod.v1" "$nas/prod"
     rm -rf "$nas/prod_backup" && mkdir -p "$nas/prod_backup"
     [ "$name" = dailysyncd ] && rm -rf "$work/state"
@@ -171,7 +177,7 @@ done
 # Daily: yesterday's backup equals prod.v1; today 1 % modified, 0.5 % new, 0.2 % deleted.
 rm -rf "$nas/prod" && cp -a "$nas/prod.v1" "$nas/prod"
 "$repo/build/bench_tree" mutate "$nas/prod" >&2
-for name in "${contenders[@]}"; do
+for name in "${daily_contenders[@]}"; do
     rm -rf "$nas/prod_backup" && cp -a "$nas/prod.v1" "$nas/prod_backup"
     # dailysyncd plans from what its previous (full) run learnt, as it would every night.
     [ "$name" = dailysyncd ] && rm -rf "$work/state" && cp -a "$work/state.after-full" "$work/state"
@@ -180,7 +186,7 @@ done
 
 # --- report ---------------------------------------------------------------------------
 mkdir -p "$results"
-cp "$tsv" "$results/latest.tsv"
+cp "$tsv" "$results/$tag.tsv"
 {
     echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -r); rsync $(rsync --version | head -1 | awk '{print $3}'), sshfs $(sshfs --version 2>&1 | head -1 | awk '{print $3}'), fpart $(fpart -V 2>&1 | head -1 | awk '{print $2}'), rclone $(rclone version 2>/dev/null | head -1 | awk '{print $2}')"
     echo "Tree: $files files, $size; largest project: ${big_project#* } with ${big_project%% *} files"
@@ -195,10 +201,10 @@ cp "$tsv" "$results/latest.tsv"
         awk -F'\t' -v s=$scenario -v b="$base" '$1==s {printf "| %s | %.1f | %.2f | %s | %s %% | %s |\n", $2, $3, $3/b, $4, $5, $6}' "$tsv"
         echo
     done
-} >"$results/latest.md"
+} >"$results/$tag.md"
 gnuplot <<EOF
 set terminal png size 900,480
-set output "$results/latest.png"
+set output "$results/$tag.png"
 set title "Wall time on a simulated NAS (sshfs in a network namespace), lower is better"
 set style data histograms
 set style histogram clustered gap 1
@@ -210,5 +216,5 @@ set datafile separator "\t"
 plot "< awk -F'\t' '\$1==\"full\" {print \$2\"\t\"\$3}' $tsv" using 2:xtic(1) title "full (empty destination)", \
      "< awk -F'\t' '\$1==\"daily\" {print \$2\"\t\"\$3}' $tsv" using 2 title "daily (1 % changed)"
 EOF
-cat "$results/latest.md"
+cat "$results/$tag.md"
 log "results in $results"

@@ -37,7 +37,7 @@ std::optional<ConcurrencyChange> ConcurrencyController::observe(double now, doub
     const double elapsed = now - *interval_start_;
     if (elapsed < kIntervalSeconds) return std::nullopt;
     const double rate = (work - *work_at_start_) / elapsed;
-    const std::optional<double> cpu = cpu_samples_ ? std::optional<double>(cpu_sum_ / cpu_samples_) : std::nullopt;
+    const double cpu = cpu_samples_ ? cpu_sum_ / cpu_samples_ : 0.0;   // 0 when unknown: never "saturated"
     interval_start_ = now;
     work_at_start_ = work;
     cpu_sum_ = 0;
@@ -45,9 +45,9 @@ std::optional<ConcurrencyChange> ConcurrencyController::observe(double now, doub
 
     const int level = level_;
     const std::string here = "work rate " + rate_text(rate) + "/s at " + std::to_string(level) + " children";
-    if (cpu && *cpu >= kSaturatedCpu && level > kMin) {
+    if (cpu >= kSaturatedCpu && level > kMin) {
         previous_level_ = 0;
-        return change_to(level - std::max(1, level / 4), here + ", CPU " + rate_text(*cpu * 100) + "% busy: the host is saturated", true);
+        return change_to(level - std::max(1, level / 4), here + ", CPU " + rate_text(cpu * 100) + "% busy: the host is saturated", true);
     }
     if (previous_level_ > 0 && previous_level_ < level) {
         // Judge the last increase.

@@ -2,7 +2,8 @@
 // is measured. Pure: the caller feeds it progress samples about once a second.
 //
 // The rule (a cautious hill climb):
-//  - start at kStart; every interval (kIntervalSeconds) compare the work rate (entries
+//  - start at the level the previous complete run ended with (kStart the first time);
+//    every interval (kIntervalSeconds) compare the work rate (entries
 //    checked per second plus bytes per second / kBytesPerEntryCost) with the rate at the
 //    previous level;
 //  - after an increase, keep growing (by half the level, at least 1) while the rate rose

@@ -127,6 +127,22 @@ std::string StateStore::save_tree_stats(const TreeStats &stats) const {
     return write_file_atomically(tree_stats_path(), stats.serialize());
 }
 
+std::optional<int> StateStore::load_concurrency() const {
+    auto text = slurp(concurrency_path());
+    if (!text) return std::nullopt;
+    try {
+        const int level = std::stoi(*text);
+        if (level >= 1 && level <= 256) return level;
+    } catch (const std::exception &) {
+    }
+    return std::nullopt;
+}
+
+std::string StateStore::save_concurrency(int level) const {
+    if (auto error = make_directories(dir_); !error.empty()) return error;
+    return write_file_atomically(concurrency_path(), std::to_string(level) + "\n");
+}
+
 std::optional<std::string> StateStore::read_report(const std::string &run_id) const {
     if (!is_valid_run_id(run_id)) return std::nullopt;
     return slurp(report_path(run_id));

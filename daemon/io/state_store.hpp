@@ -45,6 +45,11 @@ public:
     std::optional<TreeStats> load_tree_stats() const;   // nullopt: none, or unreadable
     std::string save_tree_stats(const TreeStats &stats) const;
 
+    // The concurrency `auto` ended the last complete run with, to start the next one there.
+    std::string concurrency_path() const { return dir_ + "/concurrency"; }
+    std::optional<int> load_concurrency() const;
+    std::string save_concurrency(int level) const;
+
     std::string state_path() const { return dir_ + "/state.json"; }
     // Loads state.json. A corrupt file is renamed to state.json.corrupt and reported in
     // *warning; the state then starts empty. A missing file is an empty state.

@@ -32,7 +32,9 @@ BackupRun::BackupRun(boost::asio::io_context &io, Config config, bool dry_run, O
 
 int BackupRun::concurrency() const {
     if (supervisor_) return supervisor_->concurrency();
-    return config_.concurrency.value_or(ConcurrencyController::kStart);
+    if (config_.concurrency) return *config_.concurrency;
+    // auto: where the last complete run ended (what the controller found to help).
+    return store_.load_concurrency().value_or(ConcurrencyController::kStart);
 }
 
 void BackupRun::start() {
@@ -143,6 +145,7 @@ void BackupRun::finished() {
     if (supervisor_ && (result == RunResult::success || result == RunResult::warning)) {
         if (auto error = store_.save_tree_stats(supervisor_->seen()); !error.empty() && report_error_.empty())
             report_error_ = "cannot save the tree statistics: " + error;
+        if (!config_.concurrency) store_.save_concurrency(supervisor_->concurrency());
     }
     supervisor_.reset();
     if (on_done_) on_done_(*model_);

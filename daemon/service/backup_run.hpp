@@ -52,11 +52,6 @@ private:
     void finished();
     void adapt();   // concurrency "auto": one observation a second
 
-    std::function<void(const std::string &)> on_notice_;
-    std::unique_ptr<ConcurrencyController> controller_;
-    CpuSampler cpu_;
-    boost::asio::steady_timer adapt_timer_;
-    double cpu_self_at_start_ = 0, cpu_children_at_start_ = 0;
     boost::asio::io_context &io_;
     Config config_;
     bool dry_run_;
@@ -74,6 +69,11 @@ private:
     std::shared_ptr<Supervisor> supervisor_;
     std::string report_path_;
     std::string report_error_;
+    std::function<void(const std::string &)> on_notice_;
+    std::unique_ptr<ConcurrencyController> controller_;
+    CpuSampler cpu_;
+    boost::asio::steady_timer adapt_timer_;
+    double cpu_self_at_start_ = 0, cpu_children_at_start_ = 0;
 };
 
 }  // namespace dailysync
