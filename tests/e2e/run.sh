@@ -139,11 +139,17 @@ step "systemctl stop during a run leaves no rsync"
 cat >"$root/etc/dailysyncd/dailysyncd.json" <<'JSON'
 {"source": "/data/prod", "destination": "/data/prod_backup", "delete": true, "rsync_extra_args": ["--bwlimit=500"]}
 JSON
+# systemd 252 does not wait for a Type=notify service to finish reloading (that needs
+# Type=notify-reload, systemd 253): wait for the daemon's own word before going on.
+reloads() { inside journalctl -u dailysyncd --no-pager -o cat | grep -c "configuration reloaded" || true; }
+before=$(reloads)
 inside systemctl reload dailysyncd
+for _ in $(seq 1 50); do [ "$(reloads)" -gt "$before" ] && break; sleep 0.1; done
+[ "$(reloads)" -gt "$before" ] || fail "the reload was not taken"
 head -c 30000000 /dev/urandom >"$root/data/prod/alpha/edit/huge.mov"
 call StartRun
 for _ in $(seq 1 50); do inside pgrep -x rsync >/dev/null && break; sleep 0.1; done
-inside pgrep -x rsync >/dev/null || fail "no rsync running"
+inside pgrep -x rsync >/dev/null || { inside journalctl -u dailysyncd --no-pager -o cat | tail -15; fail "no rsync running"; }
 inside systemctl stop dailysyncd
 inside pgrep -x rsync && fail "rsync survived systemctl stop"
 [ "$(inside systemctl show -P Result dailysyncd)" = success ] || fail "stop result $(inside systemctl show -P Result dailysyncd)"
