@@ -248,6 +248,11 @@ Config validate(const json &doc) {
         config.stall_timeout_seconds = require_int(doc["stall_timeout_seconds"], "/stall_timeout_seconds", 0, 86400);
     if (doc.contains("cancel_grace_seconds"))
         config.cancel_grace_seconds = require_int(doc["cancel_grace_seconds"], "/cancel_grace_seconds", 1, 300);
+    if (doc.contains("metrics_file") && !doc["metrics_file"].is_null()) {
+        config.metrics_file = require_absolute_path(doc["metrics_file"], "/metrics_file");
+        if (path_is_within(config.metrics_file, config.destination))
+            fail("/metrics_file", "must not be inside the destination", &doc["metrics_file"]);
+    }
     return config;
 }
 
@@ -257,7 +262,7 @@ const std::vector<std::string> &config_keys() {
     static const std::vector<std::string> keys = {
         "source", "destination", "daily_at", "concurrency", "delete", "state_dir", "exclude",
         "rsync_path", "rsync_extra_args", "retries", "retry_delay_seconds", "stall_timeout_seconds",
-        "cancel_grace_seconds"};
+        "cancel_grace_seconds", "metrics_file"};
     return keys;
 }
 
@@ -361,6 +366,8 @@ std::string config_to_json(const Config &config) {
     doc["retry_delay_seconds"] = config.retry_delay_seconds;
     doc["stall_timeout_seconds"] = config.stall_timeout_seconds;
     doc["cancel_grace_seconds"] = config.cancel_grace_seconds;
+    if (config.metrics_file.empty()) doc["metrics_file"] = nullptr;
+    else doc["metrics_file"] = config.metrics_file;
     return doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 

@@ -25,6 +25,7 @@ struct Config {
     int retry_delay_seconds = 30;            // first retry delay; doubles each time
     int stall_timeout_seconds = 1800;        // no output for this long: kill and retry (0 = never)
     int cancel_grace_seconds = 10;           // SIGTERM -> SIGKILL grace when cancelling
+    std::string metrics_file;                // node_exporter textfile ("" = none)
 
     std::string daily_at() const;            // "HH:MM"
     int effective_concurrency() const;       // what "auto" means today

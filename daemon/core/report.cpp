@@ -54,6 +54,13 @@ std::vector<std::string> affected_projects(const UnitStatus &unit, const std::st
     return projects;
 }
 
+std::vector<std::string> covered_projects(const WorkUnit &unit) {
+    if (!unit.base.empty()) return {printable_name(unit.base.substr(0, unit.base.find('/')))};
+    std::vector<std::string> projects;
+    for (const auto &member : unit.members) projects.push_back(printable_name(member));
+    return projects;
+}
+
 int exit_status_for(RunResult result) {
     switch (result) {
     case RunResult::success: return 0;

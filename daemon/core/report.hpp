@@ -25,6 +25,10 @@ std::string report_text(const RunModel &run);                                 //
 // entries directly under the source.
 std::vector<std::string> affected_projects(const UnitStatus &unit, const std::string &source);
 
+// The projects (top-level folders, printable) whose contents a unit copies; none for the
+// unit of the source's own entries.
+std::vector<std::string> covered_projects(const WorkUnit &unit);
+
 // Exit status of `dailysyncd --once`: 0 success, 1 warning, 2 failed or cancelled.
 int exit_status_for(RunResult result);
 

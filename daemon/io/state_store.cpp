@@ -185,6 +185,11 @@ DaemonState StateStore::load_state(std::string *warning) const {
         if (doc.contains("last_fire") && !doc["last_fire"].is_null()) state.last_fire = doc["last_fire"].get<std::int64_t>();
         state.last_run_id = doc.value("last_run_id", "");
         state.last_result = doc.value("last_result", "");
+        if (doc.contains("last_duration") && doc["last_duration"].is_number()) state.last_duration = doc["last_duration"].get<double>();
+        state.last_bytes = doc.value("last_bytes", std::uint64_t{0});
+        state.last_files = doc.value("last_files", std::uint64_t{0});
+        if (doc.contains("projects") && doc["projects"].is_object())
+            for (const auto &[name, when] : doc["projects"].items()) state.project_success[name] = when.get<std::int64_t>();
     } catch (const std::exception &e) {
         const std::string aside = state_path() + ".corrupt";
         ::rename(state_path().c_str(), aside.c_str());
@@ -201,7 +206,12 @@ std::string StateStore::save_state(const DaemonState &state) const {
     doc["last_fire"] = state.last_fire ? nlohmann::json(static_cast<std::int64_t>(*state.last_fire)) : nlohmann::json();
     doc["last_run_id"] = state.last_run_id;
     doc["last_result"] = state.last_result;
-    return write_file_atomically(state_path(), doc.dump(2) + "\n");
+    doc["last_duration"] = state.last_duration ? nlohmann::json(*state.last_duration) : nlohmann::json();
+    doc["last_bytes"] = state.last_bytes;
+    doc["last_files"] = state.last_files;
+    doc["projects"] = nlohmann::json::object();
+    for (const auto &[name, when] : state.project_success) doc["projects"][name] = static_cast<std::int64_t>(when);
+    return write_file_atomically(state_path(), doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
 }  // namespace dailysync

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <ctime>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +19,9 @@ struct DaemonState {
     std::optional<std::time_t> last_fire;      // when the scheduler last started a run
     std::string last_run_id;
     std::string last_result;
+    std::optional<double> last_duration;         // seconds
+    std::uint64_t last_bytes = 0, last_files = 0;   // copied by the last run
+    std::map<std::string, std::time_t> project_success;   // printable project -> last complete copy
 };
 
 struct RunSummary {

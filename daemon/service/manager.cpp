@@ -6,6 +6,7 @@
 #include <syslog.h>
 
 #include "core/format.hpp"
+#include "core/metrics.hpp"
 #include "core/report.hpp"
 #include "core/schedule.hpp"
 #include "io/config_file.hpp"
@@ -67,6 +68,7 @@ void Manager::start() {
         arm_schedule();
     });
     arm_schedule();
+    write_metrics();
     if (needs_catch_up(std::time(nullptr), persisted_.last_success)) {
         journal_.log(LOG_NOTICE, "the last successful backup finished at " + local_time_text(*persisted_.last_success) +
                                      ", more than a day ago; catching up in " + std::to_string(kCatchUpDelay.count()) + " s");
@@ -185,9 +187,24 @@ void Manager::run_finished(const RunModel &model) {
                  kMessageRunFinished);
     persisted_.last_run_id = model.run_id();
     persisted_.last_result = result_text;
-    if (result == RunResult::success || result == RunResult::warning)
-        persisted_.last_success = std::chrono::system_clock::to_time_t(model.finished().value_or(std::chrono::system_clock::now()));
+    const std::time_t finished = std::chrono::system_clock::to_time_t(model.finished().value_or(std::chrono::system_clock::now()));
+    if (result == RunResult::success || result == RunResult::warning) persisted_.last_success = finished;
+    persisted_.last_duration = seconds;
+    persisted_.last_bytes = totals.bytes_transferred;
+    persisted_.last_files = totals.files_transferred;
+    // A project is backed up when every unit that copies part of it succeeded.
+    std::map<std::string, bool> complete;
+    for (const auto &unit : model.units()) {
+        const bool ok = unit.state == UnitState::success || unit.state == UnitState::warning;
+        for (const auto &project : covered_projects(unit.unit)) {
+            auto [it, inserted] = complete.emplace(project, ok);
+            if (!inserted) it->second = it->second && ok;
+        }
+    }
+    for (const auto &[project, ok] : complete)
+        if (ok && !model.dry_run()) persisted_.project_success[project] = finished;
     persist();
+    write_metrics();
     const std::string run_id = model.run_id();
     // The model lives in run_; keep it until the observers have read the final numbers.
     boost::asio::post(io_, [this, run_id, result_text] {
@@ -205,6 +222,19 @@ void Manager::run_finished(const RunModel &model) {
 void Manager::persist() {
     if (auto error = store_.save_state(persisted_); !error.empty())
         journal_.log(LOG_ERR, "cannot save the state: " + error + " (backups go on; the history of this run may be lost)");
+}
+
+void Manager::write_metrics() {
+    if (config_.metrics_file.empty()) return;
+    MetricsSnapshot snapshot;
+    snapshot.last_success = persisted_.last_success;
+    snapshot.last_duration_seconds = persisted_.last_duration;
+    snapshot.last_bytes = persisted_.last_bytes;
+    snapshot.last_files = persisted_.last_files;
+    snapshot.last_result = persisted_.last_result;
+    snapshot.project_last_success = persisted_.project_success;
+    if (auto error = write_file_atomically(config_.metrics_file, format_metrics(snapshot)); !error.empty())
+        journal_.log(LOG_ERR, "cannot write the metrics file: " + error);
 }
 
 std::string Manager::reload() {

@@ -61,6 +61,7 @@ private:
     void on_timer();
     void run_finished(const RunModel &model);
     void persist();
+    void write_metrics();
     void notify_state() const;
 
     boost::asio::io_context &io_;

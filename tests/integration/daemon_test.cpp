@@ -15,6 +15,8 @@
 #include <poll.h>
 #include <pwd.h>
 #include <regex>
+#include <set>
+#include <sstream>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <systemd/sd-bus.h>
@@ -607,4 +609,61 @@ TEST(Daemon, StructuredJournalEntriesForRunsAndFailedProjects) {
     EXPECT_TRUE(started) << read_file(entries_file);
     EXPECT_TRUE(finished) << read_file(entries_file);
     EXPECT_TRUE(unit_failed) << read_file(entries_file);
+}
+
+namespace {
+
+// A small parser of the Prometheus text format: samples by "name{labels}", and the names
+// that have # HELP and # TYPE lines.
+struct Metrics {
+    std::map<std::string, double> samples;
+    std::set<std::string> helped, typed;
+};
+
+Metrics parse_metrics(const std::string &text) {
+    Metrics m;
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.rfind("# HELP ", 0) == 0) m.helped.insert(line.substr(7, line.find(' ', 7) - 7));
+        else if (line.rfind("# TYPE ", 0) == 0) m.typed.insert(line.substr(7, line.find(' ', 7) - 7));
+        else if (!line.empty()) {
+            auto space = line.rfind(' ');
+            m.samples[line.substr(0, space)] = std::stod(line.substr(space + 1));
+        }
+    }
+    return m;
+}
+
+}  // namespace
+
+TEST(Daemon, MetricsFileForTheTextfileCollector) {
+    Service s;
+    const std::string metrics = s.dir / "dailysync.prom";
+    s.write_config(R"("metrics_file": ")" + metrics + R"(")");
+    s.start();
+    auto at_start = parse_metrics(read_file(metrics));   // written at start, before any run
+    EXPECT_EQ(at_start.samples.at("dailysync_last_success_timestamp_seconds"), 0);
+
+    Client c(s.bus.address());
+    auto [error, run_id] = c.call("StartRun");
+    ASSERT_EQ(error, "");
+    ASSERT_EQ(c.wait_finished(run_id), "success");
+    c.pump(200ms);
+    auto m = parse_metrics(read_file(metrics));
+    for (const auto &[sample, value] : m.samples) {
+        const std::string name = sample.substr(0, sample.find('{'));
+        EXPECT_TRUE(m.helped.count(name)) << name;
+        EXPECT_TRUE(m.typed.count(name)) << name;
+    }
+    auto report = nlohmann::json::parse(c.call("GetRunReport", run_id.c_str()).second);
+    const double now = static_cast<double>(std::time(nullptr));
+    EXPECT_NEAR(m.samples.at("dailysync_last_success_timestamp_seconds"), now, 30);
+    EXPECT_EQ(m.samples.at("dailysync_last_run_files"), report["totals"]["files_transferred"].get<double>());
+    EXPECT_EQ(m.samples.at("dailysync_last_run_bytes"), report["totals"]["bytes_transferred"].get<double>());
+    EXPECT_NEAR(m.samples.at("dailysync_last_run_duration_seconds"), report["seconds"].get<double>(), 1.5);
+    EXPECT_EQ(m.samples.at("dailysync_last_run_result{result=\"success\"}"), 1);
+    EXPECT_EQ(m.samples.at("dailysync_last_run_result{result=\"failed\"}"), 0);
+    EXPECT_NEAR(m.samples.at("dailysync_project_last_success_timestamp_seconds{project=\"alpha\"}"), now, 30);
+    EXPECT_NEAR(m.samples.at("dailysync_project_last_success_timestamp_seconds{project=\"beta\"}"), now, 30);
 }

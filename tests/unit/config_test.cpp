@@ -44,7 +44,8 @@ TEST(Config, EveryKeyIsParsed) {
       "source": "/data//prod/", "destination": "/backup/./prod", "daily_at": "23:59",
       "concurrency": 16, "delete": true, "state_dir": "/var/lib/ds", "exclude": ["*.tmp", ".cache/"],
       "rsync_path": "/usr/bin/rsync", "rsync_extra_args": ["--numeric-ids", "--bwlimit=1000"],
-      "retries": 0, "retry_delay_seconds": 5, "stall_timeout_seconds": 0, "cancel_grace_seconds": 3})");
+      "retries": 0, "retry_delay_seconds": 5, "stall_timeout_seconds": 0, "cancel_grace_seconds": 3,
+      "metrics_file": "/var/lib/node_exporter/textfile/dailysync.prom"})");
     ASSERT_TRUE(result.config) << result.error->message;
     const Config &c = *result.config;
     EXPECT_EQ(c.source, "/data/prod");
@@ -61,6 +62,7 @@ TEST(Config, EveryKeyIsParsed) {
     EXPECT_EQ(c.retry_delay_seconds, 5);
     EXPECT_EQ(c.stall_timeout_seconds, 0);
     EXPECT_EQ(c.cancel_grace_seconds, 3);
+    EXPECT_EQ(c.metrics_file, "/var/lib/node_exporter/textfile/dailysync.prom");
 }
 
 TEST(Config, ConcurrencyAutoAndBounds) {
@@ -144,6 +146,8 @@ TEST(Config, TypesOfTheOtherKeys) {
         {R"("retry_delay_seconds": 3601)", "/retry_delay_seconds"},
         {R"("stall_timeout_seconds": "60")", "/stall_timeout_seconds"},
         {R"("cancel_grace_seconds": 0)", "/cancel_grace_seconds"},
+        {R"("metrics_file": "relative.prom")", "/metrics_file"},
+        {R"("metrics_file": "/data/prod_backup/m.prom")", "/metrics_file"},
     };
     for (const auto &[fragment, pointer] : cases) EXPECT_EQ(error_of(with(fragment)).pointer, pointer) << fragment;
 }
