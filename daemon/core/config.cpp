@@ -1,5 +1,7 @@
 #include "core/config.hpp"
 
+#include "core/concurrency.hpp"
+
 #include <algorithm>
 #include <array>
 #include <nlohmann/json.hpp>
@@ -11,7 +13,6 @@ using nlohmann::json;
 
 namespace {
 
-constexpr int kAutoConcurrency = 4;   // ConcurrencyController::kStart, where "auto" starts
 
 struct Invalid {
     ConfigError error;
@@ -311,7 +312,7 @@ std::string Config::daily_at() const {
     return buffer;
 }
 
-int Config::effective_concurrency() const { return concurrency.value_or(kAutoConcurrency); }
+int Config::effective_concurrency() const { return concurrency.value_or(ConcurrencyController::kStart); }
 
 ConfigResult parse_config(std::string_view text) {
     ConfigResult result;

@@ -28,7 +28,7 @@ struct Config {
     std::string metrics_file;                // node_exporter textfile ("" = none)
 
     std::string daily_at() const;            // "HH:MM"
-    int effective_concurrency() const;       // what "auto" means today
+    int effective_concurrency() const;       // the fixed level, or where "auto" starts without history
 };
 
 // One configuration problem, formatted for the admin by format_config_error().

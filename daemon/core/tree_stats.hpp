@@ -31,7 +31,6 @@ public:
     void finalize();
 
     const DirStats *find(const std::string &path) const;
-    std::size_t directories() const { return dirs_.size(); }
     std::uint64_t total_entries() const;   // the source's tree entries + 1 for itself
     std::uint64_t total_bytes() const;
     bool empty() const { return dirs_.empty(); }

@@ -70,14 +70,16 @@ void Supervisor::launch(std::size_t index) {
     model_.unit_started(index, WallClock::now());
     WorkUnit unit = model_.units()[index].unit;
     // Planned from the statistics of the previous run: a folder may be gone since.
+    auto missing = [](const std::string &path) {
+        struct stat st {};
+        return ::lstat(path.c_str(), &st) != 0;
+    };
     bool gone;
     if (unit.members.empty()) {
-        struct stat st {};
-        gone = ::lstat(unit_sources(settings_.config, unit).front().c_str(), &st) != 0;
+        gone = missing(unit_sources(settings_.config, unit).front());
     } else {
         std::erase_if(unit.members, [&](const std::string &member) {
-            struct stat st {};
-            return ::lstat((settings_.config.source + "/" + join_path(unit.base, member)).c_str(), &st) != 0;
+            return missing(settings_.config.source + "/" + join_path(unit.base, member));
         });
         gone = unit.members.empty();
     }

@@ -40,7 +40,6 @@ public:
     // Changes how many children may run at once (running ones are not stopped).
     void set_concurrency(int concurrency);
     int concurrency() const { return settings_.concurrency; }
-    int running() const { return running_; }
     // The tree as this run's rsync output showed it (finalized when the run is done).
     const TreeStats &seen() const { return seen_; }
 

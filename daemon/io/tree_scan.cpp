@@ -60,7 +60,6 @@ void TreeScan::step() {
         const int dir_fd = ::dirfd(frame.dir);
         struct stat st {};
         if (::fstatat(dir_fd, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;   // vanished
-        ++entries_;
         const bool is_dir = S_ISDIR(st.st_mode);
         const std::uint64_t size = S_ISDIR(st.st_mode) ? 0 : static_cast<std::uint64_t>(st.st_size);
         result_.tree.add_entry(frame.path, entry->d_name, is_dir, size);

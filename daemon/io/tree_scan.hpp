@@ -29,7 +29,6 @@ public:
     ~TreeScan();
     void start();
     void cancel();
-    std::uint64_t entries_seen() const { return entries_; }
 
 private:
     TreeScan(boost::asio::io_context &io, std::string source, OnDone on_done);
@@ -45,7 +44,6 @@ private:
     OnDone on_done_;
     std::vector<Frame> stack_;
     ScanResult result_;
-    std::uint64_t entries_ = 0;
     bool cancelled_ = false;
 };
 

@@ -34,7 +34,7 @@ int BackupRun::concurrency() const {
     if (supervisor_) return supervisor_->concurrency();
     if (config_.concurrency) return *config_.concurrency;
     // auto: where the last complete run ended (what the controller found to help).
-    return store_.load_concurrency().value_or(ConcurrencyController::kStart);
+    return store_.load_concurrency().value_or(config_.effective_concurrency());
 }
 
 void BackupRun::start() {
@@ -54,7 +54,6 @@ void BackupRun::start() {
     }
     if (auto stats = store_.load_tree_stats(); stats && !stats->empty()) {
         previous_ = std::move(*stats);
-        phase_ = Phase::copying;
         plan_and_copy();
         return;
     }

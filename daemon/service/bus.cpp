@@ -152,10 +152,14 @@ void Bus::emit_progress() {
     progress_dirty_ = false;
     last_progress_emit_ = std::chrono::steady_clock::now();
     sd_bus_emit_properties_changed_strv(bus_, kObjectPath, kInterface, const_cast<char **>(kProgressProperties));
-    if (!pump_posted_) {
-        pump_posted_ = true;
-        boost::asio::post(io_, [this] { pump(); });   // flush what we queued
-    }
+    flush_soon();
+}
+
+void Bus::flush_soon() {
+    // Messages queued outside a bus callback go out on the next pump.
+    if (pump_posted_) return;
+    pump_posted_ = true;
+    boost::asio::post(io_, [this] { pump(); });
 }
 
 void Bus::run_started(const std::string &run_id) {
@@ -168,10 +172,7 @@ void Bus::run_finished(const std::string &run_id, const std::string &result) {
     if (!bus_ || lost_) return;
     state_changed();
     sd_bus_emit_signal(bus_, kObjectPath, kInterface, "RunFinished", "ss", run_id.c_str(), result.c_str());
-    if (!pump_posted_) {
-        pump_posted_ = true;
-        boost::asio::post(io_, [this] { pump(); });
-    }
+    flush_soon();
 }
 
 int Bus::property(sd_bus *, const char *, const char *, const char *name, sd_bus_message *reply, void *userdata, sd_bus_error *) {

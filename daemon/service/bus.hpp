@@ -49,6 +49,7 @@ public:
 private:
     void pump();   // process pending messages, then wait for what sd-bus asks for
     void emit_progress();
+    void flush_soon();
 
     boost::asio::io_context &io_;
     Manager &manager_;

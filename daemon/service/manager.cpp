@@ -67,21 +67,18 @@ void Manager::start() {
         journal_.log(LOG_INFO, "the system clock was set; re-arming the daily timer");
         arm_schedule();
     });
-    arm_schedule();
-    write_metrics();
     if (needs_catch_up(std::time(nullptr), persisted_.last_success)) {
         journal_.log(LOG_NOTICE, "the last successful backup finished at " + local_time_text(*persisted_.last_success) +
                                      ", more than a day ago; catching up in " + std::to_string(kCatchUpDelay.count()) + " s");
-        next_run_ = std::time(nullptr) + kCatchUpDelay.count();
-        arm_schedule();
+        catch_up_at_ = std::time(nullptr) + kCatchUpDelay.count();
     }
+    arm_schedule();
+    write_metrics();
 }
 
 void Manager::arm_schedule() {
     const std::time_t now = std::time(nullptr);
-    const bool catch_up_pending = next_run_ && *next_run_ > now && persisted_.last_fire.value_or(0) < now &&
-                                  needs_catch_up(now, persisted_.last_success);
-    if (!catch_up_pending) next_run_ = next_fire(now, persisted_.last_fire, config_.daily_hour, config_.daily_minute);
+    next_run_ = catch_up_at_ ? *catch_up_at_ : next_fire(now, persisted_.last_fire, config_.daily_hour, config_.daily_minute);
     const auto wait = std::min<std::chrono::seconds>(std::chrono::seconds(std::max<std::time_t>(0, *next_run_ - now)), kMaxTimerStep);
     schedule_timer_.expires_after(wait);
     schedule_timer_.async_wait([this](boost::system::error_code ec) {
@@ -97,6 +94,7 @@ void Manager::on_timer() {
         return;
     }
     persisted_.last_fire = now;
+    catch_up_at_.reset();   // the catch-up (if it was one) fires once
     if (state_ == ManagerState::idle) {
         std::string run_id;
         start_run(run_id, "schedule");

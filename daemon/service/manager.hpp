@@ -51,7 +51,6 @@ public:
     std::optional<std::time_t> next_run() const { return next_run_; }
     const RunModel *current_run() const { return run_ ? run_->model() : nullptr; }
     RunModel *current_run() { return run_ ? run_->model() : nullptr; }
-    bool scanning() const { return run_ && run_->phase() == BackupRun::Phase::scanning; }
     const StateStore &store() const { return store_; }
     const Config &config() const { return config_; }
     std::string status_line() const;   // one-line summary for sd_notify STATUS=
@@ -74,6 +73,7 @@ private:
     ManagerState state_ = ManagerState::idle;
     std::shared_ptr<BackupRun> run_;
     std::optional<std::time_t> next_run_;
+    std::optional<std::time_t> catch_up_at_;   // set at start when a catch-up run is due
     boost::asio::steady_timer schedule_timer_;
     boost::asio::steady_timer sample_timer_;
     std::unique_ptr<ClockWatch> clock_watch_;
