@@ -27,10 +27,28 @@ std::string fit(const std::string &text, std::size_t width) {
     return text;
 }
 
-double unit_fraction(const UnitStatus &u) {
-    const double b = u.bytes_total ? static_cast<double>(u.bytes_done) / static_cast<double>(u.bytes_total) : 1.0;
-    const double f = u.files_total ? static_cast<double>(u.files_done) / static_cast<double>(u.files_total) : 1.0;
-    return std::min(1.0, (b + f) / 2.0);
+// The mean of the byte and entry fractions, as RunModel computes it.
+double fraction(std::uint64_t bytes_done, std::uint64_t bytes_total, std::uint64_t files_done, std::uint64_t files_total) {
+    const double b = bytes_total ? static_cast<double>(bytes_done) / static_cast<double>(bytes_total) : 1.0;
+    const double f = files_total ? static_cast<double>(files_done) / static_cast<double>(files_total) : 1.0;
+    return std::clamp((b + f) / 2.0, 0.0, 1.0);
+}
+
+bool is_running(const UnitProgress &u) { return u.state == to_string(UnitState::running); }
+
+bool is_finished(const UnitProgress &u) {
+    for (auto state : {UnitState::success, UnitState::warning, UnitState::partial, UnitState::failed, UnitState::cancelled})
+        if (u.state == to_string(state)) return true;
+    return false;
+}
+
+std::size_t finished_units(const ProgressSnapshot &p) {
+    return static_cast<std::size_t>(std::count_if(p.units.begin(), p.units.end(), is_finished));
+}
+
+double overall_fraction(const ProgressSnapshot &p) {
+    if (!p.units.empty() && finished_units(p) == p.units.size()) return 1.0;
+    return fraction(p.bytes_done, p.bytes_total, p.files_done, p.files_total);
 }
 
 }  // namespace
@@ -42,35 +60,45 @@ std::string progress_bar(double fraction, std::size_t width) {
     return "[" + std::string(filled, '#') + std::string(inner - filled, '.') + "]";
 }
 
-std::vector<std::string> live_view(const RunModel &run, std::size_t width) {
+ProgressSnapshot snapshot_of(const RunModel &run) {
     const RunTotals t = run.totals();
+    ProgressSnapshot p{t.bytes_done, t.bytes_total, t.files_done, t.files_total, t.bytes_per_second, t.eta_seconds, {}};
+    for (const auto &u : run.units())
+        p.units.push_back({u.unit.name, std::string(to_string(u.state)), u.bytes_done, u.bytes_total, u.files_done, u.files_total});
+    return p;
+}
+
+std::vector<std::string> live_view(const ProgressSnapshot &p, std::size_t width) {
+    const std::size_t finished = finished_units(p);
+    const double overall = overall_fraction(p);
     std::vector<std::string> lines;
-    const std::string numbers = " " + percent_text(t.fraction) + "  " + format_bytes(t.bytes_done) + "/" +
-                                format_bytes(t.bytes_total) + "  " + std::to_string(t.files_done) + "/" +
-                                std::to_string(t.files_total) + " files  " + format_rate(t.bytes_per_second) +
-                                "  eta " + format_eta(t.eta_seconds) + "  units " + std::to_string(t.units_finished) +
-                                "/" + std::to_string(t.units_total);
+    const std::string numbers = " " + percent_text(overall) + "  " + format_bytes(p.bytes_done) + "/" +
+                                format_bytes(p.bytes_total) + "  " + std::to_string(p.files_done) + "/" +
+                                std::to_string(p.files_total) + " files  " + format_rate(p.bytes_per_second) +
+                                "  eta " + format_eta(p.eta_seconds) + "  units " + std::to_string(finished) + "/" +
+                                std::to_string(p.units.size());
     const std::size_t bar_width = width > numbers.size() + 12 ? std::min<std::size_t>(40, width - numbers.size()) : 12;
-    lines.push_back(fit(progress_bar(t.fraction, bar_width) + numbers, width));
-    for (const auto &u : run.units()) {
-        if (u.state != UnitState::running) continue;
-        const std::string tail = " " + percent_text(unit_fraction(u)) + " " + std::to_string(u.files_done) + "/" +
+    lines.push_back(fit(progress_bar(overall, bar_width) + numbers, width));
+    for (const auto &u : p.units) {
+        if (!is_running(u)) continue;
+        const double f = fraction(u.bytes_done, u.bytes_total, u.files_done, u.files_total);
+        const std::string tail = " " + percent_text(f) + " " + std::to_string(u.files_done) + "/" +
                                  std::to_string(u.files_total) + " files " + format_bytes(u.bytes_done);
-        lines.push_back(fit("  " + progress_bar(unit_fraction(u), 12) + tail + "  " + u.unit.name, width));
+        lines.push_back(fit("  " + progress_bar(f, 12) + tail + "  " + u.name, width));
     }
     return lines;
 }
 
-std::string plain_progress_line(const RunModel &run) {
-    const RunTotals t = run.totals();
-    std::string line = "progress " + percent_text(t.fraction) + " " + format_bytes(t.bytes_done) + "/" +
-                       format_bytes(t.bytes_total) + " " + std::to_string(t.files_done) + "/" +
-                       std::to_string(t.files_total) + " files " + format_rate(t.bytes_per_second) + " eta " +
-                       format_eta(t.eta_seconds);
+std::string plain_progress_line(const ProgressSnapshot &p) {
+    const double overall = overall_fraction(p);
+    std::string line = "progress " + percent_text(overall) + " " + format_bytes(p.bytes_done) + "/" +
+                       format_bytes(p.bytes_total) + " " + std::to_string(p.files_done) + "/" +
+                       std::to_string(p.files_total) + " files " + format_rate(p.bytes_per_second) + " eta " +
+                       format_eta(p.eta_seconds);
     std::string running;
-    for (const auto &u : run.units()) {
-        if (u.state != UnitState::running) continue;
-        running += (running.empty() ? "" : ", ") + u.unit.name;
+    for (const auto &u : p.units) {
+        if (!is_running(u)) continue;
+        running += (running.empty() ? "" : ", ") + u.name;
     }
     if (!running.empty()) line += " running: " + running;
     return line;

@@ -141,34 +141,55 @@ std::string report_json(const RunModel &run, const ReportContext &context) {
     return doc.dump(2, ' ', false, ordered_json::error_handler_t::replace) + "\n";
 }
 
-std::string report_text(const RunModel &run) {
+std::string report_text(const nlohmann::json &report) {
+    const auto &units = report.contains("units") && report["units"].is_array() ? report["units"] : nlohmann::json::array();
+    auto text = [](const nlohmann::json &object, const char *key) {
+        return object.contains(key) && object[key].is_string() ? object[key].get<std::string>() : std::string();
+    };
+    auto count = [](const nlohmann::json &object, const char *key) -> std::uint64_t {
+        return object.contains(key) && object[key].is_number_unsigned() ? object[key].get<std::uint64_t>() : 0;
+    };
+    auto seconds = [](const nlohmann::json &object) {
+        return object.contains("seconds") && object["seconds"].is_number() ? object["seconds"].get<double>() : 0.0;
+    };
+    auto strings = [](const nlohmann::json &object, const char *key) {
+        std::vector<std::string> out;
+        if (object.contains(key) && object[key].is_array())
+            for (const auto &item : object[key])
+                if (item.is_string()) out.push_back(item.get<std::string>());
+        return out;
+    };
     std::size_t name_width = 4;
-    for (const auto &u : run.units()) name_width = std::max(name_width, std::min<std::size_t>(u.unit.name.size(), 40));
-    std::string out;
-    out += pad("UNIT", name_width) + "  " + pad("RESULT", 9) + pad("FILES", 10, true) + pad("BYTES", 11, true) +
-           pad("COPIED", 11, true) + pad("DELETED", 9, true) + pad("TIME", 9, true) + "\n";
-    for (const auto &u : run.units()) {
-        std::string name = u.unit.name.size() > 40 ? u.unit.name.substr(0, 39) + "~" : u.unit.name;
-        out += pad(name, name_width) + "  " + pad(std::string(to_string(u.state)), 9) +
-               pad(std::to_string(u.files_total), 10, true) + pad(format_bytes(u.bytes_total), 11, true) +
-               pad(format_bytes(u.bytes_transferred), 11, true) + pad(std::to_string(u.deletions), 9, true) +
-               pad(format_duration(seconds_between(u.started, u.finished)), 9, true) + "\n";
-        if (!u.message.empty()) out += "    " + u.message + "\n";
-        for (const auto &path : u.errors.failed_paths) out += "    not copied: " + path + "\n";
-        if (u.errors.failed_count > u.errors.failed_paths.size())
-            out += "    ... and " + std::to_string(u.errors.failed_count - u.errors.failed_paths.size()) + " more\n";
-        for (const auto &path : u.errors.vanished_paths) out += "    vanished: " + path + "\n";
+    for (const auto &u : units) name_width = std::max(name_width, std::min<std::size_t>(text(u, "name").size(), 40));
+    auto row = [&](std::string name, const std::string &result, std::uint64_t files, std::uint64_t bytes, std::uint64_t copied,
+                   std::uint64_t deleted, double secs) {
+        if (name.size() > 40) name = name.substr(0, 39) + "~";
+        return pad(name, name_width) + "  " + pad(result, 9) + pad(std::to_string(files), 10, true) +
+               pad(format_bytes(bytes), 11, true) + pad(format_bytes(copied), 11, true) + pad(std::to_string(deleted), 9, true) +
+               pad(format_duration(secs), 9, true) + "\n";
+    };
+    std::string out = pad("UNIT", name_width) + "  " + pad("RESULT", 9) + pad("FILES", 10, true) + pad("BYTES", 11, true) +
+                      pad("COPIED", 11, true) + pad("DELETED", 9, true) + pad("TIME", 9, true) + "\n";
+    for (const auto &u : units) {
+        out += row(text(u, "name"), text(u, "result"), count(u, "files"), count(u, "bytes"), count(u, "bytes_transferred"),
+                   count(u, "deletions"), seconds(u));
+        if (!text(u, "message").empty()) out += "    " + text(u, "message") + "\n";
+        const auto failed = strings(u, "failed_paths");
+        for (const auto &path : failed) out += "    not copied: " + path + "\n";
+        if (count(u, "failed_count") > failed.size())
+            out += "    ... and " + std::to_string(count(u, "failed_count") - failed.size()) + " more\n";
+        for (const auto &path : strings(u, "vanished_paths")) out += "    vanished: " + path + "\n";
     }
-    const RunTotals t = run.totals();
-    if (!run.run_error().empty()) out += "error: " + run.run_error() + "\n";
-    out += pad("TOTAL", name_width) + "  " + pad(std::string(to_string(run.result())), 9) +
-           pad(std::to_string(t.files_total), 10, true) + pad(format_bytes(t.bytes_total), 11, true) +
-           pad(format_bytes(t.bytes_transferred), 11, true) + pad(std::to_string(t.deletions), 9, true) +
-           pad(format_duration(seconds_between(run.started(), run.finished())), 9, true) + "\n";
-    out += "run " + run.run_id() + (run.dry_run() ? " (dry run: nothing was changed)" : "") + ": " +
-           std::string(to_string(run.result())) + ", " + std::to_string(t.units_total) + " units, " +
-           std::to_string(t.units_failed) + " failed, " + std::to_string(t.files_transferred) + " files copied, " +
-           std::to_string(t.deletions) + " deleted\n";
+    const auto &totals = report.contains("totals") && report["totals"].is_object() ? report["totals"] : nlohmann::json::object();
+    const std::string result = text(report, "result");
+    if (!text(report, "error").empty()) out += "error: " + text(report, "error") + "\n";
+    out += row("TOTAL", result, count(totals, "files"), count(totals, "bytes"), count(totals, "bytes_transferred"),
+               count(totals, "deletions"), seconds(report));
+    const bool dry_run = report.contains("dry_run") && report["dry_run"].is_boolean() && report["dry_run"].get<bool>();
+    out += "run " + text(report, "run_id") + (dry_run ? " (dry run: nothing was changed)" : "") + ": " + result + ", " +
+           std::to_string(count(totals, "units")) + " units, " + std::to_string(count(totals, "units_failed")) + " failed, " +
+           std::to_string(count(totals, "files_transferred")) + " files copied, " + std::to_string(count(totals, "deletions")) +
+           " deleted\n";
     return out;
 }
 

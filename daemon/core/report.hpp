@@ -2,6 +2,7 @@
 // Pure.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -18,7 +19,9 @@ struct ReportContext {
 };
 
 std::string report_json(const RunModel &run, const ReportContext &context);   // UTF-8, pretty-printed
-std::string report_text(const RunModel &run);                                 // a table and totals
+// For people: a table of units and totals, drawn from a report JSON (so the daemon's
+// final report and `dailysyncctl report` show the same thing). Tolerates missing fields.
+std::string report_text(const nlohmann::json &report);
 
 // The projects (top-level folders, printable) a unit's failure concerns: taken from the
 // paths rsync complained about when it named any, else from the unit's folders; "." for

@@ -136,8 +136,8 @@ void BackupRun::finished() {
     ReportContext context{config_.source, config_.destination, concurrency()};
     context.cpu_self_seconds = cpu_seconds(RUSAGE_SELF) - cpu_self_at_start_;
     context.cpu_children_seconds = cpu_seconds(RUSAGE_CHILDREN) - cpu_children_at_start_;
-    const std::string json = report_json(*model_, context);
-    report_error_ = store_.write_report(run_id_, json);
+    report_ = report_json(*model_, context);
+    report_error_ = store_.write_report(run_id_, report_);
     if (report_error_.empty()) report_path_ = store_.report_path(run_id_);
     // Only a complete run saw the whole tree; a partial picture would mislead the next plan.
     const RunResult result = model_->result();

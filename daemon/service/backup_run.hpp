@@ -42,6 +42,7 @@ public:
     RunModel *model() { return model_ ? &*model_ : nullptr; }
     const std::string &report_path() const { return report_path_; }
     const std::string &report_error() const { return report_error_; }   // "" when the report was written
+    const std::string &report() const { return report_; }                // the report JSON, once finished
     int concurrency() const;
 
 private:
@@ -67,6 +68,7 @@ private:
     TreeStats previous_;
     std::unique_ptr<Planner> planner_;
     std::shared_ptr<Supervisor> supervisor_;
+    std::string report_;
     std::string report_path_;
     std::string report_error_;
     std::function<void(const std::string &)> on_notice_;

@@ -5,11 +5,12 @@
 #include <boost/asio/steady_timer.hpp>
 #include <cstdio>
 #include <iostream>
-#include <sys/ioctl.h>
+#include <nlohmann/json.hpp>
 #include <unistd.h>
 
 #include "core/progress_view.hpp"
 #include "core/report.hpp"
+#include "io/terminal.hpp"
 #include "service/backup_run.hpp"
 
 namespace dailysync {
@@ -22,55 +23,40 @@ Seconds monotonic_seconds() {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-std::size_t terminal_width() {
-    struct winsize ws {};
-    if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20) return ws.ws_col;
-    return 80;
-}
-
 // Draws the live view on a terminal (redrawn in place) or plain lines into a pipe.
 class ProgressPrinter {
 public:
-    explicit ProgressPrinter(bool tty) : tty_(tty) {}
+    explicit ProgressPrinter(bool tty) : tty_(tty), area_(std::cout) {}
 
     void draw(const BackupRun &run) {
         const RunModel *model = run.model();
+        const bool copying = model && run.phase() == BackupRun::Phase::copying;
+        const bool scanning = run.phase() == BackupRun::Phase::scanning;
         if (!tty_) {
-            if (model && run.phase() == BackupRun::Phase::copying) std::cout << plain_progress_line(*model) << std::endl;
-            else if (run.phase() == BackupRun::Phase::scanning) std::cout << "scanning the source..." << std::endl;
+            if (copying) std::cout << plain_progress_line(snapshot_of(*model)) << std::endl;
+            else if (scanning) std::cout << "scanning the source..." << std::endl;
             return;
         }
         std::vector<std::string> lines;
-        if (model && run.phase() == BackupRun::Phase::copying) lines = live_view(*model, terminal_width() - 1);
-        else if (run.phase() == BackupRun::Phase::scanning) lines = {"scanning the source..."};
-        std::string out;
-        if (drawn_ > 0) out += "\x1b[" + std::to_string(drawn_) + "A";
-        for (const auto &line : lines) out += "\r\x1b[2K" + line + "\n";
-        for (std::size_t i = lines.size(); i < drawn_; ++i) out += "\r\x1b[2K\n";
-        if (drawn_ > lines.size()) out += "\x1b[" + std::to_string(drawn_ - lines.size()) + "A";
-        drawn_ = lines.size();
-        std::cout << out << std::flush;
+        if (copying) lines = live_view(snapshot_of(*model), terminal_width(STDOUT_FILENO) - 1);
+        else if (scanning) lines = {"scanning the source..."};
+        area_.draw(lines);
     }
 
     void clear() {
-        if (!tty_ || drawn_ == 0) return;
-        std::string out = "\x1b[" + std::to_string(drawn_) + "A";
-        for (std::size_t i = 0; i < drawn_; ++i) out += "\r\x1b[2K\n";
-        out += "\x1b[" + std::to_string(drawn_) + "A";
-        drawn_ = 0;
-        std::cout << out << std::flush;
+        if (tty_) area_.clear();
     }
 
 private:
     bool tty_;
-    std::size_t drawn_ = 0;
+    LiveArea area_;
 };
 
 }  // namespace
 
 int run_once(const Config &config, bool dry_run) {
     boost::asio::io_context io;
-    const bool tty = ::isatty(STDOUT_FILENO) == 1;
+    const bool tty = is_terminal(STDOUT_FILENO);
     ProgressPrinter printer(tty);
     const auto redraw_every = tty ? std::chrono::milliseconds(250) : std::chrono::milliseconds(5000);
     int exit_status = 2;
@@ -82,7 +68,7 @@ int run_once(const Config &config, bool dry_run) {
         ticker.cancel();
         signals.cancel();
         printer.clear();
-        std::cout << report_text(model);
+        std::cout << report_text(nlohmann::json::parse(run->report()));
         if (run->report_error().empty()) std::cout << "report: " << run->report_path() << "\n";
         else std::cerr << "dailysyncd: cannot write the report: " << run->report_error() << "\n";
         std::cout << std::flush;

@@ -34,7 +34,7 @@ TEST(ProgressView, Bar) {
 
 TEST(ProgressView, LiveViewHasOverallLineAndOneLinePerRunningUnit) {
     auto run = running_run();
-    auto lines = live_view(run, 200);
+    auto lines = live_view(snapshot_of(run), 200);
     ASSERT_EQ(lines.size(), 3u);
     EXPECT_NE(lines[0].find("units 0/3"), std::string::npos) << lines[0];
     EXPECT_NE(lines[0].find("50/201 files"), std::string::npos) << lines[0];
@@ -46,7 +46,7 @@ TEST(ProgressView, LiveViewHasOverallLineAndOneLinePerRunningUnit) {
 TEST(ProgressView, LinesFitTheWidthCountingCharactersNotBytes) {
     auto run = running_run();
     for (std::size_t width : {30u, 60u, 79u}) {
-        for (const auto &line : live_view(run, width)) {
+        for (const auto &line : live_view(snapshot_of(run), width)) {
             std::size_t columns = 0;
             for (unsigned char c : line) columns += (c & 0xC0) != 0x80;
             EXPECT_LE(columns, width) << line;
@@ -55,7 +55,23 @@ TEST(ProgressView, LinesFitTheWidthCountingCharactersNotBytes) {
 }
 
 TEST(ProgressView, PlainLineNamesRunningUnits) {
-    auto line = plain_progress_line(running_run());
+    auto line = plain_progress_line(snapshot_of(running_run()));
     EXPECT_EQ(line.rfind("progress ", 0), 0u);
     EXPECT_NE(line.find("running: alpha, caf"), std::string::npos) << line;
+}
+
+TEST(ProgressView, SnapshotFromBusValuesDrawsTheSameView) {
+    ProgressSnapshot p;
+    p.bytes_done = 500;
+    p.bytes_total = 2000;
+    p.files_done = 50;
+    p.files_total = 201;
+    p.units = {{".", "success", 0, 0, 1, 1}, {"alpha", "running", 500, 1000, 50, 100}, {"beta", "pending", 0, 1000, 0, 100}};
+    auto lines = live_view(p, 200);
+    ASSERT_EQ(lines.size(), 2u);
+    EXPECT_NE(lines[0].find("units 1/3"), std::string::npos) << lines[0];
+    p.units[1].state = "success";
+    p.units[2].state = "failed";
+    EXPECT_NE(live_view(p, 200)[0].find("100%"), std::string::npos) << "all units final: the run is complete";
+    EXPECT_EQ(plain_progress_line(p).find("running"), std::string::npos);
 }

@@ -60,7 +60,7 @@ TEST(Report, JsonHoldsRunUnitsAndFailures) {
 
 TEST(Report, TextListsUnitsFailuresAndTotals) {
     auto run = finished_run();
-    std::string text = report_text(run);
+    std::string text = report_text(nlohmann::json::parse(report_json(run, {})));
     EXPECT_NE(text.find("UNIT"), std::string::npos);
     EXPECT_NE(text.find("partial"), std::string::npos);
     EXPECT_NE(text.find("not copied: /src/bad\\#377/x"), std::string::npos);
@@ -76,8 +76,16 @@ TEST(Report, RunErrorIsShown) {
     auto doc = nlohmann::json::parse(report_json(run, {}));
     EXPECT_EQ(doc["error"], "the destination /x is not available");
     EXPECT_EQ(doc["dry_run"], true);
-    EXPECT_NE(report_text(run).find("error: the destination"), std::string::npos);
-    EXPECT_NE(report_text(run).find("dry run"), std::string::npos);
+    const std::string text = report_text(doc);
+    EXPECT_NE(text.find("error: the destination"), std::string::npos);
+    EXPECT_NE(text.find("dry run"), std::string::npos);
+}
+
+TEST(Report, TextToleratesMissingAndMistypedFields) {
+    const std::string text = report_text(nlohmann::json::parse(R"({"run_id": 7, "units": [{"name": "a", "files": "x"}, 3]})"));
+    EXPECT_NE(text.find("TOTAL"), std::string::npos);
+    EXPECT_NE(text.find("\na  "), std::string::npos) << text;
+    EXPECT_NE(report_text(nlohmann::json::object()).find("0 units"), std::string::npos);
 }
 
 TEST(Report, ExitStatuses) {
