@@ -9,6 +9,7 @@ packages=(
     libgtest-dev                          # tests
     rsync                                 # what dailysyncd drives
     dbus                                  # dbus-daemon for the D-Bus tests
+    bash-completion                       # to test dailysyncctl's completion
     bsdutils                              # script(1): pseudo-terminal for the live-view test
     tzdata                                # time zones for the schedule tests
     util-linux                            # unshare/mount namespaces used by the journal test

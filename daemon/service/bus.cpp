@@ -34,6 +34,7 @@ static const sd_bus_vtable kVtable[] = {
     PROPERTY("LastResult", "s", kChange),
     PROPERTY("LastRunId", "s", kChange),
     PROPERTY("NextRun", "t", kChange),
+    PROPERTY("CurrentRunId", "s", kChange),
     PROPERTY("BytesDone", "t", kChange),
     PROPERTY("BytesTotal", "t", kChange),
     PROPERTY("FilesDone", "t", kChange),
@@ -127,7 +128,8 @@ void Bus::pump() {
 
 void Bus::state_changed() {
     if (!bus_ || lost_) return;
-    sd_bus_emit_properties_changed(bus_, kObjectPath, kInterface, "State", "LastResult", "LastRunId", "NextRun", nullptr);
+    sd_bus_emit_properties_changed(bus_, kObjectPath, kInterface, "State", "LastResult", "LastRunId", "NextRun", "CurrentRunId",
+                                   nullptr);
     emit_progress();
 }
 
@@ -185,6 +187,7 @@ int Bus::property(sd_bus *, const char *, const char *, const char *name, sd_bus
     if (n == "State") return sd_bus_message_append(reply, "s", std::string(to_string(m.state())).c_str());
     if (n == "LastResult") return sd_bus_message_append(reply, "s", m.last_result().c_str());
     if (n == "LastRunId") return sd_bus_message_append(reply, "s", m.last_run_id().c_str());
+    if (n == "CurrentRunId") return sd_bus_message_append(reply, "s", m.current_run_id().c_str());
     if (n == "NextRun") return u64(m.next_run() ? static_cast<uint64_t>(*m.next_run()) * 1'000'000ULL : 0);
     if (n == "BytesDone") return u64(totals.bytes_done);
     if (n == "BytesTotal") return u64(totals.bytes_total);
@@ -216,9 +219,7 @@ int Bus::method_start_run(sd_bus_message *m, void *userdata, sd_bus_error *error
     std::string run_id;
     switch (self->manager_.start_run(run_id, "D-Bus StartRun")) {
     case Manager::StartError::already_running:
-        return sd_bus_error_setf(error, kErrorAlreadyRunning, "Run %s is active", self->manager_.current_run()
-                                                                                       ? self->manager_.current_run()->run_id().c_str()
-                                                                                       : "(scanning)");
+        return sd_bus_error_setf(error, kErrorAlreadyRunning, "Run %s is active", self->manager_.current_run_id().c_str());
     case Manager::StartError::stopping: return sd_bus_error_set(error, kErrorStopping, "The service is stopping");
     case Manager::StartError::none: break;
     }

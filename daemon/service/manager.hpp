@@ -50,6 +50,7 @@ public:
     const std::string &last_run_id() const { return persisted_.last_run_id; }
     std::optional<std::time_t> next_run() const { return next_run_; }
     const RunModel *current_run() const { return run_ ? run_->model() : nullptr; }
+    std::string current_run_id() const { return run_ ? run_->run_id() : std::string(); }
     RunModel *current_run() { return run_ ? run_->model() : nullptr; }
     const StateStore &store() const { return store_; }
     const Config &config() const { return config_; }

@@ -166,12 +166,24 @@ fi
 echo "$out" | grep -q "Access denied" || fail "unexpected refusal: $out"
 echo "alice: $out"
 
+step "dailysyncctl as an admin and as a user"
+inside dailysyncctl status | grep -q "dailysyncd: idle" || fail "dailysyncctl status: $(inside dailysyncctl status 2>&1)"
+out=$(inside dailysyncctl start --wait) || fail "dailysyncctl start --wait: $out"
+echo "$out"
+inside dailysyncctl history | tail -1 | grep -q success || fail "history: $(inside dailysyncctl history)"
+inside runuser -u alice -- dailysyncctl status >/dev/null || fail "alice cannot read with dailysyncctl"
+rc=0; out=$(inside runuser -u alice -- dailysyncctl start 2>&1) || rc=$?
+[ "$rc" = 4 ] || fail "alice: dailysyncctl start gave $rc: $out"
+echo "alice: $out"
+test -f "$root/usr/share/bash-completion/completions/dailysyncctl" || fail "bash completion not installed"
+
 step "systemd-analyze security"
 # What is still exposed (the ✗ lines) and the overall score; docs/operations.md explains them.
 inside systemd-analyze security dailysyncd.service --no-pager | grep -v "✓" | sed 's/[[:space:]]*$//' 
 
 step "man pages"
-test -f "$root/usr/share/man/man8/dailysyncd.8" && test -f "$root/usr/share/man/man5/dailysyncd.json.5" || fail "man pages"
+test -f "$root/usr/share/man/man8/dailysyncd.8" && test -f "$root/usr/share/man/man5/dailysyncd.json.5" &&
+    test -f "$root/usr/share/man/man1/dailysyncctl.1" || fail "man pages"
 
 echo
 echo "1 passed, 0 failed"

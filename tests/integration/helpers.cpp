@@ -5,6 +5,8 @@
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
+#include <pty.h>
+#include <sys/ioctl.h>
 #include <filesystem>
 #include <fstream>
 #include <grp.h>
@@ -116,6 +118,39 @@ Result run(const std::vector<std::string> &argv, const std::vector<std::string> 
 }
 
 std::string dailysyncd() { return DAILYSYNCD_BINARY; }
+std::string dailysyncctl() { return DAILYSYNCCTL_BINARY; }
+
+Result run_in_pty(const std::vector<std::string> &argv, const std::vector<std::string> &env, unsigned short columns) {
+    int master = -1;
+    struct winsize size {};
+    size.ws_row = 40;
+    size.ws_col = columns;
+    pid_t pid = ::forkpty(&master, nullptr, nullptr, &size);
+    if (pid == 0) {
+        for (const auto &e : env) ::putenv(const_cast<char *>(e.c_str()));
+        ::setenv("TERM", "xterm", 1);
+        ::unsetenv("NO_COLOR");
+        std::vector<char *> args;
+        for (const auto &a : argv) args.push_back(const_cast<char *>(a.c_str()));
+        args.push_back(nullptr);
+        ::execvp(args[0], args.data());
+        ::_exit(127);
+    }
+    Result r;
+    char buffer[4096];
+    for (;;) {
+        const ssize_t n = ::read(master, buffer, sizeof buffer);
+        if (n > 0) r.out.append(buffer, static_cast<std::size_t>(n));
+        else if (n < 0 && errno == EINTR) continue;
+        else break;   // EIO: the child closed the terminal
+    }
+    ::close(master);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return r;
+}
 
 namespace {
 void walk(const std::string &root, const std::string &relative, Snapshot &out) {

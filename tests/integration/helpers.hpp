@@ -45,7 +45,11 @@ Spawned spawn(const std::vector<std::string> &argv, const std::vector<std::strin
 Result wait_for(const Spawned &spawned);
 Result run(const std::vector<std::string> &argv, const std::vector<std::string> &env = {},
            std::optional<uid_t> as_user = std::nullopt);
-std::string dailysyncd();   // path of the binary under test
+std::string dailysyncd();     // paths of the binaries under test
+std::string dailysyncctl();
+// Runs a program on a pseudo-terminal of `columns` columns (TERM=xterm); `out` holds what
+// it drew (stdout and stderr both go to the terminal).
+Result run_in_pty(const std::vector<std::string> &argv, const std::vector<std::string> &env = {}, unsigned short columns = 100);
 
 struct Entry {
     char type;            // f d l o

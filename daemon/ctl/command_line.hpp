@@ -1,0 +1,34 @@
+// dailysyncctl's command line: argv -> what to do. Pure.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace dailysync::ctl {
+
+enum class Command { status, start, cancel, reload, watch, history, report, help, version };
+
+struct CommandLine {
+    Command command = Command::status;
+    bool user_bus = false;   // --user: the session bus
+    bool json = false;       // --json: machine-readable output
+    bool color = true;       // --no-color turns it off (so does NO_COLOR, checked by the caller)
+    bool wait = false;       // start --wait
+    int limit = 10;          // history -n N
+    std::string run_id;      // report RUN_ID
+    std::string error;       // non-empty: a usage error (exit 64)
+};
+
+CommandLine parse_command_line(const std::vector<std::string> &args);   // without argv[0]
+const char *help_text();
+
+// Exit statuses, shared by every command (documented in --help and dailysyncctl(1)).
+constexpr int kExitOk = 0;
+constexpr int kExitRunWarning = 1;    // start --wait / watch: the run ended with warnings
+constexpr int kExitRunFailed = 2;     // start --wait / watch: the run failed or was cancelled
+constexpr int kExitRefused = 3;       // the daemon refused or failed the request
+constexpr int kExitDenied = 4;        // the caller is not authorized
+constexpr int kExitNoDaemon = 5;      // dailysyncd is not running / the bus is unreachable
+constexpr int kExitUsage = 64;
+
+}  // namespace dailysync::ctl

@@ -1,0 +1,63 @@
+// A private dbus-daemon, an sd_notify socket, and dailysyncd in service mode on them: the
+// fixture of the daemon and dailysyncctl integration tests.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "helpers.hpp"
+
+namespace testing_support {
+
+// A private dbus-daemon. `system_policy`: a system-bus-like configuration that includes
+// the real systemd/io.dailysync1.conf; otherwise a permissive session bus.
+class PrivateBus {
+public:
+    PrivateBus(const TempDir &dir, bool system_policy);
+    ~PrivateBus();
+    std::string address() const { return "unix:path=" + socket_; }
+
+private:
+    std::string socket_;
+    Spawned daemon_;
+};
+
+// Collects sd_notify datagrams sent to NOTIFY_SOCKET.
+class NotifySocket {
+public:
+    explicit NotifySocket(const std::string &path);
+    ~NotifySocket();
+    const std::string &path() const { return path_; }
+    // Reads messages until one contains `needle` or the time is up.
+    bool wait_for(const std::string &needle, std::chrono::milliseconds limit = std::chrono::seconds(10));
+    const std::vector<std::string> &messages() const { return messages_; }
+    void forget() { messages_.clear(); }
+
+private:
+    std::string path_;
+    int fd_;
+    std::vector<std::string> messages_;
+};
+
+// A source tree (alpha/sub with 20 files, beta/b, top), a config, and dailysyncd in
+// service mode on a private session bus.
+struct Service {
+    TempDir dir;
+    std::string source = dir / "prod", destination = dir / "backup", state = dir / "state";
+    std::string config_path = dir / "config.json";
+    PrivateBus bus{dir, false};
+    NotifySocket notify{dir / "notify"};
+    Spawned daemon{};
+    bool running = false;
+
+    explicit Service(const std::string &extra = "");
+    void write_config(const std::string &extra);
+    void start(const std::vector<std::string> &more_env = {});   // returns once READY=1 arrived
+    Result stop();                                               // SIGTERM, then waits
+    ~Service();
+};
+
+std::string source_dir();
+
+}  // namespace testing_support
