@@ -3,6 +3,7 @@
 #include "core/concurrency.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <array>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -254,16 +255,73 @@ Config validate(const json &doc) {
         if (path_is_within(config.metrics_file, config.destination))
             fail("/metrics_file", "must not be inside the destination", &doc["metrics_file"]);
     }
+    if (doc.contains("max_delete")) {
+        const auto &value = doc["max_delete"];
+        const char *expected = "must be a count (e.g. 1000), a percentage of the destination (e.g. \"10%\") or \"unlimited\"";
+        if (value.is_number_integer()) {
+            config.max_delete = {DeleteLimit::Kind::count,
+                                 static_cast<std::uint64_t>(require_int(value, "/max_delete", 0, 2'000'000'000))};
+        } else if (value.is_string()) {
+            const std::string &text = value.get_ref<const std::string &>();
+            if (text == "unlimited") {
+                config.max_delete = {DeleteLimit::Kind::unlimited, 0};
+            } else {
+                if (text.size() < 2 || text.size() > 4 || text.back() != '%' ||
+                    text.find_first_not_of("0123456789") != text.size() - 1)
+                    fail("/max_delete", expected, &value);
+                const auto percent = std::stoul(text.substr(0, text.size() - 1));
+                if (percent > 100) fail("/max_delete", "a percentage must be from 0% to 100%", &value);
+                config.max_delete = {DeleteLimit::Kind::percent, percent};
+            }
+        } else {
+            fail("/max_delete", expected, &value);
+        }
+    }
+    if (doc.contains("require_mountpoint")) {
+        const auto &value = doc["require_mountpoint"];
+        const auto which = require_string_array(value, "/require_mountpoint");
+        for (std::size_t i = 0; i < which.size(); ++i) {
+            if (which[i] == "source") config.source_must_be_mountpoint = true;
+            else if (which[i] == "destination") config.destination_must_be_mountpoint = true;
+            else fail("/require_mountpoint/" + std::to_string(i), "must be \"source\" or \"destination\"", &value[i]);
+        }
+    }
+    if (doc.contains("source_sentinel") && !doc["source_sentinel"].is_null()) {
+        const auto &value = doc["source_sentinel"];
+        const std::string &text = require_string(value, "/source_sentinel").get_ref<const std::string &>();
+        const std::string normalized = normalize_absolute_path("/" + text);
+        if (text.empty() || text.front() == '/' || normalized.empty() || normalized == "/")
+            fail("/source_sentinel", "must be a path relative to the source, without \"..\", e.g. \".dailysync-source\"", &value);
+        config.source_sentinel = normalized.substr(1);
+    }
     return config;
 }
 
 }  // namespace
 
+std::string DeleteLimit::text() const {
+    switch (kind) {
+    case Kind::unlimited: return "unlimited";
+    case Kind::count: return std::to_string(value);
+    case Kind::percent: return std::to_string(value) + "%";
+    }
+    return "unlimited";
+}
+
+std::uint64_t DeleteLimit::allowed(std::uint64_t destination_entries) const {
+    switch (kind) {
+    case Kind::unlimited: return std::numeric_limits<std::uint64_t>::max();
+    case Kind::count: return value;
+    case Kind::percent: return destination_entries / 100 * value + destination_entries % 100 * value / 100;
+    }
+    return 0;
+}
+
 const std::vector<std::string> &config_keys() {
     static const std::vector<std::string> keys = {
         "source", "destination", "daily_at", "concurrency", "delete", "state_dir", "exclude",
         "rsync_path", "rsync_extra_args", "retries", "retry_delay_seconds", "stall_timeout_seconds",
-        "cancel_grace_seconds", "metrics_file"};
+        "cancel_grace_seconds", "metrics_file", "max_delete", "require_mountpoint", "source_sentinel"};
     return keys;
 }
 
@@ -369,6 +427,13 @@ std::string config_to_json(const Config &config) {
     doc["cancel_grace_seconds"] = config.cancel_grace_seconds;
     if (config.metrics_file.empty()) doc["metrics_file"] = nullptr;
     else doc["metrics_file"] = config.metrics_file;
+    if (config.max_delete.kind == DeleteLimit::Kind::count) doc["max_delete"] = config.max_delete.value;
+    else doc["max_delete"] = config.max_delete.text();
+    doc["require_mountpoint"] = nlohmann::ordered_json::array();
+    if (config.source_must_be_mountpoint) doc["require_mountpoint"].push_back("source");
+    if (config.destination_must_be_mountpoint) doc["require_mountpoint"].push_back("destination");
+    if (config.source_sentinel.empty()) doc["source_sentinel"] = nullptr;
+    else doc["source_sentinel"] = config.source_sentinel;
     return doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 

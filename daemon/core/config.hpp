@@ -10,6 +10,17 @@
 
 namespace dailysync {
 
+// How many deletions one run may make ("max_delete"): a count, a percentage of the
+// destination's entries, or no limit.
+struct DeleteLimit {
+    enum class Kind { unlimited, count, percent };
+    Kind kind = Kind::percent;
+    std::uint64_t value = 50;
+    std::string text() const;   // as written in the configuration: 1000, "10%", "unlimited"
+    // Deletions allowed when the destination holds `destination_entries` before deleting.
+    std::uint64_t allowed(std::uint64_t destination_entries) const;
+};
+
 struct Config {
     std::string source;                      // absolute, normalised, no trailing slash
     std::string destination;                 // absolute, normalised, no trailing slash
@@ -26,6 +37,10 @@ struct Config {
     int stall_timeout_seconds = 1800;        // no output for this long: kill and retry (0 = never)
     int cancel_grace_seconds = 10;           // SIGTERM -> SIGKILL grace when cancelling
     std::string metrics_file;                // node_exporter textfile ("" = none)
+    DeleteLimit max_delete;                  // with delete: the most one run may delete
+    bool source_must_be_mountpoint = false;        // "require_mountpoint": ["source", ...]
+    bool destination_must_be_mountpoint = false;   // "require_mountpoint": [..., "destination"]
+    std::string source_sentinel;             // relative path that must exist in the source ("" = none)
 
     std::string daily_at() const;            // "HH:MM"
     int effective_concurrency() const;       // the fixed level, or where "auto" starts without history

@@ -41,7 +41,7 @@ std::string format_metrics(const MetricsSnapshot &s) {
     header(out, "dailysync_last_run_files", "Files copied by the last finished backup run.");
     out += "dailysync_last_run_files " + number(static_cast<double>(s.last_files)) + "\n";
     header(out, "dailysync_last_run_result", "1 for the result of the last finished backup run, 0 for the others.");
-    for (const char *result : {"success", "warning", "failed", "cancelled"})
+    for (const char *result : {"success", "warning", "failed", "cancelled", "interrupted"})
         out += std::string("dailysync_last_run_result{result=\"") + result + "\"} " + (s.last_result == result ? "1" : "0") + "\n";
     header(out, "dailysync_project_last_success_timestamp_seconds", "Unix time at which each project was last backed up completely.");
     for (const auto &[project, when] : s.project_last_success)

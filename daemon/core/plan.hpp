@@ -32,6 +32,10 @@ struct WorkUnit {
     std::uint64_t estimated_entries = 0;
     std::uint64_t estimated_bytes = 0;
     double estimated_cost = 0;
+    // The second pass of a guarded run (see deletion_guard.hpp): the same rsync again with
+    // deletions allowed, up to `max_delete` of them.
+    bool deletion_pass = false;
+    std::uint64_t max_delete = 0;
 };
 
 class Planner {

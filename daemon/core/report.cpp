@@ -96,6 +96,13 @@ std::string report_json(const RunModel &run, const ReportContext &context) {
     }
     if (context.cpu_self_seconds >= 0)
         doc["cpu"] = {{"self_seconds", context.cpu_self_seconds}, {"children_seconds", context.cpu_children_seconds}};
+    if (const auto &d = run.deletion_summary(); d && d->pending > 0) {
+        doc["deletion_guard"] = {{"max_delete", d->limit},
+                                 {"pending", d->pending},
+                                 {"allowed", d->allowed},
+                                 {"destination_entries", d->destination_entries},
+                                 {"refused", d->refused}};
+    }
     doc["totals"] = {
         {"files", totals.files_total},
         {"bytes", totals.bytes_total},
@@ -126,6 +133,7 @@ std::string report_json(const RunModel &run, const ReportContext &context) {
         unit["files_transferred"] = u.files_transferred;
         unit["bytes_transferred"] = u.bytes_transferred;
         unit["deletions"] = u.deletions;
+        if (u.pending_deletions) unit["pending_deletions"] = u.pending_deletions;
         if (!u.message.empty()) unit["message"] = u.message;
         if (u.errors.failed_count) {
             unit["failed_paths"] = u.errors.failed_paths;
@@ -139,6 +147,25 @@ std::string report_json(const RunModel &run, const ReportContext &context) {
     }
     doc["units"] = std::move(units);
     return doc.dump(2, ' ', false, ordered_json::error_handler_t::replace) + "\n";
+}
+
+std::string interrupted_report_json(const std::string &run_id, std::int64_t started_epoch, std::int64_t found_epoch,
+                                    const ReportContext &context) {
+    ordered_json doc;
+    doc["run_id"] = run_id;
+    doc["result"] = "interrupted";
+    doc["error"] = "dailysyncd stopped during this run without finishing it (killed, crashed or the machine went down); "
+                   "what it copied is in place, the next run completes the backup";
+    doc["dry_run"] = false;
+    doc["source"] = context.source;
+    doc["destination"] = context.destination;
+    doc["started"] = format_utc(WallClock::time_point(std::chrono::seconds(started_epoch)));
+    doc["started_epoch"] = started_epoch;
+    doc["finished"] = format_utc(WallClock::time_point(std::chrono::seconds(found_epoch)));
+    doc["finished_epoch"] = found_epoch;
+    doc["totals"] = ordered_json::object();
+    doc["units"] = ordered_json::array();
+    return doc.dump(2) + "\n";
 }
 
 std::string report_text(const nlohmann::json &report) {
@@ -183,6 +210,15 @@ std::string report_text(const nlohmann::json &report) {
     const auto &totals = report.contains("totals") && report["totals"].is_object() ? report["totals"] : nlohmann::json::object();
     const std::string result = text(report, "result");
     if (!text(report, "error").empty()) out += "error: " + text(report, "error") + "\n";
+    if (report.contains("deletion_guard") && report["deletion_guard"].is_object()) {
+        const auto &guard = report["deletion_guard"];
+        const bool refused = guard.contains("refused") && guard["refused"].is_boolean() && guard["refused"].get<bool>();
+        out += "deletion guard: " + std::to_string(count(guard, "pending")) + " deletions found, max_delete " +
+               text(guard, "max_delete") + " allows " + std::to_string(count(guard, "allowed")) + " of " +
+               std::to_string(count(guard, "destination_entries")) + " entries: " +
+               (refused ? "refused, nothing deleted" : report.value("dry_run", false) ? "a real run would delete them" : "deleted") +
+               "\n";
+    }
     out += row("TOTAL", result, count(totals, "files"), count(totals, "bytes"), count(totals, "bytes_transferred"),
                count(totals, "deletions"), seconds(report));
     const bool dry_run = report.contains("dry_run") && report["dry_run"].is_boolean() && report["dry_run"].get<bool>();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,10 @@ struct ReportContext {
 };
 
 std::string report_json(const RunModel &run, const ReportContext &context);   // UTF-8, pretty-printed
+// The report of a run the daemon did not live to finish (found in the state at start).
+std::string interrupted_report_json(const std::string &run_id, std::int64_t started_epoch, std::int64_t found_epoch,
+                                    const ReportContext &context);
+
 // For people: a table of units and totals, drawn from a report JSON (so the daemon's
 // final report and `dailysyncctl report` show the same thing). Tolerates missing fields.
 std::string report_text(const nlohmann::json &report);

@@ -33,7 +33,15 @@ std::vector<std::string> rsync_arguments(const Config &config, const WorkUnit &u
     // made it); in a dry run nothing was made, so let rsync imagine it. The destination
     // root itself is never created.
     if (!unit.base.empty()) args.push_back("--mkpath");
-    if (config.delete_extraneous) args.push_back("--delete");
+    if (unit.deletion_pass) {
+        // The guard's second pass: deletions allowed, within the unit's share of max_delete
+        // (it also finishes type changes, which need a deletion first).
+        args.insert(args.end(), {"--delete", "--max-delete=" + std::to_string(unit.max_delete)});
+    } else if (config.delete_extraneous) {
+        args.push_back("--delete");
+        // Guarded: count what would be deleted, delete nothing (rsync exits 25 if any).
+        if (config.max_delete.kind != DeleteLimit::Kind::unlimited) args.push_back("--max-delete=0");
+    }
     if (dry_run) args.push_back("--dry-run");
     for (const auto &pattern : config.exclude) args.push_back("--exclude=" + pattern);
     for (const auto &extra : config.rsync_extra_args) args.push_back(extra);

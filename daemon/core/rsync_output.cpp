@@ -153,6 +153,7 @@ void RsyncStdoutParser::line(std::string_view text) {
         }
         ++counters_.entries_seen;
         if (item->type == 'f' && item->transferred) {
+            last_transfer_ = unescape_rsync_name(item->name);
             ++counters_.files_transferred;
             counters_.bytes_announced += item->size;
         } else if (item->type == 'f' || item->type == 'L') {
@@ -201,13 +202,31 @@ void RsyncStderrParser::line(std::string_view text) {
         summary_.summary = std::string(text);
         return;
     }
+    constexpr std::string_view kDeletionsStopped = "Deletions stopped due to --max-delete limit (";
+    if (starts_with(text, kDeletionsStopped)) {
+        std::uint64_t count = 0;
+        for (char c : text.substr(kDeletionsStopped.size())) {
+            if (c < '0' || c > '9') break;
+            count = count * 10 + static_cast<std::uint64_t>(c - '0');
+        }
+        summary_.deletions_skipped += count;
+        return;
+    }
+    if (starts_with(text, "cannot delete non-empty directory: ")) return;   // its entries were held back too
+    if (starts_with(text, "could not make way for new ")) {
+        ++summary_.blocked_replacements;
+        if (summary_.first_message.empty()) summary_.first_message = printable_name(text);
+        return;
+    }
     if (starts_with(text, "file has vanished: ")) {
         ++summary_.vanished_count;
         if (summary_.vanished_paths.size() < ErrorSummary::kMaxListed)
             summary_.vanished_paths.push_back(printable_name(quoted_path(text)));
         return;
     }
-    summary_.last_message = printable_name(text);
+    // The first complaint is the cause; later ones are mostly its consequences (the
+    // sender's "Broken pipe" after the receiver's "No space left on device").
+    if (summary_.first_message.empty()) summary_.first_message = printable_name(text);
     if (starts_with(text, "rsync: ")) {
         std::string path = quoted_path(text);
         if (!path.empty()) {

@@ -105,6 +105,9 @@ public:
     // Bytes of the tree covered so far: up-to-date files plus data sent (a dry run sends
     // none, so there the announced sizes count as covered).
     std::uint64_t bytes_done() const;
+    // The file whose data rsync sent last (raw name, relative to the unit's destination
+    // folder): if rsync is killed, its temporary file ".NAME.XXXXXX" is left beside it.
+    const std::string &last_transfer() const { return last_transfer_; }
 
 private:
     void line(std::string_view text);
@@ -112,6 +115,7 @@ private:
     std::function<void(const ItemLine &)> item_handler_;
     LineSplitter splitter_;
     TransferCounters counters_;
+    std::string last_transfer_;
 };
 
 // What rsync's stderr says about failures.
@@ -121,7 +125,9 @@ struct ErrorSummary {
     std::uint64_t failed_count = 0;
     std::vector<std::string> vanished_paths;  // printable, at most kMaxListed
     std::uint64_t vanished_count = 0;
-    std::string last_message;                 // last specific complaint ("rsync: ...")
+    std::uint64_t deletions_skipped = 0;      // "Deletions stopped due to --max-delete limit (N skipped)"
+    std::uint64_t blocked_replacements = 0;   // "could not make way for new ...": a deletion held back
+    std::string first_message;                // first specific complaint ("rsync: ..."): the cause
     std::string summary;                      // rsync's closing "rsync error: ..." line
 };
 

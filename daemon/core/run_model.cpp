@@ -110,6 +110,7 @@ void RunModel::unit_attempt_ended(std::size_t index, UnitState outcome, int exit
     u.files_transferred = counters.files_transferred;
     u.bytes_transferred = transferred_bytes(counters);
     u.deletions = counters.deletions;
+    u.pending_deletions = u.unit.deletion_pass ? 0 : errors.deletions_skipped + errors.blocked_replacements;
     if (retrying) {
         u.state = UnitState::retry_wait;
         return;
@@ -151,10 +152,13 @@ RunTotals RunModel::totals() const {
     RunTotals t;
     t.units_total = units_.size();
     for (const auto &u : units_) {
-        t.bytes_done += u.bytes_done;
-        t.bytes_total += u.bytes_total;
-        t.files_done += u.files_done;
-        t.files_total += u.files_total;
+        // The deletion pass walks entries the first pass already counted.
+        if (!u.unit.deletion_pass) {
+            t.bytes_done += u.bytes_done;
+            t.bytes_total += u.bytes_total;
+            t.files_done += u.files_done;
+            t.files_total += u.files_total;
+        }
         t.files_transferred += u.files_transferred;
         t.bytes_transferred += u.bytes_transferred;
         t.deletions += u.deletions;

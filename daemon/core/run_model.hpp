@@ -31,6 +31,7 @@ struct UnitStatus {
     std::uint64_t files_transferred = 0;
     std::uint64_t bytes_transferred = 0;
     std::uint64_t deletions = 0;
+    std::uint64_t pending_deletions = 0;  // held back by the first pass (--max-delete=0) for the guard
     int exit_code = -1;                  // of the last attempt; -1 while none finished
     int attempts = 0;
     std::optional<WallClock::time_point> started;
@@ -47,6 +48,16 @@ struct ConcurrencyNote {
     std::string evidence;
 };
 std::string_view to_string(RunResult result);
+
+// What the deletion guard decided (see deletion_guard.hpp); pending == 0 when nothing
+// was held back.
+struct DeletionSummary {
+    std::string limit;                 // max_delete as configured
+    std::uint64_t pending = 0;         // deletions the first pass found
+    std::uint64_t allowed = 0;         // what max_delete allows for this destination
+    std::uint64_t destination_entries = 0;
+    bool refused = false;
+};
 
 struct RunTotals {
     std::uint64_t bytes_done = 0, bytes_total = 0;
@@ -114,6 +125,8 @@ public:
     void finish(WallClock::time_point now) { finished_ = now; }
     void note_concurrency(ConcurrencyNote note) { concurrency_notes_.push_back(std::move(note)); }
     const std::vector<ConcurrencyNote> &concurrency_notes() const { return concurrency_notes_; }
+    void note_deletions(DeletionSummary summary) { deletions_ = std::move(summary); }
+    const std::optional<DeletionSummary> &deletion_summary() const { return deletions_; }
     std::size_t units_waiting_or_running() const;
 
     // Feed the rate meter (call about once a second) and read the aggregate.
@@ -133,6 +146,7 @@ private:
     std::string run_error_;
     std::uint64_t expected_entries_ = 0, expected_bytes_ = 0;
     std::vector<ConcurrencyNote> concurrency_notes_;
+    std::optional<DeletionSummary> deletions_;
     RateMeter rates_;
 };
 

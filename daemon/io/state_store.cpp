@@ -185,6 +185,9 @@ DaemonState StateStore::load_state(std::string *warning) const {
         if (doc.contains("last_fire") && !doc["last_fire"].is_null()) state.last_fire = doc["last_fire"].get<std::int64_t>();
         state.last_run_id = doc.value("last_run_id", "");
         state.last_result = doc.value("last_result", "");
+        state.active_run_id = doc.value("active_run_id", "");
+        if (doc.contains("active_run_started") && doc["active_run_started"].is_number_integer())
+            state.active_run_started = doc["active_run_started"].get<std::int64_t>();
         if (doc.contains("last_duration") && doc["last_duration"].is_number()) state.last_duration = doc["last_duration"].get<double>();
         state.last_bytes = doc.value("last_bytes", std::uint64_t{0});
         state.last_files = doc.value("last_files", std::uint64_t{0});
@@ -206,6 +209,10 @@ std::string StateStore::save_state(const DaemonState &state) const {
     doc["last_fire"] = state.last_fire ? nlohmann::json(static_cast<std::int64_t>(*state.last_fire)) : nlohmann::json();
     doc["last_run_id"] = state.last_run_id;
     doc["last_result"] = state.last_result;
+    if (!state.active_run_id.empty()) {
+        doc["active_run_id"] = state.active_run_id;
+        if (state.active_run_started) doc["active_run_started"] = static_cast<std::int64_t>(*state.active_run_started);
+    }
     doc["last_duration"] = state.last_duration ? nlohmann::json(*state.last_duration) : nlohmann::json();
     doc["last_bytes"] = state.last_bytes;
     doc["last_files"] = state.last_files;

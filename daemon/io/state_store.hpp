@@ -22,6 +22,8 @@ struct DaemonState {
     std::optional<double> last_duration;         // seconds
     std::uint64_t last_bytes = 0, last_files = 0;   // copied by the last run
     std::map<std::string, std::time_t> project_success;   // printable project -> last complete copy
+    std::string active_run_id;                 // set while a run is in progress: found at start = interrupted
+    std::optional<std::time_t> active_run_started;
 };
 
 struct RunSummary {

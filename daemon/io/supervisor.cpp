@@ -1,6 +1,9 @@
 #include "io/supervisor.hpp"
 
+#include "core/deletion_guard.hpp"
+
 #include <algorithm>
+#include <dirent.h>
 #include <boost/asio/post.hpp>
 #include <cstring>
 #include <sys/stat.h>
@@ -93,14 +96,15 @@ void Supervisor::launch(std::size_t index) {
         });
         return;
     }
-    collectors_[index] = std::make_unique<StatsCollector>(model_.units()[index].unit, seen_);
     RsyncChild::Options options;
     options.program = settings_.rsync_program;
     options.arguments = rsync_arguments(settings_.config, unit, settings_.dry_run);
     options.dry_run = settings_.dry_run;
     options.stall_timeout = std::chrono::seconds(settings_.config.stall_timeout_seconds);
-    StatsCollector *collector = collectors_[index].get();
-    options.on_item = [collector](const ItemLine &item) { collector->item(item); };
+    if (!unit.deletion_pass) {   // the deletion pass sees what the first pass already recorded
+        collectors_[index] = std::make_unique<StatsCollector>(model_.units()[index].unit, seen_);
+        options.on_item = [collector = collectors_[index].get()](const ItemLine &item) { collector->item(item); };
+    }
     std::weak_ptr<Supervisor> weak = weak_from_this();
     auto child = RsyncChild::create(
         io_, std::move(options),
@@ -119,9 +123,34 @@ void Supervisor::launch(std::size_t index) {
     if (on_change_) on_change_();
 }
 
+namespace {
+
+// rsync writes a file's data to ".NAME.XXXXXX" beside it and renames it when complete;
+// killed, it leaves that temporary file behind. Removes it.
+void remove_temporary_file(const std::string &path) {
+    const auto slash = path.rfind('/');
+    const std::string folder = path.substr(0, slash);
+    const std::string prefix = "." + path.substr(slash + 1) + ".";
+    DIR *dir = ::opendir(folder.c_str());
+    if (!dir) return;
+    std::vector<std::string> leftovers;
+    while (const dirent *entry = ::readdir(dir)) {
+        const std::string name = entry->d_name;
+        if (name.size() == prefix.size() + 6 && name.compare(0, prefix.size(), prefix) == 0) leftovers.push_back(name);
+    }
+    ::closedir(dir);
+    for (const auto &name : leftovers) ::unlink((folder + "/" + name).c_str());
+}
+
+}  // namespace
+
 void Supervisor::attempt_ended(std::size_t index, const ChildExit &exit) {
     auto child = std::move(children_[index]);
     --running_;
+    if ((exit.signal || exit.stalled) && !settings_.dry_run && !child->output().last_transfer().empty()) {
+        const WorkUnit &unit = model_.units()[index].unit;
+        remove_temporary_file(settings_.config.destination + "/" + join_path(unit.base, child->output().last_transfer()));
+    }
     const auto &counters = child->output().counters();
     const auto &errors = child->errors().summary();
     model_.unit_progress(index, counters, child->output().bytes_done());
@@ -140,7 +169,12 @@ void Supervisor::attempt_ended(std::size_t index, const ChildExit &exit) {
         message = std::string("rsync was killed by signal ") + std::to_string(exit.signal) + " (" + ::strsignal(exit.signal) + ")";
         transient = true;
     } else {
-        const ExitMeaning meaning = interpret_exit_code(exit.exit_code);
+        // In the first pass of a guarded run, exit 25 only says "deletions held back", as
+        // asked; exit 23 with nothing but blocked type changes says the same.
+        const bool first_pass = !model_.units()[index].unit.deletion_pass && guarded();
+        const bool deletions_held_back =
+            first_pass && (exit.exit_code == 25 || (exit.exit_code == 23 && errors.failed_count == 0 && errors.blocked_replacements > 0));
+        const ExitMeaning meaning = interpret_exit_code(deletions_held_back ? 0 : exit.exit_code);
         switch (meaning.result) {
         case UnitResult::success: outcome = UnitState::success; break;
         case UnitResult::warning: outcome = UnitState::warning; break;
@@ -151,8 +185,11 @@ void Supervisor::attempt_ended(std::size_t index, const ChildExit &exit) {
         transient = meaning.transient;
         if (outcome == UnitState::warning) {
             message = std::to_string(errors.vanished_count) + " source file(s) vanished during the copy";
+        } else if (exit.exit_code == 25 && !deletions_held_back) {
+            message = "rsync exit 25: more deletions than this unit's share of max_delete (" +
+                      std::to_string(model_.units()[index].unit.max_delete) + "); the source changed during the run";
         } else if (outcome != UnitState::success) {
-            const std::string &detail = !errors.last_message.empty() ? errors.last_message : errors.summary;
+            const std::string &detail = !errors.first_message.empty() ? errors.first_message : errors.summary;
             message = "rsync exit " + std::to_string(exit.exit_code) + " (" + std::string(meaning.description) + ")";
             if (!detail.empty()) message += ": " + detail;
         }
@@ -195,8 +232,26 @@ void Supervisor::cancel() {
     check_done();
 }
 
+bool Supervisor::guarded() const {
+    return settings_.config.delete_extraneous && settings_.config.max_delete.kind != DeleteLimit::Kind::unlimited;
+}
+
 void Supervisor::check_done() {
     if (done_ || running_ > 0 || !model_.all_units_final()) return;
+    if (guarded() && !deletions_planned_ && !model_.cancel_requested()) {
+        deletions_planned_ = true;
+        DeletionPlan plan = plan_deletions(model_, settings_.config.max_delete);
+        model_.note_deletions(plan.summary);
+        if (plan.summary.refused) {
+            model_.fail_run(plan.message);
+        } else if (!plan.units.empty() && !settings_.dry_run) {
+            model_.add_units(std::move(plan.units));
+            grow();
+            fill();
+            if (on_change_) on_change_();
+            return;
+        }
+    }
     done_ = true;
     seen_.finalize();
     model_.finish(WallClock::now());

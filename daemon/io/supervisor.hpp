@@ -51,7 +51,8 @@ private:
     void launch(std::size_t index);
     void attempt_ended(std::size_t index, const ChildExit &exit);
     void grow();   // keeps the per-unit vectors as long as the model's units
-    void check_done();
+    void check_done();   // when the first pass is over, plans the guarded deletions
+    bool guarded() const;   // deletions go through the deletion guard
 
     boost::asio::io_context &io_;
     RunModel &model_;
@@ -65,6 +66,7 @@ private:
     std::vector<std::unique_ptr<boost::asio::steady_timer>> retry_timers_;
     int running_ = 0;
     bool done_ = false;
+    bool deletions_planned_ = false;
 };
 
 }  // namespace dailysync

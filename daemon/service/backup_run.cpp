@@ -1,12 +1,10 @@
 #include "service/backup_run.hpp"
 
 #include <boost/asio/post.hpp>
-#include <cerrno>
-#include <cstring>
 #include <sys/resource.h>
-#include <sys/stat.h>
 
 #include "core/report.hpp"
+#include "io/preflight.hpp"
 
 namespace dailysync {
 
@@ -40,19 +38,13 @@ int BackupRun::concurrency() const {
 void BackupRun::start() {
     cpu_self_at_start_ = cpu_seconds(RUSAGE_SELF);
     cpu_children_at_start_ = cpu_seconds(RUSAGE_CHILDREN);
-    struct stat st {};
-    if (::stat(config_.destination.c_str(), &st) != 0) {
-        // Never create a missing destination: an unmounted NAS would be "backed up" to the
-        // root filesystem underneath its mount point.
-        finish_without_units("the destination " + config_.destination + " is not available: " + std::strerror(errno) +
-                             " (dailysyncd does not create it; mount or create it first)");
+    auto stats = store_.load_tree_stats();
+    const std::uint64_t previous_entries = stats ? stats->total_entries() : 0;
+    if (auto problem = preflight(config_, previous_entries); !problem.empty()) {
+        finish_without_units(problem);
         return;
     }
-    if (!S_ISDIR(st.st_mode)) {
-        finish_without_units("the destination " + config_.destination + " is not a directory");
-        return;
-    }
-    if (auto stats = store_.load_tree_stats(); stats && !stats->empty()) {
+    if (stats && !stats->empty()) {
         previous_ = std::move(*stats);
         plan_and_copy();
         return;

@@ -63,6 +63,7 @@ void Manager::start() {
     std::string warning;
     persisted_ = store_.load_state(&warning);
     if (!warning.empty()) journal_.log(LOG_WARNING, warning);
+    if (!persisted_.active_run_id.empty()) record_interrupted_run();
     clock_watch_ = std::make_unique<ClockWatch>(io_, [this] {
         journal_.log(LOG_INFO, "the system clock was set; re-arming the daily timer");
         arm_schedule();
@@ -74,6 +75,28 @@ void Manager::start() {
     }
     arm_schedule();
     write_metrics();
+}
+
+void Manager::record_interrupted_run() {
+    const std::string run_id = persisted_.active_run_id;
+    const std::time_t now = std::time(nullptr);
+    const std::time_t started = persisted_.active_run_started.value_or(now);
+    journal_.log(LOG_WARNING,
+                 "run " + run_id + " was interrupted: dailysyncd stopped during it without finishing (killed, crashed or "
+                 "the machine went down); the next run completes the backup",
+                 {{"DAILYSYNC_RUN_ID", run_id}, {"DAILYSYNC_RESULT", "interrupted"}}, kMessageRunFinished);
+    if (!store_.read_report(run_id)) {
+        const std::string report = interrupted_report_json(run_id, started, now, ReportContext{config_.source, config_.destination, 0});
+        if (auto error = store_.write_report(run_id, report); !error.empty())
+            journal_.log(LOG_ERR, "run " + run_id + ": cannot write the report: " + error);
+    }
+    persisted_.last_run_id = run_id;
+    persisted_.last_result = "interrupted";
+    persisted_.last_duration = static_cast<double>(now - started);
+    persisted_.last_bytes = persisted_.last_files = 0;
+    persisted_.active_run_id.clear();
+    persisted_.active_run_started.reset();
+    persist();
 }
 
 void Manager::arm_schedule() {
@@ -121,6 +144,10 @@ Manager::StartError Manager::start_run(std::string &run_id, const char *trigger)
     });
     journal_.log(LOG_INFO, "run " + run_id + " started (" + trigger + "): " + config_.source + " -> " + config_.destination,
                  {{"DAILYSYNC_RUN_ID", run_id}}, kMessageRunStarted);
+    // Recorded before anything is copied: if the process dies now, the next start knows.
+    persisted_.active_run_id = run_id;
+    persisted_.active_run_started = std::time(nullptr);
+    persist();
     run_->start();
     // Rates need regular samples even when rsync is quiet.
     struct Sampler {
@@ -185,6 +212,8 @@ void Manager::run_finished(const RunModel &model) {
                  kMessageRunFinished);
     persisted_.last_run_id = model.run_id();
     persisted_.last_result = result_text;
+    persisted_.active_run_id.clear();
+    persisted_.active_run_started.reset();
     const std::time_t finished = std::chrono::system_clock::to_time_t(model.finished().value_or(std::chrono::system_clock::now()));
     if (result == RunResult::success || result == RunResult::warning) persisted_.last_success = finished;
     persisted_.last_duration = seconds;

@@ -61,6 +61,7 @@ private:
     void on_timer();
     void run_finished(const RunModel &model);
     void persist();
+    void record_interrupted_run();   // the state names a run that never finished
     void write_metrics();
     void notify_state() const;
 

@@ -15,11 +15,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Runs dailysyncctl --user against the service's bus.
-Result ctl(const Service &s, std::vector<std::string> args) {
-    args.insert(args.begin(), {dailysyncctl(), "--user"});
-    return run(args, {"DBUS_SESSION_BUS_ADDRESS=" + s.bus.address()});
-}
+Result ctl(const Service &s, std::vector<std::string> args) { return s.ctl(std::move(args)); }
 
 nlohmann::json parse(const std::string &text) {
     auto doc = nlohmann::json::parse(text, nullptr, false);

@@ -461,7 +461,7 @@ TEST(Daemon, StructuredJournalEntriesForRunsAndFailedProjects) {
 
     bool started = false, finished = false, unit_failed = false;
     for (const auto &e : journal_entries(entries_file)) {
-        auto has = [&](const std::string &line) { return e.find(line + "\n") != std::string::npos || e.size() >= line.size() && e.compare(e.size() - line.size(), line.size(), line) == 0; };
+        auto has = [&](const std::string &line) { return e.find(line + "\n") != std::string::npos || (e.size() >= line.size() && e.compare(e.size() - line.size(), line.size(), line) == 0); };
         if (has("MESSAGE_ID=b8b4206e60d547f6a074c5b6a79eaa06")) {
             started = has("DAILYSYNC_RUN_ID=" + run_id) && has("PRIORITY=6");
         } else if (has("MESSAGE_ID=82f7f69e85c04d3b8321b8d47d995504")) {

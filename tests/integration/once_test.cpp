@@ -8,64 +8,12 @@
 #include <unistd.h>
 
 #include "helpers.hpp"
+#include "once_fixture.hpp"
 
 using namespace testing_support;
 using namespace std::chrono_literals;
 
 namespace {
-
-// The hostile names every test tree carries, as projects and as files inside a project.
-const std::vector<std::string> kOddNames = {
-    "--delete", "-e sh -c 'touch pwned'", " leading space", "new\nline", "carriage\rreturn", "*", "[ab]?",
-    "back\\slash", "quote\"s", "latin1-\xe9t\xe9", "caf\xc3\xa9"};
-
-struct Fixture {
-    TempDir dir;
-    std::string source = dir / "prod";
-    std::string destination = dir / "backup";
-    std::string state = dir / "state";
-
-    Fixture() {
-        make_dirs(source);
-        make_dirs(destination);
-    }
-
-    void build_tree() {
-        // alpha: nested folders, modes, an empty folder, symlinks (one dangling)
-        make_dirs(source + "/alpha/edit/reel1");
-        make_dirs(source + "/alpha/empty");
-        for (int i = 0; i < 30; ++i) write_file(source + "/alpha/edit/reel1/shot" + std::to_string(i), std::string(100 + i, 'a' + i % 26));
-        write_file(source + "/alpha/edit/master.mov", std::string(3'000'000, 'm'));
-        write_file(source + "/alpha/private", "secret", 0600);
-        write_file(source + "/alpha/tool.sh", "#!/bin/sh\n", 0755);
-        ::symlink("edit/master.mov", (source + "/alpha/latest").c_str());
-        ::symlink("/nonexistent/target", (source + "/alpha/dangling").c_str());
-        make_dirs(source + "/beta");
-        write_file(source + "/beta/readme", "beta\n");
-        make_dirs(source + "/odd");
-        for (const auto &name : kOddNames) {
-            write_file(source + "/odd/" + name, "file " + name);
-            make_dirs(source + "/" + name);
-            write_file(source + "/" + name + "/inside", "project " + name);
-        }
-        write_file(source + "/top-level-file", "top\n");
-        ::symlink("alpha", (source + "/alpha-link").c_str());
-        age_tree(source);
-    }
-
-    std::string config(const std::string &extra = "") const {
-        return write_config(dir, R"({"source": ")" + source + R"(", "destination": ")" + destination + R"(", "state_dir": ")" +
-                                     state + R"(", "retries": 0)" + (extra.empty() ? "" : ", " + extra) + "}");
-    }
-
-    nlohmann::json report(const std::string &stdout_text) const {
-        auto at = stdout_text.find("report: ");
-        EXPECT_NE(at, std::string::npos) << stdout_text;
-        std::string path = stdout_text.substr(at + 8);
-        path = path.substr(0, path.find('\n'));
-        return nlohmann::json::parse(read_file(path));
-    }
-};
 
 // Whether a unit of the report copies the top-level folder `project` (alone or in a group).
 bool covers(const nlohmann::json &unit, const std::string &project) {
@@ -195,8 +143,17 @@ TEST(Once, DryRunChangesNothingAndReportsWhatWouldChange) {
     EXPECT_EQ(report["dry_run"], true);
     EXPECT_GT(report["totals"]["files_transferred"].get<int>(), 40);
     EXPECT_GT(report["totals"]["bytes_transferred"].get<int>(), 3'000'000);   // what would be copied
-    EXPECT_EQ(report["totals"]["deletions"], 1);
+    // The deletion guard counts what a real run would delete.
+    EXPECT_EQ(report["totals"]["deletions"], 0);
+    EXPECT_EQ(report["deletion_guard"]["pending"], 1);
+    EXPECT_EQ(report["deletion_guard"]["refused"], false);
     EXPECT_NE(r.out.find("dry run"), std::string::npos);
+    EXPECT_NE(r.out.find("deletion guard: 1 deletions found, max_delete 50%"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("a real run would delete them"), std::string::npos) << r.out;
+    // Without the guard, rsync's own dry run lists the deletion.
+    auto unguarded = run({dailysyncd(), "--once", "--dry-run", "--config", f.config(R"("delete": true, "max_delete": "unlimited")")});
+    ASSERT_EQ(unguarded.exit_code, 0) << unguarded.out << unguarded.err;
+    EXPECT_EQ(f.report(unguarded.out)["totals"]["deletions"], 1);
 }
 
 TEST(Once, MissingDestinationIsNeverCreated) {

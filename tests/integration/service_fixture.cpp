@@ -118,6 +118,11 @@ Result Service::stop() {
     return wait_for(daemon);
 }
 
+Result Service::ctl(std::vector<std::string> args) const {
+    args.insert(args.begin(), {dailysyncctl(), "--user"});
+    return run(args, {"DBUS_SESSION_BUS_ADDRESS=" + bus.address()});
+}
+
 Service::~Service() {
     if (running) stop();
 }

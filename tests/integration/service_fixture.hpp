@@ -55,6 +55,7 @@ struct Service {
     void write_config(const std::string &extra);
     void start(const std::vector<std::string> &more_env = {});   // returns once READY=1 arrived
     Result stop();                                               // SIGTERM, then waits
+    Result ctl(std::vector<std::string> args) const;             // dailysyncctl --user ARGS on this bus
     ~Service();
 };
 

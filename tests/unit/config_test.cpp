@@ -199,3 +199,42 @@ TEST(Config, PathHelpers) {
     EXPECT_EQ(closest_key("dest"), "");
     EXPECT_EQ(closest_key("retires"), "retries");
 }
+
+TEST(Config, SafetyGuardKeys) {
+    auto defaults = parse_config(kMinimal).config;
+    ASSERT_TRUE(defaults);
+    EXPECT_EQ(defaults->max_delete.text(), "50%");
+    EXPECT_FALSE(defaults->source_must_be_mountpoint);
+    EXPECT_FALSE(defaults->destination_must_be_mountpoint);
+    EXPECT_EQ(defaults->source_sentinel, "");
+
+    auto c = parse_config(with(R"("max_delete": 1000, "require_mountpoint": ["destination", "source"], "source_sentinel": "./.ok//x")"));
+    ASSERT_TRUE(c.config) << c.error->message;
+    EXPECT_EQ(c.config->max_delete.kind, DeleteLimit::Kind::count);
+    EXPECT_EQ(c.config->max_delete.allowed(5), 1000u);
+    EXPECT_TRUE(c.config->source_must_be_mountpoint);
+    EXPECT_TRUE(c.config->destination_must_be_mountpoint);
+    EXPECT_EQ(c.config->source_sentinel, ".ok/x");
+    auto round = parse_config(config_to_json(*c.config));
+    ASSERT_TRUE(round.config);
+    EXPECT_EQ(config_to_json(*round.config), config_to_json(*c.config));
+
+    auto percent = parse_config(with(R"("max_delete": "10%")")).config;
+    EXPECT_EQ(percent->max_delete.allowed(1000), 100u);
+    EXPECT_EQ(percent->max_delete.allowed(9), 0u);
+    EXPECT_EQ(parse_config(with(R"("max_delete": "100%")")).config->max_delete.allowed(7), 7u);
+    EXPECT_EQ(parse_config(with(R"("max_delete": "unlimited")")).config->max_delete.kind, DeleteLimit::Kind::unlimited);
+    EXPECT_EQ(DeleteLimit({DeleteLimit::Kind::percent, 50}).allowed(18'000'000'000'000'000'000ULL), 9'000'000'000'000'000'000ULL)
+        << "no overflow";
+
+    for (const char *bad : {R"("max_delete": "10")", R"("max_delete": "%")", R"("max_delete": "101%")", R"("max_delete": "-5%")",
+                            R"("max_delete": -1)", R"("max_delete": 1.5)", R"("max_delete": true)", R"("max_delete": "lots")"})
+        EXPECT_EQ(error_of(with(bad)).pointer, "/max_delete") << bad;
+    EXPECT_EQ(error_of(with(R"("require_mountpoint": "source")")).pointer, "/require_mountpoint");
+    auto which = error_of(with(R"("require_mountpoint": ["source", "backup"])"));
+    EXPECT_EQ(which.pointer, "/require_mountpoint/1");
+    EXPECT_EQ(which.message, "must be \"source\" or \"destination\"");
+    for (const char *bad : {R"("source_sentinel": "/abs")", R"("source_sentinel": "../up")", R"("source_sentinel": "")",
+                            R"("source_sentinel": ".")", R"("source_sentinel": 3)"})
+        EXPECT_EQ(error_of(with(bad)).pointer, "/source_sentinel") << bad;
+}

@@ -101,7 +101,9 @@ TEST(Planner, NewFoldersGetTheirOwnUnitAndLargestComeFirst) {
     for (const auto &u : units) saw_new |= u.base == "brand-new" && u.members.empty() && u.recursive;
     EXPECT_TRUE(saw_new);
     for (std::size_t i = 1; i < units.size(); ++i)
-        if (!units[i - 1].expand && !units[i].expand) EXPECT_GE(units[i - 1].estimated_cost, units[i].estimated_cost);
+        if (!units[i - 1].expand && !units[i].expand) {
+            EXPECT_GE(units[i - 1].estimated_cost, units[i].estimated_cost);
+        }
 }
 
 TEST(Planner, AFolderWithoutSubfoldersIsNotSplitHowEverBig) {

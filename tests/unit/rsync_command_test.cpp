@@ -67,3 +67,22 @@ TEST(RsyncCommand, GroupUnitCopiesSiblingsIntoTheirParent) {
     EXPECT_EQ(*(separator + 3), "/data/prod_backup/alpha/edit/");
     EXPECT_EQ(unit_sources(config(), u).size(), 2u);
 }
+
+TEST(RsyncCommand, DeletionGuardPasses) {
+    Config c = config();
+    c.delete_extraneous = true;
+    auto first = rsync_arguments(c, folder("alpha", true), false);
+    EXPECT_TRUE(has(first, "--delete"));
+    EXPECT_TRUE(has(first, "--max-delete=0")) << "first pass: count, delete nothing";
+    WorkUnit second = folder("alpha", true);
+    second.deletion_pass = true;
+    second.max_delete = 42;
+    auto args = rsync_arguments(c, second, false);
+    EXPECT_TRUE(has(args, "--delete"));
+    EXPECT_TRUE(has(args, "--max-delete=42"));
+    EXPECT_FALSE(has(args, "--max-delete=0"));
+    c.max_delete = {DeleteLimit::Kind::unlimited, 0};
+    auto unguarded = rsync_arguments(c, folder("alpha", true), false);
+    EXPECT_TRUE(has(unguarded, "--delete"));
+    EXPECT_EQ(std::count_if(unguarded.begin(), unguarded.end(), [](const std::string &a) { return a.rfind("--max-delete", 0) == 0; }), 0);
+}

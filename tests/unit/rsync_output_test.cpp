@@ -177,7 +177,7 @@ TEST(RsyncStderr, PartialTransferNamesTheFile) {
     const auto &s = parser.summary();
     ASSERT_EQ(s.failed_paths.size(), 1u);
     EXPECT_EQ(s.failed_paths[0], "/WORK/p23/s/p/f2");
-    EXPECT_NE(s.last_message.find("Permission denied"), std::string::npos);
+    EXPECT_NE(s.first_message.find("Permission denied"), std::string::npos);
     EXPECT_NE(s.summary.find("(code 23)"), std::string::npos);
 }
 
@@ -190,10 +190,10 @@ TEST(RsyncStderr, VanishedFilesAreWarnings) {
     EXPECT_NE(s.summary.find("(code 24)"), std::string::npos);
 }
 
-TEST(RsyncStderr, MkdirFailureKeepsTheLastError) {
+TEST(RsyncStderr, MkdirFailureIsTheMessage) {
     auto parser = parse_stderr(fixture("mkdir_denied.stderr"));
     EXPECT_EQ(parser.summary().failed_paths, (std::vector<std::string>{"/WORK/m/d/p"}));
-    EXPECT_NE(parser.summary().last_message.find("mkdir"), std::string::npos);
+    EXPECT_NE(parser.summary().first_message.find("mkdir"), std::string::npos);
 }
 
 TEST(RsyncStderr, ListsAreBoundedButCounted) {
@@ -225,4 +225,30 @@ TEST(ExitCodes, MapToResults) {
     EXPECT_FALSE(interpret_exit_code(1).transient);
     EXPECT_EQ(interpret_exit_code(25).description, "the --max-delete limit stopped deletions");
     EXPECT_EQ(to_string(UnitResult::partial), "partial");
+}
+
+TEST(RsyncStderr, DeletionsHeldBackByMaxDeleteAreCounted) {
+    // rsync 3.2 with --delete --max-delete=0 over a destination with 3 extra files and a
+    // folder gone from the source, and a folder at the destination where the source now
+    // has a file.
+    RsyncStderrParser p;
+    p.feed("cannot delete non-empty directory: gone\n"
+           "could not make way for new regular file: becomes-file\n"
+           "Deletions stopped due to --max-delete limit (4 skipped)\n"
+           "rsync error: the --max-delete limit stopped deletions (code 25) at main.c(1394) [sender=3.2.7]\n");
+    p.finish();
+    EXPECT_EQ(p.summary().deletions_skipped, 4u);
+    EXPECT_EQ(p.summary().blocked_replacements, 1u);
+    EXPECT_EQ(p.summary().failed_count, 0u) << "held back, not failed";
+}
+
+TEST(RsyncStderr, TheFirstComplaintIsTheCause) {
+    // rsync 3.2 writing to a full file system.
+    RsyncStderrParser p;
+    p.feed("rsync: [receiver] write failed on \"/dst/big/huge\": No space left on device (28)\n"
+           "rsync error: error in file IO (code 11) at receiver.c(657) [receiver=3.2.7]\n"
+           "rsync: [sender] write error: Broken pipe (32)\n");
+    p.finish();
+    EXPECT_NE(p.summary().first_message.find("No space left on device"), std::string::npos) << p.summary().first_message;
+    EXPECT_EQ(p.summary().failed_paths, (std::vector<std::string>{"/dst/big/huge"}));
 }

@@ -1,0 +1,49 @@
+#include "core/deletion_guard.hpp"
+
+namespace dailysync {
+
+DeletionPlan plan_deletions(const RunModel &run, const DeleteLimit &limit) {
+    DeletionPlan plan;
+    DeletionSummary &s = plan.summary;
+    s.limit = limit.text();
+    std::uint64_t entries = 0;
+    std::vector<const UnitStatus *> holding;
+    for (const auto &u : run.units()) {
+        if (u.unit.deletion_pass) continue;
+        entries += u.files_total;
+        if (u.pending_deletions == 0) continue;
+        if (u.state != UnitState::success && u.state != UnitState::warning) continue;
+        s.pending += u.pending_deletions;
+        holding.push_back(&u);
+    }
+    // Before deleting, the destination holds the source's entries (just copied) plus the
+    // extraneous ones.
+    s.destination_entries = entries + s.pending;
+    s.allowed = limit.allowed(s.destination_entries);
+    if (s.pending == 0) return plan;
+    if (s.pending > s.allowed) {
+        s.refused = true;
+        plan.message = "refused to delete " + std::to_string(s.pending) + " of " + std::to_string(s.destination_entries) +
+                       " entries at the destination: max_delete is " + s.limit + " (" + std::to_string(s.allowed) +
+                       " allowed); nothing was deleted. If the source is right, raise max_delete for one run";
+        return plan;
+    }
+    // Each unit may delete what it held back plus its part of the slack, so the second
+    // pass stays within the limit even if the source changes meanwhile.
+    const std::uint64_t slack = s.allowed - s.pending;
+    for (const UnitStatus *u : holding) {
+        WorkUnit unit = u->unit;
+        unit.name += " (deletions)";
+        unit.expand = false;
+        unit.deletion_pass = true;
+        unit.estimated_entries = 0;
+        unit.estimated_bytes = 0;
+        unit.estimated_cost = 0;
+        const double share = static_cast<double>(u->pending_deletions) / static_cast<double>(s.pending);
+        unit.max_delete = u->pending_deletions + static_cast<std::uint64_t>(static_cast<double>(slack) * share);
+        plan.units.push_back(std::move(unit));
+    }
+    return plan;
+}
+
+}  // namespace dailysync
