@@ -15,7 +15,8 @@ namespace testing_support {
 // The hostile names every test tree carries, as projects and as files inside a project.
 inline const std::vector<std::string> kOddNames = {
     "--delete", "-e sh -c 'touch pwned'", " leading space", "new\nline", "carriage\rreturn", "*", "[ab]?",
-    "back\\slash", "quote\"s", "latin1-\xe9t\xe9", "caf\xc3\xa9"};
+    "back\\slash", "quote\"s", "latin1-\xe9t\xe9", "caf\xc3\xa9", "-", "--", "$(touch pwned)", "`touch pwned`",
+    std::string(250, 'n') + "-long"};   // NAME_MAX is 255
 
 struct Fixture {
     TempDir dir;

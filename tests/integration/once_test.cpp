@@ -36,9 +36,22 @@ std::string result_for(const nlohmann::json &report, const std::string &project)
 TEST(Once, FirstRunMakesAnExactCopyAndNothingRunsFromNames) {
     Fixture f;
     f.build_tree();
-    auto r = run({dailysyncd(), "--once", "--config", f.config(R"("delete": true)")}, {}, std::nullopt);
+    const std::string config = f.config(R"("delete": true)");
+    // Everything under the test folder except the destination and the state: untouched.
+    auto outside = [&] {
+        Snapshot all = snapshot(f.dir.path());
+        std::erase_if(all, [](const auto &entry) { return entry.first.rfind("backup", 0) == 0 || entry.first.rfind("state", 0) == 0; });
+        return all;
+    };
+    const Snapshot before = outside();
+    auto r = run({dailysyncd(), "--once", "--config", config}, {}, std::nullopt);
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     EXPECT_EQ(differences(snapshot(f.source), snapshot(f.destination)), "");
+    Snapshot after = outside();
+    after.erase(".");   // its mtime: the state folder was created in it
+    Snapshot expected = before;
+    expected.erase(".");
+    EXPECT_EQ(differences(expected, after), "");
     EXPECT_EQ(::access((f.dir / "pwned").c_str(), F_OK), -1);
     EXPECT_EQ(::access("pwned", F_OK), -1);
     auto report = f.report(r.out);

@@ -41,7 +41,8 @@ PrivateBus::PrivateBus(const TempDir &dir, bool system_policy) {
     } else {
         policy = R"(<policy context="default">
 <allow user="*"/><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/>
-  </policy>)";
+  </policy>
+  <limit name="max_replies_per_connection">50000</limit>)";   // as Debian's session.conf
     }
     write_file(config, std::string(R"(<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
