@@ -69,24 +69,48 @@ NotifySocket::NotifySocket(const std::string &path) : path_(path) {
     addr.sun_family = AF_UNIX;
     std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
     EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr *>(&addr), sizeof addr), 0);
+    // Drained all the time, as systemd does: a full queue (net.unix.max_dgram_qlen, 10
+    // here) would block the daemon's sd_notify.
+    reader_ = std::thread([this] {
+        while (!stop_) {
+            pollfd p{fd_, POLLIN, 0};
+            if (::poll(&p, 1, 50) <= 0) continue;
+            char buffer[4096];
+            const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
+            if (n <= 0) continue;
+            std::lock_guard lock(mutex_);
+            messages_.emplace_back(buffer, static_cast<std::size_t>(n));
+        }
+    });
 }
 
-NotifySocket::~NotifySocket() { ::close(fd_); }
+NotifySocket::~NotifySocket() {
+    stop_ = true;
+    reader_.join();
+    ::close(fd_);
+}
 
 bool NotifySocket::wait_for(const std::string &needle, std::chrono::milliseconds limit) {
     const auto end = std::chrono::steady_clock::now() + limit;
-    for (const auto &m : messages_)
-        if (m.find(needle) != std::string::npos) return true;
-    while (std::chrono::steady_clock::now() < end) {
-        pollfd p{fd_, POLLIN, 0};
-        if (::poll(&p, 1, 100) <= 0) continue;
-        char buffer[4096];
-        ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
-        if (n <= 0) continue;
-        messages_.emplace_back(buffer, static_cast<std::size_t>(n));
-        if (messages_.back().find(needle) != std::string::npos) return true;
-    }
+    do {
+        {
+            std::lock_guard lock(mutex_);
+            for (const auto &m : messages_)
+                if (m.find(needle) != std::string::npos) return true;
+        }
+        std::this_thread::sleep_for(20ms);
+    } while (std::chrono::steady_clock::now() < end);
     return false;
+}
+
+std::vector<std::string> NotifySocket::messages() const {
+    std::lock_guard lock(mutex_);
+    return messages_;
+}
+
+void NotifySocket::forget() {
+    std::lock_guard lock(mutex_);
+    messages_.clear();
 }
 
 Service::Service(const std::string &extra) {

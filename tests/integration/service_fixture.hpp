@@ -2,7 +2,10 @@
 // fixture of the daemon and dailysyncctl integration tests.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <mutex>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -31,13 +34,16 @@ public:
     const std::string &path() const { return path_; }
     // Reads messages until one contains `needle` or the time is up.
     bool wait_for(const std::string &needle, std::chrono::milliseconds limit = std::chrono::seconds(10));
-    const std::vector<std::string> &messages() const { return messages_; }
-    void forget() { messages_.clear(); }
+    std::vector<std::string> messages() const;
+    void forget();
 
 private:
     std::string path_;
     int fd_;
+    std::atomic<bool> stop_{false};
+    mutable std::mutex mutex_;
     std::vector<std::string> messages_;
+    std::thread reader_;
 };
 
 // A source tree (alpha/sub with 20 files, beta/b, top), a config, and dailysyncd in

@@ -1,0 +1,38 @@
+// 100 back-to-back runs through D-Bus: every one succeeds and the daemon's memory stays
+// flat (the numbers are printed, and recorded in the test's XML output).
+#include <fstream>
+#include <gtest/gtest.h>
+
+#include "helpers.hpp"
+#include "service_fixture.hpp"
+
+using namespace testing_support;
+
+namespace {
+long rss_kib(pid_t pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(status, line))
+        if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+    return -1;
+}
+}  // namespace
+
+TEST(Soak, HundredBackToBackRunsKeepTheDaemonsMemoryFlat) {
+    Service s;
+    s.start();
+    std::vector<long> rss;
+    for (int i = 1; i <= 100; ++i) {
+        write_file(s.source + "/beta/changing", std::to_string(i));   // each run has something to copy
+        auto r = s.ctl({"start", "--wait"});
+        ASSERT_EQ(r.exit_code, 0) << "run " << i << ": " << r.out << r.err;
+        rss.push_back(rss_kib(s.daemon.pid));
+    }
+    const long after_10 = rss[9], after_50 = rss[49], after_100 = rss[99];
+    std::printf("dailysyncd RSS after run 1: %ld KiB, 10: %ld KiB, 50: %ld KiB, 100: %ld KiB\n", rss[0], after_10, after_50, after_100);
+    RecordProperty("rss_kib_after_10", std::to_string(after_10));
+    RecordProperty("rss_kib_after_100", std::to_string(after_100));
+    // Flat: the last 90 runs add less than 1 MiB (a leak of even 10 KiB per run would show).
+    EXPECT_LT(after_100 - after_10, 1024) << "RSS grew from " << after_10 << " to " << after_100 << " KiB";
+    EXPECT_EQ(s.ctl({"history", "-n", "100", "--json"}).out.find("\"failed\""), std::string::npos);
+}
