@@ -382,7 +382,7 @@ ConfigResult parse_config(std::string_view text) {
     json doc;
     try {
         doc = json::parse(text, std::ref(duplicates));
-    } catch (const json::parse_error &e) {
+    } catch (const json::exception &e) {   // parse_error, and out_of_range for numbers like 1e999
         std::string what = e.what();
         auto bracket = what.find("] ");
         if (bracket != std::string::npos) what = what.substr(bracket + 2);
@@ -397,6 +397,8 @@ ConfigResult parse_config(std::string_view text) {
         result.config = validate(doc);
     } catch (const Invalid &invalid) {
         result.error = invalid.error;
+    } catch (const json::exception &e) {   // a value validation did not expect; never a crash
+        result.error = ConfigError{"", std::string("invalid configuration: ") + e.what(), ""};
     }
     return result;
 }

@@ -238,3 +238,10 @@ TEST(Config, SafetyGuardKeys) {
                             R"("source_sentinel": ".")", R"("source_sentinel": 3)"})
         EXPECT_EQ(error_of(with(bad)).pointer, "/source_sentinel") << bad;
 }
+
+TEST(Config, NumbersTooBigForJsonAreAnErrorNotACrash) {
+    // Found by tests/fuzz/config_fuzz.cpp: nlohmann throws out_of_range, not parse_error.
+    auto e = error_of("22e3333");
+    EXPECT_NE(e.message.find("invalid JSON: "), std::string::npos) << e.message;
+    EXPECT_NE(error_of(with(R"("retries": 1e999)")).message.find("invalid JSON: "), std::string::npos);
+}
