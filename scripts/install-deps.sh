@@ -10,6 +10,8 @@ packages=(
     rsync                                 # what dailysyncd drives
     dbus                                  # dbus-daemon for the D-Bus tests
     bash-completion                       # to test dailysyncctl's completion
+    python3-dbusmock                      # a mock polkit authority for the authorization tests
+    clang libclang-rt-14-dev              # libFuzzer (tests/fuzz/run.sh)
     bsdutils                              # script(1): pseudo-terminal for the live-view test
     tzdata                                # time zones for the schedule tests
     util-linux                            # unshare/mount namespaces used by the journal test

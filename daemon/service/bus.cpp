@@ -71,6 +71,7 @@ std::string Bus::start(bool user, std::function<void(bool)> on_name_acquired, st
     if (r < 0) return std::string("cannot publish ") + kObjectPath + ": " + std::strerror(-r);
     r = sd_bus_request_name_async(bus_, &name_slot_, kBusName, 0, &Bus::name_acquired, this);
     if (r < 0) return std::string("cannot request the name ") + kBusName + ": " + std::strerror(-r);
+    authorizer_ = std::make_unique<Authorizer>(bus_, !user);
     fd_.assign(sd_bus_get_fd(bus_));
     pump();
     return {};
@@ -214,30 +215,59 @@ int Bus::property(sd_bus *, const char *, const char *, const char *name, sd_bus
     return -ENOENT;
 }
 
-int Bus::method_start_run(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-    auto *self = static_cast<Bus *>(userdata);
-    std::string run_id;
-    switch (self->manager_.start_run(run_id, "D-Bus StartRun")) {
-    case Manager::StartError::already_running:
-        return sd_bus_error_setf(error, kErrorAlreadyRunning, "Run %s is active", self->manager_.current_run_id().c_str());
-    case Manager::StartError::stopping: return sd_bus_error_set(error, kErrorStopping, "The service is stopping");
-    case Manager::StartError::none: break;
-    }
-    return sd_bus_reply_method_return(m, "s", run_id.c_str());
+// Runs `act` once the sender may; replies with the denial otherwise. The method call is
+// answered later, from the authorization's own callbacks, so it is kept referenced.
+int Bus::authorized(sd_bus_message *m, std::function<int(sd_bus_message *, sd_bus_error *)> act) {
+    sd_bus_message_ref(m);
+    authorizer_->check(m, [this, m, act = std::move(act)](std::optional<Denial> denial) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r = 0;
+        if (denial) {
+            journal_.log(LOG_NOTICE, std::string("refused ") + sd_bus_message_get_member(m) + " from " +
+                                         (sd_bus_message_get_sender(m) ? sd_bus_message_get_sender(m) : "?") + ": " + denial->message);
+            sd_bus_error_set(&error, denial->error_name.c_str(), denial->message.c_str());
+        } else {
+            r = act(m, &error);
+        }
+        if (sd_bus_error_is_set(&error)) sd_bus_reply_method_error(m, &error);
+        else if (r < 0) sd_bus_reply_method_errno(m, r, nullptr);
+        sd_bus_error_free(&error);
+        sd_bus_message_unref(m);
+        flush_soon();
+    });
+    return 1;
 }
 
-int Bus::method_cancel_run(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+int Bus::method_start_run(sd_bus_message *m, void *userdata, sd_bus_error *) {
     auto *self = static_cast<Bus *>(userdata);
-    if (!self->manager_.cancel_run()) return sd_bus_error_set(error, kErrorNotRunning, "No run is active");
-    return sd_bus_reply_method_return(m, "");
+    return self->authorized(m, [self](sd_bus_message *call, sd_bus_error *error) {
+        std::string run_id;
+        switch (self->manager_.start_run(run_id, "D-Bus StartRun")) {
+        case Manager::StartError::already_running:
+            return sd_bus_error_setf(error, kErrorAlreadyRunning, "Run %s is active", self->manager_.current_run_id().c_str());
+        case Manager::StartError::stopping: return sd_bus_error_set(error, kErrorStopping, "The service is stopping");
+        case Manager::StartError::none: break;
+        }
+        return sd_bus_reply_method_return(call, "s", run_id.c_str());
+    });
 }
 
-int Bus::method_reload(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+int Bus::method_cancel_run(sd_bus_message *m, void *userdata, sd_bus_error *) {
     auto *self = static_cast<Bus *>(userdata);
-    std::string problem = self->manager_.reload();
-    if (!problem.empty()) return sd_bus_error_set(error, kErrorInvalidConfig, problem.c_str());
-    self->state_changed();
-    return sd_bus_reply_method_return(m, "");
+    return self->authorized(m, [self](sd_bus_message *call, sd_bus_error *error) {
+        if (!self->manager_.cancel_run()) return sd_bus_error_set(error, kErrorNotRunning, "No run is active");
+        return sd_bus_reply_method_return(call, "");
+    });
+}
+
+int Bus::method_reload(sd_bus_message *m, void *userdata, sd_bus_error *) {
+    auto *self = static_cast<Bus *>(userdata);
+    return self->authorized(m, [self](sd_bus_message *call, sd_bus_error *error) {
+        const std::string problem = self->manager_.reload();
+        if (!problem.empty()) return sd_bus_error_set(error, kErrorInvalidConfig, problem.c_str());
+        self->state_changed();
+        return sd_bus_reply_method_return(call, "");
+    });
 }
 
 int Bus::method_get_run_report(sd_bus_message *m, void *userdata, sd_bus_error *error) {

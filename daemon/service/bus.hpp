@@ -9,9 +9,11 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <systemd/sd-bus.h>
 
+#include "service/authorization.hpp"
 #include "service/manager.hpp"
 
 namespace dailysync {
@@ -47,6 +49,7 @@ public:
     static int name_acquired(sd_bus_message *m, void *userdata, sd_bus_error *error);
 
 private:
+    int authorized(sd_bus_message *m, std::function<int(sd_bus_message *, sd_bus_error *)> act);
     void pump();   // process pending messages, then wait for what sd-bus asks for
     void emit_progress();
     void flush_soon();
@@ -55,6 +58,7 @@ private:
     Manager &manager_;
     Journal &journal_;
     sd_bus *bus_ = nullptr;
+    std::unique_ptr<Authorizer> authorizer_;
     sd_bus_slot *object_slot_ = nullptr;
     sd_bus_slot *name_slot_ = nullptr;
     boost::asio::posix::stream_descriptor fd_;

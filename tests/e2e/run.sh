@@ -164,6 +164,9 @@ if out=$(inside runuser -u alice -- busctl call io.dailysync1 /io/dailysync1 io.
     fail "alice could StartRun: $out"
 fi
 echo "$out" | grep -q "Access denied" || fail "unexpected refusal: $out"
+inside journalctl -u dailysyncd --no-pager -o cat | grep -q "refused StartRun from .*polkit" ||
+    fail "the daemon did not log the refusal"
+test -f "$root/usr/share/polkit-1/actions/io.dailysync1.policy" || fail "polkit action not installed"
 echo "alice: $out"
 
 step "dailysyncctl as an admin and as a user"

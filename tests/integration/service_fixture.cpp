@@ -16,7 +16,7 @@ using namespace std::chrono_literals;
 
 std::string source_dir() { return std::string(SOURCE_DIR); }
 
-PrivateBus::PrivateBus(const TempDir &dir, bool system_policy) {
+PrivateBus::PrivateBus(const TempDir &dir, bool system_policy, const std::string &extra_policy) {
     socket_ = dir / "bus";
     const std::string config = dir / "bus.conf";
     std::string policy;
@@ -37,7 +37,7 @@ PrivateBus::PrivateBus(const TempDir &dir, bool system_policy) {
 <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
 <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
   </policy>
-  <include>)" + source_dir() + R"(/systemd/io.dailysync1.conf</include>)";
+  <include>)" + source_dir() + R"(/systemd/io.dailysync1.conf</include>)" + extra_policy;
     } else {
         policy = R"(<policy context="default">
 <allow user="*"/><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/>

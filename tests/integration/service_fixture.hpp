@@ -17,7 +17,8 @@ namespace testing_support {
 // the real systemd/io.dailysync1.conf; otherwise a permissive session bus.
 class PrivateBus {
 public:
-    PrivateBus(const TempDir &dir, bool system_policy);
+    // `extra_policy`: more <policy> XML for the system-like bus (e.g. to let a mock own a name).
+    PrivateBus(const TempDir &dir, bool system_policy, const std::string &extra_policy = "");
     ~PrivateBus();
     std::string address() const { return "unix:path=" + socket_; }
 
