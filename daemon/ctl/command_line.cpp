@@ -113,8 +113,8 @@ Options:
   -h, --help        show this text
       --version     show the version
 
-start, cancel and reload need root (or, where the daemon asks polkit, the
-action io.dailysync1.manage); everything else is open to every user.
+start, cancel and reload need root, or polkit's authorization for the action
+io.dailysync1.manage; everything else is open to every user.
 
 Exit status:
   0   success (with --wait or watch: the run succeeded)
