@@ -297,3 +297,22 @@ TEST(Faults, AFullStateDirectoryDoesNotStopBackups) {
     EXPECT_EQ(stopped.exit_code, 0);
     EXPECT_NE(stopped.err.find("No space left on device"), std::string::npos) << stopped.err;
 }
+
+TEST(Faults, TheServiceStaysUpWhenTheDestinationIsFull) {
+    Service s;
+    write_file(s.source + "/alpha/huge", std::string(2'000'000, 'h'));
+    age_tree(s.source);
+    Tmpfs destination(s.destination, "1m");
+    s.start();
+    auto full = s.ctl({"start", "--wait"});
+    EXPECT_EQ(full.exit_code, 2) << full.out << full.err;
+    auto report = nlohmann::json::parse(s.ctl({"report", nlohmann::json::parse(s.ctl({"status", "--json"}).out)["last_run_id"], "--json"}).out);
+    EXPECT_EQ(report["result"], "failed");
+    EXPECT_NE(report.dump().find("No space left on device"), std::string::npos);
+    // Space freed: the same daemon backs up the rest at the next run.
+    ::unlink((s.source + "/alpha/huge").c_str());
+    age_tree(s.source);
+    auto next = s.ctl({"start", "--wait"});
+    EXPECT_EQ(next.exit_code, 0) << next.out << next.err;
+    EXPECT_EQ(differences(snapshot(s.source), snapshot(s.destination)), "");
+}
