@@ -11,7 +11,8 @@ scripts/build.sh
 ctest --test-dir build --output-on-failure -j"$(nproc)" --timeout 600
 
 echo "== the suite again under ASan + UBSan"
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDAILYSYNC_SANITIZE=ON >/dev/null
+# Debug (-O0): compiles in about half the time, and the tests spend theirs in rsync.
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DDAILYSYNC_SANITIZE=ON >/dev/null
 cmake --build build-asan -j"$(nproc)" --target unit_tests integration_tests dailysyncd dailysyncctl
 # halt_on_error: any report fails its test (the daemon exits non-zero, the test sees it).
 ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
