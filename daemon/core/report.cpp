@@ -96,6 +96,10 @@ std::string report_json(const RunModel &run, const ReportContext &context) {
     }
     if (context.cpu_self_seconds >= 0)
         doc["cpu"] = {{"self_seconds", context.cpu_self_seconds}, {"children_seconds", context.cpu_children_seconds}};
+    if (context.bottleneck)
+        doc["bottleneck"] = {{"resource", context.bottleneck->resource},
+                             {"evidence", context.bottleneck->evidence},
+                             {"advice", context.bottleneck->advice}};
     if (const auto &d = run.deletion_summary(); d && d->pending > 0) {
         doc["deletion_guard"] = {{"max_delete", d->limit},
                                  {"pending", d->pending},
@@ -210,6 +214,12 @@ std::string report_text(const nlohmann::json &report) {
     const auto &totals = report.contains("totals") && report["totals"].is_object() ? report["totals"] : nlohmann::json::object();
     const std::string result = text(report, "result");
     if (!text(report, "error").empty()) out += "error: " + text(report, "error") + "\n";
+    if (report.contains("bottleneck") && report["bottleneck"].is_object()) {
+        const auto &b = report["bottleneck"];
+        out += "bottleneck: " + text(b, "resource") + " (" + text(b, "evidence") + ")";
+        if (!text(b, "advice").empty()) out += "; " + text(b, "advice");
+        out += "\n";
+    }
     if (report.contains("deletion_guard") && report["deletion_guard"].is_object()) {
         const auto &guard = report["deletion_guard"];
         const bool refused = guard.contains("refused") && guard["refused"].is_boolean() && guard["refused"].get<bool>();

@@ -4,9 +4,11 @@
 
 #include <nlohmann/json.hpp>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "core/bottleneck.hpp"
 #include "core/run_model.hpp"
 
 namespace dailysync {
@@ -17,6 +19,7 @@ struct ReportContext {
     int concurrency = 0;
     double cpu_self_seconds = -1;       // dailysyncd's own CPU time during the run (-1: unknown)
     double cpu_children_seconds = -1;   // its rsync children's
+    std::optional<BottleneckVerdict> bottleneck = std::nullopt;   // what limited the run
 };
 
 std::string report_json(const RunModel &run, const ReportContext &context);   // UTF-8, pretty-printed

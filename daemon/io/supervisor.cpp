@@ -232,6 +232,13 @@ void Supervisor::cancel() {
     check_done();
 }
 
+std::set<pid_t> Supervisor::process_groups() const {
+    std::set<pid_t> groups;
+    for (const auto &child : children_)
+        if (child && child->pid() > 0) groups.insert(child->pid());
+    return groups;
+}
+
 bool Supervisor::guarded() const {
     return settings_.config.delete_extraneous && settings_.config.max_delete.kind != DeleteLimit::Kind::unlimited;
 }

@@ -8,6 +8,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <functional>
 #include <memory>
+#include <set>
 #include <vector>
 
 #include "core/config.hpp"
@@ -40,6 +41,7 @@ public:
     // Changes how many children may run at once (running ones are not stopped).
     void set_concurrency(int concurrency);
     int concurrency() const { return settings_.concurrency; }
+    std::set<pid_t> process_groups() const;   // one per running rsync (its pid)
     // The tree as this run's rsync output showed it (finalized when the run is done).
     const TreeStats &seen() const { return seen_; }
 

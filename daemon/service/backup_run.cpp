@@ -24,7 +24,7 @@ std::shared_ptr<BackupRun> BackupRun::create(boost::asio::io_context &io, Config
 
 BackupRun::BackupRun(boost::asio::io_context &io, Config config, bool dry_run, OnChange on_change, OnDone on_done)
     : io_(io), config_(std::move(config)), dry_run_(dry_run), on_change_(std::move(on_change)), on_done_(std::move(on_done)),
-      store_(config_.state_dir), started_(WallClock::now()), adapt_timer_(io) {
+      store_(config_.state_dir), started_(WallClock::now()), tick_timer_(io) {
     run_id_ = store_.allocate_run_id(started_);
 }
 
@@ -82,30 +82,37 @@ void BackupRun::plan_and_copy() {
     Supervisor::Settings settings{config_, program, dry_run_, concurrency()};
     supervisor_ = Supervisor::create(io_, *model_, *planner_, settings, on_change_, [self = shared_from_this()] { self->finished(); });
     supervisor_->start();
-    if (!config_.concurrency) {
-        controller_ = std::make_unique<ConcurrencyController>(concurrency());
-        cpu_.busy_fraction();
-        adapt();
-    }
+    if (!config_.concurrency) controller_ = std::make_unique<ConcurrencyController>(concurrency());
+    resources_ = std::make_unique<ResourceSampler>(config_.source, config_.destination);
+    tick();
     if (on_change_) on_change_();
 }
 
-void BackupRun::adapt() {
+void BackupRun::tick() {
     if (!supervisor_ || !model_ || phase_ != Phase::copying) return;
     const double now = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
     const RunTotals t = model_->totals();
+    if (auto sample = resources_->sample(now, supervisor_->process_groups(), t.files_done, t.bytes_done)) {
+        samples_.add(*sample);
+        if (controller_) adapt(sample->cpu_busy);
+    }
+    tick_timer_.expires_after(std::chrono::seconds(1));
+    tick_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+        if (auto self = weak.lock(); self && !ec) self->tick();
+    });
+}
+
+void BackupRun::adapt(double cpu_busy) {
+    const double now = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    const RunTotals t = model_->totals();
     const double work = static_cast<double>(t.files_done) + static_cast<double>(t.bytes_done) / kBytesPerEntryCost;
-    const auto change = controller_->observe(now, work, cpu_.busy_fraction(), static_cast<int>(model_->units_waiting_or_running()));
+    const auto change = controller_->observe(now, work, cpu_busy, static_cast<int>(model_->units_waiting_or_running()));
     if (change) {
         const double since_start = std::chrono::duration<double>(WallClock::now() - started_).count();
         model_->note_concurrency(ConcurrencyNote{since_start, change->from, change->to, change->evidence});
         supervisor_->set_concurrency(change->to);
         if (on_notice_) on_notice_("concurrency " + std::to_string(change->from) + " -> " + std::to_string(change->to) + ": " + change->evidence);
     }
-    adapt_timer_.expires_after(std::chrono::seconds(1));
-    adapt_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
-        if (auto self = weak.lock(); self && !ec) self->adapt();
-    });
 }
 
 void BackupRun::cancel() {
@@ -123,11 +130,13 @@ void BackupRun::finish_without_units(const std::string &error) {
 
 void BackupRun::finished() {
     phase_ = Phase::finished;
-    adapt_timer_.cancel();
+    tick_timer_.cancel();
+    if (model_ && !model_->dry_run()) bottleneck_ = classify_bottleneck(samples_.samples(), online_cores(), model_->concurrency_notes());
     if (!model_->finished()) model_->finish(WallClock::now());
     ReportContext context{config_.source, config_.destination, concurrency()};
     context.cpu_self_seconds = cpu_seconds(RUSAGE_SELF) - cpu_self_at_start_;
     context.cpu_children_seconds = cpu_seconds(RUSAGE_CHILDREN) - cpu_children_at_start_;
+    context.bottleneck = bottleneck_;
     report_ = report_json(*model_, context);
     report_error_ = store_.write_report(run_id_, report_);
     if (report_error_.empty()) report_path_ = store_.report_path(run_id_);

@@ -16,7 +16,7 @@
 #include "core/plan.hpp"
 #include "core/tree_stats.hpp"
 #include "core/run_model.hpp"
-#include "io/cpu_sampler.hpp"
+#include "io/resource_sampler.hpp"
 #include "io/state_store.hpp"
 #include "io/supervisor.hpp"
 #include "io/tree_scan.hpp"
@@ -44,6 +44,8 @@ public:
     const std::string &report_error() const { return report_error_; }   // "" when the report was written
     const std::string &report() const { return report_; }                // the report JSON, once finished
     int concurrency() const;
+    // What limited the run (once finished, when it copied long enough to tell).
+    const std::optional<BottleneckVerdict> &bottleneck() const { return bottleneck_; }
 
 private:
     BackupRun(boost::asio::io_context &io, Config config, bool dry_run, OnChange on_change, OnDone on_done);
@@ -51,7 +53,8 @@ private:
     void plan_and_copy();
     void finish_without_units(const std::string &error);
     void finished();
-    void adapt();   // concurrency "auto": one observation a second
+    void tick();    // once a second while copying: resource sample, concurrency "auto"
+    void adapt(double cpu_busy);
 
     boost::asio::io_context &io_;
     Config config_;
@@ -73,8 +76,10 @@ private:
     std::string report_error_;
     std::function<void(const std::string &)> on_notice_;
     std::unique_ptr<ConcurrencyController> controller_;
-    CpuSampler cpu_;
-    boost::asio::steady_timer adapt_timer_;
+    std::unique_ptr<ResourceSampler> resources_;
+    SampleSeries samples_;
+    std::optional<BottleneckVerdict> bottleneck_;
+    boost::asio::steady_timer tick_timer_;
     double cpu_self_at_start_ = 0, cpu_children_at_start_ = 0;
 };
 

@@ -35,6 +35,8 @@ static const sd_bus_vtable kVtable[] = {
     PROPERTY("LastRunId", "s", kChange),
     PROPERTY("NextRun", "t", kChange),
     PROPERTY("CurrentRunId", "s", kChange),
+    PROPERTY("Bottleneck", "s", kChange),
+    PROPERTY("BottleneckEvidence", "s", kChange),
     PROPERTY("BytesDone", "t", kChange),
     PROPERTY("BytesTotal", "t", kChange),
     PROPERTY("FilesDone", "t", kChange),
@@ -130,7 +132,7 @@ void Bus::pump() {
 void Bus::state_changed() {
     if (!bus_ || lost_) return;
     sd_bus_emit_properties_changed(bus_, kObjectPath, kInterface, "State", "LastResult", "LastRunId", "NextRun", "CurrentRunId",
-                                   nullptr);
+                                   "Bottleneck", "BottleneckEvidence", nullptr);
     emit_progress();
 }
 
@@ -188,6 +190,12 @@ int Bus::property(sd_bus *, const char *, const char *, const char *name, sd_bus
     if (n == "State") return sd_bus_message_append(reply, "s", std::string(to_string(m.state())).c_str());
     if (n == "LastResult") return sd_bus_message_append(reply, "s", m.last_result().c_str());
     if (n == "LastRunId") return sd_bus_message_append(reply, "s", m.last_run_id().c_str());
+    if (n == "Bottleneck") return sd_bus_message_append(reply, "s", m.last_bottleneck() ? m.last_bottleneck()->resource.c_str() : "");
+    if (n == "BottleneckEvidence") {
+        const auto &b = m.last_bottleneck();
+        const std::string text = b ? b->evidence + (b->advice.empty() ? "" : "; " + b->advice) : "";
+        return sd_bus_message_append(reply, "s", text.c_str());
+    }
     if (n == "CurrentRunId") return sd_bus_message_append(reply, "s", m.current_run_id().c_str());
     if (n == "NextRun") return u64(m.next_run() ? static_cast<uint64_t>(*m.next_run()) * 1'000'000ULL : 0);
     if (n == "BytesDone") return u64(totals.bytes_done);

@@ -204,12 +204,16 @@ void Manager::run_finished(const RunModel &model) {
         journal_.log(LOG_ERR, "run " + model.run_id() + ": cannot write the report: " + run_->report_error(),
                      {{"DAILYSYNC_RUN_ID", model.run_id()}});
     }
-    journal_.log(priority_for(result), message,
-                 {{"DAILYSYNC_RUN_ID", model.run_id()},
-                  {"DAILYSYNC_RESULT", result_text},
-                  {"DAILYSYNC_BYTES", std::to_string(totals.bytes_transferred)},
-                  {"DAILYSYNC_FILES", std::to_string(totals.files_transferred)}},
-                 kMessageRunFinished);
+    bottleneck_ = run_->bottleneck();
+    LogFields fields = {{"DAILYSYNC_RUN_ID", model.run_id()},
+                        {"DAILYSYNC_RESULT", result_text},
+                        {"DAILYSYNC_BYTES", std::to_string(totals.bytes_transferred)},
+                        {"DAILYSYNC_FILES", std::to_string(totals.files_transferred)}};
+    if (bottleneck_) {
+        message += "; bottleneck " + bottleneck_->resource + " (" + bottleneck_->evidence + ")";
+        fields.emplace_back("DAILYSYNC_BOTTLENECK", bottleneck_->resource);
+    }
+    journal_.log(priority_for(result), message, fields, kMessageRunFinished);
     persisted_.last_run_id = model.run_id();
     persisted_.last_result = result_text;
     persisted_.active_run_id.clear();

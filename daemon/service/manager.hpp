@@ -47,6 +47,8 @@ public:
 
     ManagerState state() const { return state_; }
     const std::string &last_result() const { return persisted_.last_result; }
+    // What limited the last finished run of this process (nullopt before one).
+    const std::optional<BottleneckVerdict> &last_bottleneck() const { return bottleneck_; }
     const std::string &last_run_id() const { return persisted_.last_run_id; }
     std::optional<std::time_t> next_run() const { return next_run_; }
     const RunModel *current_run() const { return run_ ? run_->model() : nullptr; }
@@ -71,6 +73,7 @@ private:
     Journal &journal_;
     StateStore store_;
     DaemonState persisted_;
+    std::optional<BottleneckVerdict> bottleneck_;
     ManagerObserver observer_;
     ManagerState state_ = ManagerState::idle;
     std::shared_ptr<BackupRun> run_;

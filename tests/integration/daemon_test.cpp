@@ -198,6 +198,10 @@ TEST(Daemon, PropertiesStartRunSignalsReportsAndHistory) {
     auto report = c.call("GetRunReport", run_id.c_str());
     ASSERT_EQ(report.first, "");
     EXPECT_EQ(nlohmann::json::parse(report.second)["result"], "success");
+    // The bottleneck verdict: a run of a few seconds is too short to judge, and says so.
+    EXPECT_EQ(c.get_string("Bottleneck"), "unknown");
+    EXPECT_NE(c.get_string("BottleneckEvidence").find("too short to judge"), std::string::npos) << c.get_string("BottleneckEvidence");
+    EXPECT_EQ(nlohmann::json::parse(report.second)["bottleneck"]["resource"], "unknown");
     EXPECT_EQ(c.call("GetRunReport", "../../etc/passwd").first, "org.freedesktop.DBus.Error.InvalidArgs");
     EXPECT_EQ(c.call("GetRunReport", "20000101T000000Z").first, "io.dailysync1.Error.NoSuchRun");
     EXPECT_EQ(c.call("CancelRun", nullptr, nullptr).first, "io.dailysync1.Error.NotRunning");
@@ -212,6 +216,7 @@ TEST(Daemon, PropertiesStartRunSignalsReportsAndHistory) {
     auto stopped = s.stop();
     EXPECT_EQ(stopped.exit_code, 0);
     EXPECT_NE(stopped.err.find("<6>run " + run_id + " finished: success"), std::string::npos) << stopped.err;
+    EXPECT_NE(stopped.err.find("; bottleneck unknown ("), std::string::npos) << stopped.err;
 }
 
 TEST(Daemon, CancelRunStopsEveryRsync) {
@@ -322,7 +327,7 @@ TEST(Daemon, LiveIntrospectionMatchesTheDocumentedInterface) {
         auto close = documented.find("</property>", at);
         annotated += documented.substr(at, close - at).find("EmitsChangedSignal\" value=\"true\"") != std::string::npos;
     }
-    EXPECT_EQ(count, 12u);
+    EXPECT_EQ(count, 14u);
     EXPECT_EQ(annotated, count);
 }
 
@@ -470,7 +475,8 @@ TEST(Daemon, StructuredJournalEntriesForRunsAndFailedProjects) {
             started = has("DAILYSYNC_RUN_ID=" + run_id) && has("PRIORITY=6");
         } else if (has("MESSAGE_ID=82f7f69e85c04d3b8321b8d47d995504")) {
             finished = has("DAILYSYNC_RUN_ID=" + run_id) && has("DAILYSYNC_RESULT=failed") && has("PRIORITY=3") &&
-                       e.find("DAILYSYNC_BYTES=") != std::string::npos && e.find("DAILYSYNC_FILES=") != std::string::npos;
+                       e.find("DAILYSYNC_BYTES=") != std::string::npos && e.find("DAILYSYNC_FILES=") != std::string::npos &&
+                       e.find("DAILYSYNC_BOTTLENECK=") != std::string::npos;
         } else if (has("MESSAGE_ID=b94b35e88f974001a6758e2331b74b5a")) {
             unit_failed = has("DAILYSYNC_PROJECT=beta") && has("DAILYSYNC_EXIT_CODE=23") && has("PRIORITY=3") &&
                           has("DAILYSYNC_RUN_ID=" + run_id);

@@ -156,6 +156,9 @@ TEST(Safety, SymlinksAreCopiedAsLinksAndNeverFollowedOutOfTheTree) {
 TEST(Faults, AnRsyncKilledMidRunIsRetriedAndTheRunCompletes) {
     Fixture f;
     f.build_tree();
+    // Big enough (4 s at the limit) that the kill lands mid-transfer even on a loaded machine.
+    write_file(f.source + "/alpha/edit/big.mov", std::string(6'000'000, 'b'));
+    age_tree(f.source);
     auto once_run = spawn({dailysyncd(), "--once", "--config",
                            f.config(R"("retries": 2, "retry_delay_seconds": 1, "rsync_extra_args": ["--bwlimit=1500"])")});
     wait_for_rsync(f.source + "/alpha");
@@ -172,6 +175,8 @@ TEST(Faults, AnRsyncKilledMidRunIsRetriedAndTheRunCompletes) {
 TEST(Faults, AStalledRsyncIsKilledAndRetried) {
     Fixture f;
     f.build_tree();
+    write_file(f.source + "/alpha/edit/big.mov", std::string(6'000'000, 'b'));
+    age_tree(f.source);
     auto once_run = spawn({dailysyncd(), "--once", "--config",
                            f.config(R"("retries": 1, "retry_delay_seconds": 1, "stall_timeout_seconds": 2, "cancel_grace_seconds": 1,
                                        "rsync_extra_args": ["--bwlimit=1500"])")});
