@@ -50,4 +50,9 @@ std::string format_utc(std::chrono::system_clock::time_point when) {
     return buffer;
 }
 
+std::string pad(std::string text, std::size_t width, bool right) {
+    if (text.size() >= width) return text;
+    return right ? std::string(width - text.size(), ' ') + text : text + std::string(width - text.size(), ' ');
+}
+
 }  // namespace dailysync

@@ -12,6 +12,9 @@ std::string format_bytes(std::uint64_t bytes);             // "1.5 GB" (SI, like
 std::string format_rate(double bytes_per_second);          // "12.3 MB/s"
 std::string format_duration(double seconds);               // "1:02:03" or "2:03"
 std::string format_eta(std::optional<double> seconds);     // like format_duration, "--:--" if unknown
+// `text` padded with spaces to `width` columns, on the right (or on the left: `right`
+// aligned); longer text is returned whole. Counts bytes: for table columns of ASCII.
+std::string pad(std::string text, std::size_t width, bool right = false);
 std::string format_utc(std::chrono::system_clock::time_point when);   // "2026-11-26T15:31:00Z"
 
 }  // namespace dailysync

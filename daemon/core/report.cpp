@@ -23,11 +23,6 @@ std::int64_t epoch_seconds(WallClock::time_point when) {
     return std::chrono::duration_cast<std::chrono::seconds>(when.time_since_epoch()).count();
 }
 
-std::string pad(std::string text, std::size_t width, bool right = false) {
-    if (text.size() >= width) return text;
-    return right ? std::string(width - text.size(), ' ') + text : text + std::string(width - text.size(), ' ');
-}
-
 }  // namespace
 
 std::vector<std::string> affected_projects(const UnitStatus &unit, const std::string &source) {

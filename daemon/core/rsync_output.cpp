@@ -133,6 +133,8 @@ void RsyncStdoutParser::finish() {
     splitter_.finish([this](std::string_view l) { line(l); });
 }
 
+std::string RsyncStdoutParser::last_transfer() const { return unescape_rsync_name(last_transfer_); }
+
 std::uint64_t RsyncStdoutParser::bytes_done() const {
     return counters_.bytes_up_to_date + (dry_run_ ? counters_.bytes_announced : counters_.bytes_transferred);
 }
@@ -153,7 +155,7 @@ void RsyncStdoutParser::line(std::string_view text) {
         }
         ++counters_.entries_seen;
         if (item->type == 'f' && item->transferred) {
-            last_transfer_ = unescape_rsync_name(item->name);
+            last_transfer_ = item->name;   // unescaped only if ever needed (after a kill)
             ++counters_.files_transferred;
             counters_.bytes_announced += item->size;
         } else if (item->type == 'f' || item->type == 'L') {

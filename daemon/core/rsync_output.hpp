@@ -107,7 +107,7 @@ public:
     std::uint64_t bytes_done() const;
     // The file whose data rsync sent last (raw name, relative to the unit's destination
     // folder): if rsync is killed, its temporary file ".NAME.XXXXXX" is left beside it.
-    const std::string &last_transfer() const { return last_transfer_; }
+    std::string last_transfer() const;
 
 private:
     void line(std::string_view text);

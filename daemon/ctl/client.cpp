@@ -103,48 +103,26 @@ Outcome<DaemonStatus> Client::status() {
     return out;
 }
 
-Outcome<std::string> Client::start_run() {
+Outcome<std::string> Client::call_for_string(const char *method, const char *arg) {
     Outcome<std::string> out;
     sd_bus_error error = SD_BUS_ERROR_NULL;
     sd_bus_message *reply = nullptr;
-    int r = call("StartRun", &reply, &error);
-    const char *run_id = nullptr;
-    if (r >= 0) r = sd_bus_message_read(reply, "s", &run_id);
-    if (r < 0) out.failure = failure_of(error, r, "StartRun");
-    else out.value = run_id;
+    int r = arg ? call(method, &reply, &error, "s", arg) : call(method, &reply, &error);
+    const char *text = nullptr;
+    if (r >= 0) r = sd_bus_message_read(reply, "s", &text);
+    if (r < 0) out.failure = failure_of(error, r, method);
+    else out.value = text;
     sd_bus_message_unref(reply);
     sd_bus_error_free(&error);
     return out;
 }
 
-std::optional<Failure> Client::cancel_run() {
+std::optional<Failure> Client::call_for_nothing(const char *method) {
     sd_bus_error error = SD_BUS_ERROR_NULL;
     std::optional<Failure> failure;
-    if (int r = call("CancelRun", nullptr, &error); r < 0) failure = failure_of(error, r, "CancelRun");
+    if (int r = call(method, nullptr, &error); r < 0) failure = failure_of(error, r, method);
     sd_bus_error_free(&error);
     return failure;
-}
-
-std::optional<Failure> Client::reload() {
-    sd_bus_error error = SD_BUS_ERROR_NULL;
-    std::optional<Failure> failure;
-    if (int r = call("Reload", nullptr, &error); r < 0) failure = failure_of(error, r, "Reload");
-    sd_bus_error_free(&error);
-    return failure;
-}
-
-Outcome<std::string> Client::run_report(const std::string &run_id) {
-    Outcome<std::string> out;
-    sd_bus_error error = SD_BUS_ERROR_NULL;
-    sd_bus_message *reply = nullptr;
-    int r = call("GetRunReport", &reply, &error, "s", run_id.c_str());
-    const char *json = nullptr;
-    if (r >= 0) r = sd_bus_message_read(reply, "s", &json);
-    if (r < 0) out.failure = failure_of(error, r, "GetRunReport");
-    else out.value = json;
-    sd_bus_message_unref(reply);
-    sd_bus_error_free(&error);
-    return out;
 }
 
 Outcome<std::vector<RunListing>> Client::list_runs() {

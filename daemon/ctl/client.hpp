@@ -30,10 +30,10 @@ public:
     std::optional<Failure> connect();
 
     Outcome<DaemonStatus> status();   // all properties, plus the newest run of ListRuns
-    Outcome<std::string> start_run();   // the run id
-    std::optional<Failure> cancel_run();
-    std::optional<Failure> reload();
-    Outcome<std::string> run_report(const std::string &run_id);   // the report JSON
+    Outcome<std::string> start_run() { return call_for_string("StartRun"); }   // the run id
+    std::optional<Failure> cancel_run() { return call_for_nothing("CancelRun"); }
+    std::optional<Failure> reload() { return call_for_nothing("Reload"); }
+    Outcome<std::string> run_report(const std::string &run_id) { return call_for_string("GetRunReport", run_id.c_str()); }
     Outcome<std::vector<RunListing>> list_runs();
 
     // Signals, for watch and start --wait. Subscribe before reading the state, so nothing
@@ -49,6 +49,8 @@ public:
 
 private:
     Failure failure_of(const sd_bus_error &error, int r, const char *method) const;
+    Outcome<std::string> call_for_string(const char *method, const char *arg = nullptr);   // a method returning "s"
+    std::optional<Failure> call_for_nothing(const char *method);                           // a method returning nothing
     int call(const char *method, sd_bus_message **reply, sd_bus_error *error, const char *signature = "", const char *arg = nullptr);
     static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error *);
     static int on_run_finished(sd_bus_message *m, void *userdata, sd_bus_error *);

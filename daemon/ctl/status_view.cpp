@@ -17,11 +17,6 @@ std::string paint(const std::string &text, const char *color, bool enabled) {
     return enabled ? std::string(color) + text + kReset : text;
 }
 
-std::string pad(std::string text, std::size_t width, bool right = false) {
-    if (text.size() >= width) return text;
-    return right ? std::string(width - text.size(), ' ') + text : text + std::string(width - text.size(), ' ');
-}
-
 std::uint64_t count(const nlohmann::json &object, const char *key) {
     return object.contains(key) && object[key].is_number_unsigned() ? object[key].get<std::uint64_t>() : 0;
 }

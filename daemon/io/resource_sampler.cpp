@@ -1,5 +1,6 @@
 #include "io/resource_sampler.hpp"
 
+#include <array>
 #include <cstdio>
 #include <cstring>
 #include <dirent.h>
@@ -27,15 +28,21 @@ std::optional<double> pressure(const char *resource) {
     return std::strtod(word.c_str() + 6, nullptr) / 100.0;
 }
 
-std::uint64_t field_value(const char *file, const std::string &key) {
+// The values of `keys` in a "name value" file (/proc/vmstat) or "name: value kB" file
+// (/proc/meminfo), read in one pass; 0 for a key that is missing.
+template <std::size_t N>
+std::array<std::uint64_t, N> field_values(const char *file, const std::array<std::string_view, N> &keys) {
+    std::array<std::uint64_t, N> values{};
     std::ifstream in(file);
     std::string name;
     std::uint64_t value = 0;
     while (in >> name >> value) {
-        if (name == key || name == key + ":") return value;
+        if (!name.empty() && name.back() == ':') name.pop_back();
+        for (std::size_t i = 0; i < N; ++i)
+            if (name == keys[i]) values[i] = value;
         in.ignore(4096, '\n');
     }
-    return 0;
+    return values;
 }
 
 }  // namespace
@@ -103,8 +110,9 @@ ResourceSampler::Counters ResourceSampler::read_counters(double now, const std::
             c.network_bytes += received + sent;
         }
     }
-    c.swap_pages = field_value("/proc/vmstat", "pswpin") + field_value("/proc/vmstat", "pswpout");
-    c.major_faults = field_value("/proc/vmstat", "pgmajfault");
+    const auto vm = field_values<3>("/proc/vmstat", {"pswpin", "pswpout", "pgmajfault"});
+    c.swap_pages = vm[0] + vm[1];
+    c.major_faults = vm[2];
     if (!groups.empty()) {
         if (DIR *dir = ::opendir("/proc")) {
             while (const dirent *entry = ::readdir(dir)) {
@@ -162,8 +170,8 @@ std::optional<ResourceSample> ResourceSampler::sample(double now, const std::set
             s.destination_write_bytes_per_second = rate(c.destination_sectors_written, p.destination_sectors_written) * 512.0;
         }
         s.network_bytes_per_second = rate(c.network_bytes, p.network_bytes);
-        const double total = static_cast<double>(field_value("/proc/meminfo", "MemTotal"));
-        if (total > 0) s.memory_available = static_cast<double>(field_value("/proc/meminfo", "MemAvailable")) / total;
+        const auto memory = field_values<2>("/proc/meminfo", {"MemTotal", "MemAvailable"});
+        if (memory[0] > 0) s.memory_available = static_cast<double>(memory[1]) / static_cast<double>(memory[0]);
         s.swap_pages_per_second = rate(c.swap_pages, p.swap_pages);
         s.major_faults_per_second = rate(c.major_faults, p.major_faults);
         s.children_cores = rate(c.children_ticks, p.children_ticks) / static_cast<double>(::sysconf(_SC_CLK_TCK));

@@ -147,9 +147,9 @@ void remove_temporary_file(const std::string &path) {
 void Supervisor::attempt_ended(std::size_t index, const ChildExit &exit) {
     auto child = std::move(children_[index]);
     --running_;
-    if ((exit.signal || exit.stalled) && !settings_.dry_run && !child->output().last_transfer().empty()) {
-        const WorkUnit &unit = model_.units()[index].unit;
-        remove_temporary_file(settings_.config.destination + "/" + join_path(unit.base, child->output().last_transfer()));
+    if (exit.signal || exit.stalled) {
+        if (const std::string in_flight = child->output().last_transfer(); !in_flight.empty() && !settings_.dry_run)
+            remove_temporary_file(settings_.config.destination + "/" + join_path(model_.units()[index].unit.base, in_flight));
     }
     const auto &counters = child->output().counters();
     const auto &errors = child->errors().summary();

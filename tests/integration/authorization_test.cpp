@@ -20,22 +20,12 @@ const char *kPolkitPolicy = R"(
   <policy context="default"><allow send_destination="org.freedesktop.PolicyKit1"/></policy>)";
 
 struct PolkitSetup {
-    TempDir dir;
-    PrivateBus bus{dir, true, kPolkitPolicy};
-    NotifySocket notify{dir / "notify"};
-    Spawned daemon{}, polkit{};
+    SystemService service{kPolkitPolicy};
+    const PrivateBus &bus = service.bus;
+    Spawned polkit{};
     bool polkit_running = false;
     uid_t nobody = ::getpwnam("nobody")->pw_uid;
 
-    PolkitSetup() {
-        make_dirs(dir / "prod/alpha");
-        write_file(dir / "prod/alpha/a", "a");
-        make_dirs(dir / "backup");
-        write_file(dir / "config.json", R"({"source": ")" + (dir / "prod") + R"(", "destination": ")" + (dir / "backup") +
-                                            R"(", "state_dir": ")" + (dir / "state") + R"("})");
-        daemon = spawn({dailysyncd(), "--config", dir / "config.json"}, {"DBUS_SYSTEM_BUS_ADDRESS=" + bus.address(), "NOTIFY_SOCKET=" + notify.path()});
-        EXPECT_TRUE(notify.wait_for("READY=1"));
-    }
     void start_polkit() {
         polkit = spawn({"/usr/bin/python3", "-m", "dbusmock", "--template", "polkitd"}, {"DBUS_SYSTEM_BUS_ADDRESS=" + bus.address()});
         polkit_running = true;
@@ -67,8 +57,6 @@ struct PolkitSetup {
     }
     ~PolkitSetup() {
         if (polkit_running) stop_polkit();
-        ::kill(daemon.pid, SIGTERM);
-        wait_for(daemon);
     }
 };
 

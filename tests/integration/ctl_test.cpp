@@ -208,18 +208,9 @@ TEST(Ctl, WatchJsonAndCancelDuringARun) {
 }
 
 TEST(Ctl, NotAuthorizedToActButFreeToRead) {
-    TempDir dir;
-    PrivateBus bus(dir, true);
-    make_dirs(dir / "prod/alpha");
-    make_dirs(dir / "backup");
-    write_file(dir / "config.json", R"({"source": ")" + (dir / "prod") + R"(", "destination": ")" + (dir / "backup") +
-                                        R"(", "state_dir": ")" + (dir / "state") + R"("})");
-    NotifySocket notify(dir / "notify");
-    auto daemon = spawn({dailysyncd(), "--config", dir / "config.json"},
-                        {"DBUS_SYSTEM_BUS_ADDRESS=" + bus.address(), "NOTIFY_SOCKET=" + notify.path()});
-    ASSERT_TRUE(notify.wait_for("READY=1"));
+    SystemService s;
     const uid_t nobody = ::getpwnam("nobody")->pw_uid;
-    const std::vector<std::string> env = {"DBUS_SYSTEM_BUS_ADDRESS=" + bus.address()};
+    const std::vector<std::string> env = s.env();
     auto status = run({dailysyncctl(), "status"}, env, nobody);
     EXPECT_EQ(status.exit_code, 0) << status.err;
     EXPECT_NE(status.out.find("dailysyncd: idle"), std::string::npos);
@@ -230,8 +221,7 @@ TEST(Ctl, NotAuthorizedToActButFreeToRead) {
         EXPECT_NE(refused.err.find("not authorized to "), std::string::npos) << refused.err;
     }
     EXPECT_EQ(run({dailysyncctl(), "start", "--wait"}, env).exit_code, 0) << "root may";
-    ::kill(daemon.pid, SIGTERM);
-    EXPECT_EQ(wait_for(daemon).exit_code, 0);
+    EXPECT_EQ(s.stop().exit_code, 0);
 }
 
 TEST(Ctl, BashCompletionOffersCommandsOptionsAndRunIds) {

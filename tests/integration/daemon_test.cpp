@@ -332,31 +332,21 @@ TEST(Daemon, LiveIntrospectionMatchesTheDocumentedInterface) {
 }
 
 TEST(Daemon, SystemBusPolicyLetsEveryoneReadAndOnlyRootActWithoutPolkit) {
-    TempDir dir;
-    PrivateBus bus(dir, true);
-    make_dirs(dir / "prod/alpha");
-    make_dirs(dir / "backup");
-    write_file(dir / "config.json", R"({"source": ")" + (dir / "prod") + R"(", "destination": ")" + (dir / "backup") +
-                                        R"(", "state_dir": ")" + (dir / "state") + R"("})");
-    NotifySocket notify(dir / "notify");
-    // Service mode on the "system" bus (no --user), as root.
-    auto daemon = spawn({dailysyncd(), "--config", dir / "config.json"},
-                        {"DBUS_SYSTEM_BUS_ADDRESS=" + bus.address(), "NOTIFY_SOCKET=" + notify.path()});
-    ASSERT_TRUE(notify.wait_for("READY=1")) << "the daemon did not get its name under the real policy";
+    SystemService s;   // service mode on the "system" bus (no --user), as root
+    const std::string address = s.bus.address();
     const uid_t nobody = ::getpwnam("nobody")->pw_uid;
-    auto read = run({"busctl", "--address=" + bus.address(), "get-property", kName, kPath, kIface, "State"}, {}, nobody);
+    auto read = run({"busctl", "--address=" + address, "get-property", kName, kPath, kIface, "State"}, {}, nobody);
     EXPECT_EQ(read.out, "s \"idle\"\n") << read.err;
-    auto list = run({"busctl", "--address=" + bus.address(), "call", kName, kPath, kIface, "ListRuns"}, {}, nobody);
+    auto list = run({"busctl", "--address=" + address, "call", kName, kPath, kIface, "ListRuns"}, {}, nobody);
     EXPECT_EQ(list.exit_code, 0) << list.err;
     for (const char *method : {"StartRun", "CancelRun", "Reload"}) {
-        auto refused = run({"busctl", "--address=" + bus.address(), "call", kName, kPath, kIface, method}, {}, nobody);
+        auto refused = run({"busctl", "--address=" + address, "call", kName, kPath, kIface, method}, {}, nobody);
         EXPECT_NE(refused.exit_code, 0) << method;
         EXPECT_EQ(refused.err, "Call failed: Access denied\n") << method;
     }
-    auto root_call = run({"busctl", "--address=" + bus.address(), "call", kName, kPath, kIface, "StartRun"});
+    auto root_call = run({"busctl", "--address=" + address, "call", kName, kPath, kIface, "StartRun"});
     EXPECT_EQ(root_call.exit_code, 0) << root_call.err;
-    ::kill(daemon.pid, SIGTERM);
-    auto stopped = wait_for(daemon);
+    auto stopped = s.stop();
     EXPECT_EQ(stopped.exit_code, 0);
     // The policy lets the calls through; the daemon refused them, having no polkit to ask.
     EXPECT_NE(stopped.err.find("refused StartRun from "), std::string::npos) << stopped.err;

@@ -148,6 +148,27 @@ Result Service::ctl(std::vector<std::string> args) const {
     return run(args, {"DBUS_SESSION_BUS_ADDRESS=" + bus.address()});
 }
 
+SystemService::SystemService(const std::string &extra_policy) : bus(dir, true, extra_policy) {
+    make_dirs(dir / "prod/alpha");
+    write_file(dir / "prod/alpha/a", "a");
+    make_dirs(dir / "backup");
+    write_file(dir / "config.json", R"({"source": ")" + (dir / "prod") + R"(", "destination": ")" + (dir / "backup") +
+                                        R"(", "state_dir": ")" + (dir / "state") + R"("})");
+    daemon = spawn({dailysyncd(), "--config", dir / "config.json"}, {"DBUS_SYSTEM_BUS_ADDRESS=" + bus.address(), "NOTIFY_SOCKET=" + notify.path()});
+    running = true;
+    EXPECT_TRUE(notify.wait_for("READY=1")) << "the daemon did not get its name under the real policy";
+}
+
+Result SystemService::stop() {
+    running = false;
+    ::kill(daemon.pid, SIGTERM);
+    return wait_for(daemon);
+}
+
+SystemService::~SystemService() {
+    if (running) stop();
+}
+
 Service::~Service() {
     if (running) stop();
 }

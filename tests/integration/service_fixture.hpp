@@ -66,6 +66,22 @@ struct Service {
     ~Service();
 };
 
+// dailysyncd in service mode, as root, on a private system-like bus that includes the
+// real systemd/io.dailysync1.conf (plus `extra_policy`); source prod/alpha/a, an empty
+// destination. Started by the constructor (READY=1 awaited).
+struct SystemService {
+    TempDir dir;
+    PrivateBus bus;
+    NotifySocket notify{dir / "notify"};
+    Spawned daemon{};
+    bool running = false;
+
+    explicit SystemService(const std::string &extra_policy = "");
+    std::vector<std::string> env() const { return {"DBUS_SYSTEM_BUS_ADDRESS=" + bus.address()}; }
+    Result stop();   // SIGTERM, then waits
+    ~SystemService();
+};
+
 std::string source_dir();
 
 }  // namespace testing_support
