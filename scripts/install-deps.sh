@@ -17,6 +17,7 @@ packages=(
     util-linux                            # unshare/mount namespaces used by the journal test
     dpkg-dev                              # dpkg-shlibdeps for the .deb's Depends (cpack)
     debootstrap systemd-container procps  # the end-to-end test boots a Debian root with systemd-nspawn
+    gdb                                   # stacks of a process a test finds hung (tests/integration/helpers.cpp)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -60,11 +60,15 @@ int run_once(const Config &config, bool dry_run) {
     ProgressPrinter printer(tty);
     const auto redraw_every = tty ? std::chrono::milliseconds(250) : std::chrono::milliseconds(5000);
     int exit_status = 2;
+    // A timer wait that already completed cannot be cancelled: its handler still runs with
+    // success. The ticker must not re-arm after the run, or io.run() would never return.
+    bool finished = false;
 
     boost::asio::steady_timer ticker(io);
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     std::shared_ptr<BackupRun> run;
     run = BackupRun::create(io, config, dry_run, nullptr, [&](const RunModel &model) {
+        finished = true;
         ticker.cancel();
         signals.cancel();
         printer.clear();
@@ -89,6 +93,7 @@ int run_once(const Config &config, bool dry_run) {
     // One tick drives both the rate sampling and the redraw.
     auto last_draw = std::chrono::steady_clock::now() - redraw_every;
     std::function<void()> tick = [&] {
+        if (finished) return;
         if (RunModel *model = run->model(); model && run->phase() == BackupRun::Phase::copying) model->sample(monotonic_seconds());
         const auto now = std::chrono::steady_clock::now();
         if (now - last_draw >= redraw_every) {

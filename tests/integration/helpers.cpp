@@ -100,14 +100,47 @@ Spawned spawn(const std::vector<std::string> &argv, const std::vector<std::strin
     return Spawned{pid, out_name, err_name};
 }
 
-Result wait_for(const Spawned &spawned) {
+namespace {
+
+// What a process that did not end was doing: the process tree, and each thread's stack
+// when gdb is installed. Goes into the test's output, so a hang in CI can be read.
+std::string describe_hang(pid_t pid) {
+    const std::string p = std::to_string(pid);
+    std::string text;
+    auto capture = [&](const std::string &command) {
+        if (FILE *f = ::popen(command.c_str(), "r")) {
+            char buffer[4096];
+            std::size_t n;
+            while ((n = std::fread(buffer, 1, sizeof buffer, f)) > 0) text.append(buffer, n);
+            ::pclose(f);
+        }
+    };
+    capture("ps -o pid,ppid,pgid,stat,wchan:24,etime,args --forest -g $(ps -o sid= -p " + p + ") 2>&1");
+    capture("command -v gdb >/dev/null && gdb -p " + p + " -batch -ex 'thread apply all bt' 2>&1 | grep -v '^\\[New LWP'");
+    return text;
+}
+
+}  // namespace
+
+Result wait_for(const Spawned &spawned, std::chrono::seconds deadline) {
     int status = 0;
-    while (::waitpid(spawned.pid, &status, 0) < 0 && errno == EINTR) {
-    }
     Result r;
+    const auto give_up = std::chrono::steady_clock::now() + deadline;
+    for (;;) {
+        const pid_t done = ::waitpid(spawned.pid, &status, WNOHANG);
+        if (done == spawned.pid || (done < 0 && errno != EINTR)) break;
+        if (std::chrono::steady_clock::now() > give_up) {
+            r.hang = "did not end within " + std::to_string(deadline.count()) + " s:\n" + describe_hang(spawned.pid);
+            ::kill(spawned.pid, SIGKILL);
+            while (::waitpid(spawned.pid, &status, 0) < 0 && errno == EINTR) {
+            }
+            break;
+        }
+        ::usleep(10'000);
+    }
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     r.out = read_file(spawned.out_path);
-    r.err = read_file(spawned.err_path);
+    r.err = read_file(spawned.err_path) + r.hang;
     ::unlink(spawned.out_path.c_str());
     ::unlink(spawned.err_path.c_str());
     return r;

@@ -2,6 +2,7 @@
 // binary, and comparing two trees entry by entry (type, mode, size, mtime, content, link).
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -34,6 +35,7 @@ void age_tree(const std::string &root);
 struct Result {
     int exit_code = -1;   // or 128 + signal
     std::string out, err;
+    std::string hang;     // when the process had to be killed at the deadline: what it was doing
 };
 struct Spawned {
     pid_t pid;
@@ -42,7 +44,10 @@ struct Spawned {
 // Runs a program (no shell) with extra environment entries; optionally as another user.
 Spawned spawn(const std::vector<std::string> &argv, const std::vector<std::string> &env = {},
               std::optional<uid_t> as_user = std::nullopt);
-Result wait_for(const Spawned &spawned);
+// Waits for the process; past `deadline` it records what the process was doing (in
+// `hang`, also appended to `err`) and kills it, so a hang fails one test with a reason
+// instead of stalling the suite into ctest's timeout.
+Result wait_for(const Spawned &spawned, std::chrono::seconds deadline = std::chrono::seconds(150));
 Result run(const std::vector<std::string> &argv, const std::vector<std::string> &env = {},
            std::optional<uid_t> as_user = std::nullopt);
 std::string dailysyncd();     // paths of the binaries under test
