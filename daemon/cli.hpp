@@ -6,7 +6,7 @@
 
 namespace dailysync {
 
-enum class Mode { daemon, once, check_config, help, version };
+enum class Mode { daemon, once, check_config, diagnose, help, version };
 
 struct CommandLine {
     Mode mode = Mode::daemon;

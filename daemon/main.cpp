@@ -7,6 +7,7 @@
 #include "core/config.hpp"
 #include "io/config_file.hpp"
 #include "service/daemon.hpp"
+#include "service/diagnose.hpp"
 #include "service/once.hpp"
 
 #ifndef DAILYSYNCD_VERSION
@@ -36,5 +37,6 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (cl.mode == Mode::once) return run_once(*loaded.config, cl.dry_run);
+    if (cl.mode == Mode::diagnose) return run_diagnose(*loaded.config);
     return run_daemon(cl.config_path, *loaded.config, cl.user_bus);
 }

@@ -52,23 +52,33 @@ int online_cores() {
     return n > 0 ? static_cast<int>(n) : 1;
 }
 
+CpuTimes read_cpu_times() {
+    CpuTimes t;
+    if (std::FILE *f = std::fopen("/proc/stat", "re")) {
+        unsigned long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+        if (std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &user, &nice, &system, &idle, &iowait, &irq, &softirq,
+                        &steal) >= 4) {
+            t.busy = user + nice + system + irq + softirq;
+            t.iowait = iowait;
+            t.steal = steal;
+            t.total = t.busy + idle + iowait + steal;
+        }
+        std::fclose(f);
+    }
+    return t;
+}
+
 ResourceSampler::ResourceSampler(const std::string &source, const std::string &destination)
     : source_device_(device_of(source)), destination_device_(device_of(destination)) {}
 
 ResourceSampler::Counters ResourceSampler::read_counters(double now, const std::set<pid_t> &groups) const {
     Counters c;
     c.at = now;
-    if (std::FILE *f = std::fopen("/proc/stat", "re")) {
-        unsigned long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
-        if (std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &user, &nice, &system, &idle, &iowait, &irq, &softirq,
-                        &steal) >= 4) {
-            c.cpu_busy = user + nice + system + irq + softirq;
-            c.cpu_iowait = iowait;
-            c.cpu_steal = steal;
-            c.cpu_total = c.cpu_busy + idle + iowait + steal;
-        }
-        std::fclose(f);
-    }
+    const CpuTimes cpu = read_cpu_times();
+    c.cpu_busy = cpu.busy;
+    c.cpu_iowait = cpu.iowait;
+    c.cpu_steal = cpu.steal;
+    c.cpu_total = cpu.total;
     {
         std::ifstream in("/proc/diskstats");
         std::string line;

@@ -39,4 +39,10 @@ private:
 
 int online_cores();
 
+// The first line of /proc/stat, in ticks: all cores together.
+struct CpuTimes {
+    std::uint64_t total = 0, busy = 0, iowait = 0, steal = 0;   // busy: user + nice + system + irq + softirq
+};
+CpuTimes read_cpu_times();
+
 }  // namespace dailysync

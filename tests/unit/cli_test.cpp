@@ -11,6 +11,7 @@ TEST(CommandLine, Modes) {
     EXPECT_TRUE(parse_command_line({"--once", "--dry-run"}).dry_run);
     EXPECT_EQ(parse_command_line({"--once", "--help"}).mode, Mode::help);
     EXPECT_EQ(parse_command_line({"--version"}).mode, Mode::version);
+    EXPECT_EQ(parse_command_line({"--diagnose", "-c", "/z.json"}).mode, Mode::diagnose);
     EXPECT_EQ(parse_command_line({"--once"}).config_path, "/etc/dailysyncd/dailysyncd.json");
 }
 
@@ -19,6 +20,9 @@ TEST(CommandLine, UsageErrors) {
     EXPECT_FALSE(parse_command_line({"--once", "--config"}).error.empty());
     EXPECT_FALSE(parse_command_line({"--once", "--check-config"}).error.empty());
     EXPECT_FALSE(parse_command_line({"--check-config", "--dry-run"}).error.empty());
+    EXPECT_EQ(parse_command_line({"--diagnose", "--once"}).error, "--once, --check-config and --diagnose exclude each other");
+    EXPECT_FALSE(parse_command_line({"--diagnose", "--dry-run"}).error.empty());
+    EXPECT_FALSE(parse_command_line({"--diagnose", "--user"}).error.empty());
     EXPECT_FALSE(parse_command_line({"--once", "--config="}).error.empty());
     EXPECT_NE(std::string(help_text()).find("Exit status"), std::string::npos);
 }

@@ -1,0 +1,368 @@
+#include "io/probe.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "io/resource_sampler.hpp"
+
+namespace dailysync {
+
+namespace {
+
+volatile std::sig_atomic_t interrupted = 0;
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+constexpr std::size_t kMaxPaths = 30'000;      // source files kept for the lstat part
+constexpr std::size_t kMaxBiggest = 64;        // candidates for the read part
+constexpr std::uint64_t kMaxWalkedFiles = 2'000'000;
+constexpr std::uint64_t kMaxFilesPerWorker = 20'000;
+constexpr const char *kMarker = "DAILYSYNCD-PROBE";
+
+std::string errno_text() { return std::strerror(errno); }
+
+// Removes a tree we created: only regular files and folders, never following a link.
+void remove_tree(const std::string &path) {
+    if (DIR *dir = ::opendir(path.c_str())) {
+        std::vector<std::pair<std::string, bool>> entries;
+        while (const dirent *e = ::readdir(dir)) {
+            const std::string name = e->d_name;
+            if (name == "." || name == "..") continue;
+            entries.emplace_back(path + "/" + name, e->d_type == DT_DIR);
+        }
+        ::closedir(dir);
+        for (const auto &[child, is_dir] : entries) {
+            if (is_dir) remove_tree(child);
+            else ::unlink(child.c_str());
+        }
+    }
+    ::rmdir(path.c_str());
+}
+
+// A buffer of incompressible bytes: a NAS that compresses must not flatter its write speed.
+std::vector<char> noise(std::size_t size) {
+    std::vector<char> buffer(size);
+    std::uint64_t x = 0x9E3779B97F4A7C15ull;
+    for (auto &c : buffer) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        c = static_cast<char>(x);
+    }
+    return buffer;
+}
+
+struct WorkerResult {
+    std::uint64_t files = 0, stats = 0;
+    double seconds = 0, stat_seconds = 0, create_seconds = 0, rename_seconds = 0, unlink_seconds = 0;
+};
+
+// One metadata worker, in a forked child. Waits for `go` to close, works until the deadline.
+WorkerResult metadata_worker(const std::string &dir, const std::vector<std::string> &paths, std::size_t first, std::size_t step,
+                             std::chrono::milliseconds limit) {
+    WorkerResult r;
+    const std::vector<char> content = noise(512);
+    const auto start = Clock::now();
+    const auto deadline = start + limit;
+    std::size_t next_path = first;
+    while (Clock::now() < deadline && !interrupted && r.files < kMaxFilesPerWorker) {
+        if (next_path < paths.size()) {
+            struct stat st {};
+            auto t = Clock::now();
+            ::lstat(paths[next_path].c_str(), &st);
+            r.stat_seconds += seconds_since(t);
+            ++r.stats;
+            next_path += step;
+        }
+        const std::string name = dir + "/f" + std::to_string(r.files);
+        const std::string temporary = dir + "/.f" + std::to_string(r.files) + ".tmp";
+        auto t = Clock::now();
+        const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0) break;
+        const bool written = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
+        ::close(fd);
+        r.create_seconds += seconds_since(t);
+        t = Clock::now();
+        if (!written || ::rename(temporary.c_str(), name.c_str()) != 0) {
+            ::unlink(temporary.c_str());
+            break;
+        }
+        r.rename_seconds += seconds_since(t);
+        ++r.files;
+    }
+    r.seconds = seconds_since(start);
+    for (std::uint64_t i = 0; i < r.files; ++i) {
+        auto t = Clock::now();
+        ::unlink((dir + "/f" + std::to_string(i)).c_str());
+        r.unlink_seconds += seconds_since(t);
+    }
+    ::rmdir(dir.c_str());
+    return r;
+}
+
+// A folder of the source, opened without touching its access time where we may.
+DIR *open_folder(const std::string &path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOATIME | O_CLOEXEC);
+    if (fd < 0 && errno == EPERM) fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);   // O_NOATIME: owner only
+    if (fd < 0) return nullptr;
+    DIR *dir = ::fdopendir(fd);
+    if (!dir) ::close(fd);
+    return dir;
+}
+
+void on_interrupt(int) { interrupted = 1; }
+
+}  // namespace
+
+void install_probe_interrupt_handlers() {
+    struct sigaction action {};
+    action.sa_handler = on_interrupt;   // no SA_RESTART: a blocking read returns EINTR
+    sigemptyset(&action.sa_mask);
+    ::sigaction(SIGINT, &action, nullptr);
+    ::sigaction(SIGTERM, &action, nullptr);
+}
+
+bool probe_interrupted() { return interrupted != 0; }
+
+bool is_remote_filesystem(const std::string &path) {
+    struct statfs fs {};
+    if (::statfs(path.c_str(), &fs) != 0) return false;
+    switch (static_cast<unsigned long>(fs.f_type)) {
+    case NFS_SUPER_MAGIC:
+    case SMB_SUPER_MAGIC:
+    case 0xFF534D42:   // CIFS
+    case 0xFE534D42:   // SMB2
+    case 0x65735546:   // FUSE (sshfs, ...)
+    case 0x6B414653:   // AFS
+    case 0x00C36400:   // Ceph
+        return true;
+    default:
+        return false;
+    }
+}
+
+SourceSample sample_source(const std::string &source, std::chrono::milliseconds limit) {
+    SourceSample s;
+    const auto deadline = Clock::now() + limit;
+    std::vector<std::string> folders{source};
+    auto smaller = [](const auto &a, const auto &b) { return a.first > b.first; };   // min-heap on size
+    bool first = true;
+    while (!folders.empty()) {
+        if (Clock::now() > deadline || interrupted || s.files >= kMaxWalkedFiles) return s;
+        const std::string folder = std::move(folders.back());
+        folders.pop_back();
+        DIR *dir = open_folder(folder);
+        if (!dir) {
+            if (first) s.error = "cannot read " + source + ": " + errno_text();
+            first = false;
+            continue;
+        }
+        first = false;
+        const int fd = ::dirfd(dir);
+        while (const dirent *e = ::readdir(dir)) {
+            const std::string name = e->d_name;
+            if (name == "." || name == "..") continue;
+            struct stat st {};
+            if (::fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+            const std::string path = folder + "/" + name;
+            if (S_ISDIR(st.st_mode)) {
+                folders.push_back(path);
+            } else if (S_ISREG(st.st_mode)) {
+                ++s.files;
+                s.bytes += static_cast<std::uint64_t>(st.st_size);
+                if (s.paths.size() < kMaxPaths) s.paths.push_back(path);
+                if (s.biggest.size() < kMaxBiggest || static_cast<std::uint64_t>(st.st_size) > s.biggest.front().first) {
+                    s.biggest.emplace_back(static_cast<std::uint64_t>(st.st_size), path);
+                    std::push_heap(s.biggest.begin(), s.biggest.end(), smaller);
+                    if (s.biggest.size() > kMaxBiggest) {
+                        std::pop_heap(s.biggest.begin(), s.biggest.end(), smaller);
+                        s.biggest.pop_back();
+                    }
+                }
+            }
+        }
+        ::closedir(dir);
+    }
+    s.complete = true;
+    std::sort(s.biggest.begin(), s.biggest.end(), [](const auto &a, const auto &b) { return a.first > b.first; });
+    return s;
+}
+
+double measure_cpu_idle(std::chrono::milliseconds window) {
+    const CpuTimes before = read_cpu_times();
+    ::usleep(static_cast<useconds_t>(window.count() * 1000));
+    const CpuTimes after = read_cpu_times();
+    const double total = static_cast<double>(after.total - before.total);
+    if (total <= 0) return 1;
+    return std::clamp(1.0 - static_cast<double>(after.busy - before.busy) / total, 0.0, 1.0);
+}
+
+void measure_reads(const SourceSample &sample, std::uint64_t max_bytes, std::chrono::milliseconds limit, ProbeMeasurements &m) {
+    std::vector<char> buffer(1 << 20);
+    const auto start = Clock::now();
+    const auto deadline = start + limit;
+    for (const auto &[size, path] : sample.biggest) {
+        if (Clock::now() > deadline || interrupted || m.read_bytes >= max_bytes) break;
+        int fd = ::open(path.c_str(), O_RDONLY | O_NOATIME | O_CLOEXEC);
+        if (fd < 0 && errno == EPERM) fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);   // O_NOATIME: owner only
+        if (fd < 0) continue;
+        ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);   // measure the disk or the link, not our cache
+        ++m.read_files;
+        for (;;) {
+            if (Clock::now() > deadline || interrupted || m.read_bytes >= max_bytes) break;
+            const ssize_t n = ::read(fd, buffer.data(), buffer.size());
+            if (n <= 0) break;
+            m.read_bytes += static_cast<std::uint64_t>(n);
+        }
+        ::close(fd);
+    }
+    m.read_seconds = seconds_since(start);
+}
+
+ProbeFolder::ProbeFolder(const std::string &destination) : path_(destination + "/" + kName) {
+    struct stat st {};
+    if (::lstat(path_.c_str(), &st) == 0) {
+        if (!S_ISDIR(st.st_mode) || ::access((path_ + "/" + kMarker).c_str(), F_OK) != 0) {
+            error_ = path_ + " exists and was not made by dailysyncd --diagnose: remove or rename it";
+            return;
+        }
+        remove_tree(path_);   // left by a probe that was killed
+    }
+    if (::mkdir(path_.c_str(), 0700) != 0) {
+        error_ = "cannot create " + path_ + ": " + errno_text();
+        return;
+    }
+    created_ = true;
+    const int fd = ::open((path_ + "/" + kMarker).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        error_ = "cannot write in " + path_ + ": " + errno_text();
+        return;
+    }
+    ::close(fd);
+}
+
+ProbeFolder::~ProbeFolder() {
+    if (created_) remove_tree(path_);
+}
+
+std::string measure_writes(const std::string &folder, std::uint64_t max_bytes, std::chrono::milliseconds limit,
+                           ProbeMeasurements &m) {
+    struct statvfs fs {};
+    if (::statvfs(folder.c_str(), &fs) == 0) max_bytes = std::min<std::uint64_t>(max_bytes, fs.f_bavail * fs.f_frsize / 10);
+    const std::string path = folder + "/write-test";
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) return "cannot create " + path + ": " + errno_text();
+    const std::vector<char> buffer = noise(1 << 20);
+    std::string error;
+    const auto start = Clock::now();
+    const auto deadline = start + limit;
+    while (Clock::now() < deadline && !interrupted && m.write_bytes < max_bytes) {
+        const ssize_t n = ::write(fd, buffer.data(), buffer.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            error = "writing " + path + ": " + errno_text();
+            break;
+        }
+        m.write_bytes += static_cast<std::uint64_t>(n);
+    }
+    if (error.empty() && ::fdatasync(fd) != 0 && errno != EINTR) error = "fdatasync " + path + ": " + errno_text();
+    m.write_seconds = seconds_since(start);
+    ::close(fd);
+    ::unlink(path.c_str());
+    return error;
+}
+
+std::string measure_metadata(const std::string &folder, const std::vector<std::string> &paths, int workers,
+                             std::chrono::milliseconds limit, MetadataLevel &level) {
+    level = MetadataLevel{};
+    level.workers = workers;
+    int go[2];
+    if (::pipe2(go, O_CLOEXEC) != 0) return "pipe: " + errno_text();
+    struct Worker {
+        pid_t pid;
+        int result_fd;
+    };
+    std::vector<Worker> started;
+    std::string error;
+    const pid_t parent = ::getpid();
+    for (int k = 0; k < workers && error.empty(); ++k) {
+        const std::string dir = folder + "/w" + std::to_string(workers) + "-" + std::to_string(k);
+        if (::mkdir(dir.c_str(), 0700) != 0) {
+            error = "cannot create " + dir + ": " + errno_text();
+            break;
+        }
+        int result[2];
+        if (::pipe2(result, O_CLOEXEC) != 0) {
+            error = "pipe: " + errno_text();
+            break;
+        }
+        const pid_t pid = ::fork();
+        if (pid < 0) {
+            error = "fork: " + errno_text();
+            ::close(result[0]);
+            ::close(result[1]);
+            break;
+        }
+        if (pid == 0) {   // the worker: dies with the probe, starts when `go` closes
+            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (::getppid() != parent) ::_exit(1);
+            ::close(go[1]);
+            ::close(result[0]);
+            char byte;
+            while (::read(go[0], &byte, 1) < 0 && errno == EINTR && !interrupted) {
+            }
+            const WorkerResult r = metadata_worker(dir, paths, static_cast<std::size_t>(k), static_cast<std::size_t>(workers), limit);
+            const bool sent = ::write(result[1], &r, sizeof r) == static_cast<ssize_t>(sizeof r);
+            ::_exit(sent ? 0 : 1);
+        }
+        ::close(result[1]);
+        started.push_back({pid, result[0]});
+    }
+    ::close(go[0]);
+    ::close(go[1]);   // go
+    WorkerResult sum;
+    double stat_seconds = 0;
+    for (const auto &w : started) {
+        WorkerResult r;
+        ssize_t n;
+        while ((n = ::read(w.result_fd, &r, sizeof r)) < 0 && errno == EINTR) {
+        }
+        ::close(w.result_fd);
+        int status = 0;
+        while (::waitpid(w.pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        if (n != static_cast<ssize_t>(sizeof r)) {
+            if (error.empty()) error = "a metadata worker ended without a result";
+            continue;
+        }
+        sum.files += r.files;
+        sum.stats += r.stats;
+        sum.seconds = std::max(sum.seconds, r.seconds);
+        stat_seconds += r.stat_seconds;
+        sum.create_seconds += r.create_seconds;
+        sum.rename_seconds += r.rename_seconds;
+        sum.unlink_seconds += r.unlink_seconds;
+    }
+    level.files = sum.files;
+    level.seconds = sum.seconds;
+    const auto mean_ms = [](double seconds, std::uint64_t count) { return count ? seconds * 1000.0 / static_cast<double>(count) : 0.0; };
+    level.stat_ms = mean_ms(stat_seconds, sum.stats);
+    level.create_ms = mean_ms(sum.create_seconds, sum.files);
+    level.rename_ms = mean_ms(sum.rename_seconds, sum.files);
+    level.unlink_ms = mean_ms(sum.unlink_seconds, sum.files);
+    if (error.empty() && level.files == 0 && !interrupted) error = "no file could be created in " + folder;
+    return error;
+}
+
+}  // namespace dailysync

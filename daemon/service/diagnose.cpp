@@ -1,0 +1,84 @@
+#include "service/diagnose.hpp"
+
+#include <iostream>
+
+#include "core/diagnosis.hpp"
+#include "io/preflight.hpp"
+#include "io/probe.hpp"
+#include "io/resource_sampler.hpp"
+
+namespace dailysync {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// Time and size limits of each step; together well under a minute.
+constexpr auto kCpuWindow = 1s;
+constexpr auto kWalkLimit = 5s;
+constexpr auto kReadLimit = 8s;
+constexpr auto kWriteLimit = 6s;
+constexpr auto kLevelLimit = 2s;
+constexpr std::uint64_t kMaxReadBytes = 1ull << 30;
+constexpr std::uint64_t kMaxWriteBytes = 1ull << 30;
+constexpr int kLevels[] = {1, 4, 16};
+
+void step(const std::string &what) { std::cerr << "dailysyncd: " << what << std::endl; }
+
+int failed(const std::string &why) {
+    std::cerr << "dailysyncd: --diagnose: " << why << std::endl;
+    return 2;
+}
+
+int interrupted() {
+    std::cerr << "dailysyncd: --diagnose interrupted; its files at the destination are removed" << std::endl;
+    return 130;
+}
+
+}  // namespace
+
+int run_diagnose(const Config &config) {
+    install_probe_interrupt_handlers();
+    if (auto problem = preflight(config, 0); !problem.empty()) return failed(problem);
+    ProbeMeasurements m;
+    m.cores = online_cores();
+    m.source_remote = is_remote_filesystem(config.source);
+    m.destination_remote = is_remote_filesystem(config.destination);
+    std::cout << "dailysyncd --diagnose: " << config.source << "/ -> " << config.destination << "/ (" << m.cores << " cores)"
+              << std::endl;
+
+    step("measuring idle CPU (1 s)");
+    m.cpu_idle = measure_cpu_idle(kCpuWindow);
+    step("walking the source (at most 5 s)");
+    const SourceSample sample = sample_source(config.source, kWalkLimit);
+    if (!sample.error.empty()) return failed(sample.error);
+    m.tree_files = sample.files;
+    m.tree_bytes = sample.bytes;
+    m.tree_complete = sample.complete;
+    if (probe_interrupted()) return interrupted();
+    step("reading the biggest source files (at most 8 s)");
+    measure_reads(sample, kMaxReadBytes, kReadLimit, m);
+    if (probe_interrupted()) return interrupted();
+
+    const ProbeFolder folder(config.destination);
+    if (!folder.error().empty()) return failed(folder.error());
+    step("writing at the destination, in " + folder.path() + " (at most 6 s)");
+    if (auto error = measure_writes(folder.path(), kMaxWriteBytes, kWriteLimit, m); !error.empty()) return failed(error);
+    if (probe_interrupted()) return interrupted();
+    // Every level lstats its own third of the sampled source files.
+    const std::size_t share = sample.paths.size() / std::size(kLevels);
+    for (std::size_t i = 0; i < std::size(kLevels); ++i) {
+        step("per-file work with " + std::to_string(kLevels[i]) + " worker" + (kLevels[i] > 1 ? "s" : "") + " (2 s)");
+        const std::vector<std::string> paths(sample.paths.begin() + static_cast<std::ptrdiff_t>(i * share),
+                                             sample.paths.begin() + static_cast<std::ptrdiff_t>((i + 1) * share));
+        MetadataLevel level;
+        if (auto error = measure_metadata(folder.path(), paths, kLevels[i], kLevelLimit, level); !error.empty())
+            return failed(error);
+        if (probe_interrupted()) return interrupted();
+        m.levels.push_back(level);
+    }
+    std::cout << diagnosis_text(m, diagnose(m)) << std::flush;
+    return 0;
+}
+
+}  // namespace dailysync
