@@ -18,9 +18,6 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 work=${DSBENCH_DIR:-/var/tmp/dailysyncd-bench}
 results=$repo/bench/results
 tag=${DSBENCH_TAG:-latest}   # output names: bench/results/$tag.{md,tsv,png}
-netns=dsbench
-port=2222          # sshd
-proxy_port=2223    # latency proxy in front of it
 rtt_us=${DSBENCH_RTT_US:-500}
 
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
@@ -39,55 +36,16 @@ cmake -S "$repo" -B "$repo/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$repo/build" -j"$(nproc)" --target dailysyncd bench_tree latency_proxy >/dev/null
 dailysyncd=$repo/build/dailysyncd
 
-# --- the simulated NAS ----------------------------------------------------------------
+# --- the simulated NAS (scripts/simulated-nas.sh) -------------------------------------
 nas=$work/nas          # what the NAS serves (the real files)
 mnt=$work/mnt          # the client's view through sshfs
-mkdir -p "$work/ssh" "$nas" "$mnt/prod" "$mnt/prod_backup" /run/sshd
-cleanup() {
-    for m in "$mnt/prod" "$mnt/prod_backup"; do fusermount3 -u "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
-    [ -f "$work/ssh/sshd.pid" ] && kill "$(cat "$work/ssh/sshd.pid")" 2>/dev/null || true
-    [ -n "${proxy_pid:-}" ] && kill "$proxy_pid" 2>/dev/null || true
-    ip netns del "$netns" 2>/dev/null || true
-}
+nas_script=$repo/scripts/simulated-nas.sh
+cleanup() { "$nas_script" down "$work" 2>/dev/null || true; }
 trap cleanup EXIT
 cleanup
-ip netns add "$netns"
-ip -n "$netns" link set lo up
-[ -f "$work/ssh/host_key" ] || ssh-keygen -q -t ed25519 -N '' -f "$work/ssh/host_key"
-[ -f "$work/ssh/client_key" ] || ssh-keygen -q -t ed25519 -N '' -f "$work/ssh/client_key"
-cp "$work/ssh/client_key.pub" "$work/ssh/authorized_keys"
-cat >"$work/ssh/sshd_config" <<EOF
-Port $port
-ListenAddress 127.0.0.1
-HostKey $work/ssh/host_key
-AuthorizedKeysFile $work/ssh/authorized_keys
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-Subsystem sftp internal-sftp
-PidFile $work/ssh/sshd.pid
-EOF
-nsenter --net=/var/run/netns/$netns /usr/sbin/sshd -f "$work/ssh/sshd_config"
-nsenter --net=/var/run/netns/$netns "$repo/build/latency_proxy" "$proxy_port" "$port" "$((rtt_us / 2))" &
-proxy_pid=$!
-sleep 0.3
-
-mount_nas() {
-    for share in prod prod_backup; do
-        nsenter --net=/var/run/netns/$netns sshfs \
-            -o "IdentityFile=$work/ssh/client_key,StrictHostKeyChecking=no,UserKnownHostsFile=/dev/null,port=$proxy_port" \
-            "root@127.0.0.1:$nas/$share" "$mnt/$share"
-    done
-}
-unmount_nas() { for share in prod prod_backup; do fusermount3 -u "$mnt/$share"; done; }
-fresh_mounts() {
-    mountpoint -q "$mnt/prod" && unmount_nas
-    sync
-    echo 3 >/proc/sys/vm/drop_caches
-    mount_nas
-}
+"$nas_script" up "$work" "$rtt_us" prod prod_backup
+fresh_mounts() { "$nas_script" remount "$work" prod prod_backup; }
+unmount_nas() { "$nas_script" unmount "$work"; }
 
 # --- the tree -------------------------------------------------------------------------
 if [ ! -f "$work/tree.v1" ]; then

@@ -17,6 +17,7 @@ packages=(
     util-linux                            # unshare/mount namespaces used by the journal test
     dpkg-dev                              # dpkg-shlibdeps for the .deb's Depends (cpack)
     debootstrap systemd-container procps  # the end-to-end test boots a Debian root with systemd-nspawn
+    openssh-server sshfs fuse3 iproute2   # the simulated NAS (scripts/simulated-nas.sh) of the bottleneck tests
     gdb                                   # stacks of a process a test finds hung (tests/integration/helpers.cpp)
 )
 missing=()

