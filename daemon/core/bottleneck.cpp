@@ -60,8 +60,11 @@ std::string percent(double fraction) {
 
 std::string number(double value, const char *unit) {
     char buffer[48];
-    if (value >= 1e6) std::snprintf(buffer, sizeof buffer, "%.1f M%s", value / 1e6, unit);
-    else if (value >= 1e3) std::snprintf(buffer, sizeof buffer, "%.1f k%s", value / 1e3, unit);
+    // "1.5 MB/s" but "4.0k major faults/s": the prefix goes with a unit of bytes only.
+    const char *gap = unit[0] == 'B' ? " " : "";
+    const char *after = unit[0] == 'B' ? "" : " ";
+    if (value >= 1e6) std::snprintf(buffer, sizeof buffer, "%.1f%sM%s%s", value / 1e6, gap, after, unit);
+    else if (value >= 1e3) std::snprintf(buffer, sizeof buffer, "%.1f%sk%s%s", value / 1e3, gap, after, unit);
     else std::snprintf(buffer, sizeof buffer, "%.1f %s", value, unit);
     return buffer;
 }
@@ -105,13 +108,17 @@ BottleneckVerdict classify_bottleneck(const std::vector<ResourceSample> &samples
     const double bytes_per_file = m.files_per_second > 0 ? m.bytes_per_second / m.files_per_second : 0;
     const std::string rates = number(m.files_per_second, "files/s") + ", " + number(m.bytes_per_second, "B/s");
 
-    // Memory: little available and the system swapping or stalled on memory.
-    if (m.memory_available < 0.05 && (m.swap > 50 || m.faults > 200 || m.pressure_memory.value_or(0) > 0.2)) {
+    // Memory: tasks stalled on memory a fifth of the time, or paging with little memory
+    // available (machine-wide) or with some stall (a memory-limited cgroup pages while the
+    // machine has plenty).
+    const double memory_stall = m.pressure_memory.value_or(0);
+    const bool paging = m.swap > 50 || m.faults > 200;
+    if (memory_stall > 0.2 || (paging && (m.memory_available < 0.05 || memory_stall > 0.05))) {
         v.resource = "memory";
         v.evidence = "memory available " + percent(m.memory_available) + ", " + number(m.swap, "swap pages/s") + ", " +
                      number(m.faults, "major faults/s") +
                      (m.pressure_memory ? ", memory pressure " + percent(*m.pressure_memory) : std::string());
-        v.advice = "lower concurrency or give the machine more memory";
+        v.advice = "lower concurrency, or give the backup more memory (the machine's, or the service's MemoryMax=)";
         return v;
     }
     // CPU: the machine's cores are (nearly) all busy, by the rsyncs or by others.

@@ -20,7 +20,7 @@ struct ResourceSample {
     double cpu_busy = 0;     // user + nice + system + irq + softirq
     double cpu_iowait = 0;
     double cpu_steal = 0;
-    std::optional<double> pressure_cpu, pressure_io, pressure_memory;   // PSI "some" avg10, where present
+    std::optional<double> pressure_cpu, pressure_io, pressure_memory;   // PSI "some": share of the interval stalled, where present
     std::optional<double> source_disk_busy, destination_disk_busy;        // device utilisation, when a block device
     double source_read_bytes_per_second = 0, destination_write_bytes_per_second = 0;
     double network_bytes_per_second = 0;   // received + sent on all interfaces but lo

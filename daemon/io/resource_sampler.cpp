@@ -20,12 +20,16 @@ std::optional<std::pair<unsigned, unsigned>> device_of(const std::string &path) 
     return std::make_pair(major(st.st_dev), minor(st.st_dev));
 }
 
-// "some avg10=1.23 ..." -> 0.0123
-std::optional<double> pressure(const char *resource) {
+// "some avg10=1.23 avg60=... total=123456" -> 123456: microseconds in which at least one
+// task stalled on the resource. Per-interval shares come from its differences (avg10 is a
+// 10-second moving average: it would lag behind the interval).
+std::optional<std::uint64_t> stall_microseconds(const char *resource) {
     std::ifstream in(std::string("/proc/pressure/") + resource);
     std::string word;
-    if (!(in >> word) || word != "some" || !(in >> word) || word.rfind("avg10=", 0) != 0) return std::nullopt;
-    return std::strtod(word.c_str() + 6, nullptr) / 100.0;
+    if (!(in >> word) || word != "some") return std::nullopt;
+    while (in >> word)
+        if (word.rfind("total=", 0) == 0) return std::strtoull(word.c_str() + 6, nullptr, 10);
+    return std::nullopt;
 }
 
 // The values of `keys` in a "name value" file (/proc/vmstat) or "name: value kB" file
@@ -74,6 +78,9 @@ ResourceSampler::ResourceSampler(const std::string &source, const std::string &d
 ResourceSampler::Counters ResourceSampler::read_counters(double now, const std::set<pid_t> &groups) const {
     Counters c;
     c.at = now;
+    c.stall_cpu = stall_microseconds("cpu");
+    c.stall_io = stall_microseconds("io");
+    c.stall_memory = stall_microseconds("memory");
     const CpuTimes cpu = read_cpu_times();
     c.cpu_busy = cpu.busy;
     c.cpu_iowait = cpu.iowait;
@@ -168,9 +175,12 @@ std::optional<ResourceSample> ResourceSampler::sample(double now, const std::set
             s.cpu_iowait = static_cast<double>(c.cpu_iowait - p.cpu_iowait) / cpu_dt;
             s.cpu_steal = static_cast<double>(c.cpu_steal - p.cpu_steal) / cpu_dt;
         }
-        s.pressure_cpu = pressure("cpu");
-        s.pressure_io = pressure("io");
-        s.pressure_memory = pressure("memory");
+        auto stalled = [&](const std::optional<std::uint64_t> &now_value, const std::optional<std::uint64_t> &before) {
+            return now_value && before ? std::optional<double>(std::min(1.0, rate(*now_value, *before) / 1e6)) : std::nullopt;
+        };
+        s.pressure_cpu = stalled(c.stall_cpu, p.stall_cpu);
+        s.pressure_io = stalled(c.stall_io, p.stall_io);
+        s.pressure_memory = stalled(c.stall_memory, p.stall_memory);
         if (source_device_) {
             s.source_disk_busy = std::min(1.0, rate(c.source_io_ms, p.source_io_ms) / 1000.0);
             s.source_read_bytes_per_second = rate(c.source_sectors_read, p.source_sectors_read) * 512.0;

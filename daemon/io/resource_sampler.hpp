@@ -30,6 +30,7 @@ private:
         std::uint64_t source_sectors_read = 0, source_io_ms = 0, destination_sectors_written = 0, destination_io_ms = 0;
         std::uint64_t network_bytes = 0, swap_pages = 0, major_faults = 0;
         std::uint64_t children_ticks = 0, files = 0, bytes = 0;
+        std::optional<std::uint64_t> stall_cpu, stall_io, stall_memory;   // PSI "some" totals, microseconds
     };
     Counters read_counters(double now, const std::set<pid_t> &groups) const;
 

@@ -60,6 +60,57 @@ struct BusyLoops {
     }
 };
 
+// A memory cgroup limited to `limit_mb` (cgroup v1 memory controller, or v2 memory.max),
+// with a swap file so that going over the limit pages out instead of killing; a
+// "balloon" process in it keeps `balloon_mb` of memory busy, so whatever else runs there
+// waits for memory. Removed, swap off, on destruction.
+struct MemoryPressure {
+    TempDir dir;
+    std::string group, swapfile = dir / "swap";
+    pid_t balloon = -1;
+    std::string error;
+
+    MemoryPressure(int limit_mb, int balloon_mb) {
+        if (run({"sh", "-c", "fallocate -l 512M " + swapfile + " && chmod 600 " + swapfile + " && mkswap " + swapfile +
+                             " >/dev/null && swapon " + swapfile}).exit_code != 0) {
+            error = "cannot enable a swap file";
+            return;
+        }
+        const bool v1 = ::access("/sys/fs/cgroup/memory/cgroup.procs", F_OK) == 0;
+        group = (v1 ? "/sys/fs/cgroup/memory/dailysyncd-test-" : "/sys/fs/cgroup/dailysyncd-test-") + std::to_string(::getpid());
+        std::ofstream(v1 ? "/dev/null" : "/sys/fs/cgroup/cgroup.subtree_control") << "+memory";
+        if (::mkdir(group.c_str(), 0755) != 0) {
+            error = "cannot create the cgroup " + group;
+            return;
+        }
+        std::ofstream(group + (v1 ? "/memory.limit_in_bytes" : "/memory.max")) << limit_mb << "M";
+        balloon = ::fork();
+        if (balloon == 0) {
+            join();
+            const std::size_t size = static_cast<std::size_t>(balloon_mb) << 20;
+            auto *memory = static_cast<volatile char *>(::malloc(size));
+            for (std::size_t i = 0;; i = (i + 4096 * 7919) % size) memory[i] = static_cast<char>(i);   // touch pages all over
+        }
+    }
+    void join() const { std::ofstream(group + "/cgroup.procs") << ::getpid(); }
+    // The command run inside the cgroup.
+    std::vector<std::string> inside(const std::vector<std::string> &argv) const {
+        std::vector<std::string> wrapped = {"sh", "-c", "echo $$ > " + group + "/cgroup.procs && exec \"$@\"", "sh"};
+        wrapped.insert(wrapped.end(), argv.begin(), argv.end());
+        return wrapped;
+    }
+    ~MemoryPressure() {
+        if (balloon > 0) {
+            ::kill(balloon, SIGKILL);
+            ::waitpid(balloon, nullptr, 0);
+        }
+        if (!group.empty()) {
+            for (int i = 0; i < 100 && ::rmdir(group.c_str()) != 0; ++i) std::this_thread::sleep_for(50ms);
+        }
+        run({"swapoff", swapfile});
+    }
+};
+
 int cores() { return static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN)); }
 
 // Projects of big files: rsync's --bwlimit paces the run (about 10 s) without loading anything.
@@ -101,6 +152,17 @@ TEST(InducedBottleneck, AFastLocalRunIsNeverConfidentlyWrong) {
     const auto verdict = bottleneck_of(f, run({dailysyncd(), "--once", "--config", f.config()}));
     // Local folders, a quick run: whatever it says, it is not the NAS, the network or memory.
     for (const char *wrong : {"per-file-latency", "network", "memory"}) EXPECT_NE(verdict["resource"], wrong) << verdict.dump();
+}
+
+TEST(InducedBottleneck, ARunInAMemoryLimitedCgroupIsMemory) {
+    Fixture f;
+    paced_tree(f);
+    MemoryPressure pressure(64, 128);
+    ASSERT_EQ(pressure.error, "");
+    std::this_thread::sleep_for(2s);   // the balloon fills the limit and starts paging
+    const auto verdict = bottleneck_of(f, run(pressure.inside({dailysyncd(), "--once", "--config", f.config(kPaced)})));
+    EXPECT_EQ(verdict["resource"], "memory") << verdict.dump();
+    std::cout << verdict.dump() << "\n";
 }
 
 TEST(InducedBottleneck, SmallFilesOnANasArePerFileLatency) {

@@ -61,6 +61,19 @@ TEST(Bottleneck, MemoryBeforeCpu) {
     EXPECT_NE(classify_bottleneck(series(s), 2, {}).resource, "memory");
 }
 
+TEST(Bottleneck, AMemoryLimitedCgroupPagingWhileTheMachineHasPlenty) {
+    auto s = quiet();
+    s.memory_available = 0.9;
+    s.swap_pages_per_second = 300;
+    s.pressure_memory = 0.12;
+    EXPECT_EQ(classify_bottleneck(series(s), 2, {}).resource, "memory");
+    s.pressure_memory = 0.01;   // paging, but nobody waits for it
+    EXPECT_NE(classify_bottleneck(series(s), 2, {}).resource, "memory");
+    s.swap_pages_per_second = 0;
+    s.pressure_memory = 0.3;    // stalled on memory a third of the time, paging or not
+    EXPECT_EQ(classify_bottleneck(series(s), 2, {}).resource, "memory");
+}
+
 TEST(Bottleneck, SaturatedDisks) {
     auto s = quiet();
     s.source_disk_busy = 0.98;
