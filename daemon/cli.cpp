@@ -88,9 +88,11 @@ Options:
 Exit status:
   0   success
   1   the run succeeded with warnings (e.g. source files vanished during the copy)
-  2   at least one unit failed, or the run was cancelled
+  2   at least one unit failed, or the run was cancelled; --diagnose: the
+      probe could not run
   64  usage error
   78  invalid configuration (the message names file, JSON pointer and value)
+  130 --diagnose was interrupted (its files at the destination are removed)
 
 Service mode runs a backup every day at daily_at (local time), and once soon
 after start when the last successful run is more than a day old. It owns the

@@ -127,8 +127,10 @@ BottleneckVerdict classify_bottleneck(const std::vector<ResourceSample> &samples
         v.evidence = "CPU " + percent(m.cpu_busy) + " busy on " + std::to_string(cores) + " cores, rsync using " +
                      number(m.children_cores, "cores") + (m.pressure_cpu ? ", CPU pressure " + percent(*m.pressure_cpu) : "") +
                      "; " + rates;
-        v.advice = m.children_cores < 0.5 * cores_d ? "other processes compete for the CPU: schedule the backup away from them"
-                                                    : "more rsyncs will not help; a faster CPU or fewer other tasks would";
+        v.advice = m.children_cores < 0.5 * cores_d
+                       ? "processes other than rsync keep the CPU busy (other work, or the client of a network "
+                         "filesystem such as sshfs): schedule the backup away from other work; more rsyncs will not help"
+                       : "more rsyncs will not help; a faster CPU or fewer other tasks would";
         return v;
     }
     // Disks: a device under source or destination saturated.

@@ -135,7 +135,7 @@ TEST(InducedBottleneck, BusyProcessesOnEveryCoreMakeItCpu) {
     BusyLoops busy(2 * cores());
     const auto verdict = bottleneck_of(f, run({dailysyncd(), "--once", "--config", f.config(kPaced)}));
     EXPECT_EQ(verdict["resource"], "cpu") << verdict.dump();
-    EXPECT_NE(verdict["advice"].get<std::string>().find("other processes compete"), std::string::npos) << verdict.dump();
+    EXPECT_NE(verdict["advice"].get<std::string>().find("processes other than rsync keep the CPU busy"), std::string::npos) << verdict.dump();
 }
 
 TEST(InducedBottleneck, ARunThatSaturatesNothingIsUnknown) {

@@ -43,7 +43,7 @@ TEST(Bottleneck, SaturatedCpu) {
     auto v = classify_bottleneck(series(s), 2, {});
     EXPECT_EQ(v.resource, "cpu");
     EXPECT_NE(v.evidence.find("CPU 97% busy on 2 cores"), std::string::npos) << v.evidence;
-    EXPECT_NE(v.advice.find("other processes"), std::string::npos);
+    EXPECT_NE(v.advice.find("processes other than rsync"), std::string::npos);
     s.pressure_cpu = 0.8;
     s.cpu_busy = 0.85;
     EXPECT_EQ(classify_bottleneck(series(s), 2, {}).resource, "cpu") << "CPU pressure alone decides";
