@@ -208,6 +208,8 @@ std::string report_text(const nlohmann::json &report) {
     }
     const auto &totals = report.contains("totals") && report["totals"].is_object() ? report["totals"] : nlohmann::json::object();
     const std::string result = text(report, "result");
+    out += row("TOTAL", result, count(totals, "files"), count(totals, "bytes"), count(totals, "bytes_transferred"),
+               count(totals, "deletions"), seconds(report));
     if (!text(report, "error").empty()) out += "error: " + text(report, "error") + "\n";
     if (report.contains("bottleneck") && report["bottleneck"].is_object()) {
         const auto &b = report["bottleneck"];
@@ -224,8 +226,6 @@ std::string report_text(const nlohmann::json &report) {
                (refused ? "refused, nothing deleted" : report.value("dry_run", false) ? "a real run would delete them" : "deleted") +
                "\n";
     }
-    out += row("TOTAL", result, count(totals, "files"), count(totals, "bytes"), count(totals, "bytes_transferred"),
-               count(totals, "deletions"), seconds(report));
     const bool dry_run = report.contains("dry_run") && report["dry_run"].is_boolean() && report["dry_run"].get<bool>();
     out += "run " + text(report, "run_id") + (dry_run ? " (dry run: nothing was changed)" : "") + ": " + result + ", " +
            std::to_string(count(totals, "units")) + " units, " + std::to_string(count(totals, "units_failed")) + " failed, " +

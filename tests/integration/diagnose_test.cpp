@@ -39,6 +39,15 @@ bool exists(const std::string &path) {
     return ::lstat(path.c_str(), &st) == 0;
 }
 
+// A probe started on `f`, once it is at its 4-worker step (its folder full of work).
+Spawned probe_at_work(const Fixture &f) {
+    auto probe = spawn({dailysyncd(), "--diagnose", "--config", f.config()});
+    const std::string worker = f.destination + "/.dailysyncd-probe/w4-0";
+    for (int i = 0; i < 600 && !exists(worker); ++i) std::this_thread::sleep_for(20ms);
+    EXPECT_TRUE(exists(worker)) << "the probe never reached its 4-worker step";
+    return probe;
+}
+
 }  // namespace
 
 TEST(Diagnose, ProbesReadOnlyAtTheSourceAndLeavesNothingAtTheDestination) {
@@ -71,10 +80,8 @@ TEST(Diagnose, ProbesReadOnlyAtTheSourceAndLeavesNothingAtTheDestination) {
 TEST(Diagnose, InterruptedItStillRemovesItsFolder) {
     Fixture f;
     f.build_tree();
-    auto probe = spawn({dailysyncd(), "--diagnose", "--config", f.config()});
+    auto probe = probe_at_work(f);
     const std::string folder = f.destination + "/.dailysyncd-probe";
-    for (int i = 0; i < 600 && !exists(folder + "/w4-0"); ++i) std::this_thread::sleep_for(20ms);
-    ASSERT_TRUE(exists(folder + "/w4-0")) << "the probe never reached its 4-worker step";
     ::kill(probe.pid, SIGINT);
     auto r = wait_for(probe);
     EXPECT_EQ(r.exit_code, 130) << r.out << r.err;
@@ -86,9 +93,8 @@ TEST(Diagnose, InterruptedItStillRemovesItsFolder) {
 TEST(Diagnose, AFolderLeftByAKilledProbeIsRemovedByTheNextOne) {
     Fixture f;
     f.build_tree();
-    auto probe = spawn({dailysyncd(), "--diagnose", "--config", f.config()});
+    auto probe = probe_at_work(f);
     const std::string folder = f.destination + "/.dailysyncd-probe";
-    for (int i = 0; i < 600 && !exists(folder + "/w4-0"); ++i) std::this_thread::sleep_for(20ms);
     ::kill(probe.pid, SIGKILL);
     wait_for(probe);
     ASSERT_TRUE(exists(folder)) << "SIGKILL leaves the folder";
