@@ -156,6 +156,9 @@ void RsyncChild::signal_group(int signal) {
 void RsyncChild::terminate(std::chrono::seconds grace) {
     if (pid_ <= 0 || parts_pending_ == 0) return;
     signal_group(SIGTERM);
+    // A stopped rsync handles SIGTERM (removing its temporary file) only once continued;
+    // systemd sends the same pair.
+    signal_group(SIGCONT);
     kill_timer_.expires_after(grace);
     kill_timer_.async_wait([self = shared_from_this()](bp::error_code ec) {
         if (!ec) self->signal_group(SIGKILL);
@@ -164,10 +167,28 @@ void RsyncChild::terminate(std::chrono::seconds grace) {
 
 void RsyncChild::part_done() {
     if (--parts_pending_ > 0) return;
-    // Both pipes reached EOF, so rsync's helper processes have closed them too.
     stall_timer_.cancel();
     kill_timer_.cancel();
+    if (exit_.signal || exit_.stalled) {
+        // Killed from outside or by us: a helper process of rsync may still be alive (one
+        // that closed its pipes, or was forked while the group was being killed) and could
+        // still create a temporary file after the supervisor cleaned up. The attempt is
+        // over: kill what is left of the group and report once it is empty.
+        drain_group(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+        return;
+    }
     on_exit_(exit_);
+}
+
+void RsyncChild::drain_group(std::chrono::steady_clock::time_point give_up) {
+    // The leader is reaped, so the id names our group only while members live; pids are
+    // not reused while a process group of that id exists.
+    if (::kill(-pid_, SIGKILL) != 0 || std::chrono::steady_clock::now() > give_up) {
+        on_exit_(exit_);
+        return;
+    }
+    kill_timer_.expires_after(std::chrono::milliseconds(20));
+    kill_timer_.async_wait([self = shared_from_this(), give_up](bp::error_code) { self->drain_group(give_up); });
 }
 
 }  // namespace dailysync

@@ -40,7 +40,10 @@ public:
     static std::shared_ptr<RsyncChild> create(boost::asio::io_context &io, Options options, OnOutput on_output, OnExit on_exit);
     ~RsyncChild();
 
-    // Starts the process. on_exit is always called exactly once, later, from the loop.
+    // Starts the process. on_exit is always called exactly once, later, from the loop:
+    // after the exit status and EOF on both pipes and, when a signal ended rsync, once no
+    // process of its group is left (rsync's local server side has its own stdout, so the
+    // pipes can close while it still writes to the destination).
     void start();
     // SIGTERM to the whole process group; SIGKILL if it is still there after `grace`.
     void terminate(std::chrono::seconds grace);
@@ -55,6 +58,7 @@ private:
     void read_stderr();
     void arm_stall_timer();
     void part_done();
+    void drain_group(std::chrono::steady_clock::time_point give_up);
     void signal_group(int signal);
 
     boost::asio::io_context &io_;
