@@ -10,10 +10,10 @@ namespace {
 constexpr std::size_t kMinSamples = 5;   // seconds of copying before any verdict
 
 struct Means {
-    double cpu_busy = 0, iowait = 0, steal = 0, children_cores = 0, children = 0;
-    double files_per_second = 0, bytes_per_second = 0, network = 0, memory_available = 0, swap = 0, faults = 0;
+    double cpu_busy = 0, children_cores = 0, children = 0;
+    double files_per_second = 0, bytes_per_second = 0, memory_available = 0, swap = 0, faults = 0;
     double read = 0, write = 0;
-    std::optional<double> pressure_cpu, pressure_io, pressure_memory, source_busy, destination_busy;
+    std::optional<double> pressure_cpu, pressure_memory, source_busy, destination_busy;
 };
 
 template <class Get>
@@ -31,13 +31,10 @@ Means means(const std::vector<const ResourceSample *> &s) {
     const double n = static_cast<double>(s.size());
     for (const auto *x : s) {
         m.cpu_busy += x->cpu_busy / n;
-        m.iowait += x->cpu_iowait / n;
-        m.steal += x->cpu_steal / n;
         m.children_cores += x->children_cores / n;
         m.children += x->children / n;
         m.files_per_second += x->files_per_second / n;
         m.bytes_per_second += x->bytes_per_second / n;
-        m.network += x->network_bytes_per_second / n;
         m.memory_available += x->memory_available / n;
         m.swap += x->swap_pages_per_second / n;
         m.faults += x->major_faults_per_second / n;
@@ -45,7 +42,6 @@ Means means(const std::vector<const ResourceSample *> &s) {
         m.write += x->destination_write_bytes_per_second / n;
     }
     m.pressure_cpu = mean_of_optional(s, [](const ResourceSample &x) { return x.pressure_cpu; });
-    m.pressure_io = mean_of_optional(s, [](const ResourceSample &x) { return x.pressure_io; });
     m.pressure_memory = mean_of_optional(s, [](const ResourceSample &x) { return x.pressure_memory; });
     m.source_busy = mean_of_optional(s, [](const ResourceSample &x) { return x.source_disk_busy; });
     m.destination_busy = mean_of_optional(s, [](const ResourceSample &x) { return x.destination_disk_busy; });

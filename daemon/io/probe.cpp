@@ -332,7 +332,6 @@ std::string measure_metadata(const std::string &folder, const std::vector<std::s
     ::close(go[0]);
     ::close(go[1]);   // go
     WorkerResult sum;
-    double stat_seconds = 0;
     for (const auto &w : started) {
         WorkerResult r;
         ssize_t n;
@@ -349,7 +348,7 @@ std::string measure_metadata(const std::string &folder, const std::vector<std::s
         sum.files += r.files;
         sum.stats += r.stats;
         sum.seconds = std::max(sum.seconds, r.seconds);
-        stat_seconds += r.stat_seconds;
+        sum.stat_seconds += r.stat_seconds;
         sum.create_seconds += r.create_seconds;
         sum.rename_seconds += r.rename_seconds;
         sum.unlink_seconds += r.unlink_seconds;
@@ -357,7 +356,7 @@ std::string measure_metadata(const std::string &folder, const std::vector<std::s
     level.files = sum.files;
     level.seconds = sum.seconds;
     const auto mean_ms = [](double seconds, std::uint64_t count) { return count ? seconds * 1000.0 / static_cast<double>(count) : 0.0; };
-    level.stat_ms = mean_ms(stat_seconds, sum.stats);
+    level.stat_ms = mean_ms(sum.stat_seconds, sum.stats);
     level.create_ms = mean_ms(sum.create_seconds, sum.files);
     level.rename_ms = mean_ms(sum.rename_seconds, sum.files);
     level.unlink_ms = mean_ms(sum.unlink_seconds, sum.files);

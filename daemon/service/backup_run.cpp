@@ -17,6 +17,10 @@ double cpu_seconds(int who) {
 }
 }  // namespace
 
+Seconds monotonic_seconds() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
 std::shared_ptr<BackupRun> BackupRun::create(boost::asio::io_context &io, Config config, bool dry_run, OnChange on_change,
                                              OnDone on_done) {
     return std::shared_ptr<BackupRun>(new BackupRun(io, std::move(config), dry_run, std::move(on_change), std::move(on_done)));
@@ -90,11 +94,11 @@ void BackupRun::plan_and_copy() {
 
 void BackupRun::tick() {
     if (!supervisor_ || !model_ || phase_ != Phase::copying) return;
-    const double now = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    const Seconds now = monotonic_seconds();
     const RunTotals t = model_->totals();
     if (auto sample = resources_->sample(now, supervisor_->process_groups(), t.files_done, t.bytes_done)) {
         samples_.add(*sample);
-        if (controller_) adapt(sample->cpu_busy);
+        if (controller_) adapt(now, t, sample->cpu_busy);
     }
     tick_timer_.expires_after(std::chrono::seconds(1));
     tick_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
@@ -102,9 +106,7 @@ void BackupRun::tick() {
     });
 }
 
-void BackupRun::adapt(double cpu_busy) {
-    const double now = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-    const RunTotals t = model_->totals();
+void BackupRun::adapt(Seconds now, const RunTotals &t, double cpu_busy) {
     const double work = static_cast<double>(t.files_done) + static_cast<double>(t.bytes_done) / kBytesPerEntryCost;
     const auto change = controller_->observe(now, work, cpu_busy, static_cast<int>(model_->units_waiting_or_running()));
     if (change) {

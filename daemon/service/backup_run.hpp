@@ -23,6 +23,9 @@
 
 namespace dailysync {
 
+// The clock a run's rates and samples are measured on (steady, in seconds).
+Seconds monotonic_seconds();
+
 class BackupRun : public std::enable_shared_from_this<BackupRun> {
 public:
     enum class Phase { scanning, copying, finished };
@@ -54,7 +57,7 @@ private:
     void finish_without_units(const std::string &error);
     void finished();
     void tick();    // once a second while copying: resource sample, concurrency "auto"
-    void adapt(double cpu_busy);
+    void adapt(Seconds now, const RunTotals &totals, double cpu_busy);
 
     boost::asio::io_context &io_;
     Config config_;

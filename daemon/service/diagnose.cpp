@@ -23,7 +23,10 @@ constexpr std::uint64_t kMaxReadBytes = 1ull << 30;
 constexpr std::uint64_t kMaxWriteBytes = 1ull << 30;
 constexpr int kLevels[] = {1, 4, 16};
 
-void step(const std::string &what) { std::cerr << "dailysyncd: " << what << std::endl; }
+// "dailysyncd: walking the source (at most 5 s)": what the probe does now, and how long it may take.
+void step(const std::string &what, std::chrono::seconds limit, bool at_most = true) {
+    std::cerr << "dailysyncd: " << what << " (" << (at_most ? "at most " : "") << limit.count() << " s)" << std::endl;
+}
 
 int failed(const std::string &why) {
     std::cerr << "dailysyncd: --diagnose: " << why << std::endl;
@@ -47,28 +50,28 @@ int run_diagnose(const Config &config) {
     std::cout << "dailysyncd --diagnose: " << config.source << "/ -> " << config.destination << "/ (" << m.cores << " cores)"
               << std::endl;
 
-    step("measuring idle CPU (1 s)");
+    step("measuring idle CPU", kCpuWindow, false);
     m.cpu_idle = measure_cpu_idle(kCpuWindow);
-    step("walking the source (at most 5 s)");
+    step("walking the source", kWalkLimit);
     const SourceSample sample = sample_source(config.source, kWalkLimit);
     if (!sample.error.empty()) return failed(sample.error);
     m.tree_files = sample.files;
     m.tree_bytes = sample.bytes;
     m.tree_complete = sample.complete;
     if (probe_interrupted()) return interrupted();
-    step("reading the biggest source files (at most 8 s)");
+    step("reading the biggest source files", kReadLimit);
     measure_reads(sample, kMaxReadBytes, kReadLimit, m);
     if (probe_interrupted()) return interrupted();
 
     const ProbeFolder folder(config.destination);
     if (!folder.error().empty()) return failed(folder.error());
-    step("writing at the destination, in " + folder.path() + " (at most 6 s)");
+    step("writing at the destination, in " + folder.path(), kWriteLimit);
     if (auto error = measure_writes(folder.path(), kMaxWriteBytes, kWriteLimit, m); !error.empty()) return failed(error);
     if (probe_interrupted()) return interrupted();
     // Every level lstats its own third of the sampled source files.
     const std::size_t share = sample.paths.size() / std::size(kLevels);
     for (std::size_t i = 0; i < std::size(kLevels); ++i) {
-        step("per-file work with " + std::to_string(kLevels[i]) + " worker" + (kLevels[i] > 1 ? "s" : "") + " (2 s)");
+        step("per-file work with " + std::to_string(kLevels[i]) + " worker" + (kLevels[i] > 1 ? "s" : ""), kLevelLimit, false);
         const std::vector<std::string> paths(sample.paths.begin() + static_cast<std::ptrdiff_t>(i * share),
                                              sample.paths.begin() + static_cast<std::ptrdiff_t>((i + 1) * share));
         MetadataLevel level;

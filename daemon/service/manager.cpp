@@ -30,10 +30,6 @@ std::string local_time_text(std::time_t t) {
     return buffer;
 }
 
-Seconds monotonic_seconds() {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
 int priority_for(RunResult result) {
     switch (result) {
     case RunResult::success: return LOG_INFO;

@@ -19,10 +19,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-Seconds monotonic_seconds() {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
 // Draws the live view on a terminal (redrawn in place) or plain lines into a pipe.
 class ProgressPrinter {
 public:
