@@ -100,10 +100,26 @@ TEST(Once, WithoutDeleteExtraFilesStayAtTheDestination) {
     f.build_tree();
     const std::string config = f.config();
     ASSERT_EQ(run({dailysyncd(), "--once", "--config", config}).exit_code, 0);
+    // Gone from the source: a file, a whole folder with files, a whole project, a file
+    // with a hostile name. Extra at the destination only: a file matching an exclude.
+    // Changed type at the source: a file that became a folder.
     ::unlink((f.source + "/beta/readme").c_str());
-    auto r = run({dailysyncd(), "--once", "--config", config});
+    ASSERT_EQ(run({"rm", "-r", f.source + "/alpha/edit/reel1"}).exit_code, 0);
+    ASSERT_EQ(run({"rm", "-r", f.source + "/--delete"}).exit_code, 0);
+    ::unlink((f.source + "/odd/-e sh -c 'touch pwned'").c_str());
+    write_file(f.destination + "/alpha/scratch.tmp", "excluded\n");
+    ::unlink((f.source + "/alpha/private").c_str());
+    make_dirs(f.source + "/alpha/private");
+    write_file(f.source + "/alpha/private/now-a-folder", "x");
+    auto r = run({dailysyncd(), "--once", "--config", f.config(R"("exclude": ["*.tmp"])")});
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     EXPECT_EQ(read_file(f.destination + "/beta/readme"), "beta\n");
+    EXPECT_EQ(read_file(f.destination + "/alpha/edit/reel1/shot7"), std::string(107, 'h'));
+    EXPECT_EQ(read_file(f.destination + "/--delete/inside"), "project --delete");
+    EXPECT_EQ(read_file(f.destination + "/odd/-e sh -c 'touch pwned'"), "file -e sh -c 'touch pwned'");
+    EXPECT_EQ(read_file(f.destination + "/alpha/scratch.tmp"), "excluded\n");
+    EXPECT_EQ(read_file(f.destination + "/alpha/private/now-a-folder"), "x");
+    EXPECT_EQ(f.report(r.out)["totals"]["deletions"], 0);
 }
 
 TEST(Once, AProjectThatCannotBeWrittenFailsAloneWithExitStatus2) {

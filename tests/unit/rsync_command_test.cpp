@@ -32,7 +32,11 @@ TEST(RsyncCommand, FolderUnitEndsWithSeparatorAndAbsolutePaths) {
     EXPECT_TRUE(has(args, "--archive"));
     EXPECT_TRUE(has(args, "--out-format=%i %l %n"));
     EXPECT_TRUE(has(args, "--mkpath"));
-    EXPECT_FALSE(has(args, "--delete"));     // delete is off by default
+    // delete is off by default: --delete only so that rsync lists each destination folder
+    // (one listing instead of a lookup per entry), with everything protected
+    EXPECT_TRUE(has(args, "--delete"));
+    EXPECT_TRUE(has(args, "--filter=protect *"));
+    EXPECT_EQ(std::count_if(args.begin(), args.end(), [](const std::string &a) { return a.rfind("--max-delete", 0) == 0; }), 0);
     EXPECT_FALSE(has(args, "--dirs"));
     EXPECT_FALSE(has(args, "--dry-run"));
 }
@@ -74,6 +78,7 @@ TEST(RsyncCommand, DeletionGuardPasses) {
     auto first = rsync_arguments(c, folder("alpha", true), false);
     EXPECT_TRUE(has(first, "--delete"));
     EXPECT_TRUE(has(first, "--max-delete=0")) << "first pass: count, delete nothing";
+    EXPECT_FALSE(has(first, "--filter=protect *"));
     WorkUnit second = folder("alpha", true);
     second.deletion_pass = true;
     second.max_delete = 42;
@@ -84,5 +89,6 @@ TEST(RsyncCommand, DeletionGuardPasses) {
     c.max_delete = {DeleteLimit::Kind::unlimited, 0};
     auto unguarded = rsync_arguments(c, folder("alpha", true), false);
     EXPECT_TRUE(has(unguarded, "--delete"));
+    EXPECT_FALSE(has(unguarded, "--filter=protect *"));
     EXPECT_EQ(std::count_if(unguarded.begin(), unguarded.end(), [](const std::string &a) { return a.rfind("--max-delete", 0) == 0; }), 0);
 }
