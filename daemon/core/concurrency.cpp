@@ -13,6 +13,11 @@ std::string rate_text(double rate) {
 }
 }  // namespace
 
+int starting_concurrency(std::optional<int> previous, bool network_filesystem) {
+    if (previous) return std::clamp(*previous, ConcurrencyController::kMin, ConcurrencyController::kMax);
+    return network_filesystem ? ConcurrencyController::kStartNetwork : ConcurrencyController::kStart;
+}
+
 std::optional<ConcurrencyChange> ConcurrencyController::change_to(int level, std::string evidence, bool hold) {
     level = std::clamp(level, kMin, kMax);
     holding_ = hold;

@@ -2,7 +2,9 @@
 // is measured. Pure: the caller feeds it progress samples about once a second.
 //
 // The rule (a cautious hill climb):
-//  - start at the level the previous complete run ended with (kStart the first time);
+//  - start at the level the previous complete run ended with; the first time at kStart,
+//    or kStartNetwork when the source or the destination is a network filesystem (every
+//    file costs round trips there, and more of them in flight hide the latency);
 //    every interval (kIntervalSeconds) compare the work rate (entries
 //    checked per second plus bytes per second / kBytesPerEntryCost) with the rate at the
 //    previous level;
@@ -23,9 +25,13 @@ struct ConcurrencyChange {
     std::string evidence;   // one line, with the numbers
 };
 
+// Where "auto" starts: `previous`, the level the last complete run ended with, if any.
+int starting_concurrency(std::optional<int> previous, bool network_filesystem);
+
 class ConcurrencyController {
 public:
     static constexpr int kStart = 4;
+    static constexpr int kStartNetwork = 8;
     static constexpr int kMin = 1;
     static constexpr int kMax = 32;
     static constexpr double kIntervalSeconds = 10.0;

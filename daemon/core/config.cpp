@@ -1,6 +1,5 @@
 #include "core/config.hpp"
 
-#include "core/concurrency.hpp"
 
 #include <algorithm>
 #include <limits>
@@ -369,8 +368,6 @@ std::string Config::daily_at() const {
     std::snprintf(buffer, sizeof buffer, "%02d:%02d", daily_hour, daily_minute);
     return buffer;
 }
-
-int Config::effective_concurrency() const { return concurrency.value_or(ConcurrencyController::kStart); }
 
 ConfigResult parse_config(std::string_view text) {
     ConfigResult result;

@@ -43,7 +43,6 @@ struct Config {
     std::string source_sentinel;             // relative path that must exist in the source ("" = none)
 
     std::string daily_at() const;            // "HH:MM"
-    int effective_concurrency() const;       // the fixed level, or where "auto" starts without history
 };
 
 // One configuration problem, formatted for the admin by format_config_error().

@@ -6,10 +6,8 @@
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
-#include <linux/magic.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -134,23 +132,6 @@ void install_probe_interrupt_handlers() {
 }
 
 bool probe_interrupted() { return interrupted != 0; }
-
-bool is_remote_filesystem(const std::string &path) {
-    struct statfs fs {};
-    if (::statfs(path.c_str(), &fs) != 0) return false;
-    switch (static_cast<unsigned long>(fs.f_type)) {
-    case NFS_SUPER_MAGIC:
-    case SMB_SUPER_MAGIC:
-    case 0xFF534D42:   // CIFS
-    case 0xFE534D42:   // SMB2
-    case 0x65735546:   // FUSE (sshfs, ...)
-    case 0x6B414653:   // AFS
-    case 0x00C36400:   // Ceph
-        return true;
-    default:
-        return false;
-    }
-}
 
 SourceSample sample_source(const std::string &source, std::chrono::milliseconds limit) {
     SourceSample s;

@@ -60,8 +60,6 @@ std::string measure_writes(const std::string &folder, std::uint64_t max_bytes, s
 std::string measure_metadata(const std::string &folder, const std::vector<std::string> &paths, int workers,
                              std::chrono::milliseconds limit, MetadataLevel &level);
 
-bool is_remote_filesystem(const std::string &path);   // NFS, SMB/CIFS, FUSE (sshfs...), ...
-
 // SIGINT/SIGTERM set a flag that every measurement checks; the probe then stops early and
 // still removes its folder.
 void install_probe_interrupt_handlers();

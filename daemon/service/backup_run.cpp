@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 
 #include "core/report.hpp"
+#include "io/filesystem_kind.hpp"
 #include "io/preflight.hpp"
 
 namespace dailysync {
@@ -36,7 +37,8 @@ int BackupRun::concurrency() const {
     if (supervisor_) return supervisor_->concurrency();
     if (config_.concurrency) return *config_.concurrency;
     // auto: where the last complete run ended (what the controller found to help).
-    return store_.load_concurrency().value_or(config_.effective_concurrency());
+    return starting_concurrency(store_.load_concurrency(),
+                                is_remote_filesystem(config_.source) || is_remote_filesystem(config_.destination));
 }
 
 void BackupRun::start() {

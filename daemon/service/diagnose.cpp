@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "core/diagnosis.hpp"
+#include "io/filesystem_kind.hpp"
 #include "io/preflight.hpp"
 #include "io/probe.hpp"
 #include "io/resource_sampler.hpp"

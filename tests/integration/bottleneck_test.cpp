@@ -193,4 +193,12 @@ TEST(InducedBottleneck, SmallFilesOnANasArePerFileLatency) {
     const auto rec = probe.out.find("recommended concurrency: ");
     ASSERT_NE(rec, std::string::npos) << probe.out;
     EXPECT_GE(std::stoi(probe.out.substr(rec + 25)), 4) << probe.out;
+
+    // Concurrency "auto" without history starts higher on a network filesystem.
+    const std::string automatic = write_config(state, R"({"source": ")" + nas.mounted("prod") + R"(", "destination": ")" +
+                                                          nas.mounted("backup") + R"(", "state_dir": ")" + state.path() +
+                                                          R"(/auto-state", "retries": 0})");
+    auto dry = run({dailysyncd(), "--once", "--dry-run", "--config", automatic});
+    ASSERT_EQ(dry.exit_code, 0) << dry.out << dry.err;
+    EXPECT_NE(dry.out.find("at first up to 8 rsync processes (concurrency auto)"), std::string::npos) << dry.out;
 }

@@ -46,6 +46,7 @@ TEST(Once, FirstRunMakesAnExactCopyAndNothingRunsFromNames) {
     const Snapshot before = outside();
     auto r = run({dailysyncd(), "--once", "--config", config}, {}, std::nullopt);
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("at first up to 4 rsync processes (concurrency auto)"), std::string::npos) << r.out;   // local disk
     EXPECT_EQ(differences(snapshot(f.source), snapshot(f.destination)), "");
     Snapshot after = outside();
     after.erase(".");   // its mtime: the state folder was created in it

@@ -57,3 +57,13 @@ TEST(Concurrency, WorksWithoutCpuNumbers) {
     auto levels = simulate([](int n) { return 100.0 * std::min(n, 8); }, 100, std::nullopt);
     EXPECT_GT(levels.size(), 1u);
 }
+
+TEST(Concurrency, StartsWhereTheLastRunEndedOrHigherOnANetworkFilesystem) {
+    EXPECT_EQ(starting_concurrency(std::nullopt, false), ConcurrencyController::kStart);
+    EXPECT_EQ(starting_concurrency(std::nullopt, true), ConcurrencyController::kStartNetwork);
+    EXPECT_GT(ConcurrencyController::kStartNetwork, ConcurrencyController::kStart);
+    EXPECT_EQ(starting_concurrency(3, true), 3);   // what the last run found wins
+    EXPECT_EQ(starting_concurrency(13, false), 13);
+    EXPECT_EQ(starting_concurrency(0, false), ConcurrencyController::kMin);    // a damaged state file
+    EXPECT_EQ(starting_concurrency(999, true), ConcurrencyController::kMax);
+}

@@ -28,7 +28,6 @@ TEST(Config, MinimalConfigGetsDocumentedDefaults) {
     EXPECT_EQ(c.destination, "/data/prod_backup");
     EXPECT_EQ(c.daily_at(), "02:00");
     EXPECT_FALSE(c.concurrency);
-    EXPECT_EQ(c.effective_concurrency(), 4);
     EXPECT_FALSE(c.delete_extraneous);
     EXPECT_EQ(c.state_dir, "/var/lib/dailysyncd");
     EXPECT_TRUE(c.exclude.empty());
