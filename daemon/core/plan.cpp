@@ -18,9 +18,10 @@ std::string display(const std::string &path) { return path.empty() ? "." : print
 
 }  // namespace
 
-Planner::Planner(const TreeStats &previous, int concurrency, double units_per_process) : stats_(previous) {
+Planner::Planner(const TreeStats &previous, int concurrency, Work work) : stats_(previous) {
     const double total = cost_of(previous.total_entries(), previous.total_bytes());
-    share_ = std::max(kMinShare, total / (units_per_process * std::max(1, concurrency)));
+    const double floor = work == Work::update ? kMinShareUpdate : kMinShareFirstCopy;
+    share_ = std::max(floor, total / (kUnitsPerProcess * std::max(1, concurrency)));
 }
 
 std::vector<WorkUnit> Planner::initial() const {

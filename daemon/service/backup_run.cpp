@@ -72,6 +72,7 @@ void BackupRun::scanned(ScanResult result) {
         return;
     }
     previous_ = std::move(result.tree);
+    scanned_ = true;
     plan_and_copy();
 }
 
@@ -81,7 +82,9 @@ void BackupRun::plan_and_copy() {
         finish_without_units("rsync not found: \"" + config_.rsync_path + "\" is not an executable program (see rsync_path)");
         return;
     }
-    planner_ = std::make_unique<Planner>(previous_, concurrency());
+    // Statistics of a previous complete run mean the destination holds its copy: an update.
+    // Without them (first run, or state lost) the source was scanned: plan a first copy.
+    planner_ = std::make_unique<Planner>(previous_, concurrency(), scanned_ ? Planner::Work::first_copy : Planner::Work::update);
     model_.emplace(run_id_, planner_->initial(), dry_run_, started_);
     model_->set_expected(previous_.total_entries(), previous_.total_bytes());
     phase_ = Phase::copying;

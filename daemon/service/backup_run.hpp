@@ -72,6 +72,7 @@ private:
     std::optional<RunModel> model_;
     std::shared_ptr<TreeScan> scan_;
     TreeStats previous_;
+    bool scanned_ = false;   // previous_ comes from a scan of the source, not from a previous run
     std::unique_ptr<Planner> planner_;
     std::shared_ptr<Supervisor> supervisor_;
     std::string report_;

@@ -53,7 +53,7 @@ TEST(TreeStats, OddNamesSurviveSerialization) {
 
 TEST(Planner, WithoutStatisticsEveryTopLevelFolderIsOneUnit) {
     TreeStats none;
-    Planner planner(none, 4);
+    Planner planner(none, 4, Planner::Work::first_copy);
     auto initial = planner.initial();
     ASSERT_EQ(initial.size(), 1u);
     EXPECT_FALSE(initial[0].recursive);
@@ -70,9 +70,9 @@ TEST(Planner, WithoutStatisticsEveryTopLevelFolderIsOneUnit) {
 
 TEST(Planner, SplitsTheBigProjectAndPacksTheSmallOnes) {
     TreeStats t = sample_tree();
-    Planner planner(t, 4);
+    Planner planner(t, 4, Planner::Work::first_copy);
     // share = total cost / 16: "big" (~4200) is far over it, the small ones far under.
-    EXPECT_GT(planner.share(), Planner::kMinShare);
+    EXPECT_GT(planner.share(), Planner::kMinShareFirstCopy);
     auto top = planner.expand("", {"big", "small1", "small2", "small3"});
     ASSERT_EQ(top.size(), 2u);
     EXPECT_EQ(top[0].base, "big");
@@ -95,7 +95,7 @@ TEST(Planner, SplitsTheBigProjectAndPacksTheSmallOnes) {
 
 TEST(Planner, NewFoldersGetTheirOwnUnitAndLargestComeFirst) {
     TreeStats t = sample_tree();
-    Planner planner(t, 2);
+    Planner planner(t, 2, Planner::Work::first_copy);
     auto units = planner.expand("", {"small1", "brand-new", "small2"});
     bool saw_new = false;
     for (const auto &u : units) saw_new |= u.base == "brand-new" && u.members.empty() && u.recursive;
@@ -111,7 +111,7 @@ TEST(Planner, AFolderWithoutSubfoldersIsNotSplitHowEverBig) {
     t.add_entry("", "flat", true, 0);
     for (int f = 0; f < 5000; ++f) t.add_entry("flat", "f" + std::to_string(f), false, 10);
     t.finalize();
-    Planner planner(t, 8);
+    Planner planner(t, 8, Planner::Work::first_copy);
     auto units = planner.expand("", {"flat"});
     ASSERT_EQ(units.size(), 1u);
     EXPECT_TRUE(units[0].recursive);
@@ -125,8 +125,8 @@ TEST(Planner, TinyTreesAreNotSplitIntoTinyUnits) {
         t.add_entry(p, "x", false, 1);
     }
     t.finalize();
-    Planner planner(t, 16);
-    EXPECT_EQ(planner.share(), Planner::kMinShare);
+    Planner planner(t, 16, Planner::Work::first_copy);
+    EXPECT_EQ(planner.share(), Planner::kMinShareFirstCopy);
     auto units = planner.expand("", {"a", "b", "c"});
     ASSERT_EQ(units.size(), 1u);   // one rsync for all three
     EXPECT_EQ(units[0].members.size(), 3u);
@@ -142,7 +142,7 @@ TEST(Planner, PackedUnitsStayWithinTheShare) {
         for (int f = 0; f < 50 + s * 5; ++f) t.add_entry("p/" + sub, "f" + std::to_string(f), false, 100);
     }
     t.finalize();
-    Planner planner(t, 2);
+    Planner planner(t, 2, Planner::Work::first_copy);
     std::vector<std::string> subs;
     for (int s = 0; s < 40; ++s) subs.push_back("s" + std::to_string(s));
     auto units = planner.expand("p", subs);
@@ -154,4 +154,26 @@ TEST(Planner, PackedUnitsStayWithinTheShare) {
     EXPECT_EQ(covered, 40u);   // every subfolder exactly once
     EXPECT_GT(units.size(), 2u);
     EXPECT_LT(units.size(), 40u);
+}
+
+TEST(Planner, AnUpdatePlansFewerBiggerUnitsThanAFirstCopy) {
+    TreeStats t;
+    t.add_entry("", "p", true, 0);
+    for (int s = 0; s < 40; ++s) {
+        const std::string sub = "s" + std::to_string(s);
+        t.add_entry("p", sub, true, 0);
+        for (int f = 0; f < 100; ++f) t.add_entry("p/" + sub, "f" + std::to_string(f), false, 100);
+    }
+    t.finalize();
+    std::vector<std::string> subs;
+    for (int s = 0; s < 40; ++s) subs.push_back("s" + std::to_string(s));
+    Planner first(t, 8, Planner::Work::first_copy), update(t, 8, Planner::Work::update);
+    EXPECT_EQ(first.share(), Planner::kMinShareFirstCopy);   // 4,041 entries / 32 is below both floors
+    EXPECT_EQ(update.share(), Planner::kMinShareUpdate);
+    const auto first_units = first.expand("p", subs), update_units = update.expand("p", subs);
+    EXPECT_GE(first_units.size(), 20u);   // two 101-entry folders per unit
+    EXPECT_LE(update_units.size(), 5u);   // about nine per unit
+    std::size_t covered = 0;
+    for (const auto &u : update_units) covered += u.members.size();
+    EXPECT_EQ(covered, subs.size());
 }
