@@ -13,6 +13,10 @@
 # delays each direction by half of DSBENCH_RTT_US (default 500 us round trip). Both
 # mounts are remounted and the page cache dropped before every timed run, so no client
 # cache survives from one run to the next.
+# Besides wall time, each run records the CPU of the machine (busy %), of the contender
+# with its children ("copier CPU"), and of the simulated NAS: the sshfs clients with their
+# ssh, sshd with its sftp sessions, the latency proxy ("NAS CPU"). On a real NAS most of
+# the last lies on other machines; here it shares the same cores.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 work=${DSBENCH_DIR:-/var/tmp/dailysyncd-bench}
@@ -25,7 +29,7 @@ log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 # --- tools ----------------------------------------------------------------------------
 "$repo/scripts/install-deps.sh"
 need=()
-for p in openssh-server sshfs fuse3 fpart rclone gnuplot-nox iproute2 jq; do
+for p in openssh-server sshfs fuse3 fpart rclone gnuplot-nox iproute2 jq time; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -94,17 +98,39 @@ read -r -a full_contenders <<<"${DSBENCH_FULL:-${contenders[*]}}"
 read -r -a daily_contenders <<<"${DSBENCH_DAILY:-${contenders[*]}}"
 
 tsv=$work/results.tsv
-echo -e "scenario\tcontender\tseconds\tstatus\tcpu_busy_percent\textra" >"$tsv"
+echo -e "scenario\tcontender\tseconds\tstatus\tcpu_busy_percent\textra\tcopier_cpu_seconds\tnas_cpu_seconds" >"$tsv"
+# CPU of the simulated NAS itself: the sshfs clients and their ssh, sshd with its sftp
+# sessions, the latency proxy. Per process, so a process that ends between two snapshots
+# (the previous mount's sshfs exiting after its unmount) is not counted.
+nas_processes() {
+    local process pid
+    for process in sshfs ssh sshd latency_proxy; do
+        for pid in $(pgrep -x "$process" || true); do
+            echo "$pid $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0) $process"
+        done
+    done
+}
+nas_cpu_between() {   # snapshot-before snapshot-after -> "total sshfs+ssh sshd proxy" in seconds
+    awk -v hz="$(getconf CLK_TCK)" 'NR == FNR {at[$1] = $2; next}
+        ($1 in at) {d = ($2 - at[$1]) / hz; total += d; if ($3 == "sshd") nas += d; else if ($3 == "latency_proxy") proxy += d; else client += d}
+        END {printf "%.1f %.1f %.1f %.1f", total, client, nas, proxy}' "$1" "$2"
+}
 run() {   # scenario contender
     local scenario=$1 name=$2 t0 t1 status extra=""
     fresh_mounts
     log "$scenario: $name"
     local cpu0 cpu1
     cpu0=$(awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat)
+    nas_processes >"$work/nas-cpu.before"
     t0=$(date +%s.%N)
-    if timeout 3600 bash -c "$(declare -f contender); src='$src' dst='$dst' work='$work' dailysyncd='$dailysyncd' contender '$name'" \
+    if /usr/bin/time -f '%U %S' -o "$work/copier-cpu" \
+        timeout 3600 bash -c "$(declare -f contender); src='$src' dst='$dst' work='$work' dailysyncd='$dailysyncd' contender '$name'" \
         >"$work/$scenario-$name.log" 2>&1; then status=ok; else status="exit $?"; fi
     t1=$(date +%s.%N)
+    nas_processes >"$work/nas-cpu.after"
+    local copier_cpu nas_cpu
+    copier_cpu=$(awk 'END {printf "%.1f", $1 + $2}' "$work/copier-cpu")
+    nas_cpu=$(nas_cpu_between "$work/nas-cpu.before" "$work/nas-cpu.after")
     cpu1=$(awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat)
     local busy
     busy=$(echo "$cpu0 $cpu1" | awk '{printf "%.0f", 100 * ($3 - $1) / ($4 - $2)}')
@@ -118,8 +144,8 @@ run() {   # scenario contender
     fi
     local seconds
     seconds=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}')
-    log "$scenario: $name: $seconds s, CPU $busy % busy, $status $extra"
-    echo -e "$scenario\t$name\t$seconds\t$status\t$busy\t$extra" >>"$tsv"
+    log "$scenario: $name: $seconds s, CPU $busy % busy, copier CPU $copier_cpu s, NAS CPU (all sshfs+ssh sshd proxy) $nas_cpu s, $status $extra"
+    echo -e "$scenario\t$name\t$seconds\t$status\t$busy\t$extra\t$copier_cpu\t$nas_cpu" >>"$tsv"
 }
 
 # Full: empty destination.
@@ -154,9 +180,9 @@ cp "$tsv" "$results/$tag.tsv"
         base=$(awk -F'\t' -v s=$scenario '$1==s && $2=="dailysyncd" {print $3}' "$tsv")
         echo "**$scenario**"
         echo
-        echo "| contender | wall time (s) | ratio to dailysyncd | copy | CPU busy | notes |"
-        echo "|---|---:|---:|---|---:|---|"
-        awk -F'\t' -v s=$scenario -v b="$base" '$1==s {printf "| %s | %.1f | %.2f | %s | %s %% | %s |\n", $2, $3, $3/b, $4, $5, $6}' "$tsv"
+        echo "| contender | wall time (s) | ratio to dailysyncd | copy | CPU busy | copier CPU (s) | NAS CPU (s): all = sshfs+ssh / sshd / proxy | notes |"
+        echo "|---|---:|---:|---|---:|---:|---|---|"
+        awk -F'\t' -v s=$scenario -v b="$base" '$1==s {split($8, n, " "); printf "| %s | %.1f | %.2f | %s | %s %% | %s | %s = %s / %s / %s | %s |\n", $2, $3, $3/b, $4, $5, $7, n[1], n[2], n[3], n[4], $6}' "$tsv"
         echo
     done
 } >"$results/$tag.md"
