@@ -148,8 +148,16 @@ for _ in $(seq 1 50); do [ "$(reloads)" -gt "$before" ] && break; sleep 0.1; don
 [ "$(reloads)" -gt "$before" ] || fail "the reload was not taken"
 head -c 30000000 /dev/urandom >"$root/data/prod/alpha/edit/huge.mov"
 call StartRun
-for _ in $(seq 1 50); do inside pgrep -x rsync >/dev/null && break; sleep 0.1; done
-inside pgrep -x rsync >/dev/null || { inside journalctl -u dailysyncd --no-pager -o cat | tail -15; fail "no rsync running"; }
+# The copy of huge.mov takes a minute at --bwlimit=500; a loaded CI machine may need
+# several seconds to get there. If it never does, show why.
+for _ in $(seq 1 300); do inside pgrep -x rsync >/dev/null && break; sleep 0.1; done
+inside pgrep -x rsync >/dev/null || {
+    sleep 1
+    inside ps -eo pid,ppid,etime,args || true
+    get State || true; get LastResult || true; get CurrentRunId || true
+    inside journalctl -u dailysyncd --no-pager -o cat | tail -25
+    fail "no rsync running"
+}
 inside systemctl stop dailysyncd
 inside pgrep -x rsync && fail "rsync survived systemctl stop"
 [ "$(inside systemctl show -P Result dailysyncd)" = success ] || fail "stop result $(inside systemctl show -P Result dailysyncd)"
