@@ -133,7 +133,11 @@ void RsyncStdoutParser::finish() {
     splitter_.finish([this](std::string_view l) { line(l); });
 }
 
-std::string RsyncStdoutParser::last_transfer() const { return unescape_rsync_name(last_transfer_); }
+std::vector<std::string> RsyncStdoutParser::recent_transfers() const {
+    std::vector<std::string> names;
+    for (const auto &name : recent_transfers_) names.push_back(unescape_rsync_name(name));
+    return names;
+}
 
 std::uint64_t RsyncStdoutParser::bytes_done() const {
     return counters_.bytes_up_to_date + (dry_run_ ? counters_.bytes_announced : counters_.bytes_transferred);
@@ -155,7 +159,8 @@ void RsyncStdoutParser::line(std::string_view text) {
         }
         ++counters_.entries_seen;
         if (item->type == 'f' && item->transferred) {
-            last_transfer_ = item->name;   // unescaped only if ever needed (after a kill)
+            recent_transfers_.push_back(item->name);   // unescaped only if ever needed (after a kill)
+            if (recent_transfers_.size() > kRecentTransfers) recent_transfers_.pop_front();
             ++counters_.files_transferred;
             counters_.bytes_announced += item->size;
         } else if (item->type == 'f' || item->type == 'L') {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <optional>
@@ -105,9 +106,12 @@ public:
     // Bytes of the tree covered so far: up-to-date files plus data sent (a dry run sends
     // none, so there the announced sizes count as covered).
     std::uint64_t bytes_done() const;
-    // The file whose data rsync sent last (raw name, relative to the unit's destination
-    // folder): if rsync is killed, its temporary file ".NAME.XXXXXX" is left beside it.
-    std::string last_transfer() const;
+    // The files whose data rsync sent most recently, oldest first, at most kRecentTransfers
+    // (raw names, relative to the unit's destination folder). rsync's receiver works some
+    // files behind its sender, so when rsync is killed the temporary file ".NAME.XXXXXX"
+    // of any of them may be left beside it.
+    static constexpr std::size_t kRecentTransfers = 256;
+    std::vector<std::string> recent_transfers() const;
 
 private:
     void line(std::string_view text);
@@ -115,7 +119,7 @@ private:
     std::function<void(const ItemLine &)> item_handler_;
     LineSplitter splitter_;
     TransferCounters counters_;
-    std::string last_transfer_;
+    std::deque<std::string> recent_transfers_;   // escaped as rsync printed them
 };
 
 // What rsync's stderr says about failures.

@@ -6,6 +6,8 @@
 #include <dirent.h>
 #include <boost/asio/post.hpp>
 #include <cstring>
+#include <map>
+#include <set>
 #include <sys/stat.h>
 
 #include "core/rsync_command.hpp"
@@ -126,20 +128,36 @@ void Supervisor::launch(std::size_t index) {
 namespace {
 
 // rsync writes a file's data to ".NAME.XXXXXX" beside it and renames it when complete;
-// killed, it leaves that temporary file behind. Removes it.
-void remove_temporary_file(const std::string &path) {
-    const auto slash = path.rfind('/');
-    const std::string folder = path.substr(0, slash);
-    const std::string prefix = "." + path.substr(slash + 1) + ".";
-    DIR *dir = ::opendir(folder.c_str());
-    if (!dir) return;
-    std::vector<std::string> leftovers;
-    while (const dirent *entry = ::readdir(dir)) {
-        const std::string name = entry->d_name;
-        if (name.size() == prefix.size() + 6 && name.compare(0, prefix.size(), prefix) == 0) leftovers.push_back(name);
+// killed, it leaves that temporary file behind. Removes the temporary files of `names`
+// (relative to `base`), one listing per folder. An entry of that form that also exists at
+// the source is a real file of the tree and stays.
+void remove_temporary_files(const Config &config, const std::string &base, const std::vector<std::string> &names) {
+    std::map<std::string, std::set<std::string>> prefixes;   // folder (relative) -> ".NAME."
+    for (const auto &name : names) {
+        const std::string path = join_path(base, name);
+        const auto slash = path.rfind('/');
+        const std::string folder = slash == std::string::npos ? "" : path.substr(0, slash);
+        prefixes[folder].insert("." + path.substr(slash == std::string::npos ? 0 : slash + 1) + ".");
     }
-    ::closedir(dir);
-    for (const auto &name : leftovers) ::unlink((folder + "/" + name).c_str());
+    for (const auto &[folder, wanted] : prefixes) {
+        const std::string destination = config.destination + (folder.empty() ? "" : "/" + folder);
+        DIR *dir = ::opendir(destination.c_str());
+        if (!dir) continue;
+        std::vector<std::string> leftovers;
+        while (const dirent *entry = ::readdir(dir)) {
+            const std::string name = entry->d_name;
+            if (name.size() < 8) continue;
+            const auto prefix = wanted.find(name.substr(0, name.size() - 6));
+            if (prefix != wanted.end() && prefix->size() + 6 == name.size()) leftovers.push_back(name);
+        }
+        ::closedir(dir);
+        for (const auto &name : leftovers) {
+            struct stat st {};
+            const std::string at_source = config.source + (folder.empty() ? "" : "/" + folder) + "/" + name;
+            if (::lstat(at_source.c_str(), &st) == 0) continue;
+            ::unlink((destination + "/" + name).c_str());
+        }
+    }
 }
 
 }  // namespace
@@ -148,8 +166,8 @@ void Supervisor::attempt_ended(std::size_t index, const ChildExit &exit) {
     auto child = std::move(children_[index]);
     --running_;
     if (exit.signal || exit.stalled) {
-        if (const std::string in_flight = child->output().last_transfer(); !in_flight.empty() && !settings_.dry_run)
-            remove_temporary_file(settings_.config.destination + "/" + join_path(model_.units()[index].unit.base, in_flight));
+        if (!settings_.dry_run)
+            remove_temporary_files(settings_.config, model_.units()[index].unit.base, child->output().recent_transfers());
     }
     const auto &counters = child->output().counters();
     const auto &errors = child->errors().summary();

@@ -252,3 +252,18 @@ TEST(RsyncStderr, TheFirstComplaintIsTheCause) {
     EXPECT_NE(p.summary().first_message.find("No space left on device"), std::string::npos) << p.summary().first_message;
     EXPECT_EQ(p.summary().failed_paths, (std::vector<std::string>{"/dst/big/huge"}));
 }
+
+TEST(RsyncStdout, RemembersTheMostRecentTransfersForCleanUpAfterAKill) {
+    RsyncStdoutParser parser(false);
+    std::string text;
+    const std::size_t total = RsyncStdoutParser::kRecentTransfers + 10;
+    for (std::size_t i = 0; i < total; ++i) text += ">f+++++++++ 5 dir/f" + std::to_string(i) + "\n";
+    text += ".f          5 dir/unchanged\n";          // not transferred: no temporary file
+    text += ">f+++++++++ 5 new\\#012line\n";           // escaped by rsync, remembered raw
+    parser.feed(text);
+    const auto recent = parser.recent_transfers();
+    ASSERT_EQ(recent.size(), RsyncStdoutParser::kRecentTransfers);
+    EXPECT_EQ(recent.front(), "dir/f" + std::to_string(total - RsyncStdoutParser::kRecentTransfers + 1));
+    EXPECT_EQ(recent[recent.size() - 2], "dir/f" + std::to_string(total - 1));
+    EXPECT_EQ(recent.back(), "new\nline");
+}
