@@ -148,10 +148,12 @@ for _ in $(seq 1 50); do [ "$(reloads)" -gt "$before" ] && break; sleep 0.1; don
 [ "$(reloads)" -gt "$before" ] || fail "the reload was not taken"
 head -c 30000000 /dev/urandom >"$root/data/prod/alpha/edit/huge.mov"
 call StartRun
-# The copy of huge.mov takes a minute at --bwlimit=500; a loaded CI machine may need
-# several seconds to get there. If it never does, show why.
-for _ in $(seq 1 300); do inside pgrep -x rsync >/dev/null && break; sleep 0.1; done
-inside pgrep -x rsync >/dev/null || {
+# Wait for the rsync that copies alpha (huge.mov: a minute at --bwlimit=500), not for any
+# rsync: the short top-level unit comes first, and between it and the next unit there is
+# a moment with no rsync at all. If it never comes, show why.
+copying_alpha() { inside pgrep -f '^/usr/bin/rsync .* /data/prod/alpha' >/dev/null; }
+for _ in $(seq 1 300); do copying_alpha && break; sleep 0.1; done
+copying_alpha || {
     sleep 1
     inside ps -eo pid,ppid,etime,args || true
     get State || true; get LastResult || true; get CurrentRunId || true
