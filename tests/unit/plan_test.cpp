@@ -133,15 +133,21 @@ TEST(Planner, TinyTreesAreNotSplitIntoTinyUnits) {
     EXPECT_NE(units[0].name.find("and 2 more"), std::string::npos);
 }
 
-TEST(Planner, PackedUnitsStayWithinTheShare) {
+// "p" with 40 subfolders s0..s39; subfolder s holds files_in(s) files of 100 bytes.
+static TreeStats forty_subfolders(int (*files_in)(int)) {
     TreeStats t;
     t.add_entry("", "p", true, 0);
     for (int s = 0; s < 40; ++s) {
         const std::string sub = "s" + std::to_string(s);
         t.add_entry("p", sub, true, 0);
-        for (int f = 0; f < 50 + s * 5; ++f) t.add_entry("p/" + sub, "f" + std::to_string(f), false, 100);
+        for (int f = 0; f < files_in(s); ++f) t.add_entry("p/" + sub, "f" + std::to_string(f), false, 100);
     }
     t.finalize();
+    return t;
+}
+
+TEST(Planner, PackedUnitsStayWithinTheShare) {
+    TreeStats t = forty_subfolders([](int s) { return 50 + s * 5; });
     Planner planner(t, 2, Planner::Work::first_copy);
     std::vector<std::string> subs;
     for (int s = 0; s < 40; ++s) subs.push_back("s" + std::to_string(s));
@@ -157,14 +163,7 @@ TEST(Planner, PackedUnitsStayWithinTheShare) {
 }
 
 TEST(Planner, AnUpdatePlansFewerBiggerUnitsThanAFirstCopy) {
-    TreeStats t;
-    t.add_entry("", "p", true, 0);
-    for (int s = 0; s < 40; ++s) {
-        const std::string sub = "s" + std::to_string(s);
-        t.add_entry("p", sub, true, 0);
-        for (int f = 0; f < 100; ++f) t.add_entry("p/" + sub, "f" + std::to_string(f), false, 100);
-    }
-    t.finalize();
+    TreeStats t = forty_subfolders([](int) { return 100; });
     std::vector<std::string> subs;
     for (int s = 0; s < 40; ++s) subs.push_back("s" + std::to_string(s));
     Planner first(t, 8, Planner::Work::first_copy), update(t, 8, Planner::Work::update);
