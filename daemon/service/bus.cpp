@@ -81,9 +81,21 @@ std::string Bus::start(bool user, std::function<void(bool)> on_name_acquired, st
 
 int Bus::name_acquired(sd_bus_message *m, void *userdata, sd_bus_error *) {
     auto *self = static_cast<Bus *>(userdata);
+    // RequestName answers 1 (primary owner), 2 (queued behind the owner), 3 (exists, not
+    // queued) or 4 (already the owner). Only 1 and 4 make this process the daemon.
     const sd_bus_error *error = sd_bus_message_get_error(m);
-    if (error) self->journal_.log(LOG_ERR, std::string("cannot own the bus name ") + kBusName + ": " + error->message);
-    if (self->on_name_acquired_) self->on_name_acquired_(error == nullptr);
+    bool owned = false;
+    if (error) {
+        self->journal_.log(LOG_ERR, std::string("cannot own the bus name ") + kBusName + ": " + error->message);
+    } else {
+        uint32_t reply = 0;
+        const int r = sd_bus_message_read(m, "u", &reply);
+        owned = r >= 0 && (reply == 1 || reply == 4);
+        if (!owned)
+            self->journal_.log(LOG_ERR, std::string("cannot own the bus name ") + kBusName +
+                                            (r < 0 ? ": unreadable reply" : ": another process owns it (is dailysyncd already running?)"));
+    }
+    if (self->on_name_acquired_) self->on_name_acquired_(owned);
     return 0;
 }
 

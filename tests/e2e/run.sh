@@ -4,11 +4,13 @@
 # systemctl start/reload/stop, busctl, journalctl (as root and as a normal user).
 #
 # Usage: tests/e2e/run.sh BUILD_DIR        (as root)
-# The debootstrapped root is cached in /var/cache/dailysyncd-e2e (about 1 minute to make).
+# The debootstrapped root is cached in /var/cache/dailysyncd-e2e (about 1 minute to make);
+# DAILYSYNCD_E2E_NO_CACHE=1 makes a new one (as on a machine that never ran the suite).
+# A boot that cannot finish fails within two minutes and prints the container's journal.
 set -euo pipefail
 build=$(cd "${1:?usage: run.sh BUILD_DIR}" && pwd)
 cache_dir=/var/cache/dailysyncd-e2e
-cache=$cache_dir/bookworm-minbase-v2.tar
+cache=$cache_dir/bookworm-minbase-v3.tar
 mirror=${DAILYSYNCD_E2E_MIRROR:-http://deb.debian.org/debian}
 
 step() { printf '\n== %s\n' "$*"; }
@@ -23,12 +25,20 @@ step "package"
 deb=$(ls "$build"/dailysyncd_*.deb)
 echo "$deb"
 
+# A cached root is used only if its top folder is mode 755 (v2 archives were made from a
+# mktemp -d folder, mode 700: no container booted from them, see docs/reliability.md).
+root_mode_in() { tar -tvf "$1" ./ 2>/dev/null | head -1 | cut -c1-10; }
+if [ -f "$cache" ] && { [ "${DAILYSYNCD_E2E_NO_CACHE:-0}" = 1 ] || [ "$(root_mode_in "$cache")" != drwxr-xr-x ]; }; then
+    echo "not using the cached root $cache"
+    rm -f "$cache"
+fi
 if [ ! -f "$cache" ]; then
     step "debootstrap a minimal Debian 12 (cached in $cache_dir)"
     mkdir -p "$cache_dir"
     tmp=$(mktemp -d "$cache_dir/root.XXXXXX")
     debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,rsync,procps bookworm "$tmp" "$mirror" >"$cache_dir/debootstrap.log" 2>&1 ||
         { tail -20 "$cache_dir/debootstrap.log"; rm -rf "$tmp"; fail "debootstrap"; }
+    chmod 755 "$tmp"   # mktemp -d made it 700; the archive's ./ becomes the container's /
     tar -C "$tmp" -cf "$cache.tmp" . && mv "$cache.tmp" "$cache"
     rm -rf "$tmp"
 fi
@@ -48,6 +58,10 @@ trap cleanup EXIT
 
 step "install the package into a fresh root"
 tar -C "$root" -xf "$cache"
+chmod 755 "$root"
+[ "$(stat -c %a "$root")" = 755 ] || fail "the container's / is mode $(stat -c %a "$root"), not 755"
+[ "$(stat -c %a "$root/usr/share/dbus-1")" = 755 ] || fail "/usr/share/dbus-1 is mode $(stat -c %a "$root/usr/share/dbus-1")"
+mkdir -p "$root/var/log/journal"   # a persistent journal: readable from here if the boot fails
 cp "$deb" "$root/tmp/dailysyncd.deb"
 # As an admin would: apt resolves the dependencies (all present, so nothing is downloaded).
 chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq /tmp/dailysyncd.deb >"$root.apt.log" 2>&1 ||
@@ -80,13 +94,22 @@ done
 [ -n "$leader" ] || { cat "$root.nspawn.log"; fail "the container did not start"; }
 inside() { nsenter -t "$leader" -a -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 "$@"; }
 state=""
-for _ in $(seq 1 120); do   # systemctl cannot connect until the container's systemd is up
-    state=$(timeout 60 nsenter -t "$leader" -a -- systemctl is-system-running --wait 2>&1 || true)
+boot_deadline=$((SECONDS + 75))   # a healthy boot takes a few seconds
+while [ $SECONDS -lt $boot_deadline ]; do   # systemctl cannot connect until the container's systemd is up
+    state=$(timeout 10 nsenter -t "$leader" -a -- systemctl is-system-running --wait 2>&1 || true)
     case "$state" in running|degraded) break;; esac
     sleep 0.5
 done
 echo "system: $state"
-case "$state" in running|degraded) ;; *) cat "$root.nspawn.log"; fail "systemd did not finish booting ($state)";; esac
+case "$state" in
+    running|degraded) ;;
+    *)
+        echo "-- the container's journal:"
+        journalctl -D "$root/var/log/journal" --no-pager 2>&1 | tail -80 || true
+        echo "-- systemd-nspawn's output:"
+        tail -40 "$root.nspawn.log"
+        fail "systemd did not finish booting within 75 s ($state)";;
+esac
 
 bus() { inside busctl "$@" io.dailysync1 /io/dailysync1 io.dailysync1.Manager "${@:2}"; }
 get() { inside busctl get-property io.dailysync1 /io/dailysync1 io.dailysync1.Manager "$1"; }
