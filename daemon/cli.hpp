@@ -20,6 +20,7 @@ CommandLine parse_command_line(const std::vector<std::string> &args);   // args 
 const char *help_text();
 
 constexpr int kExitUsage = 64;    // EX_USAGE
+constexpr int kExitLocked = 75;   // EX_TEMPFAIL: another run into this backup holds the run lock
 constexpr int kExitConfig = 78;   // EX_CONFIG
 
 }  // namespace dailysync

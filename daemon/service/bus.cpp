@@ -17,6 +17,7 @@ constexpr auto kProgressInterval = 250ms;
 constexpr const char *kErrorAlreadyRunning = "io.dailysync1.Error.AlreadyRunning";
 constexpr const char *kErrorNotRunning = "io.dailysync1.Error.NotRunning";
 constexpr const char *kErrorStopping = "io.dailysync1.Error.Stopping";
+constexpr const char *kErrorLocked = "io.dailysync1.Error.Locked";
 constexpr const char *kErrorInvalidConfig = "io.dailysync1.Error.InvalidConfig";
 constexpr const char *kErrorNoSuchRun = "io.dailysync1.Error.NoSuchRun";
 
@@ -266,6 +267,7 @@ int Bus::method_start_run(sd_bus_message *m, void *userdata, sd_bus_error *) {
         case Manager::StartError::already_running:
             return sd_bus_error_setf(error, kErrorAlreadyRunning, "Run %s is active", self->manager_.current_run_id().c_str());
         case Manager::StartError::stopping: return sd_bus_error_set(error, kErrorStopping, "The service is stopping");
+        case Manager::StartError::locked: return sd_bus_error_set(error, kErrorLocked, self->manager_.lock_refusal().c_str());
         case Manager::StartError::none: break;
         }
         return sd_bus_reply_method_return(call, "s", run_id.c_str());

@@ -2,11 +2,13 @@
 
 #include <iostream>
 
+#include "cli.hpp"
 #include "core/diagnosis.hpp"
 #include "io/filesystem_kind.hpp"
 #include "io/preflight.hpp"
 #include "io/probe.hpp"
 #include "io/resource_sampler.hpp"
+#include "io/run_lock.hpp"
 
 namespace dailysync {
 
@@ -42,6 +44,12 @@ int interrupted() {
 }  // namespace
 
 int run_diagnose(const Config &config) {
+    std::string why;
+    const std::optional<RunLock> lock = RunLock::try_acquire(config.state_dir, "--diagnose", &why);
+    if (!lock) {
+        std::cerr << "dailysyncd: --diagnose: " << why << std::endl;
+        return kExitLocked;
+    }
     install_probe_interrupt_handlers();
     if (auto problem = preflight(config, 0); !problem.empty()) return failed(problem);
     ProbeMeasurements m;

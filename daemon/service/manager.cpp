@@ -21,6 +21,7 @@ using namespace std::chrono_literals;
 // that the clock watch missed delays a run by at most this much.
 constexpr auto kMaxTimerStep = 60s;
 constexpr auto kCatchUpDelay = 30s;
+constexpr auto kLockRetry = 60s;
 
 std::string local_time_text(std::time_t t) {
     std::tm tm{};
@@ -116,7 +117,16 @@ void Manager::on_timer() {
     catch_up_at_.reset();   // the catch-up (if it was one) fires once
     if (state_ == ManagerState::idle) {
         std::string run_id;
-        start_run(run_id, "schedule");
+        if (start_run(run_id, "schedule") == StartError::locked) {
+            // Another process is backing up into the same place: try again every minute.
+            if (!waiting_for_lock_)
+                journal_.log(LOG_WARNING, "the daily run is due, but " + lock_refusal_ + "; it starts when that run ends (checked every " +
+                                              std::to_string(kLockRetry.count()) + " s)");
+            waiting_for_lock_ = true;
+            catch_up_at_ = now + kLockRetry.count();
+        } else {
+            waiting_for_lock_ = false;
+        }
     } else {
         journal_.log(LOG_WARNING, "the daily run is due but a run is still active; skipping until the next one");
         persist();
@@ -127,6 +137,8 @@ void Manager::on_timer() {
 Manager::StartError Manager::start_run(std::string &run_id, const char *trigger) {
     if (state_ == ManagerState::stopping) return StartError::stopping;
     if (state_ == ManagerState::running) return StartError::already_running;
+    lock_ = RunLock::try_acquire(config_.state_dir, "service", &lock_refusal_);
+    if (!lock_) return StartError::locked;
     state_ = ManagerState::running;
     run_ = BackupRun::create(
         io_, config_, false,
@@ -135,6 +147,7 @@ Manager::StartError Manager::start_run(std::string &run_id, const char *trigger)
         },
         [this](const RunModel &model) { run_finished(model); });
     run_id = run_->run_id();
+    lock_->set_run_id(run_id);
     run_->on_notice([this, run_id](const std::string &notice) {
         journal_.log(LOG_INFO, "run " + run_id + ": " + notice, {{"DAILYSYNC_RUN_ID", run_id}});
     });
@@ -232,6 +245,7 @@ void Manager::run_finished(const RunModel &model) {
         if (ok && !model.dry_run()) persisted_.project_success[project] = finished;
     persist();
     write_metrics();
+    lock_.reset();
     const std::string run_id = model.run_id();
     // The model lives in run_; keep it until the observers have read the final numbers.
     boost::asio::post(io_, [this, run_id, result_text] {

@@ -13,6 +13,7 @@
 
 #include "core/config.hpp"
 #include "io/clock_watch.hpp"
+#include "io/run_lock.hpp"
 #include "io/state_store.hpp"
 #include "service/backup_run.hpp"
 #include "service/journal.hpp"
@@ -37,8 +38,11 @@ public:
     // Loads the persisted state, arms the daily timer, starts a catch-up run if one is due.
     void start();
 
-    enum class StartError { none, already_running, stopping };
+    // locked: another process (dailysyncd --once, --diagnose, a second service on the same
+    // state_dir) holds the run lock; lock_refusal() says who.
+    enum class StartError { none, already_running, stopping, locked };
     StartError start_run(std::string &run_id, const char *trigger);
+    const std::string &lock_refusal() const { return lock_refusal_; }
     bool cancel_run();   // false when no run is active
     // Re-reads the configuration; on error keeps the old one and returns the message.
     std::string reload();
@@ -77,6 +81,9 @@ private:
     ManagerObserver observer_;
     ManagerState state_ = ManagerState::idle;
     std::shared_ptr<BackupRun> run_;
+    std::optional<RunLock> lock_;   // held from start_run to run_finished
+    std::string lock_refusal_;      // why the last start_run found the lock taken
+    bool waiting_for_lock_ = false;   // the daily run is due and waits for another process's run
     std::optional<std::time_t> next_run_;
     std::optional<std::time_t> catch_up_at_;   // set at start when a catch-up run is due
     boost::asio::steady_timer schedule_timer_;

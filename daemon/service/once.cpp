@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include "core/progress_view.hpp"
+#include "cli.hpp"
 #include "core/report.hpp"
+#include "io/run_lock.hpp"
 #include "io/terminal.hpp"
 #include "service/backup_run.hpp"
 
@@ -51,6 +53,12 @@ private:
 }  // namespace
 
 int run_once(const Config &config, bool dry_run) {
+    std::string why;
+    std::optional<RunLock> lock = RunLock::try_acquire(config.state_dir, dry_run ? "--once --dry-run" : "--once", &why);
+    if (!lock) {
+        std::cerr << "dailysyncd: " << why << "\n";
+        return kExitLocked;
+    }
     boost::asio::io_context io;
     const bool tty = is_terminal(STDOUT_FILENO);
     ProgressPrinter printer(tty);
@@ -75,6 +83,7 @@ int run_once(const Config &config, bool dry_run) {
         exit_status = exit_status_for(model.result());
     });
 
+    lock->set_run_id(run->run_id());
     run->on_notice([&](const std::string &notice) {
         printer.clear();
         std::cerr << "dailysyncd: " << notice << std::endl;

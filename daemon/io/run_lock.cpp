@@ -1,0 +1,105 @@
+#include "io/run_lock.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <nlohmann/json.hpp>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "io/state_store.hpp"
+
+namespace dailysync {
+
+namespace {
+
+std::string local_time(std::time_t t) {
+    std::tm tm{};
+    localtime_r(&t, &tm);
+    char buffer[40];
+    std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M:%S %Z", &tm);
+    return buffer;
+}
+
+// "pid 4242 (dailysyncd --once), run 20261130T020000Z, since 2026-11-30 02:00:00 UTC"
+std::string describe_holder(int fd) {
+    std::string text(4096, '\0');
+    const ssize_t n = ::pread(fd, text.data(), text.size(), 0);
+    text.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+    try {
+        const auto doc = nlohmann::json::parse(text);
+        std::string out = "pid " + std::to_string(doc.at("pid").get<long>()) + " (dailysyncd " + doc.value("what", "?") + ")";
+        if (const std::string run = doc.value("run_id", ""); !run.empty()) out += ", run " + run;
+        if (doc.contains("since") && doc["since"].is_number_integer()) out += ", since " + local_time(doc["since"].get<std::time_t>());
+        return out;
+    } catch (const std::exception &) {
+        return "a process that is just starting or ending";
+    }
+}
+
+}  // namespace
+
+std::optional<RunLock> RunLock::try_acquire(const std::string &state_dir, const std::string &what, std::string *why) {
+    if (auto error = make_directories(state_dir); !error.empty()) {
+        if (why) *why = "cannot take the run lock: " + error;
+        return std::nullopt;
+    }
+    const std::string path = path_in(state_dir);
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        if (why) *why = "cannot open the run lock " + path + ": " + std::strerror(errno);
+        return std::nullopt;
+    }
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        const int error = errno;
+        if (why) {
+            if (error == EWOULDBLOCK)
+                *why = "another run into this backup is in progress: " + path + " is held by " + describe_holder(fd);
+            else
+                *why = "cannot lock " + path + ": " + std::strerror(error);
+        }
+        ::close(fd);
+        return std::nullopt;
+    }
+    RunLock lock(fd, what);
+    lock.write_holder("");
+    return lock;
+}
+
+void RunLock::set_run_id(const std::string &run_id) { write_holder(run_id); }
+
+void RunLock::write_holder(const std::string &run_id) {
+    if (fd_ < 0) return;
+    nlohmann::json doc = {{"pid", ::getpid()}, {"what", what_}, {"run_id", run_id}, {"since", static_cast<std::int64_t>(since_)}};
+    const std::string text = doc.dump() + "\n";
+    // Best effort: the lock is the flock, the text only names its holder.
+    if (::ftruncate(fd_, 0) == 0) {
+        [[maybe_unused]] const ssize_t written = ::pwrite(fd_, text.data(), text.size(), 0);
+    }
+}
+
+RunLock::RunLock(RunLock &&other) noexcept : fd_(other.fd_), what_(std::move(other.what_)), since_(other.since_) { other.fd_ = -1; }
+
+RunLock &RunLock::operator=(RunLock &&other) noexcept {
+    if (this != &other) {
+        release();
+        fd_ = other.fd_;
+        what_ = std::move(other.what_);
+        since_ = other.since_;
+        other.fd_ = -1;
+    }
+    return *this;
+}
+
+RunLock::~RunLock() { release(); }
+
+void RunLock::release() {
+    if (fd_ < 0) return;
+    // Emptied first, so a reader never names a holder that is gone; the lock itself goes
+    // with the descriptor either way.
+    [[maybe_unused]] const int emptied = ::ftruncate(fd_, 0);
+    ::close(fd_);
+    fd_ = -1;
+}
+
+}  // namespace dailysync
