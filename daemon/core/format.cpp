@@ -25,20 +25,31 @@ std::string format_rate(double bytes_per_second) {
     return format_bytes(static_cast<std::uint64_t>(std::llround(bytes_per_second))) + "/s";
 }
 
+std::string count_of(std::uint64_t n, std::string_view one, std::string_view many) {
+    return std::to_string(n) + " " + std::string(n == 1 ? one : many);
+}
+
 std::string format_duration(double seconds) {
     if (!(seconds >= 0)) seconds = 0;
     auto total = static_cast<unsigned long long>(std::llround(seconds));
-    char buffer[32];
+    char buffer[48];
     if (total >= 3600)
-        std::snprintf(buffer, sizeof buffer, "%llu:%02llu:%02llu", total / 3600, (total / 60) % 60, total % 60);
+        std::snprintf(buffer, sizeof buffer, "%lluh %02llum %02llus", total / 3600, (total / 60) % 60, total % 60);
+    else if (total >= 60)
+        std::snprintf(buffer, sizeof buffer, "%llum %02llus", total / 60, total % 60);
     else
-        std::snprintf(buffer, sizeof buffer, "%llu:%02llu", total / 60, total % 60);
+        std::snprintf(buffer, sizeof buffer, "%llus", total);
     return buffer;
 }
 
 std::string format_eta(std::optional<double> seconds) {
-    if (!seconds) return "--:--";
-    return format_duration(*seconds);
+    if (!seconds) return "--";
+    if (!(*seconds >= 0)) return "0s";
+    auto total = static_cast<unsigned long long>(std::llround(*seconds));
+    if (total < 3600) return format_duration(static_cast<double>(total));
+    char buffer[48];   // an estimate of hours needs no seconds
+    std::snprintf(buffer, sizeof buffer, "%lluh %02llum", total / 3600, (total / 60) % 60);
+    return buffer;
 }
 
 std::string format_utc(std::chrono::system_clock::time_point when) {

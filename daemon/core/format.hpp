@@ -5,13 +5,16 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace dailysync {
 
 std::string format_bytes(std::uint64_t bytes);             // "1.5 GB" (SI, like rsync)
 std::string format_rate(double bytes_per_second);          // "12.3 MB/s"
-std::string format_duration(double seconds);               // "1:02:03" or "2:03"
-std::string format_eta(std::optional<double> seconds);     // like format_duration, "--:--" if unknown
+// "1 file", "2 files": a count with its noun in the right number.
+std::string count_of(std::uint64_t n, std::string_view one, std::string_view many);
+std::string format_duration(double seconds);               // "45s", "2m 03s", "1h 02m 03s"
+std::string format_eta(std::optional<double> seconds);     // "45s", "2m 03s", "1h 02m"; "--" if unknown
 // `text` padded with spaces to `width` columns, on the right (or on the left: `right`
 // aligned); longer text is returned whole. Counts bytes: for table columns of ASCII.
 std::string pad(std::string text, std::size_t width, bool right = false);

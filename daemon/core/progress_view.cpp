@@ -27,6 +27,13 @@ std::string fit(const std::string &text, std::size_t width) {
     return text;
 }
 
+// A name in at most `width` columns: cut with "..." at the end when longer.
+std::string elide(const std::string &name, std::size_t width) {
+    if (fit(name, width) == name) return name;
+    if (width <= 3) return fit(name, width);
+    return fit(name, width - 3) + "...";   // fit() cuts between characters, never inside one
+}
+
 // The mean of the byte and entry fractions, as RunModel computes it.
 double fraction(std::uint64_t bytes_done, std::uint64_t bytes_total, std::uint64_t files_done, std::uint64_t files_total) {
     const double b = bytes_total ? static_cast<double>(bytes_done) / static_cast<double>(bytes_total) : 1.0;
@@ -71,20 +78,44 @@ ProgressSnapshot snapshot_of(const RunModel &run) {
 std::vector<std::string> live_view(const ProgressSnapshot &p, std::size_t width) {
     const std::size_t finished = finished_units(p);
     const double overall = overall_fraction(p);
+    // Every field has a fixed width for the run (numbers padded to their total's width), so
+    // the line does not jitter; fields that do not fit are left out whole, least useful
+    // first, never cut.
+    const std::string total_files = std::to_string(p.files_total), total_units = std::to_string(p.units.size());
+    struct Field {
+        std::string text;
+        int drop_order;   // higher goes first
+    };
+    std::vector<Field> fields = {
+        {percent_text(overall), 0},
+        {pad(format_bytes(p.bytes_done), 8, true) + "/" + pad(format_bytes(p.bytes_total), 8), 3},
+        {pad(std::to_string(p.files_done), total_files.size(), true) + "/" + total_files + " files", 2},
+        {pad(format_rate(p.bytes_per_second), 10, true), 4},
+        {"eta " + pad(format_eta(p.eta_seconds), 7), 1},
+        {"units " + pad(std::to_string(finished), total_units.size(), true) + "/" + total_units, 5},
+    };
+    auto joined = [&] {
+        std::string text;
+        for (const auto &f : fields) text += (text.empty() ? "" : "  ") + f.text;
+        return text;
+    };
+    std::string numbers = joined();
+    while (numbers.size() > width && fields.size() > 1) {
+        fields.erase(std::max_element(fields.begin(), fields.end(), [](const Field &a, const Field &b) { return a.drop_order < b.drop_order; }));
+        numbers = joined();
+    }
+    constexpr std::size_t kMinBar = 12, kMaxBar = 40;
     std::vector<std::string> lines;
-    const std::string numbers = " " + percent_text(overall) + "  " + format_bytes(p.bytes_done) + "/" +
-                                format_bytes(p.bytes_total) + "  " + std::to_string(p.files_done) + "/" +
-                                std::to_string(p.files_total) + " files  " + format_rate(p.bytes_per_second) +
-                                "  eta " + format_eta(p.eta_seconds) + "  units " + std::to_string(finished) + "/" +
-                                std::to_string(p.units.size());
-    const std::size_t bar_width = width > numbers.size() + 12 ? std::min<std::size_t>(40, width - numbers.size()) : 12;
-    lines.push_back(fit(progress_bar(overall, bar_width) + numbers, width));
+    if (numbers.size() + 1 + kMinBar <= width)
+        lines.push_back(progress_bar(overall, std::min(kMaxBar, width - numbers.size() - 1)) + " " + numbers);
+    else
+        lines.push_back(fit(numbers, width));
     for (const auto &u : p.units) {
         if (!is_running(u)) continue;
         const double f = fraction(u.bytes_done, u.bytes_total, u.files_done, u.files_total);
-        const std::string tail = " " + percent_text(f) + " " + std::to_string(u.files_done) + "/" +
-                                 std::to_string(u.files_total) + " files " + format_bytes(u.bytes_done);
-        lines.push_back(fit("  " + progress_bar(f, 12) + tail + "  " + u.name, width));
+        const std::string head = "  " + progress_bar(f, kMinBar) + " " + percent_text(f) + " " + std::to_string(u.files_done) + "/" +
+                                 std::to_string(u.files_total) + " files " + format_bytes(u.bytes_done) + "  ";
+        lines.push_back(head.size() < width ? head + elide(u.name, width - head.size()) : fit("  " + u.name, width));
     }
     return lines;
 }

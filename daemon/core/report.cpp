@@ -192,10 +192,10 @@ std::string report_text(const nlohmann::json &report) {
         if (name.size() > 40) name = name.substr(0, 39) + "~";
         return pad(name, name_width) + "  " + pad(result, 9) + pad(std::to_string(files), 10, true) +
                pad(format_bytes(bytes), 11, true) + pad(format_bytes(copied), 11, true) + pad(std::to_string(deleted), 9, true) +
-               pad(format_duration(secs), 9, true) + "\n";
+               pad(format_duration(secs), 11, true) + "\n";
     };
     std::string out = pad("UNIT", name_width) + "  " + pad("RESULT", 9) + pad("FILES", 10, true) + pad("BYTES", 11, true) +
-                      pad("COPIED", 11, true) + pad("DELETED", 9, true) + pad("TIME", 9, true) + "\n";
+                      pad("COPIED", 11, true) + pad("DELETED", 9, true) + pad("TIME", 11, true) + "\n";
     for (const auto &u : units) {
         out += row(text(u, "name"), text(u, "result"), count(u, "files"), count(u, "bytes"), count(u, "bytes_transferred"),
                    count(u, "deletions"), seconds(u));
@@ -220,7 +220,7 @@ std::string report_text(const nlohmann::json &report) {
     if (report.contains("deletion_guard") && report["deletion_guard"].is_object()) {
         const auto &guard = report["deletion_guard"];
         const bool refused = guard.contains("refused") && guard["refused"].is_boolean() && guard["refused"].get<bool>();
-        out += "deletion guard: " + std::to_string(count(guard, "pending")) + " deletions found, max_delete " +
+        out += "deletion guard: " + count_of(count(guard, "pending"), "deletion", "deletions") + " found, max_delete " +
                text(guard, "max_delete") + " allows " + std::to_string(count(guard, "allowed")) + " of " +
                std::to_string(count(guard, "destination_entries")) + " entries: " +
                (refused ? "refused, nothing deleted" : report.value("dry_run", false) ? "a real run would delete them" : "deleted") +
@@ -228,9 +228,9 @@ std::string report_text(const nlohmann::json &report) {
     }
     const bool dry_run = report.contains("dry_run") && report["dry_run"].is_boolean() && report["dry_run"].get<bool>();
     out += "run " + text(report, "run_id") + (dry_run ? " (dry run: nothing was changed)" : "") + ": " + result + ", " +
-           std::to_string(count(totals, "units")) + " units, " + std::to_string(count(totals, "units_failed")) + " failed, " +
-           std::to_string(count(totals, "files_transferred")) + " files copied, " + std::to_string(count(totals, "deletions")) +
-           " deleted\n";
+           count_of(count(totals, "units"), "unit", "units") + ", " + std::to_string(count(totals, "units_failed")) + " failed, " +
+           count_of(count(totals, "files_transferred"), "file", "files") + (dry_run ? " to copy, " : " copied, ") +
+           std::to_string(count(totals, "deletions")) + (dry_run ? " to delete\n" : " deleted\n");
     return out;
 }
 

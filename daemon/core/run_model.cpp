@@ -32,8 +32,8 @@ std::string_view to_string(RunResult result) {
     return "failed";
 }
 
-void RateMeter::record(Seconds now, std::uint64_t bytes, std::uint64_t files, double fraction) {
-    samples_.push_back({now, bytes, files, fraction});
+void RateMeter::record(Seconds now, std::uint64_t bytes, std::uint64_t files) {
+    samples_.push_back({now, bytes, files});
     while (samples_.size() > 2 && now - samples_.front().at > window_) samples_.pop_front();
 }
 
@@ -54,9 +54,7 @@ double RateMeter::files_per_second() const {
     return rate([](const Sample &s) { return static_cast<double>(s.files); });
 }
 
-double RateMeter::fraction_per_second() const {
-    return rate([](const Sample &s) { return s.fraction; });
-}
+Seconds RateMeter::span() const { return samples_.size() < 2 ? 0 : samples_.back().at - samples_.front().at; }
 
 RunModel::RunModel(std::string run_id, std::vector<WorkUnit> units, bool dry_run, WallClock::time_point started)
     : run_id_(std::move(run_id)), dry_run_(dry_run), started_(started) {
@@ -145,7 +143,15 @@ void RunModel::cancel_pending(WallClock::time_point now) {
 
 void RunModel::sample(Seconds now) {
     const RunTotals t = totals();
-    rates_.record(now, t.bytes_done, t.files_done, t.fraction);
+    rates_.record(now, t.bytes_done, t.files_done);
+    EtaInput in;
+    in.now = now;
+    in.rate_span = rates_.span();
+    in.bytes_left = t.bytes_total > t.bytes_done ? t.bytes_total - t.bytes_done : 0;
+    in.entries_left = t.files_total > t.files_done ? t.files_total - t.files_done : 0;
+    in.bytes_per_second = rates_.bytes_per_second();
+    in.entries_per_second = rates_.files_per_second();
+    eta_.update(in);
 }
 
 RunTotals RunModel::totals() const {
@@ -176,9 +182,7 @@ RunTotals RunModel::totals() const {
     if (all_units_final()) t.fraction = 1.0;
     t.bytes_per_second = rates_.bytes_per_second();
     t.files_per_second = rates_.files_per_second();
-    const double speed = rates_.fraction_per_second();
-    if (t.fraction >= 1.0) t.eta_seconds = 0.0;
-    else if (speed > 0) t.eta_seconds = (1.0 - t.fraction) / speed;
+    t.eta_seconds = t.fraction >= 1.0 ? std::optional<double>(0.0) : eta_.current();
     return t;
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/eta.hpp"
 #include "core/plan.hpp"
 #include "core/rsync_output.hpp"
 
@@ -64,26 +65,25 @@ struct RunTotals {
     std::uint64_t files_done = 0, files_total = 0;
     std::uint64_t files_transferred = 0, bytes_transferred = 0, deletions = 0;
     std::size_t units_total = 0, units_running = 0, units_finished = 0, units_failed = 0;
-    double fraction = 0;                 // 0..1, mean of the byte and entry fractions
+    double fraction = 0;                 // 0..1, mean of the byte and entry fractions (docs/dbus-api.md)
     double bytes_per_second = 0;         // over the recent window
     double files_per_second = 0;
-    std::optional<double> eta_seconds;   // unknown until progress has a rate
+    std::optional<double> eta_seconds;   // see core/eta.hpp; unknown until the rates can tell
 };
 
-// Sliding-window rates of (bytes, files, fraction) over the last `window` seconds.
+// Sliding-window rates of bytes and files (entries) over the last `window` seconds.
 class RateMeter {
 public:
     explicit RateMeter(Seconds window = 10.0) : window_(window) {}
-    void record(Seconds now, std::uint64_t bytes, std::uint64_t files, double fraction);
+    void record(Seconds now, std::uint64_t bytes, std::uint64_t files);
     double bytes_per_second() const;
     double files_per_second() const;
-    double fraction_per_second() const;
+    Seconds span() const;   // the time the kept samples cover
 
 private:
     struct Sample {
         Seconds at;
         std::uint64_t bytes, files;
-        double fraction;
     };
     template <class Value>
     double rate(Value value) const;
@@ -129,7 +129,7 @@ public:
     const std::optional<DeletionSummary> &deletion_summary() const { return deletions_; }
     std::size_t units_waiting_or_running() const;
 
-    // Feed the rate meter (call about once a second) and read the aggregate.
+    // Feed the rate meter and the time-left estimate (call about once a second) and read the aggregate.
     void sample(Seconds now);
     RunTotals totals() const;
     bool all_units_final() const;
@@ -148,6 +148,7 @@ private:
     std::vector<ConcurrencyNote> concurrency_notes_;
     std::optional<DeletionSummary> deletions_;
     RateMeter rates_;
+    EtaEstimator eta_;
 };
 
 }  // namespace dailysync

@@ -97,9 +97,10 @@ Outcome<DaemonStatus> Client::status() {
     sd_bus_message_unref(reply);
     sd_bus_error_free(&error);
     if (out.failure) return out;
+    // The last run is the daemon's LastRunId; ListRuns only adds its times.
     auto runs = list_runs();
     if (runs.failure) out.failure = runs.failure;
-    else if (!runs.value.empty()) out.value.last_run = runs.value.back();
+    else out.value.last_run = find_run(runs.value, out.value.last_run_id);
     return out;
 }
 
@@ -130,13 +131,14 @@ Outcome<std::vector<RunListing>> Client::list_runs() {
     sd_bus_error error = SD_BUS_ERROR_NULL;
     sd_bus_message *reply = nullptr;
     int r = call("ListRuns", &reply, &error);
-    if (r >= 0) r = sd_bus_message_enter_container(reply, 'a', "(sstt)");
+    if (r >= 0) r = sd_bus_message_enter_container(reply, 'a', "(ssttb)");
     if (r >= 0) {
         const char *id = nullptr, *result = nullptr;
         uint64_t started = 0, finished = 0;
-        while ((r = sd_bus_message_read(reply, "(sstt)", &id, &result, &started, &finished)) > 0)
+        int dry_run = 0;
+        while ((r = sd_bus_message_read(reply, "(ssttb)", &id, &result, &started, &finished, &dry_run)) > 0)
             out.value.push_back({id, result, static_cast<std::int64_t>(started / 1'000'000ULL),
-                                 static_cast<std::int64_t>(finished / 1'000'000ULL)});
+                                 static_cast<std::int64_t>(finished / 1'000'000ULL), dry_run != 0});
     }
     if (r < 0) out.failure = failure_of(error, r, "ListRuns");
     sd_bus_message_unref(reply);

@@ -48,6 +48,13 @@ void apply_property(DaemonStatus &s, std::string_view name, const PropertyValue 
     }
 }
 
+std::optional<RunListing> find_run(const std::vector<RunListing> &runs, const std::string &id) {
+    if (id.empty()) return std::nullopt;
+    for (auto it = runs.rbegin(); it != runs.rend(); ++it)
+        if (it->id == id) return *it;
+    return std::nullopt;
+}
+
 std::string colored_result(const std::string &result, bool color) {
     if (result == "success") return paint(result, kGreen, color);
     if (result == "warning") return paint(result, kYellow, color);
@@ -57,6 +64,7 @@ std::string colored_result(const std::string &result, bool color) {
 
 std::string relative_time(std::int64_t when, std::int64_t now) {
     const std::int64_t delta = when >= now ? when - now : now - when;
+    if (delta == 0) return "just now";
     std::string amount;
     if (delta < 60) amount = std::to_string(delta) + "s";
     else if (delta < 3600) amount = std::to_string(delta / 60) + "m";
@@ -145,7 +153,7 @@ std::string history_text(const std::vector<HistoryRow> &rows, const Style &style
     if (rows.empty()) return "no runs yet\n";
     std::size_t time_width = 7;
     for (const auto &row : rows) time_width = std::max(time_width, style.time(row.run.started).size());
-    std::string out = pad("RUN ID", 18) + pad("STARTED", time_width + 2) + pad("DURATION", 9, true) + "  " + pad("RESULT", 10) +
+    std::string out = pad("RUN ID", 18) + pad("STARTED", time_width + 2) + pad("DURATION", 11, true) + "  " + pad("RESULT", 10) +
                       pad("FILES", 10, true) + pad("BYTES", 11, true) + pad("COPIED", 11, true) + "\n";
     auto number = [](const std::optional<std::uint64_t> &value, bool bytes) {
         if (!value) return std::string("-");
@@ -155,10 +163,10 @@ std::string history_text(const std::vector<HistoryRow> &rows, const Style &style
         // Padding is measured on the plain word; the color codes go around it.
         const std::string result = pad(row.run.result, 10);
         out += pad(row.run.id, 18) + pad(style.time(row.run.started), time_width + 2) +
-               pad(format_duration(static_cast<double>(row.run.finished - row.run.started)), 9, true) + "  " +
+               pad(format_duration(static_cast<double>(row.run.finished - row.run.started)), 11, true) + "  " +
                colored_result(row.run.result, style.color) + result.substr(row.run.result.size()) +
                pad(number(row.files, false), 10, true) + pad(number(row.bytes, true), 11, true) +
-               pad(number(row.bytes_copied, true), 11, true) + "\n";
+               pad(number(row.bytes_copied, true), 11, true) + (row.run.dry_run ? "  dry run" : "") + "\n";
     }
     return out;
 }
@@ -170,7 +178,8 @@ nlohmann::ordered_json history_json(const std::vector<HistoryRow> &rows) {
                                       {"result", row.run.result},
                                       {"started", row.run.started},
                                       {"finished", row.run.finished},
-                                      {"seconds", row.run.finished - row.run.started}};
+                                      {"seconds", row.run.finished - row.run.started},
+                                      {"dry_run", row.run.dry_run}};
         auto optional = [](const std::optional<std::uint64_t> &v) { return v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr); };
         run["files"] = optional(row.files);
         run["bytes"] = optional(row.bytes);

@@ -20,7 +20,10 @@ namespace dailysync::ctl {
 struct RunListing {              // one entry of ListRuns
     std::string id, result;
     std::int64_t started = 0, finished = 0;   // seconds since the epoch
+    bool dry_run = false;
 };
+// The entry of `runs` with this id (nullopt when none, or id is empty).
+std::optional<RunListing> find_run(const std::vector<RunListing> &runs, const std::string &id);
 
 struct DaemonStatus {
     std::string state;           // idle, running, stopping
@@ -28,7 +31,7 @@ struct DaemonStatus {
     std::uint64_t next_run_us = 0;
     ProgressSnapshot progress;
     std::optional<std::string> bottleneck, bottleneck_evidence;   // when the daemon publishes them
-    std::optional<RunListing> last_run;                           // the newest entry of ListRuns
+    std::optional<RunListing> last_run;                           // the ListRuns entry of last_run_id
 };
 
 // A property value as it comes off the bus (s, t or the Units array).

@@ -162,7 +162,7 @@ std::vector<RunSummary> StateStore::list_runs() const {
         try {
             auto doc = nlohmann::json::parse(*text);
             runs.push_back(RunSummary{id, doc.value("result", ""), doc.value("started_epoch", std::int64_t{0}),
-                                      doc.value("finished_epoch", std::int64_t{0})});
+                                      doc.value("finished_epoch", std::int64_t{0}), doc.value("dry_run", false)});
         } catch (const std::exception &) {
             continue;
         }

@@ -29,6 +29,7 @@ struct DaemonState {
 struct RunSummary {
     std::string id, result;
     std::int64_t started = 0, finished = 0;   // seconds since the epoch
+    bool dry_run = false;                     // dailysyncd --once --dry-run: changed nothing
 };
 
 class StateStore {

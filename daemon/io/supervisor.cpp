@@ -10,6 +10,7 @@
 #include <set>
 #include <sys/stat.h>
 
+#include "core/format.hpp"
 #include "core/rsync_command.hpp"
 
 namespace dailysync {
@@ -202,7 +203,7 @@ void Supervisor::attempt_ended(std::size_t index, const ChildExit &exit) {
         }
         transient = meaning.transient;
         if (outcome == UnitState::warning) {
-            message = std::to_string(errors.vanished_count) + " source file(s) vanished during the copy";
+            message = count_of(errors.vanished_count, "source file", "source files") + " vanished during the copy";
         } else if (exit.exit_code == 25 && !deletions_held_back) {
             message = "rsync exit 25: more deletions than this unit's share of max_delete (" +
                       std::to_string(model_.units()[index].unit.max_delete) + "); the source changed during the run";

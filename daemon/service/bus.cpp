@@ -50,7 +50,7 @@ static const sd_bus_vtable kVtable[] = {
     SD_BUS_METHOD("Reload", "", "", Bus::method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD_WITH_NAMES("GetRunReport", "s", SD_BUS_PARAM(run_id), "s", SD_BUS_PARAM(json), Bus::method_get_run_report,
                              SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD_WITH_NAMES("ListRuns", "", "", "a(sstt)", SD_BUS_PARAM(runs), Bus::method_list_runs, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("ListRuns", "", "", "a(ssttb)", SD_BUS_PARAM(runs), Bus::method_list_runs, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_SIGNAL_WITH_NAMES("RunStarted", "s", SD_BUS_PARAM(run_id), 0),
     SD_BUS_SIGNAL_WITH_NAMES("RunFinished", "ss", SD_BUS_PARAM(run_id) SD_BUS_PARAM(result), 0),
     SD_BUS_VTABLE_END};
@@ -308,11 +308,11 @@ int Bus::method_list_runs(sd_bus_message *m, void *userdata, sd_bus_error *) {
     sd_bus_message *reply = nullptr;
     int r = sd_bus_message_new_method_return(m, &reply);
     if (r < 0) return r;
-    r = sd_bus_message_open_container(reply, 'a', "(sstt)");
+    r = sd_bus_message_open_container(reply, 'a', "(ssttb)");
     for (const auto &run : self->manager_.store().list_runs()) {
         if (r < 0) break;
-        r = sd_bus_message_append(reply, "(sstt)", run.id.c_str(), run.result.c_str(), static_cast<uint64_t>(run.started) * 1'000'000ULL,
-                                  static_cast<uint64_t>(run.finished) * 1'000'000ULL);
+        r = sd_bus_message_append(reply, "(ssttb)", run.id.c_str(), run.result.c_str(), static_cast<uint64_t>(run.started) * 1'000'000ULL,
+                                  static_cast<uint64_t>(run.finished) * 1'000'000ULL, static_cast<int>(run.dry_run));
     }
     if (r >= 0) r = sd_bus_message_close_container(reply);
     if (r >= 0) r = sd_bus_send(nullptr, reply, nullptr);

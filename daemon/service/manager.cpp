@@ -204,10 +204,10 @@ void Manager::run_finished(const RunModel &model) {
         }
     }
     const double seconds = model.finished() ? std::chrono::duration<double>(*model.finished() - model.started()).count() : 0;
-    std::string message = "run " + model.run_id() + " finished: " + result_text + ", " + std::to_string(totals.files_transferred) +
-                          " files (" + format_bytes(totals.bytes_transferred) + ") copied, " + std::to_string(totals.deletions) +
-                          " deleted, " + std::to_string(totals.units_failed) + " of " + std::to_string(totals.units_total) +
-                          " units failed, " + format_duration(seconds);
+    std::string message = "run " + model.run_id() + " finished: " + result_text + ", " + count_of(totals.files_transferred, "file", "files") +
+                          " (" + format_bytes(totals.bytes_transferred) + ") copied, " + std::to_string(totals.deletions) +
+                          " deleted, " + std::to_string(totals.units_failed) + " of " + count_of(totals.units_total, "unit", "units") +
+                          " failed, took " + format_duration(seconds);
     if (!model.run_error().empty()) message += ": " + model.run_error();
     if (!run_->report_error().empty()) {
         journal_.log(LOG_ERR, "run " + model.run_id() + ": cannot write the report: " + run_->report_error(),

@@ -178,7 +178,7 @@ TEST(Once, DryRunChangesNothingAndReportsWhatWouldChange) {
     EXPECT_EQ(report["deletion_guard"]["pending"], 1);
     EXPECT_EQ(report["deletion_guard"]["refused"], false);
     EXPECT_NE(r.out.find("dry run"), std::string::npos);
-    EXPECT_NE(r.out.find("deletion guard: 1 deletions found, max_delete 50%"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("deletion guard: 1 deletion found, max_delete 50%"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("a real run would delete them"), std::string::npos) << r.out;
     // Without the guard, rsync's own dry run lists the deletion.
     auto unguarded = run({dailysyncd(), "--once", "--dry-run", "--config", f.config(R"("delete": true, "max_delete": "unlimited")")});

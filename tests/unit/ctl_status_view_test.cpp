@@ -47,7 +47,7 @@ TEST(CtlStatusView, RunningStatusShowsProgressUnitsAndNextRun) {
     const std::string text = status_text(running_status(), plain());
     EXPECT_NE(text.find("dailysyncd: running, run 20261126T160004Z"), std::string::npos) << text;
     EXPECT_NE(text.find("5/10 files"), std::string::npos) << text;
-    EXPECT_NE(text.find("eta 1:30"), std::string::npos) << text;
+    EXPECT_NE(text.find("eta 1m 30s"), std::string::npos) << text;
     EXPECT_NE(text.find("alpha"), std::string::npos);
     EXPECT_NE(text.find("next run:   T3600 (in 1h 0m)"), std::string::npos) << text;
     EXPECT_NE(text.find("last run:   none yet"), std::string::npos);
@@ -62,7 +62,7 @@ TEST(CtlStatusView, IdleStatusShowsTheLastRunAndColorsItsResult) {
     s.last_run = RunListing{"20261126T160004Z", "failed", kNow - 7200, kNow - 7200 + 65};
     Style style = plain();
     std::string text = status_text(s, style);
-    EXPECT_NE(text.find("last run:   20261126T160004Z failed, started T-7200 (2h 0m ago), took 1:05"), std::string::npos) << text;
+    EXPECT_NE(text.find("last run:   20261126T160004Z failed, started T-7200 (2h 0m ago), took 1m 05s"), std::string::npos) << text;
     EXPECT_EQ(text.find("progress"), std::string::npos);
     style.color = true;
     text = status_text(s, style);
@@ -102,7 +102,7 @@ TEST(CtlStatusView, HistoryTableAndJsonTakeTotalsFromReports) {
     const std::string text = history_text(rows, plain());
     EXPECT_NE(text.find("RUN ID"), std::string::npos);
     EXPECT_NE(text.find("20261125T020000Z  T-86400"), std::string::npos) << text;
-    EXPECT_NE(text.find("1:02:03"), std::string::npos) << text;
+    EXPECT_NE(text.find("1h 02m 03s"), std::string::npos) << text;
     EXPECT_NE(text.find("775"), std::string::npos);
     EXPECT_NE(text.find("41.6 MB"), std::string::npos) << text;
     EXPECT_NE(text.find("warning"), std::string::npos);

@@ -17,10 +17,14 @@ TEST(Format, RatesDurationsAndTimes) {
     EXPECT_EQ(format_rate(0), "0 B/s");
     EXPECT_EQ(format_rate(-5), "0 B/s");
     EXPECT_EQ(format_rate(2'500'000), "2.50 MB/s");
-    EXPECT_EQ(format_duration(0), "0:00");
-    EXPECT_EQ(format_duration(75), "1:15");
-    EXPECT_EQ(format_duration(3723), "1:02:03");
-    EXPECT_EQ(format_eta(std::nullopt), "--:--");
-    EXPECT_EQ(format_eta(61.4), "1:01");
+    // Units spelled out: "0:20" could be minutes or hours.
+    EXPECT_EQ(format_duration(0), "0s");
+    EXPECT_EQ(format_duration(20), "20s");
+    EXPECT_EQ(format_duration(75), "1m 15s");
+    EXPECT_EQ(format_duration(3723), "1h 02m 03s");
+    EXPECT_EQ(format_eta(std::nullopt), "--");
+    EXPECT_EQ(format_eta(61.4), "1m 01s");
+    EXPECT_EQ(format_eta(3723), "1h 02m");   // an estimate of hours needs no seconds
+    EXPECT_EQ(format_eta(-3), "0s");
     EXPECT_EQ(format_utc(std::chrono::system_clock::time_point(std::chrono::seconds(0))), "1970-01-01T00:00:00Z");
 }

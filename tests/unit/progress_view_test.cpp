@@ -38,7 +38,7 @@ TEST(ProgressView, LiveViewHasOverallLineAndOneLinePerRunningUnit) {
     ASSERT_EQ(lines.size(), 3u);
     EXPECT_NE(lines[0].find("units 0/3"), std::string::npos) << lines[0];
     EXPECT_NE(lines[0].find("50/201 files"), std::string::npos) << lines[0];
-    EXPECT_NE(lines[0].find("eta --:--"), std::string::npos);
+    EXPECT_NE(lines[0].find("eta --"), std::string::npos);
     EXPECT_NE(lines[1].find("alpha"), std::string::npos);
     EXPECT_NE(lines[1].find(" 50%"), std::string::npos) << lines[1];
 }
@@ -50,6 +50,35 @@ TEST(ProgressView, LinesFitTheWidthCountingCharactersNotBytes) {
             std::size_t columns = 0;
             for (unsigned char c : line) columns += (c & 0xC0) != 0x80;
             EXPECT_LE(columns, width) << line;
+        }
+    }
+}
+
+TEST(ProgressView, At80ColumnsTheLineKeepsItsWidthAndCutsNoField) {
+    // The same run at different moments: the first line is exactly as wide each time, and
+    // what does not fit is left out whole (no "1.2" of "1.23 GB", no "fil" of "files").
+    ProgressSnapshot p;
+    p.bytes_total = 987'654'321;
+    p.files_total = 123'456;
+    p.units = {{"alpha", "running", 0, 1, 0, 1}, {std::string(100, 'x'), "running", 0, 1, 0, 1}};
+    std::size_t first_width = 0;
+    for (std::uint64_t step : {0ull, 1ull, 7ull, 99ull}) {
+        p.bytes_done = p.bytes_total / 100 * step;
+        p.files_done = p.files_total / 100 * step;
+        p.bytes_per_second = step ? 12'345.0 * static_cast<double>(step * step) : 0;
+        p.eta_seconds = step ? std::optional<double>(4000.0 / static_cast<double>(step)) : std::nullopt;
+        for (std::size_t width : {80u, 40u}) {
+            const auto lines = live_view(p, width);
+            if (width == 80) {
+                if (!first_width) first_width = lines[0].size();
+                EXPECT_EQ(lines[0].size(), first_width) << lines[0];
+                EXPECT_NE(lines[0].find(" files"), std::string::npos) << lines[0];
+                EXPECT_NE(lines[0].find("eta "), std::string::npos) << lines[0];
+            }
+            for (const auto &line : lines) EXPECT_LE(line.size(), width) << line;
+            // Whatever is shown is whole: a files count ends in " files", a units count has its "/".
+            EXPECT_EQ(lines[0].find(" fil") == std::string::npos, lines[0].find(" files") == std::string::npos) << lines[0];
+            EXPECT_EQ(lines[2].substr(lines[2].size() - 3), "...") << lines[2];   // a long name is elided, visibly
         }
     }
 }

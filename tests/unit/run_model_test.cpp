@@ -55,28 +55,37 @@ TEST(RunModel, ProgressAggregatesAndNeverExceedsTotal) {
 }
 
 TEST(RunModel, RatesAndEtaComeFromTheWindow) {
-    RunModel run("r1", two_units(), false, at(0));
+    RunModel run("r1", two_units(), false, at(0));   // 103 entries, 1010 bytes in all
     run.unit_started(1, at(0));
     run.sample(100.0);
-    run.unit_progress(1, counters(25, 250), 250);
+    run.unit_progress(1, counters(10, 50), 50);
     run.sample(101.0);
     auto t = run.totals();
-    EXPECT_DOUBLE_EQ(t.bytes_per_second, 250.0);
-    EXPECT_DOUBLE_EQ(t.files_per_second, 25.0);
+    EXPECT_DOUBLE_EQ(t.bytes_per_second, 50.0);
+    EXPECT_DOUBLE_EQ(t.files_per_second, 10.0);
+    EXPECT_FALSE(t.eta_seconds);   // one second of rates tells nothing yet
+    for (int i = 2; i <= 5; ++i) {
+        run.unit_progress(1, counters(10 * i, 50 * i), 50 * i);
+        run.sample(100.0 + i);
+    }
+    t = run.totals();
     ASSERT_TRUE(t.eta_seconds);
-    EXPECT_GT(*t.eta_seconds, 2.0);
-    EXPECT_LT(*t.eta_seconds, 4.0);   // about a quarter done after one second
+    // 50 of 103 entries at 10/s, 250 of 1010 bytes at 50/s: the data takes longer.
+    EXPECT_DOUBLE_EQ(*t.eta_seconds, (1010.0 - 250.0) / 50.0);
+    run.unit_attempt_ended(1, UnitState::success, 0, "", {}, counters(100, 1000), false, at(6));
+    run.unit_attempt_ended(0, UnitState::success, 0, "", {}, counters(3, 10), false, at(6));
+    EXPECT_EQ(run.totals().eta_seconds, 0.0);
 }
 
 TEST(RateMeter, ForgetsOldSamplesAndIgnoresRestarts) {
     RateMeter meter(10.0);
-    meter.record(0, 0, 0, 0);
-    meter.record(5, 1000, 10, 0.1);
+    meter.record(0, 0, 0);
+    meter.record(5, 1000, 10);
     EXPECT_DOUBLE_EQ(meter.bytes_per_second(), 200.0);
-    meter.record(20, 1000, 10, 0.1);
-    meter.record(21, 1100, 11, 0.2);
+    meter.record(20, 1000, 10);
+    meter.record(21, 1100, 11);
     EXPECT_DOUBLE_EQ(meter.bytes_per_second(), 100.0);   // only the last 10 s count
-    meter.record(22, 0, 0, 0);                             // a retry restarted the counts
+    meter.record(22, 0, 0);                             // a retry restarted the counts
     EXPECT_DOUBLE_EQ(meter.bytes_per_second(), 0.0);
 }
 
