@@ -24,6 +24,8 @@ CommandLine parse_command_line(const std::vector<std::string> &args) {
             ++modes;
         } else if (arg == "--dry-run") {
             cl.dry_run = true;
+        } else if (arg == "--strict") {
+            cl.strict = true;
         } else if (arg == "--user") {
             cl.user_bus = true;
         } else if (arg == "--config" || arg == "-c") {
@@ -42,6 +44,7 @@ CommandLine parse_command_line(const std::vector<std::string> &args) {
     if (modes > 1) cl.error = "--once, --check-config and --diagnose exclude each other";
     else if (cl.dry_run && cl.mode != Mode::once) cl.error = "--dry-run goes with --once";
     else if (cl.user_bus && cl.mode != Mode::daemon) cl.error = "--user goes with service mode";
+    else if (cl.strict && cl.mode != Mode::check_config) cl.error = "--strict goes with --check-config";
     else if (cl.config_path.empty()) cl.error = "--config needs a file name";
     return cl;
 }
@@ -50,7 +53,8 @@ const char *help_text() {
     return R"(Usage:
   dailysyncd [--config FILE] [--user]             run as the backup service
   dailysyncd --once [--config FILE] [--dry-run]   run one backup now, in the foreground
-  dailysyncd --check-config [--config FILE]       validate and print the configuration
+  dailysyncd --check-config [--strict] [--config FILE]
+                                                  validate and print the configuration
   dailysyncd --diagnose [--config FILE]           measure what will limit the backups
   dailysyncd --help | --version
 
@@ -67,7 +71,10 @@ Options:
       --dry-run      with --once: change nothing at the destination, report
                      what would change
       --check-config validate the file, print the effective configuration
-                     (defaults filled in) and exit
+                     (defaults filled in) and exit; warns on stderr when
+                     rsync_path is no program here or the destination does
+                     not exist (runs would fail; exit 0 all the same)
+      --strict       with --check-config: exit 78 on those warnings too
       --diagnose     probe source and destination for under a minute and print
                      what will limit the runs (CPU, source reads, destination
                      writes, per-file latency) and a recommended concurrency:
@@ -91,7 +98,10 @@ Exit status:
   2   at least one unit failed, or the run was cancelled; --diagnose: the
       probe could not run
   64  usage error
-  78  invalid configuration (the message names file, JSON pointer and value)
+  75  --once, --diagnose: another run into the same backup holds the run
+      lock STATE_DIR/run.lock (the message names its pid, run and start)
+  78  invalid configuration (the message names file, JSON pointer and value);
+      with --check-config --strict also a warning
   130 --diagnose was interrupted (its files at the destination are removed)
 
 Service mode runs a backup every day at daily_at (local time), and once soon

@@ -13,6 +13,7 @@ struct CommandLine {
     std::string config_path = "/etc/dailysyncd/dailysyncd.json";
     bool dry_run = false;
     bool user_bus = false;
+    bool strict = false;   // --check-config --strict: warnings fail too
     std::string error;   // non-empty: a usage error, to be printed with exit status 64
 };
 

@@ -29,12 +29,14 @@ int main(int argc, char **argv) {
     }
     const ConfigResult loaded = load_config_file(cl.config_path);
     if (!loaded.config) {
-        std::cerr << format_config_error(cl.config_path, *loaded.error) << "\n";
+        std::cerr << "dailysyncd: " << format_config_error(cl.config_path, *loaded.error) << "\n";
         return kExitConfig;
     }
     if (cl.mode == Mode::check_config) {
         std::cout << config_to_json(*loaded.config);
-        return 0;
+        const auto warnings = config_warnings(*loaded.config);
+        for (const auto &warning : warnings) std::cerr << "dailysyncd: warning: " << format_config_error(cl.config_path, warning) << "\n";
+        return cl.strict && !warnings.empty() ? kExitConfig : 0;
     }
     if (cl.mode == Mode::once) return run_once(*loaded.config, cl.dry_run);
     if (cl.mode == Mode::diagnose) return run_diagnose(*loaded.config);

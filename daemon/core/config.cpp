@@ -401,7 +401,7 @@ ConfigResult parse_config(std::string_view text) {
 }
 
 std::string format_config_error(const std::string &file, const ConfigError &error) {
-    std::string line = "dailysyncd: " + file + ": ";
+    std::string line = file + ": ";
     if (!error.pointer.empty()) line += error.pointer + ": ";
     line += error.message;
     if (!error.got.empty()) line += " (got " + error.got + ")";

@@ -66,6 +66,28 @@ int exit_status_for(RunResult result) {
     return 2;
 }
 
+namespace {
+// "would copy        alpha/new.mov", one line per change a dry run found, then how many
+// more there were.
+std::string changes_text(const nlohmann::json &changes) {
+    std::string out;
+    std::uint64_t listed = 0;
+    if (changes.contains("listed") && changes["listed"].is_array()) {
+        for (const auto &change : changes["listed"]) {
+            if (!change.is_object()) continue;
+            const std::string action = change.value("action", "");
+            out += pad(action == "attributes" ? "would set attributes" : "would " + action, 22) + change.value("path", "") + "\n";
+            ++listed;
+        }
+    }
+    const std::uint64_t omitted = changes.contains("omitted") && changes["omitted"].is_number_unsigned() ? changes["omitted"].get<std::uint64_t>() : 0;
+    if (omitted > 0)
+        out += "... and " + count_of(omitted, "more change", "more changes") + " (the report lists the first " + std::to_string(listed) + ")\n";
+    if (listed == 0) out += "nothing would change\n";
+    return out;
+}
+}  // namespace
+
 std::string report_json(const RunModel &run, const ReportContext &context) {
     const RunTotals totals = run.totals();
     ordered_json doc;
@@ -101,6 +123,15 @@ std::string report_json(const RunModel &run, const ReportContext &context) {
                                  {"allowed", d->allowed},
                                  {"destination_entries", d->destination_entries},
                                  {"refused", d->refused}};
+    }
+    if (run.dry_run()) {
+        const ChangeList &c = run.changes();
+        ordered_json listed = ordered_json::array();
+        for (const auto &change : c.listed) listed.push_back({{"action", std::string(to_string(change.kind))}, {"path", change.path}});
+        ordered_json counts = ordered_json::object();
+        for (auto kind : {ChangeKind::copy, ChangeKind::update, ChangeKind::attributes, ChangeKind::remove})
+            counts[std::string(to_string(kind))] = c.counts[static_cast<int>(kind)];
+        doc["changes"] = {{"counts", std::move(counts)}, {"listed", std::move(listed)}, {"omitted", c.omitted}};
     }
     doc["totals"] = {
         {"files", totals.files_total},
@@ -227,6 +258,7 @@ std::string report_text(const nlohmann::json &report) {
                "\n";
     }
     const bool dry_run = report.contains("dry_run") && report["dry_run"].is_boolean() && report["dry_run"].get<bool>();
+    if (dry_run && report.contains("changes") && report["changes"].is_object()) out += changes_text(report["changes"]);
     out += "run " + text(report, "run_id") + (dry_run ? " (dry run: nothing was changed)" : "") + ": " + result + ", " +
            count_of(count(totals, "units"), "unit", "units") + ", " + std::to_string(count(totals, "units_failed")) + " failed, " +
            count_of(count(totals, "files_transferred"), "file", "files") + (dry_run ? " to copy, " : " copied, ") +

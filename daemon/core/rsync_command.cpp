@@ -39,8 +39,9 @@ std::vector<std::string> rsync_arguments(const Config &config, const WorkUnit &u
         args.insert(args.end(), {"--delete", "--max-delete=" + std::to_string(unit.max_delete)});
     } else if (config.delete_extraneous) {
         args.push_back("--delete");
-        // Guarded: count what would be deleted, delete nothing (rsync exits 25 if any).
-        if (config.max_delete.kind != DeleteLimit::Kind::unlimited) args.push_back("--max-delete=0");
+        // Guarded: count what would be deleted, delete nothing (rsync exits 25 if any). A
+        // dry run deletes nothing anyway, and without the limit rsync lists each deletion.
+        if (config.max_delete.kind != DeleteLimit::Kind::unlimited && !dry_run) args.push_back("--max-delete=0");
     } else {
         // No deletions, yet --delete with everything protected: rsync then reads each
         // destination folder in one listing before checking its entries, instead of

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/names.hpp"
+
 namespace dailysync {
 
 std::string_view to_string(UnitState state) {
@@ -30,6 +32,28 @@ std::string_view to_string(RunResult result) {
     case RunResult::cancelled: return "cancelled";
     }
     return "failed";
+}
+
+std::string_view to_string(ChangeKind kind) {
+    switch (kind) {
+    case ChangeKind::copy: return "copy";
+    case ChangeKind::update: return "update";
+    case ChangeKind::attributes: return "attributes";
+    case ChangeKind::remove: return "delete";
+    }
+    return "update";
+}
+
+std::optional<ChangeKind> change_kind(const ItemLine &item) {
+    if (item.deletion) return ChangeKind::remove;
+    const std::string &code = item.code;
+    if (code.size() < 3) return std::nullopt;
+    // "YXcstpoguax": '+' everywhere after the type: a new entry; a hard link ('h') too.
+    if (code.find_first_not_of('+', 2) == std::string::npos || code[0] == 'h') return ChangeKind::copy;
+    if (item.transferred) return ChangeKind::update;
+    // '.' or ' ' in every attribute column: nothing differs.
+    if (code.find_first_not_of(". ", 2) == std::string::npos) return std::nullopt;
+    return ChangeKind::attributes;
 }
 
 void RateMeter::record(Seconds now, std::uint64_t bytes, std::uint64_t files) {
@@ -98,6 +122,23 @@ void RunModel::unit_progress(std::size_t index, const TransferCounters &counters
     u.bytes_total = std::max(u.bytes_total, u.bytes_done);
 }
 
+void RunModel::note_item(std::size_t index, const ItemLine &item) {
+    const auto kind = change_kind(item);
+    if (!kind) return;
+    const auto &unit = units_.at(index).unit;
+    std::string name = item.name;
+    if (name == "./" || name == ".") {
+        if (!unit.base.empty()) return;   // the folder itself: its parent's unit lists it
+        name.clear();
+    }
+    // rsync prints names escaped already; the unit's base is a raw name of ours.
+    std::string path = unit.base.empty() ? name : printable_name(unit.base) + (name.empty() ? "" : "/" + name);
+    if (path.empty()) path = ".";
+    ++changes_.counts[static_cast<int>(*kind)];
+    if (changes_.listed.size() < ChangeList::kMaxListed) changes_.listed.push_back({*kind, std::move(path)});
+    else ++changes_.omitted;
+}
+
 void RunModel::unit_attempt_ended(std::size_t index, UnitState outcome, int exit_code, std::string message,
                                   const ErrorSummary &errors, const TransferCounters &counters, bool retrying,
                                   WallClock::time_point now) {
@@ -108,7 +149,9 @@ void RunModel::unit_attempt_ended(std::size_t index, UnitState outcome, int exit
     u.files_transferred = counters.files_transferred;
     u.bytes_transferred = transferred_bytes(counters);
     u.deletions = counters.deletions;
-    u.pending_deletions = u.unit.deletion_pass ? 0 : errors.deletions_skipped + errors.blocked_replacements;
+    // A dry run lists its deletions instead of holding them back (rsync_command.cpp).
+    u.pending_deletions =
+        u.unit.deletion_pass ? 0 : errors.deletions_skipped + errors.blocked_replacements + (dry_run_ ? counters.deletions : 0);
     if (retrying) {
         u.state = UnitState::retry_wait;
         return;

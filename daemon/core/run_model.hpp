@@ -60,6 +60,22 @@ struct DeletionSummary {
     bool refused = false;
 };
 
+// What a dry run found would change, path by path (like rsync -n -i, rclone --dry-run).
+enum class ChangeKind { copy, update, attributes, remove };
+std::string_view to_string(ChangeKind kind);   // "copy", "update", "attributes", "delete"
+struct Change {
+    ChangeKind kind;
+    std::string path;   // relative to the source root, printable (\#ooo escapes as rsync's)
+};
+// What an itemized line means, or nullopt for an entry that is up to date.
+std::optional<ChangeKind> change_kind(const ItemLine &item);
+struct ChangeList {
+    static constexpr std::size_t kMaxListed = 1000;
+    std::vector<Change> listed;   // the first kMaxListed, in the order rsync found them
+    std::uint64_t omitted = 0;    // changes found beyond those
+    std::uint64_t counts[4] = {}; // by ChangeKind
+};
+
 struct RunTotals {
     std::uint64_t bytes_done = 0, bytes_total = 0;
     std::uint64_t files_done = 0, files_total = 0;
@@ -111,6 +127,9 @@ public:
 
     void unit_started(std::size_t index, WallClock::time_point now);
     void unit_progress(std::size_t index, const TransferCounters &counters, std::uint64_t bytes_done);
+    // Records an itemized line of a unit as a change (dry runs keep the list).
+    void note_item(std::size_t index, const ItemLine &item);
+    const ChangeList &changes() const { return changes_; }
     // Records how an attempt ended; `retrying` puts the unit in retry_wait instead of a final state.
     void unit_attempt_ended(std::size_t index, UnitState outcome, int exit_code, std::string message,
                             const ErrorSummary &errors, const TransferCounters &counters, bool retrying,
@@ -149,6 +168,7 @@ private:
     std::optional<DeletionSummary> deletions_;
     RateMeter rates_;
     EtaEstimator eta_;
+    ChangeList changes_;
 };
 
 }  // namespace dailysync

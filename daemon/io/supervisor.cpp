@@ -106,7 +106,10 @@ void Supervisor::launch(std::size_t index) {
     options.stall_timeout = std::chrono::seconds(settings_.config.stall_timeout_seconds);
     if (!unit.deletion_pass) {   // the deletion pass sees what the first pass already recorded
         collectors_[index] = std::make_unique<StatsCollector>(model_.units()[index].unit, seen_);
-        options.on_item = [collector = collectors_[index].get()](const ItemLine &item) { collector->item(item); };
+        options.on_item = [collector = collectors_[index].get(), model = settings_.dry_run ? &model_ : nullptr, index](const ItemLine &item) {
+            collector->item(item);
+            if (model) model->note_item(index, item);   // a dry run lists what would change
+        };
     }
     std::weak_ptr<Supervisor> weak = weak_from_this();
     auto child = RsyncChild::create(

@@ -80,6 +80,16 @@ int run_once(const Config &config, bool dry_run) {
         if (run->report_error().empty()) std::cout << "report: " << run->report_path() << "\n";
         else std::cerr << "dailysyncd: cannot write the report: " << run->report_error() << "\n";
         std::cout << std::flush;
+        // The report above is the record; errors and warnings also go to stderr, so a
+        // caller that keeps only stderr (cron mail, a pipe into a log) still sees them.
+        if (!model.run_error().empty()) std::cerr << "dailysyncd: error: " << model.run_error() << "\n";
+        for (const auto &unit : model.units()) {
+            const bool failed = unit.state == UnitState::failed || unit.state == UnitState::partial;
+            if (!failed && unit.state != UnitState::warning) continue;
+            std::cerr << "dailysyncd: " << (failed ? "error" : "warning") << ": unit " << unit.unit.name << " "
+                      << to_string(unit.state) << ": " << unit.message << "\n";
+        }
+        std::cerr << std::flush;
         exit_status = exit_status_for(model.result());
     });
 

@@ -159,6 +159,10 @@ TEST(Once, AProjectThatCannotBeWrittenFailsAloneWithExitStatus2) {
     }
     EXPECT_EQ(differences(expected, actual), "");
     EXPECT_NE(r.out.find("not copied: "), std::string::npos) << r.out;
+    // The failure also goes to stderr, naming the unit; stdout keeps the report.
+    EXPECT_NE(r.err.find("dailysyncd: error: unit "), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("Permission denied"), std::string::npos) << r.err;
+    EXPECT_EQ(r.out.find("dailysyncd: error"), std::string::npos) << r.out;
 }
 
 TEST(Once, DryRunChangesNothingAndReportsWhatWouldChange) {
@@ -173,8 +177,8 @@ TEST(Once, DryRunChangesNothingAndReportsWhatWouldChange) {
     EXPECT_EQ(report["dry_run"], true);
     EXPECT_GT(report["totals"]["files_transferred"].get<int>(), 40);
     EXPECT_GT(report["totals"]["bytes_transferred"].get<int>(), 3'000'000);   // what would be copied
-    // The deletion guard counts what a real run would delete.
-    EXPECT_EQ(report["totals"]["deletions"], 0);
+    // The deletion guard judges what a real run would delete, and the dry run lists it.
+    EXPECT_EQ(report["totals"]["deletions"], 1);
     EXPECT_EQ(report["deletion_guard"]["pending"], 1);
     EXPECT_EQ(report["deletion_guard"]["refused"], false);
     EXPECT_NE(r.out.find("dry run"), std::string::npos);

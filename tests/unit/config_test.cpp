@@ -170,8 +170,8 @@ TEST(Config, SyntaxProblemsAreReported) {
 
 TEST(Config, ErrorLineFormat) {
     EXPECT_EQ(format_config_error("/etc/d.json", ConfigError{"/concurrency", "must be from 1 to 256", "0"}),
-              "dailysyncd: /etc/d.json: /concurrency: must be from 1 to 256 (got 0)");
-    EXPECT_EQ(format_config_error("f.json", ConfigError{"", "the file is empty", ""}), "dailysyncd: f.json: the file is empty");
+              "/etc/d.json: /concurrency: must be from 1 to 256 (got 0)");
+    EXPECT_EQ(format_config_error("f.json", ConfigError{"", "the file is empty", ""}), "f.json: the file is empty");
 }
 
 TEST(Config, EffectiveConfigRoundTrips) {
