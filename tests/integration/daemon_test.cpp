@@ -88,10 +88,12 @@ public:
         sd_bus_message *reply = nullptr;
         std::vector<std::pair<std::string, std::string>> runs;
         if (sd_bus_call_method(bus_, kName, kPath, kIface, "ListRuns", &error, &reply, "") >= 0) {
-            sd_bus_message_enter_container(reply, 'a', "(sstt)");
+            sd_bus_message_enter_container(reply, 'a', "(ssttb)");
             const char *id, *result;
             uint64_t start, end;
-            while (sd_bus_message_read(reply, "(sstt)", &id, &result, &start, &end) > 0) {
+            int dry_run = 0;
+            while (sd_bus_message_read(reply, "(ssttb)", &id, &result, &start, &end, &dry_run) > 0) {
+                EXPECT_FALSE(dry_run);   // the service never makes dry runs
                 runs.emplace_back(id, result);
                 EXPECT_LE(start, end);
             }
