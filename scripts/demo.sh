@@ -22,16 +22,17 @@ if [ -d "$demo/prod" ] && [ -f "$demo/dailysyncd.json" ]; then
     echo
     echo "== a day of work in $demo/prod: 3 files changed, 2 added, 1 removed"
     day=$(date +%Y%m%dT%H%M%S)
+    # removed: the oldest of the notes an earlier demo day added, else one of the sample's own
+    victim=$(cd "$demo/prod" && ls -d beta/notes_*.txt 2>/dev/null | head -1 || true)
+    [ -n "$victim" ] && [ -e "$demo/prod/$victim" ] || victim=gamma/assets/set_1/shot_4.meta
+    [ -e "$demo/prod/$victim" ] || victim=$(cd "$demo/prod" && find gamma -type f -name '*.meta' | head -1)
     for f in alpha/audio/shot_1.meta beta/assets/set_1/shot_2.meta gamma/assets/set_1/shot_3.meta; do
         [ -f "$demo/prod/$f" ] && head -c 2000 /dev/urandom >"$demo/prod/$f"
     done
     mkdir -p "$demo/prod/alpha/edit/day_$day"
     head -c 3000000 /dev/urandom >"$demo/prod/alpha/edit/day_$day/cut.mov"
     printf 'notes of %s\n' "$day" >"$demo/prod/beta/notes_$day.txt"
-    # the oldest of the files an earlier demo day added, if any; else one of the sample's own
-    victim=$(cd "$demo/prod" && ls -d beta/notes_*.txt 2>/dev/null | head -1 || true)
-    [ -n "$victim" ] || victim=gamma/assets/set_1/shot_4.meta
-    rm -f "$demo/prod/$victim"
+    if [ -n "$victim" ]; then rm -f "$demo/prod/$victim"; fi
 else
     kind="first (full) run"
     rm -rf "$demo"
