@@ -19,6 +19,7 @@ packages=(
     debootstrap systemd-container procps  # the end-to-end test boots a Debian root with systemd-nspawn
     openssh-server sshfs fuse3 iproute2   # the simulated NAS (scripts/simulated-nas.sh) of the bottleneck tests
     gdb                                   # stacks of a process a test finds hung (tests/integration/helpers.cpp)
+    groff-base                            # renders the man pages for tests/docs/man_pages.sh
 )
 missing=()
 for p in "${packages[@]}"; do
