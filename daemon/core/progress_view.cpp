@@ -86,27 +86,31 @@ std::vector<std::string> live_view(const ProgressSnapshot &p, std::size_t width)
         std::string text;
         int drop_order;   // higher goes first
     };
+    constexpr int kBarOrder = 5;   // the bar goes after the units count, before the rate
     std::vector<Field> fields = {
         {percent_text(overall), 0},
-        {pad(format_bytes(p.bytes_done), 8, true) + "/" + pad(format_bytes(p.bytes_total), 8), 3},
+        {pad(format_bytes(p.bytes_done), 7, true) + "/" + pad(format_bytes(p.bytes_total), 7), 3},
         {pad(std::to_string(p.files_done), total_files.size(), true) + "/" + total_files + " files", 2},
-        {pad(format_rate(p.bytes_per_second), 10, true), 4},
+        {pad(format_rate(p.bytes_per_second), 9, true), 4},
         {"eta " + pad(format_eta(p.eta_seconds), 7), 1},
-        {"units " + pad(std::to_string(finished), total_units.size(), true) + "/" + total_units, 5},
+        {"units " + pad(std::to_string(finished), total_units.size(), true) + "/" + total_units, 6},
     };
     auto joined = [&] {
         std::string text;
         for (const auto &f : fields) text += (text.empty() ? "" : "  ") + f.text;
         return text;
     };
+    constexpr std::size_t kMinBar = 12, kMaxBar = 40;
+    bool with_bar = true;
     std::string numbers = joined();
-    while (numbers.size() > width && fields.size() > 1) {
-        fields.erase(std::max_element(fields.begin(), fields.end(), [](const Field &a, const Field &b) { return a.drop_order < b.drop_order; }));
+    while (numbers.size() + (with_bar ? 1 + kMinBar : 0) > width && (fields.size() > 1 || with_bar)) {
+        const auto last = std::max_element(fields.begin(), fields.end(), [](const Field &a, const Field &b) { return a.drop_order < b.drop_order; });
+        if (with_bar && (fields.size() == 1 || last->drop_order < kBarOrder)) with_bar = false;
+        else fields.erase(last);
         numbers = joined();
     }
-    constexpr std::size_t kMinBar = 12, kMaxBar = 40;
     std::vector<std::string> lines;
-    if (numbers.size() + 1 + kMinBar <= width)
+    if (with_bar)
         lines.push_back(progress_bar(overall, std::min(kMaxBar, width - numbers.size() - 1)) + " " + numbers);
     else
         lines.push_back(fit(numbers, width));

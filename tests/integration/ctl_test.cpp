@@ -169,16 +169,7 @@ TEST(Ctl, WatchOnATerminalDrawsBarsInPlace) {
     EXPECT_NE(watched.out.find("  ["), std::string::npos) << "a bar per running unit";
     EXPECT_NE(watched.out.find("alpha"), std::string::npos);
     EXPECT_NE(watched.out.find("TOTAL"), std::string::npos);
-    // Every drawn line fits the 90 columns.
-    std::size_t column = 0, widest = 0;
-    for (std::size_t i = 0; i < watched.out.size(); ++i) {
-        const unsigned char c = watched.out[i];
-        if (c == '\r' || c == '\n') column = 0;
-        else if (c == 0x1b) {
-            while (i < watched.out.size() && !std::isalpha(static_cast<unsigned char>(watched.out[i]))) ++i;
-        } else if ((c & 0xC0) != 0x80) widest = std::max(widest, ++column);
-    }
-    EXPECT_LE(widest, 90u);
+    EXPECT_LE(widest_drawn_line(watched.out), 90u);   // every drawn line fits the 90 columns
     // status on a terminal is colored
     auto status = run_in_pty({dailysyncctl(), "--user", "status"}, {"DBUS_SESSION_BUS_ADDRESS=" + s.bus.address()});
     EXPECT_NE(status.out.find("\x1b[32msuccess\x1b[0m"), std::string::npos) << status.out;

@@ -1,5 +1,8 @@
 #include "helpers.hpp"
 
+#include <algorithm>
+#include <cctype>
+
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -152,6 +155,18 @@ Result run(const std::vector<std::string> &argv, const std::vector<std::string> 
 
 std::string dailysyncd() { return DAILYSYNCD_BINARY; }
 std::string dailysyncctl() { return DAILYSYNCCTL_BINARY; }
+
+std::size_t widest_drawn_line(const std::string &drawn) {
+    std::size_t column = 0, widest = 0;
+    for (std::size_t i = 0; i < drawn.size(); ++i) {
+        const unsigned char c = drawn[i];
+        if (c == '\r' || c == '\n') column = 0;
+        else if (c == 0x1b) {
+            while (i < drawn.size() && !std::isalpha(static_cast<unsigned char>(drawn[i]))) ++i;
+        } else if ((c & 0xC0) != 0x80) widest = std::max(widest, ++column);
+    }
+    return widest;
+}
 
 Result run_in_pty(const std::vector<std::string> &argv, const std::vector<std::string> &env, unsigned short columns) {
     int master = -1;

@@ -55,6 +55,9 @@ std::string dailysyncctl();
 // Runs a program on a pseudo-terminal of `columns` columns (TERM=xterm); `out` holds what
 // it drew (stdout and stderr both go to the terminal).
 Result run_in_pty(const std::vector<std::string> &argv, const std::vector<std::string> &env = {}, unsigned short columns = 100);
+// The widest line of what a program drew on a terminal, in columns (escape sequences and
+// UTF-8 continuation bytes take none).
+std::size_t widest_drawn_line(const std::string &drawn);
 
 struct Entry {
     char type;            // f d l o
