@@ -84,10 +84,11 @@ Options:
                      per-file work (lstat at the source, create and rename at
                      the destination) by 1, 4 and 16 worker processes, 2 s
                      each. The source is only read; the probe writes only in
-                     DESTINATION/.dailysyncd-probe, which it always removes
-                     (also when interrupted; a folder left by a killed probe
-                     is removed by the next one). Exit 0, or 2 when it cannot
-                     probe, 130 when interrupted
+                     a new folder DESTINATION/.dailysyncd-probe-XXXXXX, and
+                     removes only what it wrote there (also when interrupted;
+                     a folder left by a killed probe is removed by the next
+                     one, recognised by a token kept in STATE_DIR/probe).
+                     Exit 0, or 2 when it cannot probe, 130 when interrupted
       --user         service mode: use the session bus instead of the system bus
   -h, --help         show this text
       --version      show the version

@@ -1,5 +1,7 @@
 #include "core/config.hpp"
 
+#include "core/names.hpp"
+
 
 #include <algorithm>
 #include <limits>
@@ -150,25 +152,46 @@ std::vector<std::string> require_string_array(const json &value, const std::stri
     return out;
 }
 
-// Options dailysyncd sets itself (progress parsing, deletion policy, unit layout) and
-// therefore refuses in rsync_extra_args.
-constexpr std::array kReservedOptions = {
-    "--out-format", "--log-file-format", "--info", "--debug", "--outbuf", "--human-readable",
-    "--no-human-readable", "--no-h", "--itemize-changes", "--quiet", "--verbose", "--dry-run",
-    "--delete", "--del", "--remove-source-files", "--files-from", "--from0", "--daemon",
-    "--server", "--sender", "--recursive", "--no-recursive", "--no-r", "--dirs", "--no-dirs",
-    "--rsh", "--rsync-path", "--list-only", "--version", "--help", "--progress", "--stats",
-    "--max-delete", "--mkpath", "--relative", "--no-relative", "--old-args", "--secluded-args",
-    "--protect-args", "--copy-links", "--copy-dirlinks", "--keep-dirlinks", "--copy-unsafe-links", "--checksum-choice", "--cc"};
+// The rsync options an admin may add. Each changes how files are compared or sent, or how
+// their attributes are mapped at the destination; none changes what is deleted, which
+// files are read, where anything is written, or what rsync prints (which dailysyncd
+// parses). An allow-list, because a deny-list cannot keep up: rsync accepts old aliases
+// (--remove-sent-files), any unambiguous abbreviation (--remove-s), bundled short options
+// (-avR) and grows new options with each release. So only these exact spellings pass.
+struct AllowedOption {
+    std::string_view name;
+    bool takes_value;   // then only as --name=VALUE, never as a separate argument
+};
+constexpr AllowedOption kAllowedOptions[] = {
+    {"--bwlimit", true},        {"--timeout", true},        {"--contimeout", true},    {"--numeric-ids", false},
+    {"--chmod", true},          {"--chown", true},          {"--usermap", true},       {"--groupmap", true},
+    {"--iconv", true},          {"--no-iconv", false},      {"--modify-window", true}, {"--checksum", false},
+    {"--ignore-times", false},  {"--whole-file", false},    {"--no-whole-file", false}, {"--block-size", true},
+    {"--omit-dir-times", false}, {"--omit-link-times", false}, {"--one-file-system", false}, {"--open-noatime", false},
+    {"--fsync", false},         {"--preallocate", false},   {"--max-size", true},      {"--min-size", true},
+    {"--no-owner", false},      {"--no-group", false},      {"--fake-super", false},
+};
+
+std::string allowed_options_text() {
+    std::string text;
+    for (const auto &option : kAllowedOptions) text += (text.empty() ? "" : ", ") + std::string(option.name) + (option.takes_value ? "=..." : "");
+    return text;
+}
 
 void check_extra_arg(const std::string &arg, const std::string &pointer, const json &value) {
     if (arg.rfind("--", 0) != 0 || arg.size() < 3)
-        fail(pointer, "must be a long rsync option such as \"--numeric-ids\" (short options are not accepted)", &value);
-    const std::string name = arg.substr(0, arg.find('='));
-    for (std::string_view reserved : kReservedOptions) {
-        if (name == reserved || (reserved == "--delete" && name.rfind("--delete-", 0) == 0))
-            fail(pointer, "is set by dailysyncd itself and cannot be overridden", &value);
+        fail(pointer, "must be one long rsync option such as \"--bwlimit=50000\" (short options are not accepted)", &value);
+    const auto equals = arg.find('=');
+    const std::string name = arg.substr(0, equals);
+    for (const auto &option : kAllowedOptions) {
+        if (name != option.name) continue;
+        if (option.takes_value && (equals == std::string::npos || equals + 1 == arg.size()))
+            fail(pointer, "needs its value in the same string: \"" + name + "=VALUE\"", &value);
+        if (!option.takes_value && equals != std::string::npos) fail(pointer, "takes no value", &value);
+        return;
     }
+    fail(pointer, "is not an option dailysyncd passes on (only the exact spellings " + allowed_options_text() + "; see dailysyncd.json(5))",
+         &value);
 }
 
 Config validate(const json &doc) {
@@ -227,6 +250,9 @@ Config validate(const json &doc) {
             if (config.exclude[i].front() == '/')
                 fail("/exclude/" + std::to_string(i),
                      "must not start with '/': each project is copied by its own rsync, so anchored patterns are ambiguous",
+                     &doc["exclude"][i]);
+            if (config.exclude[i] == "!")
+                fail("/exclude/" + std::to_string(i), "is rsync's \"clear every rule before this one\", not a pattern; remove it",
                      &doc["exclude"][i]);
         }
     }
@@ -293,6 +319,21 @@ Config validate(const json &doc) {
             fail("/source_sentinel", "must be a path relative to the source, without \"..\", e.g. \".dailysync-source\"", &value);
         config.source_sentinel = normalized.substr(1);
     }
+    if (doc.contains("preserve")) {
+        const auto &value = doc["preserve"];
+        if (!value.is_object()) fail("/preserve", "must be an object such as {\"hard_links\": true}", &value);
+        const std::pair<const char *, bool *> keys[] = {{"hard_links", &config.preserve.hard_links},
+                                                        {"acls", &config.preserve.acls},
+                                                        {"xattrs", &config.preserve.xattrs},
+                                                        {"sparse", &config.preserve.sparse}};
+        for (const auto &[key, item] : value.items()) {
+            bool *target = nullptr;
+            for (const auto &[name, field] : keys)
+                if (key == name) target = field;
+            if (!target) fail("/preserve" + pointer_of(key), "unknown key (known: hard_links, acls, xattrs, sparse)", &item);
+            *target = require_bool(item, "/preserve" + pointer_of(key));
+        }
+    }
     return config;
 }
 
@@ -320,7 +361,7 @@ const std::vector<std::string> &config_keys() {
     static const std::vector<std::string> keys = {
         "source", "destination", "daily_at", "concurrency", "delete", "state_dir", "exclude",
         "rsync_path", "rsync_extra_args", "retries", "retry_delay_seconds", "stall_timeout_seconds",
-        "cancel_grace_seconds", "metrics_file", "max_delete", "require_mountpoint", "source_sentinel"};
+        "cancel_grace_seconds", "metrics_file", "max_delete", "require_mountpoint", "source_sentinel", "preserve"};
     return keys;
 }
 
@@ -369,8 +410,46 @@ std::string Config::daily_at() const {
     return buffer;
 }
 
+namespace {
+
+// How deep arrays and objects nest, outside strings; stops counting past `limit`.
+// Returns the depth reached and the line where it first exceeded the limit (0 if never).
+std::pair<std::size_t, std::size_t> nesting(std::string_view text, std::size_t limit) {
+    std::size_t depth = 0, deepest = 0, line = 1;
+    bool in_string = false, escaped = false;
+    for (char c : text) {
+        if (c == '\n') ++line;
+        if (in_string) {
+            if (escaped) escaped = false;
+            else if (c == '\\') escaped = true;
+            else if (c == '"') in_string = false;
+            continue;
+        }
+        if (c == '"') in_string = true;
+        else if (c == '[' || c == '{') {
+            deepest = std::max(deepest, ++depth);
+            if (depth > limit) return {depth, line};
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
+    }
+    return {deepest, 0};
+}
+
+}  // namespace
+
 ConfigResult parse_config(std::string_view text) {
     ConfigResult result;
+    if (text.size() > kMaxConfigBytes) {
+        result.error = ConfigError{"", "the file is " + std::to_string(text.size()) + " bytes; at most " + std::to_string(kMaxConfigBytes) +
+                                           " are read", ""};
+        return result;
+    }
+    if (const auto [depth, line] = nesting(text, kMaxConfigDepth); line != 0) {
+        result.error = ConfigError{"", "arrays and objects nest more than " + std::to_string(kMaxConfigDepth) + " levels deep (line " +
+                                           std::to_string(line) + ")", ""};
+        return result;
+    }
     if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
         result.error = ConfigError{"", "the file is empty; it must hold a JSON object", ""};
         return result;
@@ -405,7 +484,9 @@ std::string format_config_error(const std::string &file, const ConfigError &erro
     if (!error.pointer.empty()) line += error.pointer + ": ";
     line += error.message;
     if (!error.got.empty()) line += " (got " + error.got + ")";
-    return line;
+    // One line of valid UTF-8 whatever the file held (a parser message quotes the bytes it
+    // read): it goes to terminals, the journal and D-Bus, which refuses anything else.
+    return printable_name(line);
 }
 
 std::string config_to_json(const Config &config) {
@@ -433,6 +514,10 @@ std::string config_to_json(const Config &config) {
     if (config.destination_must_be_mountpoint) doc["require_mountpoint"].push_back("destination");
     if (config.source_sentinel.empty()) doc["source_sentinel"] = nullptr;
     else doc["source_sentinel"] = config.source_sentinel;
+    doc["preserve"] = {{"hard_links", config.preserve.hard_links},
+                       {"acls", config.preserve.acls},
+                       {"xattrs", config.preserve.xattrs},
+                       {"sparse", config.preserve.sparse}};
     return doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 

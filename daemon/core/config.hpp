@@ -21,6 +21,18 @@ struct DeleteLimit {
     std::uint64_t allowed(std::uint64_t destination_entries) const;
 };
 
+// What each copy keeps beyond rsync --archive ("preserve"). Defaults: sparse files stay
+// sparse; hard links, ACLs and extended attributes are not kept unless asked, because each
+// costs something: hard links make the whole tree one rsync (rsync keeps only the links
+// among the files one rsync sees, so the tree is not split), ACLs and xattrs fail on
+// destinations that lack them.
+struct Preserve {
+    bool hard_links = false;
+    bool acls = false;
+    bool xattrs = false;
+    bool sparse = true;
+};
+
 struct Config {
     std::string source;                      // absolute, normalised, no trailing slash
     std::string destination;                 // absolute, normalised, no trailing slash
@@ -41,6 +53,7 @@ struct Config {
     bool source_must_be_mountpoint = false;        // "require_mountpoint": ["source", ...]
     bool destination_must_be_mountpoint = false;   // "require_mountpoint": [..., "destination"]
     std::string source_sentinel;             // relative path that must exist in the source ("" = none)
+    Preserve preserve;
 
     std::string daily_at() const;            // "HH:MM"
 };
@@ -57,10 +70,15 @@ struct ConfigResult {
     std::optional<ConfigError> error;
 };
 
+// Limits on the text, checked before it is parsed: a configuration is a few hundred bytes
+// two levels deep; a 150 KB file of nested '[' must be an error, not a stack overflow.
+inline constexpr std::size_t kMaxConfigBytes = 1 << 20;
+inline constexpr std::size_t kMaxConfigDepth = 32;
+
 // Parses and validates configuration text. Never throws.
 ConfigResult parse_config(std::string_view text);
 
-// "dailysyncd: FILE: /pointer: message (got VALUE)"
+// "FILE: /pointer: message (got VALUE)"; callers put their program's name in front.
 std::string format_config_error(const std::string &file, const ConfigError &error);
 
 // The effective configuration as JSON text (every key, defaults filled in).

@@ -18,7 +18,7 @@ std::string display(const std::string &path) { return path.empty() ? "." : print
 
 }  // namespace
 
-Planner::Planner(const TreeStats &previous, int concurrency, Work work) : stats_(previous) {
+Planner::Planner(const TreeStats &previous, int concurrency, Work work, Layout layout) : stats_(previous), layout_(layout) {
     const double total = cost_of(previous.total_entries(), previous.total_bytes());
     const double floor = work == Work::update ? kMinShareUpdate : kMinShareFirstCopy;
     share_ = std::max(floor, total / (kUnitsPerProcess * std::max(1, concurrency)));
@@ -27,11 +27,12 @@ Planner::Planner(const TreeStats &previous, int concurrency, Work work) : stats_
 std::vector<WorkUnit> Planner::initial() const {
     WorkUnit root;
     root.name = ".";
-    root.recursive = false;
-    root.expand = true;
+    const bool whole = layout_ == Layout::one_rsync;
+    root.recursive = whole;
+    root.expand = !whole;
     if (const DirStats *s = stats_.find("")) {
-        root.estimated_entries = s->own_entries + 1;
-        root.estimated_bytes = s->own_bytes;
+        root.estimated_entries = whole ? s->tree_entries + 1 : s->own_entries + 1;
+        root.estimated_bytes = whole ? s->tree_bytes : s->own_bytes;
     }
     root.estimated_cost = cost_of(root.estimated_entries, root.estimated_bytes);
     return {root};

@@ -44,10 +44,13 @@ public:
     // trips and its data); on an update most are only compared with their copy. It sets
     // the smallest unit worth an rsync of its own.
     enum class Work { first_copy, update };
+    // balanced: as above. one_rsync: the whole tree in one recursive unit, for what only
+    // holds among the files one rsync sees (hard links between any two files).
+    enum class Layout { balanced, one_rsync };
 
     // `previous` may be empty (no statistics yet): then every subfolder becomes its own
     // unit, which for the top level is one rsync per project.
-    Planner(const TreeStats &previous, int concurrency, Work work);
+    Planner(const TreeStats &previous, int concurrency, Work work, Layout layout = Layout::balanced);
 
     std::vector<WorkUnit> initial() const;
     std::vector<WorkUnit> expand(const std::string &base, const std::vector<std::string> &subdirs) const;
@@ -67,6 +70,7 @@ public:
 private:
     const TreeStats &stats_;
     double share_;
+    Layout layout_;
 };
 
 }  // namespace dailysync

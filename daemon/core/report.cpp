@@ -7,6 +7,7 @@
 
 #include "core/format.hpp"
 #include "core/names.hpp"
+#include "core/tree_stats.hpp"
 
 namespace dailysync {
 
@@ -47,6 +48,26 @@ std::vector<std::string> affected_projects(const UnitStatus &unit, const std::st
         add(".");
     }
     return projects;
+}
+
+std::vector<std::string> members_not_copied(const UnitStatus &unit) {
+    std::vector<std::string> out;
+    if (unit.unit.members.empty() || unit.state == UnitState::success || unit.state == UnitState::warning || !is_final(unit.state))
+        return out;
+    for (const auto &member : unit.unit.members) {
+        const std::string relative = printable_name(join_path(unit.unit.base, member));
+        bool named = unit.state != UnitState::partial;
+        for (const auto &path : unit.errors.failed_paths) {
+            if (named) break;
+            // rsync names paths absolute or relative to the unit's folder.
+            const std::string own = printable_name(member);
+            named = path == relative || path.rfind(relative + "/", 0) == 0 || path == own || path.rfind(own + "/", 0) == 0 ||
+                    path.find("/" + relative + "/") != std::string::npos ||
+                    (path.size() > relative.size() && path.compare(path.size() - relative.size() - 1, std::string::npos, "/" + relative) == 0);
+        }
+        if (named) out.push_back(relative);
+    }
+    return out;
 }
 
 std::vector<std::string> covered_projects(const WorkUnit &unit) {
@@ -165,6 +186,7 @@ std::string report_json(const RunModel &run, const ReportContext &context) {
         unit["deletions"] = u.deletions;
         if (u.pending_deletions) unit["pending_deletions"] = u.pending_deletions;
         if (!u.message.empty()) unit["message"] = u.message;
+        if (const auto missing = members_not_copied(u); !missing.empty()) unit["members_not_copied"] = missing;
         if (u.errors.failed_count) {
             unit["failed_paths"] = u.errors.failed_paths;
             unit["failed_count"] = u.errors.failed_count;
@@ -231,6 +253,7 @@ std::string report_text(const nlohmann::json &report) {
         out += row(text(u, "name"), text(u, "result"), count(u, "files"), count(u, "bytes"), count(u, "bytes_transferred"),
                    count(u, "deletions"), seconds(u));
         if (!text(u, "message").empty()) out += "    " + text(u, "message") + "\n";
+        for (const auto &member : strings(u, "members_not_copied")) out += "    not copied (whole folder): " + member + "\n";
         const auto failed = strings(u, "failed_paths");
         for (const auto &path : failed) out += "    not copied: " + path + "\n";
         if (count(u, "failed_count") > failed.size())

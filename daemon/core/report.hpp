@@ -36,6 +36,12 @@ std::string report_text(const nlohmann::json &report);
 // entries directly under the source.
 std::vector<std::string> affected_projects(const UnitStatus &unit, const std::string &source);
 
+// The members of a packed unit (printable, relative to the source) that did not arrive
+// complete: every member when the unit failed or was cancelled (rsync stopped part-way,
+// and which member it had finished is unknown), the members rsync named in complaints
+// when it was partial, none when it succeeded.
+std::vector<std::string> members_not_copied(const UnitStatus &unit);
+
 // The projects (top-level folders, printable) whose contents a unit copies; none for the
 // unit of the source's own entries.
 std::vector<std::string> covered_projects(const WorkUnit &unit);

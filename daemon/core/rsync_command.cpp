@@ -25,6 +25,10 @@ std::vector<std::string> rsync_arguments(const Config &config, const WorkUnit &u
         "--outbuf=L",                      // flush every line into our pipe
         "--checksum-choice=xxh128",        // the whole-file check of each copy: xxHash, not MD5 (CPU)
     };
+    if (config.preserve.hard_links) args.push_back("--hard-links");
+    if (config.preserve.acls) args.push_back("--acls");
+    if (config.preserve.xattrs) args.push_back("--xattrs");
+    if (config.preserve.sparse) args.push_back("--sparse");
     if (!unit.recursive) {
         args.push_back("--no-recursive");
         args.push_back("--dirs");          // the folder's own entries, not below
@@ -33,6 +37,11 @@ std::vector<std::string> rsync_arguments(const Config &config, const WorkUnit &u
     // made it); in a dry run nothing was made, so let rsync imagine it. The destination
     // root itself is never created.
     if (!unit.base.empty()) args.push_back("--mkpath");
+    if (dry_run) args.push_back("--dry-run");
+    for (const auto &pattern : config.exclude) args.push_back("--exclude=" + pattern);
+    for (const auto &extra : config.rsync_extra_args) args.push_back(extra);
+    // The deletion options come last: a filter rule can only clear the rules before it
+    // (rsync's "!"), so nothing configured can undo the protect rule below.
     if (unit.deletion_pass) {
         // The guard's second pass: deletions allowed, within the unit's share of max_delete
         // (it also finishes type changes, which need a deletion first).
@@ -51,9 +60,6 @@ std::vector<std::string> rsync_arguments(const Config &config, const WorkUnit &u
         // Deletes nothing ("protect" wins over --delete); type changes behave as without it.
         args.insert(args.end(), {"--delete", "--filter=protect *"});
     }
-    if (dry_run) args.push_back("--dry-run");
-    for (const auto &pattern : config.exclude) args.push_back("--exclude=" + pattern);
-    for (const auto &extra : config.rsync_extra_args) args.push_back(extra);
     args.push_back("--");
     for (auto &source : unit_sources(config, unit)) args.push_back(std::move(source));
     args.push_back(folder(config.destination, unit.base));

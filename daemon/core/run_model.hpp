@@ -126,6 +126,8 @@ public:
     const std::vector<UnitStatus> &units() const { return units_; }
 
     void unit_started(std::size_t index, WallClock::time_point now);
+    // A packed unit's members as launched (those gone from the source since the plan are left out).
+    void set_members(std::size_t index, std::vector<std::string> members) { units_.at(index).unit.members = std::move(members); }
     void unit_progress(std::size_t index, const TransferCounters &counters, std::uint64_t bytes_done);
     // Records an itemized line of a unit as a change (dry runs keep the list).
     void note_item(std::size_t index, const ItemLine &item);

@@ -1,11 +1,11 @@
 #include "io/config_file.hpp"
 
+#include "io/preflight.hpp"
 #include "io/rsync_child.hpp"
 
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 #include <sys/stat.h>
 
 namespace dailysync {
@@ -22,24 +22,28 @@ ConfigResult load_config_file(const std::string &path) {
         result.error = ConfigError{"", std::string("cannot read the configuration: ") + std::strerror(errno), ""};
         return result;
     }
-    std::ostringstream text;
-    text << in.rdbuf();
-    result = parse_config(text.str());
-    if (!result.config) return result;
-    struct stat st {};
-    const std::string &source = result.config->source;
-    if (::stat(source.c_str(), &st) != 0) {
-        result.error = ConfigError{"/source", std::string("cannot use the source: ") + std::strerror(errno), "\"" + source + "\""};
-        result.config.reset();
-    } else if (!S_ISDIR(st.st_mode)) {
-        result.error = ConfigError{"/source", "is not a directory", "\"" + source + "\""};
-        result.config.reset();
+    // One byte more than the limit is enough for parse_config to refuse the size.
+    std::string text(kMaxConfigBytes + 1, '\0');
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<std::size_t>(in.gcount()));
+    result = parse_config(text);
+    if (result.config) {
+        if (auto problem = overlap_problem(result.config->source, result.config->destination); !problem.empty()) {
+            result.error = ConfigError{"/destination", problem, ""};
+            result.config.reset();
+        }
     }
     return result;
 }
 
 std::vector<ConfigError> config_warnings(const Config &config) {
     std::vector<ConfigError> warnings;
+    struct stat source {};
+    if (::stat(config.source.c_str(), &source) != 0)
+        warnings.push_back({"/source", std::string("cannot be used: ") + std::strerror(errno) + " (every run fails until it exists)",
+                            "\"" + config.source + "\""});
+    else if (!S_ISDIR(source.st_mode))
+        warnings.push_back({"/source", "is not a directory", "\"" + config.source + "\""});
     if (find_program(config.rsync_path).empty())
         warnings.push_back({"/rsync_path", "is not an executable program here: every run will fail until it is", "\"" + config.rsync_path + "\""});
     struct stat st {};

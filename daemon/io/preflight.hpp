@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "core/config.hpp"
@@ -14,5 +15,19 @@ namespace dailysync {
 std::string preflight(const Config &config, std::uint64_t previous_entries);
 
 bool is_mount_point(const std::string &path);   // listed in /proc/self/mountinfo
+
+// A folder's identity (device and inode), to tell at the end of a run whether the source
+// is still the folder the run started on: an unmount leaves an empty mount point of the
+// same name behind. nullopt when it cannot be stat'ed.
+struct FolderIdentity {
+    unsigned long long device = 0, inode = 0;
+    bool operator==(const FolderIdentity &) const = default;
+};
+std::optional<FolderIdentity> folder_identity(const std::string &path);
+
+// "" when source and destination are apart as real folders: resolved (symlinks, "..")
+// and located in their filesystems (bind mounts), neither holds the other. Paths that do
+// not exist are not judged here.
+std::string overlap_problem(const std::string &source, const std::string &destination);
 
 }  // namespace dailysync

@@ -7,12 +7,14 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "io/resource_sampler.hpp"
+#include "io/state_store.hpp"
 
 namespace dailysync {
 
@@ -31,24 +33,6 @@ constexpr std::uint64_t kMaxFilesPerWorker = 20'000;
 constexpr const char *kMarker = "DAILYSYNCD-PROBE";
 
 std::string errno_text() { return std::strerror(errno); }
-
-// Removes a tree we created: only regular files and folders, never following a link.
-void remove_tree(const std::string &path) {
-    if (DIR *dir = ::opendir(path.c_str())) {
-        std::vector<std::pair<std::string, bool>> entries;
-        while (const dirent *e = ::readdir(dir)) {
-            const std::string name = e->d_name;
-            if (name == "." || name == "..") continue;
-            entries.emplace_back(path + "/" + name, e->d_type == DT_DIR);
-        }
-        ::closedir(dir);
-        for (const auto &[child, is_dir] : entries) {
-            if (is_dir) remove_tree(child);
-            else ::unlink(child.c_str());
-        }
-    }
-    ::rmdir(path.c_str());
-}
 
 // A buffer of incompressible bytes: a NAS that compresses must not flatter its write speed.
 std::vector<char> noise(std::size_t size) {
@@ -211,30 +195,121 @@ void measure_reads(const SourceSample &sample, std::uint64_t max_bytes, std::chr
     m.read_seconds = seconds_since(start);
 }
 
-ProbeFolder::ProbeFolder(const std::string &destination) : path_(destination + "/" + kName) {
-    struct stat st {};
-    if (::lstat(path_.c_str(), &st) == 0) {
-        if (!S_ISDIR(st.st_mode) || ::access((path_ + "/" + kMarker).c_str(), F_OK) != 0) {
-            error_ = path_ + " exists and was not made by dailysyncd --diagnose: remove or rename it";
-            return;
+namespace {
+
+// True for the names the probe writes in its folder: the marker, the write test, the
+// workers' folders "wN-K" and, in them, "fI" and ".fI.tmp".
+bool is_number(std::string_view text) { return !text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos; }
+bool is_worker_folder(std::string_view name) {
+    if (name.size() < 4 || name[0] != 'w') return false;
+    const auto dash = name.find('-');
+    return dash != std::string_view::npos && is_number(name.substr(1, dash - 1)) && is_number(name.substr(dash + 1));
+}
+bool is_worker_file(std::string_view name) {
+    if (name.size() > 5 && name[0] == '.' && name[1] == 'f' && name.substr(name.size() - 4) == ".tmp")
+        return is_number(name.substr(2, name.size() - 6));
+    return name.size() > 1 && name[0] == 'f' && is_number(name.substr(1));
+}
+
+// Removes what the probe wrote in `folder`, and the folder if nothing else is left.
+// Returns "" or what was left, and why.
+std::string remove_probe_tree(const std::string &folder) {
+    std::vector<std::string> foreign;
+    auto remove_entries = [&](const std::string &dir, auto &&is_ours) {
+        DIR *d = ::opendir(dir.c_str());
+        if (!d) return;
+        std::vector<std::pair<std::string, unsigned char>> entries;
+        while (const dirent *e = ::readdir(d)) {
+            const std::string name = e->d_name;
+            if (name != "." && name != "..") entries.emplace_back(name, e->d_type);
         }
-        remove_tree(path_);   // left by a probe that was killed
+        ::closedir(d);
+        for (const auto &[name, type] : entries) {
+            if (!is_ours(name, type)) foreign.push_back(dir + "/" + name);
+            else if (type != DT_DIR) ::unlink((dir + "/" + name).c_str());
+        }
+    };
+    remove_entries(folder, [&](const std::string &name, unsigned char type) {
+        if (type == DT_DIR && is_worker_folder(name)) {
+            remove_entries(folder + "/" + name, [](const std::string &file, unsigned char t) { return t == DT_REG && is_worker_file(file); });
+            ::rmdir((folder + "/" + name).c_str());
+            return true;
+        }
+        return type == DT_REG && (name == kMarker || name == "write-test");
+    });
+    if (::rmdir(folder.c_str()) == 0 || errno == ENOENT) return {};
+    return folder + " was kept: it holds " + (foreign.empty() ? std::string("entries") : foreign.front()) +
+           (foreign.size() > 1 ? " and " + std::to_string(foreign.size() - 1) + " more" : "") + " that the probe did not write";
+}
+
+std::string random_token() {
+    unsigned char bytes[16];
+    std::string token;
+    if (::getrandom(bytes, sizeof bytes, 0) != static_cast<ssize_t>(sizeof bytes)) return token;
+    static const char *hex = "0123456789abcdef";
+    for (unsigned char b : bytes) token += {hex[b >> 4], hex[b & 15]};
+    return token;
+}
+
+std::string slurp_small(const std::string &path) {
+    std::string text(512, '\0');
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return {};
+    const ssize_t n = ::read(fd, text.data(), text.size());
+    ::close(fd);
+    text.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+    return text;
+}
+
+}  // namespace
+
+ProbeFolder::ProbeFolder(const std::string &destination, const std::string &state_dir) : record_(state_dir + "/probe") {
+    // A folder left by a killed probe: recorded as "PATH\nTOKEN\n" in the private state.
+    if (const std::string record = slurp_small(record_); !record.empty()) {
+        const auto newline = record.find('\n');
+        const std::string left = record.substr(0, newline);
+        const std::string token = newline == std::string::npos ? "" : record.substr(newline + 1, record.find('\n', newline + 1) - newline - 1);
+        struct stat st {};
+        const bool ours = left.rfind(destination + "/" + kPrefix, 0) == 0 && left.find('/', destination.size() + 1) == std::string::npos &&
+                          ::lstat(left.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && !token.empty() &&
+                          slurp_small(left + "/" + kMarker) == token + "\n";
+        if (ours) {
+            const std::string kept = remove_probe_tree(left);
+            notice_ = kept.empty() ? "removed " + left + ", left by a probe that was killed" : kept;
+        } else if (::lstat(left.c_str(), &st) == 0) {
+            notice_ = left + " was left alone: it does not hold the token of the probe that was killed";
+        }
+        ::unlink(record_.c_str());
     }
-    if (::mkdir(path_.c_str(), 0700) != 0) {
-        error_ = "cannot create " + path_ + ": " + errno_text();
+    const std::string token = random_token();
+    if (token.empty()) {
+        error_ = std::string("cannot draw a random token: ") + errno_text();
         return;
     }
+    std::string name = destination + "/" + kPrefix + "XXXXXX";
+    if (!::mkdtemp(name.data())) {
+        error_ = "cannot create " + destination + "/" + kPrefix + "XXXXXX: " + errno_text();
+        return;
+    }
+    path_ = name;
     created_ = true;
-    const int fd = ::open((path_ + "/" + kMarker).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
+    if (auto error = make_private_directory(state_dir); !error.empty() || !write_file_atomically(record_, path_ + "\n" + token + "\n").empty()) {
+        error_ = "cannot record the probe's folder in " + record_ + (error.empty() ? "" : ": " + error);
+        return;
+    }
+    const int fd = ::open((path_ + "/" + kMarker).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    const std::string line = token + "\n";
+    if (fd < 0 || ::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
         error_ = "cannot write in " + path_ + ": " + errno_text();
+        if (fd >= 0) ::close(fd);
         return;
     }
     ::close(fd);
 }
 
 ProbeFolder::~ProbeFolder() {
-    if (created_) remove_tree(path_);
+    if (!created_) return;
+    if (remove_probe_tree(path_).empty()) ::unlink(record_.c_str());
 }
 
 std::string measure_writes(const std::string &folder, std::uint64_t max_bytes, std::chrono::milliseconds limit,

@@ -31,21 +31,27 @@ double measure_cpu_idle(std::chrono::milliseconds window);
 // `max_bytes` or `limit`.
 void measure_reads(const SourceSample &sample, std::uint64_t max_bytes, std::chrono::milliseconds limit, ProbeMeasurements &m);
 
-// The probe's hidden folder at the destination. Creating it removes the folder a killed
-// earlier probe left behind (recognised by its marker file); a folder of that name without
-// the marker is not ours and is an error. Removal is the destructor's job.
+// The probe's hidden folder at the destination: DESTINATION/.dailysyncd-probe-XXXXXX,
+// made by mkdtemp (a new name, never an existing entry). Its name and a random token,
+// also written into the folder's marker file, are recorded in STATE_DIR/probe (private to
+// root), so a folder left by a killed probe is recognised by the next one: it is removed
+// only when its marker holds the recorded token. Removal (the destructor's job, and the
+// leftover's) deletes only names the probe writes; anything else stays, with a notice.
+// A backed-up source entry of any name can never match: it cannot hold the token.
 class ProbeFolder {
 public:
-    static constexpr const char *kName = ".dailysyncd-probe";
-    explicit ProbeFolder(const std::string &destination);
+    static constexpr const char *kPrefix = ".dailysyncd-probe-";
+    ProbeFolder(const std::string &destination, const std::string &state_dir);
     ~ProbeFolder();
     ProbeFolder(const ProbeFolder &) = delete;
     ProbeFolder &operator=(const ProbeFolder &) = delete;
     const std::string &error() const { return error_; }
     const std::string &path() const { return path_; }
+    // What happened to a folder left by an earlier probe ("" when there was none).
+    const std::string &notice() const { return notice_; }
 
 private:
-    std::string path_, error_;
+    std::string record_, path_, error_, notice_;
     bool created_ = false;
 };
 

@@ -40,7 +40,7 @@ std::string describe_holder(int fd) {
 }  // namespace
 
 std::optional<RunLock> RunLock::try_acquire(const std::string &state_dir, const std::string &what, std::string *why) {
-    if (auto error = make_directories(state_dir); !error.empty()) {
+    if (auto error = make_private_directory(state_dir); !error.empty()) {
         if (why) *why = "cannot take the run lock: " + error;
         return std::nullopt;
     }

@@ -20,7 +20,7 @@ std::string describe(const std::string &what, const std::string &path) {
 }
 }  // namespace
 
-std::string make_directories(const std::string &path) {
+std::string make_directories(const std::string &path, mode_t mode) {
     std::string partial;
     std::size_t i = 0;
     while (i <= path.size()) {
@@ -32,7 +32,7 @@ std::string make_directories(const std::string &path) {
             if (next == path.size()) break;
             continue;
         }
-        if (::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST) return describe("cannot create", partial);
+        if (::mkdir(partial.c_str(), next == path.size() ? mode : 0755) != 0 && errno != EEXIST) return describe("cannot create", partial);
         if (next == path.size()) break;
     }
     struct stat st {};
@@ -40,13 +40,22 @@ std::string make_directories(const std::string &path) {
     return {};
 }
 
-std::string write_file_atomically(const std::string &path, const std::string &content) {
+std::string make_private_directory(const std::string &path) {
+    if (auto error = make_directories(path, 0700); !error.empty()) return error;
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == ::geteuid() && (st.st_mode & 077) != 0 &&
+        ::chmod(path.c_str(), 0700) != 0)
+        return describe("cannot make private", path);
+    return {};
+}
+
+std::string write_file_atomically(const std::string &path, const std::string &content, mode_t mode) {
     const auto slash = path.rfind('/');
     const std::string folder = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
     std::string temp = path + ".tmp.XXXXXX";
     int fd = ::mkstemp(temp.data());
     if (fd < 0) return describe("cannot create", temp);
-    ::fchmod(fd, 0644);
+    ::fchmod(fd, mode);
     const char *data = content.data();
     std::size_t left = content.size();
     while (left > 0) {
@@ -91,7 +100,8 @@ std::string StateStore::allocate_run_id(std::chrono::system_clock::time_point no
 }
 
 std::string StateStore::write_report(const std::string &run_id, const std::string &json) const {
-    if (auto error = make_directories(runs_dir()); !error.empty()) return error;
+    if (auto error = make_private_directory(dir_); !error.empty()) return error;
+    if (auto error = make_private_directory(runs_dir()); !error.empty()) return error;
     return write_file_atomically(report_path(run_id), json);
 }
 
@@ -123,7 +133,7 @@ std::optional<TreeStats> StateStore::load_tree_stats() const {
 }
 
 std::string StateStore::save_tree_stats(const TreeStats &stats) const {
-    if (auto error = make_directories(dir_); !error.empty()) return error;
+    if (auto error = make_private_directory(dir_); !error.empty()) return error;
     return write_file_atomically(tree_stats_path(), stats.serialize());
 }
 
@@ -139,7 +149,7 @@ std::optional<int> StateStore::load_concurrency() const {
 }
 
 std::string StateStore::save_concurrency(int level) const {
-    if (auto error = make_directories(dir_); !error.empty()) return error;
+    if (auto error = make_private_directory(dir_); !error.empty()) return error;
     return write_file_atomically(concurrency_path(), std::to_string(level) + "\n");
 }
 
@@ -186,6 +196,9 @@ DaemonState StateStore::load_state(std::string *warning) const {
         state.last_run_id = doc.value("last_run_id", "");
         state.last_result = doc.value("last_result", "");
         state.active_run_id = doc.value("active_run_id", "");
+        // Ids become file names (runs/ID.json): anything but a run id is refused whole.
+        for (const auto *id : {&state.last_run_id, &state.active_run_id})
+            if (!id->empty() && !is_valid_run_id(*id)) throw std::runtime_error("\"" + id->substr(0, 64) + "\" is not a run id");
         if (doc.contains("active_run_started") && doc["active_run_started"].is_number_integer())
             state.active_run_started = doc["active_run_started"].get<std::int64_t>();
         if (doc.contains("last_duration") && doc["last_duration"].is_number()) state.last_duration = doc["last_duration"].get<double>();
@@ -203,7 +216,7 @@ DaemonState StateStore::load_state(std::string *warning) const {
 }
 
 std::string StateStore::save_state(const DaemonState &state) const {
-    if (auto error = make_directories(dir_); !error.empty()) return error;
+    if (auto error = make_private_directory(dir_); !error.empty()) return error;
     nlohmann::json doc;
     doc["last_success"] = state.last_success ? nlohmann::json(static_cast<std::int64_t>(*state.last_success)) : nlohmann::json();
     doc["last_fire"] = state.last_fire ? nlohmann::json(static_cast<std::int64_t>(*state.last_fire)) : nlohmann::json();

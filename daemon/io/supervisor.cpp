@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "core/format.hpp"
+#include "core/names.hpp"
 #include "core/rsync_command.hpp"
 
 namespace dailysync {
@@ -88,6 +89,7 @@ void Supervisor::launch(std::size_t index) {
             return missing(settings_.config.source + "/" + join_path(unit.base, member));
         });
         gone = unit.members.empty();
+        if (!gone && unit.members.size() != model_.units()[index].unit.members.size()) model_.set_members(index, unit.members);
     }
     if (gone) {
         --running_;
@@ -164,6 +166,41 @@ void remove_temporary_files(const Config &config, const std::string &base, const
     }
 }
 
+// Of the files rsync announced as sent (its last kRecentTransfers), how many are not at
+// the destination as they are at the source (size and modification time), and their
+// sizes: rsync announces a file before its data arrives, so an rsync that failed or was
+// killed announced some that never did. Files gone from the source are not counted.
+struct NotArrived {
+    std::uint64_t files = 0, bytes = 0;
+};
+NotArrived not_arrived(const Config &config, const std::string &base, const std::vector<std::string> &names) {
+    NotArrived missing;
+    for (const auto &name : names) {
+        const std::string relative = join_path(base, name);
+        struct stat s {}, d {};
+        if (::lstat((config.source + "/" + relative).c_str(), &s) != 0) continue;
+        if (::lstat((config.destination + "/" + relative).c_str(), &d) == 0 && d.st_size == s.st_size && d.st_mtim.tv_sec == s.st_mtim.tv_sec)
+            continue;
+        ++missing.files;
+        missing.bytes += static_cast<std::uint64_t>(s.st_size);
+    }
+    return missing;
+}
+
+// The first of the unit's source folders (its base, or each member of a packed unit) that
+// is gone, printable and relative to the source; "" when all are there.
+std::string vanished_folder(const Config &config, const WorkUnit &unit) {
+    std::vector<std::string> folders;
+    if (unit.members.empty()) folders.push_back(unit.base);
+    for (const auto &member : unit.members) folders.push_back(join_path(unit.base, member));
+    for (const auto &folder : folders) {
+        if (folder.empty()) continue;   // the source root: BackupRun checks it for the whole run
+        struct stat st {};
+        if (::lstat((config.source + "/" + folder).c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return printable_name(folder);
+    }
+    return {};
+}
+
 }  // namespace
 
 void Supervisor::attempt_ended(std::size_t index, const ChildExit &exit) {
@@ -217,10 +254,26 @@ void Supervisor::attempt_ended(std::size_t index, const ChildExit &exit) {
         }
     }
     if (cancelling && outcome != UnitState::success && outcome != UnitState::warning) outcome = UnitState::cancelled;
+    // Files vanishing is normal on a live tree (a warning); a whole folder of the unit
+    // vanishing is a project gone or unmounted mid-run, which this run did not back up.
+    if (outcome == UnitState::warning || outcome == UnitState::partial || outcome == UnitState::failed) {
+        if (const std::string gone = vanished_folder(settings_.config, model_.units()[index].unit); !gone.empty()) {
+            outcome = UnitState::failed;
+            transient = false;
+            message = "the folder " + gone + " vanished from the source during the run (removed or unmounted): it is not backed up";
+        }
+    }
 
     const auto &unit = model_.units()[index];
     const bool retry = outcome == UnitState::failed && transient && !cancelling && unit.attempts <= settings_.config.retries;
-    model_.unit_attempt_ended(index, outcome, exit.signal ? -1 : exit.exit_code, message, errors, counters, retry, WallClock::now());
+    // The report counts what arrived, not what rsync announced.
+    TransferCounters arrived = counters;
+    if (!settings_.dry_run && outcome != UnitState::success && outcome != UnitState::warning) {
+        const NotArrived missing = not_arrived(settings_.config, unit.unit.base, child->output().recent_transfers());
+        arrived.files_transferred -= std::min(missing.files, arrived.files_transferred);
+        arrived.bytes_transferred -= std::min(missing.bytes, arrived.bytes_transferred);
+    }
+    model_.unit_attempt_ended(index, outcome, exit.signal ? -1 : exit.exit_code, message, errors, arrived, retry, WallClock::now());
     if (retry) {
         const int delay = settings_.config.retry_delay_seconds << std::min(unit.attempts - 1, 10);
         auto &timer = *retry_timers_[index];
@@ -231,9 +284,11 @@ void Supervisor::attempt_ended(std::size_t index, const ChildExit &exit) {
             self->model_.unit_requeue(index);
             self->fill();
         });
-    } else if ((outcome == UnitState::success || outcome == UnitState::warning) && model_.units()[index].unit.expand &&
-               !cancelling) {
-        // The non-recursive unit named the folder's subfolders as they are now.
+    } else if ((outcome == UnitState::success || outcome == UnitState::warning || outcome == UnitState::partial) &&
+               model_.units()[index].unit.expand && !cancelling) {
+        // The non-recursive unit named the folder's subfolders as they are now. A partial
+        // one (an entry it could not make, e.g. a folder replaced by a symlink) still
+        // expands: one bad entry fails itself, never its siblings' subtrees.
         model_.add_units(planner_.expand(model_.units()[index].unit.base, collectors_[index]->subdirs()));
         grow();
     }

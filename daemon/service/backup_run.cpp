@@ -50,6 +50,7 @@ void BackupRun::start() {
         finish_without_units(problem);
         return;
     }
+    source_identity_ = folder_identity(config_.source);
     if (stats && !stats->empty()) {
         previous_ = std::move(*stats);
         plan_and_copy();
@@ -84,7 +85,8 @@ void BackupRun::plan_and_copy() {
     }
     // Statistics of a previous complete run mean the destination holds its copy: an update.
     // Without them (first run, or state lost) the source was scanned: plan a first copy.
-    planner_ = std::make_unique<Planner>(previous_, concurrency(), scanned_ ? Planner::Work::first_copy : Planner::Work::update);
+    planner_ = std::make_unique<Planner>(previous_, concurrency(), scanned_ ? Planner::Work::first_copy : Planner::Work::update,
+                                         config_.preserve.hard_links ? Planner::Layout::one_rsync : Planner::Layout::balanced);
     model_.emplace(run_id_, planner_->initial(), dry_run_, started_);
     model_->set_expected(previous_.total_entries(), previous_.total_bytes());
     phase_ = Phase::copying;
@@ -140,6 +142,11 @@ void BackupRun::finished() {
     tick_timer_.cancel();
     if (model_ && !model_->dry_run()) bottleneck_ = classify_bottleneck(samples_.samples(), online_cores(), model_->concurrency_notes());
     if (!model_->finished()) model_->finish(WallClock::now());
+    // A source unmounted (or replaced) during the run: what vanished was not deleted by
+    // anyone, and this run is no backup of it. Never a success, whatever rsync said.
+    if (source_identity_ && model_->run_error().empty() && !model_->cancel_requested() && folder_identity(config_.source) != source_identity_)
+        model_->fail_run("the source " + config_.source +
+                         " disappeared or was replaced during the run (unmounted?): what was not copied before is missing from this backup");
     ReportContext context{config_.source, config_.destination, concurrency()};
     context.cpu_self_seconds = cpu_seconds(RUSAGE_SELF) - cpu_self_at_start_;
     context.cpu_children_seconds = cpu_seconds(RUSAGE_CHILDREN) - cpu_children_at_start_;

@@ -16,6 +16,7 @@
 #include "core/plan.hpp"
 #include "core/tree_stats.hpp"
 #include "core/run_model.hpp"
+#include "io/preflight.hpp"
 #include "io/resource_sampler.hpp"
 #include "io/state_store.hpp"
 #include "io/supervisor.hpp"
@@ -84,6 +85,7 @@ private:
     SampleSeries samples_;
     std::optional<BottleneckVerdict> bottleneck_;
     boost::asio::steady_timer tick_timer_;
+    std::optional<FolderIdentity> source_identity_;   // the source folder the run started on
     double cpu_self_at_start_ = 0, cpu_children_at_start_ = 0;
 };
 

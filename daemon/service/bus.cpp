@@ -1,5 +1,7 @@
 #include "service/bus.hpp"
 
+#include "core/names.hpp"
+
 #include <boost/asio/post.hpp>
 #include <cerrno>
 #include <cstring>
@@ -267,7 +269,8 @@ int Bus::method_start_run(sd_bus_message *m, void *userdata, sd_bus_error *) {
         case Manager::StartError::already_running:
             return sd_bus_error_setf(error, kErrorAlreadyRunning, "Run %s is active", self->manager_.current_run_id().c_str());
         case Manager::StartError::stopping: return sd_bus_error_set(error, kErrorStopping, "The service is stopping");
-        case Manager::StartError::locked: return sd_bus_error_set(error, kErrorLocked, self->manager_.lock_refusal().c_str());
+        case Manager::StartError::locked:
+            return sd_bus_error_set(error, kErrorLocked, printable_name(self->manager_.lock_refusal()).c_str());
         case Manager::StartError::none: break;
         }
         return sd_bus_reply_method_return(call, "s", run_id.c_str());

@@ -72,7 +72,8 @@ int run_diagnose(const Config &config) {
     measure_reads(sample, kMaxReadBytes, kReadLimit, m);
     if (probe_interrupted()) return interrupted();
 
-    const ProbeFolder folder(config.destination);
+    const ProbeFolder folder(config.destination, config.state_dir);
+    if (!folder.notice().empty()) std::cerr << "dailysyncd: " << folder.notice() << std::endl;
     if (!folder.error().empty()) return failed(folder.error());
     step("writing at the destination, in " + folder.path(), kWriteLimit);
     if (auto error = measure_writes(folder.path(), kMaxWriteBytes, kWriteLimit, m); !error.empty()) return failed(error);

@@ -274,7 +274,8 @@ void Manager::write_metrics() {
     snapshot.last_files = persisted_.last_files;
     snapshot.last_result = persisted_.last_result;
     snapshot.project_last_success = persisted_.project_success;
-    if (auto error = write_file_atomically(config_.metrics_file, format_metrics(snapshot)); !error.empty())
+    // Readable by node_exporter's textfile collector, which runs as its own user.
+    if (auto error = write_file_atomically(config_.metrics_file, format_metrics(snapshot), 0644); !error.empty())
         journal_.log(LOG_ERR, "cannot write the metrics file: " + error);
 }
 

@@ -2,6 +2,7 @@
 // the destination always removed (finished, interrupted, or left by a killed probe).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <csignal>
 #include <fcntl.h>
 #include <filesystem>
@@ -39,12 +40,28 @@ bool exists(const std::string &path) {
     return ::lstat(path.c_str(), &st) == 0;
 }
 
-// A probe started on `f`, once it is at its 4-worker step (its folder full of work).
-Spawned probe_at_work(const Fixture &f) {
+// The probe folders (".dailysyncd-probe-XXXXXX") at the destination.
+std::vector<std::string> probe_folders(const std::string &destination) {
+    std::vector<std::string> found;
+    for (const auto &entry : std::filesystem::directory_iterator(destination))
+        if (entry.path().filename().string().rfind(".dailysyncd-probe-", 0) == 0) found.push_back(entry.path());
+    return found;
+}
+
+// A probe started on `f`, once it is at its 4-worker step (its folder full of work);
+// *folder receives that folder.
+Spawned probe_at_work(const Fixture &f, std::string *folder = nullptr) {
+    const auto before = probe_folders(f.destination);
     auto probe = spawn({dailysyncd(), "--diagnose", "--config", f.config()});
-    const std::string worker = f.destination + "/.dailysyncd-probe/w4-0";
-    for (int i = 0; i < 600 && !exists(worker); ++i) std::this_thread::sleep_for(20ms);
-    EXPECT_TRUE(exists(worker)) << "the probe never reached its 4-worker step";
+    std::string found;
+    auto at_work = [&] {
+        for (const auto &candidate : probe_folders(f.destination))
+            if (std::find(before.begin(), before.end(), candidate) == before.end() && exists(candidate + "/w4-0")) found = candidate;
+        return !found.empty();
+    };
+    for (int i = 0; i < 600 && !at_work(); ++i) std::this_thread::sleep_for(20ms);
+    EXPECT_TRUE(at_work()) << "the probe never reached its 4-worker step";
+    if (folder) *folder = found;
     return probe;
 }
 
@@ -72,7 +89,7 @@ TEST(Diagnose, ProbesReadOnlyAtTheSourceAndLeavesNothingAtTheDestination) {
 
     EXPECT_EQ(access_times(f.source), atimes);   // not even access times changed (O_NOATIME)
     EXPECT_EQ(differences(before, snapshot(f.source)), "");
-    EXPECT_FALSE(exists(f.destination + "/.dailysyncd-probe"));
+    EXPECT_TRUE(probe_folders(f.destination).empty());
     EXPECT_EQ(read_file(f.destination + "/kept"), "kept");
     EXPECT_EQ(std::distance(std::filesystem::directory_iterator(f.destination), std::filesystem::directory_iterator()), 1);
 }
@@ -80,8 +97,8 @@ TEST(Diagnose, ProbesReadOnlyAtTheSourceAndLeavesNothingAtTheDestination) {
 TEST(Diagnose, InterruptedItStillRemovesItsFolder) {
     Fixture f;
     f.build_tree();
-    auto probe = probe_at_work(f);
-    const std::string folder = f.destination + "/.dailysyncd-probe";
+    std::string folder;
+    auto probe = probe_at_work(f, &folder);
     ::kill(probe.pid, SIGINT);
     auto r = wait_for(probe);
     EXPECT_EQ(r.exit_code, 130) << r.out << r.err;
@@ -93,8 +110,8 @@ TEST(Diagnose, InterruptedItStillRemovesItsFolder) {
 TEST(Diagnose, AFolderLeftByAKilledProbeIsRemovedByTheNextOne) {
     Fixture f;
     f.build_tree();
-    auto probe = probe_at_work(f);
-    const std::string folder = f.destination + "/.dailysyncd-probe";
+    std::string folder;
+    auto probe = probe_at_work(f, &folder);
     ::kill(probe.pid, SIGKILL);
     wait_for(probe);
     ASSERT_TRUE(exists(folder)) << "SIGKILL leaves the folder";
@@ -103,18 +120,46 @@ TEST(Diagnose, AFolderLeftByAKilledProbeIsRemovedByTheNextOne) {
     auto r = run({dailysyncd(), "--diagnose", "--config", f.config()});
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
     EXPECT_FALSE(exists(folder));
+    EXPECT_NE(r.err.find("removed " + folder + ", left by a probe that was killed"), std::string::npos) << r.err;
+    EXPECT_TRUE(probe_folders(f.destination).empty());
 }
 
-TEST(Diagnose, AFolderOfThatNameThatIsNotOursIsLeftAlone) {
+TEST(Diagnose, TouchesNothingItDidNotCreateWhateverItsName) {
+    // Source projects named like the probe's folders, one holding a file named like its
+    // marker, are backed up; the probe leaves their copies alone. So does it a folder a
+    // killed probe "left" whose marker lacks the recorded token.
     Fixture f;
     f.build_tree();
-    make_dirs(f.destination + "/.dailysyncd-probe");
-    write_file(f.destination + "/.dailysyncd-probe/somebodys", "data");
+    for (const char *project : {".dailysyncd-probe", ".dailysyncd-probe-abc123"}) {
+        make_dirs(f.source + "/" + project);
+        write_file(f.source + "/" + project + "/DAILYSYNCD-PROBE", "not a token\n");
+        write_file(f.source + "/" + project + "/f1", "work");
+        make_dirs(f.source + "/" + project + "/w4-0");
+    }
+    ASSERT_EQ(run({dailysyncd(), "--once", "--config", f.config()}).exit_code, 0);
+    make_dirs(f.state);
+    write_file(f.state + "/probe", f.destination + "/.dailysyncd-probe-abc123\n0123456789abcdef0123456789abcdef\n");
+    const Snapshot before = snapshot(f.destination);
     auto r = run({dailysyncd(), "--diagnose", "--config", f.config()});
-    EXPECT_EQ(r.exit_code, 2);
-    EXPECT_NE(r.err.find(f.destination + "/.dailysyncd-probe exists and was not made by dailysyncd --diagnose"), std::string::npos)
-        << r.err;
-    EXPECT_EQ(read_file(f.destination + "/.dailysyncd-probe/somebodys"), "data");
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.err.find(f.destination + "/.dailysyncd-probe-abc123 was left alone: it does not hold the token"), std::string::npos) << r.err;
+    auto without_root = [](Snapshot s) {   // creating and removing its folder touches the destination's mtime
+        s.erase(".");
+        s.erase("");
+        return s;
+    };
+    EXPECT_EQ(differences(without_root(before), without_root(snapshot(f.destination))), "");
+
+    // Something else written into the probe's own folder while it works stays too.
+    std::string folder;
+    auto probe = probe_at_work(f, &folder);
+    ASSERT_FALSE(folder.empty());
+    write_file(folder + "/somebodys", "data");
+    auto done = wait_for(probe);
+    EXPECT_EQ(done.exit_code, 0) << done.err;
+    EXPECT_EQ(read_file(folder + "/somebodys"), "data");
+    EXPECT_FALSE(exists(folder + "/write-test"));
+    EXPECT_FALSE(exists(folder + "/w4-0"));
 }
 
 TEST(Diagnose, AMissingDestinationIsNotCreated) {

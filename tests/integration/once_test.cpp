@@ -234,6 +234,9 @@ TEST(Once, PlainProgressLinesWhenNotATerminal) {
     EXPECT_NE(r.out.find("progress "), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("running: alpha"), std::string::npos) << r.out;
     EXPECT_EQ(r.out.find("\x1b["), std::string::npos);   // no terminal control codes in a pipe
+    // The first line comes before the rates cover 5 s: no made-up estimate.
+    const auto first = r.out.find("progress ");
+    EXPECT_NE(r.out.substr(first, r.out.find('\n', first) - first).find(" eta -- "), std::string::npos) << r.out;
 }
 
 TEST(Once, TerminalGetsALiveRedrawnView) {
@@ -250,6 +253,14 @@ TEST(Once, TerminalGetsALiveRedrawnView) {
     EXPECT_NE(screen.find("files"), std::string::npos);
     EXPECT_NE(screen.find("eta"), std::string::npos);
     EXPECT_NE(screen.find("TOTAL"), std::string::npos);
+    // At 80 columns every line of the live view fits, the fields whole.
+    write_file(f.source + "/alpha/huge", std::string(6'000'000, 'i'));
+    auto narrow = run_in_pty({dailysyncd(), "--once", "--config", f.config(R"("rsync_extra_args": ["--bwlimit=3000"])")}, {}, 80);
+    ASSERT_EQ(narrow.exit_code, 0) << narrow.out;
+    const auto live = narrow.out.substr(narrow.out.find('\n') + 1);   // after the header naming the paths
+    EXPECT_LE(widest_drawn_line(live.substr(0, live.find("UNIT "))), 80u) << narrow.out;
+    EXPECT_NE(live.find(" files  "), std::string::npos) << narrow.out;
+    EXPECT_NE(live.find("] "), std::string::npos) << "80 columns leave room for a bar: " << narrow.out;
 }
 
 TEST(CheckConfig, InvalidConfigIsOneLineAndExitStatus78) {
@@ -264,11 +275,23 @@ TEST(CheckConfig, InvalidConfigIsOneLineAndExitStatus78) {
 }
 
 TEST(CheckConfig, NonexistentSourceAndUnreadableFile) {
+    // A missing source is no configuration error (a NAS mounts later): --check-config
+    // warns, and a run fails with its own clear error, exit 2, with a report.
     TempDir dir;
-    auto r = run({dailysyncd(), "--check-config", "--config",
-                  write_config(dir, R"({"source": "/nonexistent/prod", "destination": "/backup"})")});
-    EXPECT_EQ(r.exit_code, 78);
-    EXPECT_NE(r.err.find("/source: cannot use the source: No such file or directory (got \"/nonexistent/prod\")"), std::string::npos) << r.err;
+    make_dirs(dir / "backup");
+    const std::string config = write_config(dir, R"({"source": "/nonexistent/prod", "destination": ")" + (dir / "backup") +
+                                                     R"(", "state_dir": ")" + (dir / "state") + R"("})");
+    auto r = run({dailysyncd(), "--check-config", "--config", config});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("warning: " + config + ": /source: cannot be used: No such file or directory (every run fails until it exists) (got \"/nonexistent/prod\")"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(run({dailysyncd(), "--check-config", "--strict", "--config", config}).exit_code, 78);
+    auto once = run({dailysyncd(), "--once", "--config", config});
+    EXPECT_EQ(once.exit_code, 2) << once.out << once.err;
+    EXPECT_NE(once.err.find("dailysyncd: error: the source /nonexistent/prod is not available: No such file or directory"), std::string::npos)
+        << once.err;
+    EXPECT_NE(once.out.find("report: "), std::string::npos) << once.out;
     r = run({dailysyncd(), "--check-config", "--config", dir / "missing.json"});
     EXPECT_EQ(r.exit_code, 78);
     EXPECT_NE(r.err.find("cannot read the configuration"), std::string::npos) << r.err;

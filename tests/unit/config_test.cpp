@@ -151,6 +151,63 @@ TEST(Config, TypesOfTheOtherKeys) {
     for (const auto &[fragment, pointer] : cases) EXPECT_EQ(error_of(with(fragment)).pointer, pointer) << fragment;
 }
 
+TEST(Config, ExtraRsyncArgumentsAreAnAllowListOfExactSpellings) {
+    // Every way rsync could be told to remove or write source files, delete, read other
+    // files or print differently is refused: aliases, abbreviations, bundles, filters.
+    for (const char *arg : {"--remove-sent-files", "--remove-source-files", "--remove-s", "--rem", "-avR", "-z", "--filter=clear",
+                            "--filter=- *", "--exclude-from=/etc/x", "--include=*", "--files-from=/x", "--delete-after", "--del",
+                            "--max-delete=100", "--backup-dir=/x", "--link-dest=/x", "--temp-dir=/data/prod", "--partial",
+                            "--inplace", "--rsync-path=sh", "--rsh=sh", "--copy-links", "--info=all", "--dry-run", "--bwlim=5",
+                            "--numeric-id", "--NUMERIC-IDS", "--"}) {
+        const auto error = error_of(with(std::string(R"("rsync_extra_args": [")") + arg + R"("])"));
+        EXPECT_EQ(error.pointer, "/rsync_extra_args/0") << arg;
+    }
+    for (const char *arg : {"--bwlimit=50000", "--timeout=600", "--contimeout=30", "--numeric-ids", "--chmod=D2775,F664",
+                            "--iconv=utf8,latin1", "--one-file-system", "--checksum", "--modify-window=1"})
+        EXPECT_TRUE(parse_config(with(std::string(R"("rsync_extra_args": [")") + arg + R"("])")).config) << arg;
+    // Values go with their option, never as the next argument (which would be read as a path or option).
+    EXPECT_NE(error_of(with(R"("rsync_extra_args": ["--bwlimit", "100"])")).message.find("needs its value in the same string"),
+              std::string::npos);
+    EXPECT_NE(error_of(with(R"("rsync_extra_args": ["--bwlimit="])")).message.find("needs its value"), std::string::npos);
+    EXPECT_NE(error_of(with(R"("rsync_extra_args": ["--numeric-ids=1"])")).message.find("takes no value"), std::string::npos);
+    EXPECT_NE(error_of(with(R"("rsync_extra_args": ["--remove-sent-files"])")).message.find("is not an option dailysyncd passes on"),
+              std::string::npos);
+}
+
+TEST(Config, PreserveKeysWithTheirDefaults) {
+    const auto defaults = parse_config(R"({"source": "/data/prod", "destination": "/data/prod_backup"})").config;
+    ASSERT_TRUE(defaults);
+    EXPECT_FALSE(defaults->preserve.hard_links);
+    EXPECT_FALSE(defaults->preserve.acls);
+    EXPECT_FALSE(defaults->preserve.xattrs);
+    EXPECT_TRUE(defaults->preserve.sparse);
+    const auto all = parse_config(with(R"("preserve": {"hard_links": true, "acls": true, "xattrs": true, "sparse": false})")).config;
+    ASSERT_TRUE(all);
+    EXPECT_TRUE(all->preserve.hard_links && all->preserve.acls && all->preserve.xattrs);
+    EXPECT_FALSE(all->preserve.sparse);
+    EXPECT_EQ(error_of(with(R"("preserve": {"hardlinks": true})")).pointer, "/preserve/hardlinks");
+    EXPECT_EQ(error_of(with(R"("preserve": {"acls": "yes"})")).pointer, "/preserve/acls");
+    EXPECT_EQ(error_of(with(R"("preserve": true)")).pointer, "/preserve");
+}
+
+TEST(Config, AnExcludeOfABareBangIsRefused) {
+    EXPECT_EQ(error_of(with(R"("exclude": ["*.tmp", "!"])")).pointer, "/exclude/1");
+    EXPECT_TRUE(parse_config(with(R"("exclude": ["!important"])")).config);   // a name that starts with '!' is a pattern
+}
+
+TEST(Config, SizeAndNestingAreLimitedBeforeParsing) {
+    const std::string deep = R"({"source": "/a", "destination": "/b", "exclude": )" + std::string(75'000, '[') + std::string(75'000, ']') + "}";
+    const auto nested = error_of(deep);
+    EXPECT_EQ(nested.pointer, "");
+    EXPECT_EQ(nested.message, "arrays and objects nest more than 32 levels deep (line 1)");
+    // Brackets inside strings do not count; 32 levels are fine (and then fail validation, not parsing).
+    EXPECT_TRUE(parse_config(with(R"("exclude": ["[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["])")).config);
+    EXPECT_EQ(error_of(R"({"source": "/a", "destination": "/b", "exclude": )" + std::string(31, '[') + std::string(31, ']') + "}").message.find("nest"),
+              std::string::npos);
+    const std::string big = R"({"source": "/a", "destination": "/b", "exclude": [")" + std::string(kMaxConfigBytes, 'x') + R"("]})";
+    EXPECT_NE(error_of(big).message.find("at most 1048576 are read"), std::string::npos);
+}
+
 TEST(Config, SyntaxProblemsAreReported) {
     EXPECT_NE(error_of("").message.find("empty"), std::string::npos);
     EXPECT_NE(error_of("  \n").message.find("empty"), std::string::npos);

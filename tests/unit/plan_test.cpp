@@ -68,6 +68,18 @@ TEST(Planner, WithoutStatisticsEveryTopLevelFolderIsOneUnit) {
     }
 }
 
+TEST(Planner, OneRsyncLayoutIsTheWholeTreeInOneRecursiveUnit) {
+    TreeStats t = sample_tree();
+    Planner planner(t, 8, Planner::Work::update, Planner::Layout::one_rsync);
+    auto initial = planner.initial();
+    ASSERT_EQ(initial.size(), 1u);
+    EXPECT_TRUE(initial[0].recursive);
+    EXPECT_FALSE(initial[0].expand) << "nothing is planned after it";
+    EXPECT_EQ(initial[0].base, "");
+    EXPECT_EQ(initial[0].estimated_entries, t.total_entries());
+    EXPECT_EQ(initial[0].estimated_bytes, t.total_bytes());
+}
+
 TEST(Planner, SplitsTheBigProjectAndPacksTheSmallOnes) {
     TreeStats t = sample_tree();
     Planner planner(t, 4, Planner::Work::first_copy);

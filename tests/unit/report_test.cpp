@@ -94,3 +94,21 @@ TEST(Report, ExitStatuses) {
     EXPECT_EQ(exit_status_for(RunResult::failed), 2);
     EXPECT_EQ(exit_status_for(RunResult::cancelled), 2);
 }
+
+TEST(Report, PackedMembersThatDidNotArriveAreNamed) {
+    UnitStatus u;
+    u.unit.base = "";
+    u.unit.members = {"a", "big", "c"};
+    u.state = UnitState::success;
+    EXPECT_TRUE(members_not_copied(u).empty());
+    u.state = UnitState::failed;   // rsync stopped part-way: none is known complete
+    EXPECT_EQ(members_not_copied(u), (std::vector<std::string>{"a", "big", "c"}));
+    u.state = UnitState::partial;   // rsync went on: only those it complained about
+    u.errors.failed_paths = {"/data/prod_backup/big/huge", "c/x"};
+    EXPECT_EQ(members_not_copied(u), (std::vector<std::string>{"big", "c"}));
+    u.unit.base = "alpha";
+    u.errors.failed_paths = {"/data/prod/alpha/a/locked"};
+    EXPECT_EQ(members_not_copied(u), (std::vector<std::string>{"alpha/a"}));
+    u.errors.failed_paths = {"/data/prod/alphabet/a/x"};
+    EXPECT_TRUE(members_not_copied(u).empty()) << "a longer name is another folder";
+}

@@ -92,3 +92,35 @@ TEST(RsyncCommand, DeletionGuardPasses) {
     EXPECT_FALSE(has(unguarded, "--filter=protect *"));
     EXPECT_EQ(std::count_if(unguarded.begin(), unguarded.end(), [](const std::string &a) { return a.rfind("--max-delete", 0) == 0; }), 0);
 }
+
+TEST(RsyncCommand, TheDeletionOptionsComeAfterEveryConfiguredPattern) {
+    // rsync's "!" clears the filter rules before it; nothing configured comes after the
+    // protect rule (delete off) or the guard's limit, so nothing can undo them.
+    Config c = config();
+    c.exclude = {"*.tmp"};
+    c.rsync_extra_args = {"--numeric-ids"};
+    for (bool delete_on : {false, true}) {
+        c.delete_extraneous = delete_on;
+        const auto args = rsync_arguments(c, folder("alpha", true), false);
+        const auto separator = std::find(args.begin(), args.end(), "--") - args.begin();
+        const auto last_configured = std::find(args.begin(), args.end(), "--numeric-ids") - args.begin();
+        const auto exclude = std::find(args.begin(), args.end(), "--exclude=*.tmp") - args.begin();
+        const auto deletion = std::find(args.begin(), args.end(), delete_on ? "--max-delete=0" : "--filter=protect *") - args.begin();
+        EXPECT_LT(exclude, deletion);
+        EXPECT_LT(last_configured, deletion);
+        EXPECT_LT(deletion, separator);
+    }
+}
+
+TEST(RsyncCommand, PreserveOptions) {
+    Config c = config();
+    auto plain = rsync_arguments(c, folder("alpha", true), false);
+    EXPECT_TRUE(has(plain, "--sparse"));
+    EXPECT_FALSE(has(plain, "--hard-links"));
+    EXPECT_FALSE(has(plain, "--acls"));
+    EXPECT_FALSE(has(plain, "--xattrs"));
+    c.preserve = Preserve{true, true, true, false};
+    auto all = rsync_arguments(c, folder("alpha", true), false);
+    EXPECT_TRUE(has(all, "--hard-links") && has(all, "--acls") && has(all, "--xattrs"));
+    EXPECT_FALSE(has(all, "--sparse"));
+}

@@ -176,3 +176,36 @@ TEST(RunModel, ExpectedTotalsCoverUnitsNotPlannedYet) {
     EXPECT_EQ(run.units().size(), 2u);
     EXPECT_EQ(run.totals().files_total, 1000u);
 }
+
+TEST(RunModel, ItemizedLinesBecomeChangesOfADryRun) {
+    auto item = [](const std::string &code, const std::string &name, bool transferred = false, bool deletion = false) {
+        ItemLine i;
+        i.code = code;
+        i.name = name;
+        i.transferred = transferred;
+        i.deletion = deletion;
+        return i;
+    };
+    EXPECT_EQ(change_kind(item(">f+++++++++", "new", true)), ChangeKind::copy);
+    EXPECT_EQ(change_kind(item("cd+++++++++", "dir/")), ChangeKind::copy);
+    EXPECT_EQ(change_kind(item("cL+++++++++", "link")), ChangeKind::copy);
+    EXPECT_EQ(change_kind(item(">f.st......", "changed", true)), ChangeKind::update);
+    EXPECT_EQ(change_kind(item(".f...p.....", "mode")), ChangeKind::attributes);
+    EXPECT_EQ(change_kind(item(".d..t......", "dir/")), ChangeKind::attributes);
+    EXPECT_EQ(change_kind(item("*deleting  ", "gone", false, true)), ChangeKind::remove);
+    EXPECT_FALSE(change_kind(item(".f         ", "same")));
+    EXPECT_FALSE(change_kind(item(".d         ", "./")));
+
+    WorkUnit sub = unit("alpha/edit", true, 10, 10);
+    RunModel run("r", {unit(".", false, 3, 10), sub}, true, at(0));
+    run.note_item(0, item(">f+++++++++", "top", true));
+    run.note_item(1, item("cd+++++++++", "./"));   // the folder itself: its parent's unit lists it
+    run.note_item(1, item(">f.st......", "cut.mov", true));
+    ASSERT_EQ(run.changes().listed.size(), 2u);
+    EXPECT_EQ(run.changes().listed[0].path, "top");
+    EXPECT_EQ(run.changes().listed[1].path, "alpha/edit/cut.mov");
+    EXPECT_EQ(run.changes().counts[static_cast<int>(ChangeKind::update)], 1u);
+    for (std::size_t i = 0; i < ChangeList::kMaxListed + 5; ++i) run.note_item(1, item(">f+++++++++", "n" + std::to_string(i), true));
+    EXPECT_EQ(run.changes().listed.size(), ChangeList::kMaxListed);
+    EXPECT_EQ(run.changes().omitted, 7u);
+}
