@@ -141,6 +141,8 @@ listing() { (cd "$1" && find . -printf '%P|%y|%m|%s|%T@|%l\n' | sort); }
 diff <(listing "$root/data/prod") <(listing "$root/data/prod_backup") || fail "the backup differs from the source"
 cmp "$root/data/prod/alpha/edit/master.mov" "$root/data/prod_backup/alpha/edit/master.mov" || fail "content differs"
 echo "backup equals source: $(listing "$root/data/prod" | wc -l) entries"
+[ "$(stat -c %a "$root/var/lib/dailysyncd")" = 700 ] || fail "state directory mode $(stat -c %a "$root/var/lib/dailysyncd"), not 700"
+[ "$(stat -c %a "$root/var/lib/dailysyncd/runs/$run_id.json")" = 600 ] || fail "report mode is not 600"
 
 step "journalctl: the run, by result and with the catalog"
 inside journalctl -u dailysyncd DAILYSYNC_RESULT=success --no-pager -o cat | grep "run $run_id finished: success" ||
