@@ -72,8 +72,9 @@ Options:
                      what would change
       --check-config validate the file, print the effective configuration
                      (defaults filled in) and exit; warns on stderr when
-                     rsync_path is no program here or the destination does
-                     not exist (runs would fail; exit 0 all the same)
+                     the source or the destination does not exist or
+                     rsync_path is no program here (runs would fail; exit 0
+                     all the same)
       --strict       with --check-config: exit 78 on those warnings too
       --diagnose     probe source and destination for under a minute and print
                      what will limit the runs (CPU, source reads, destination

@@ -251,8 +251,16 @@ Config validate(const json &doc) {
                 fail("/exclude/" + std::to_string(i),
                      "must not start with '/': each project is copied by its own rsync, so anchored patterns are ambiguous",
                      &doc["exclude"][i]);
-            if (config.exclude[i] == "!")
+            // rsync reads an --exclude value with the old rule prefixes: "!" clears every
+            // rule before it, "+ x" makes an include rule, "- x" an exclude rule. None of
+            // them is a pattern, and an include could override the protect rule.
+            const std::string &pattern = config.exclude[i];
+            if (pattern == "!")
                 fail("/exclude/" + std::to_string(i), "is rsync's \"clear every rule before this one\", not a pattern; remove it",
+                     &doc["exclude"][i]);
+            if (pattern.rfind("+ ", 0) == 0 || pattern.rfind("- ", 0) == 0)
+                fail("/exclude/" + std::to_string(i),
+                     "starts with \"" + pattern.substr(0, 2) + "\", which rsync reads as a rule, not a pattern; only patterns to exclude are accepted",
                      &doc["exclude"][i]);
         }
     }

@@ -25,6 +25,14 @@ std::string format_rate(double bytes_per_second) {
     return format_bytes(static_cast<std::uint64_t>(std::llround(bytes_per_second))) + "/s";
 }
 
+std::string format_local_time(std::time_t when, bool with_seconds) {
+    std::tm tm{};
+    localtime_r(&when, &tm);
+    char buffer[64];
+    std::strftime(buffer, sizeof buffer, with_seconds ? "%Y-%m-%d %H:%M:%S %Z" : "%Y-%m-%d %H:%M %Z", &tm);
+    return buffer;
+}
+
 std::string count_of(std::uint64_t n, std::string_view one, std::string_view many) {
     return std::to_string(n) + " " + std::string(n == 1 ? one : many);
 }

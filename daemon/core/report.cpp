@@ -70,10 +70,13 @@ std::vector<std::string> members_not_copied(const UnitStatus &unit) {
     return out;
 }
 
-std::vector<std::string> covered_projects(const WorkUnit &unit) {
+std::vector<std::string> covered_projects(const UnitStatus &status) {
+    const WorkUnit &unit = status.unit;
     if (!unit.base.empty()) return {printable_name(unit.base.substr(0, unit.base.find('/')))};
     std::vector<std::string> projects;
     for (const auto &member : unit.members) projects.push_back(printable_name(member));
+    if (unit.members.empty() && unit.recursive)
+        for (const auto &project : status.projects) projects.push_back(printable_name(project));
     return projects;
 }
 

@@ -43,8 +43,8 @@ std::vector<std::string> affected_projects(const UnitStatus &unit, const std::st
 std::vector<std::string> members_not_copied(const UnitStatus &unit);
 
 // The projects (top-level folders, printable) whose contents a unit copies; none for the
-// unit of the source's own entries.
-std::vector<std::string> covered_projects(const WorkUnit &unit);
+// unit of the source's own entries, every one it saw for a whole-tree unit.
+std::vector<std::string> covered_projects(const UnitStatus &unit);
 
 // Exit status of `dailysyncd --once`: 0 success, 1 warning, 2 failed or cancelled.
 int exit_status_for(RunResult result);

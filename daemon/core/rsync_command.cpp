@@ -38,10 +38,13 @@ std::vector<std::string> rsync_arguments(const Config &config, const WorkUnit &u
     // root itself is never created.
     if (!unit.base.empty()) args.push_back("--mkpath");
     if (dry_run) args.push_back("--dry-run");
+    // With delete off, every name is protected by a rule before the patterns (rsync takes
+    // the first rule that matches, so no later include can win) and again after them (a
+    // "!" clears only the rules before it). The configuration refuses both forms anyway;
+    // this holds even against a rule form it does not know.
+    if (!unit.deletion_pass && !config.delete_extraneous) args.push_back("--filter=protect *");
     for (const auto &pattern : config.exclude) args.push_back("--exclude=" + pattern);
     for (const auto &extra : config.rsync_extra_args) args.push_back(extra);
-    // The deletion options come last: a filter rule can only clear the rules before it
-    // (rsync's "!"), so nothing configured can undo the protect rule below.
     if (unit.deletion_pass) {
         // The guard's second pass: deletions allowed, within the unit's share of max_delete
         // (it also finishes type changes, which need a deletion first).
@@ -58,6 +61,7 @@ std::vector<std::string> rsync_arguments(const Config &config, const WorkUnit &u
         // the attributes along (NFS READDIRPLUS, SFTP READDIR), so the checks need no
         // round trip of their own: the daily benchmark run takes 2.4x less time.
         // Deletes nothing ("protect" wins over --delete); type changes behave as without it.
+        // The second protect rule, after every pattern (see above).
         args.insert(args.end(), {"--delete", "--filter=protect *"});
     }
     args.push_back("--");

@@ -38,6 +38,7 @@ struct UnitStatus {
     std::optional<WallClock::time_point> started;
     std::optional<WallClock::time_point> finished;
     std::string message;                 // why it failed or warned
+    std::vector<std::string> projects;   // a whole-tree unit (recursive, base ""): the top-level folders it copied, raw
     ErrorSummary errors;                 // failed and vanished paths of the last attempt
 };
 
@@ -126,8 +127,7 @@ public:
     const std::vector<UnitStatus> &units() const { return units_; }
 
     void unit_started(std::size_t index, WallClock::time_point now);
-    // A packed unit's members as launched (those gone from the source since the plan are left out).
-    void set_members(std::size_t index, std::vector<std::string> members) { units_.at(index).unit.members = std::move(members); }
+    void set_projects(std::size_t index, std::vector<std::string> projects) { units_.at(index).projects = std::move(projects); }
     void unit_progress(std::size_t index, const TransferCounters &counters, std::uint64_t bytes_done);
     // Records an itemized line of a unit as a change (dry runs keep the list).
     void note_item(std::size_t index, const ItemLine &item);

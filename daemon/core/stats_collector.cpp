@@ -23,7 +23,7 @@ void StatsCollector::item(const ItemLine &item) {
     const std::string parent = slash == std::string::npos ? unit_.base : join_path(unit_.base, name.substr(0, slash));
     const std::string_view leaf = slash == std::string::npos ? std::string_view(name) : std::string_view(name).substr(slash + 1);
     into_.add_entry(parent, leaf, is_dir, is_dir ? 0 : item.size);
-    if (is_dir && slash == std::string::npos && !unit_.recursive) subdirs_.push_back(name);
+    if (is_dir && slash == std::string::npos) subdirs_.push_back(name);
 }
 
 }  // namespace dailysync

@@ -1,5 +1,6 @@
 // Learns the tree from a unit's itemized rsync output: per-folder statistics for the next
-// run's plan, and, for a non-recursive unit, the subfolders that exist now. Pure.
+// run's plan, and the folders directly inside the unit's folder as they are now (what a
+// non-recursive unit expands into; the projects a whole-tree unit copied). Pure.
 #pragma once
 
 #include <string>

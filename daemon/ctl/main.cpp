@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
+#include "core/format.hpp"
 #include "core/report.hpp"
 #include "ctl/client.hpp"
 #include "ctl/command_line.hpp"
@@ -24,14 +25,7 @@ int fail(const Failure &failure) {
     return failure.exit_status;
 }
 
-std::string local_time(std::int64_t epoch) {
-    const std::time_t t = static_cast<std::time_t>(epoch);
-    std::tm tm{};
-    ::localtime_r(&t, &tm);
-    char buffer[64];
-    std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M:%S %Z", &tm);
-    return buffer;
-}
+std::string local_time(std::int64_t epoch) { return format_local_time(static_cast<std::time_t>(epoch), true); }
 
 Style style_for(const CommandLine &cl) {
     const char *term = std::getenv("TERM");

@@ -221,7 +221,16 @@ std::string remove_probe_tree(const std::string &folder) {
         std::vector<std::pair<std::string, unsigned char>> entries;
         while (const dirent *e = ::readdir(d)) {
             const std::string name = e->d_name;
-            if (name != "." && name != "..") entries.emplace_back(name, e->d_type);
+            if (name == "." || name == "..") continue;
+            unsigned char type = e->d_type;
+            if (type == DT_UNKNOWN) {   // some filesystems do not say: ask, never following a link
+                struct stat st {};
+                type = ::fstatat(::dirfd(d), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ? DT_UNKNOWN
+                       : S_ISDIR(st.st_mode)                                              ? DT_DIR
+                       : S_ISREG(st.st_mode)                                              ? DT_REG
+                                                                                          : DT_UNKNOWN;
+            }
+            entries.emplace_back(name, type);
         }
         ::closedir(d);
         for (const auto &[name, type] : entries) {

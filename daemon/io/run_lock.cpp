@@ -7,19 +7,12 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "core/format.hpp"
 #include "io/state_store.hpp"
 
 namespace dailysync {
 
 namespace {
-
-std::string local_time(std::time_t t) {
-    std::tm tm{};
-    localtime_r(&t, &tm);
-    char buffer[40];
-    std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M:%S %Z", &tm);
-    return buffer;
-}
 
 // "pid 4242 (dailysyncd --once), run 20261130T020000Z, since 2026-11-30 02:00:00 UTC"
 std::string describe_holder(int fd) {
@@ -30,7 +23,7 @@ std::string describe_holder(int fd) {
         const auto doc = nlohmann::json::parse(text);
         std::string out = "pid " + std::to_string(doc.at("pid").get<long>()) + " (dailysyncd " + doc.value("what", "?") + ")";
         if (const std::string run = doc.value("run_id", ""); !run.empty()) out += ", run " + run;
-        if (doc.contains("since") && doc["since"].is_number_integer()) out += ", since " + local_time(doc["since"].get<std::time_t>());
+        if (doc.contains("since") && doc["since"].is_number_integer()) out += ", since " + format_local_time(doc["since"].get<std::time_t>(), true);
         return out;
     } catch (const std::exception &) {
         return "a process that is just starting or ending";
@@ -39,31 +32,29 @@ std::string describe_holder(int fd) {
 
 }  // namespace
 
-std::optional<RunLock> RunLock::try_acquire(const std::string &state_dir, const std::string &what, std::string *why) {
+RunLock::Attempt RunLock::try_acquire(const std::string &state_dir, const std::string &what) {
+    Attempt attempt;
     if (auto error = make_private_directory(state_dir); !error.empty()) {
-        if (why) *why = "cannot take the run lock: " + error;
-        return std::nullopt;
+        attempt.why = "cannot take the run lock: " + error;
+        return attempt;
     }
     const std::string path = path_in(state_dir);
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
-        if (why) *why = "cannot open the run lock " + path + ": " + std::strerror(errno);
-        return std::nullopt;
+        attempt.why = "cannot open the run lock " + path + ": " + std::strerror(errno);
+        return attempt;
     }
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
         const int error = errno;
-        if (why) {
-            if (error == EWOULDBLOCK)
-                *why = "another run into this backup is in progress: " + path + " is held by " + describe_holder(fd);
-            else
-                *why = "cannot lock " + path + ": " + std::strerror(error);
-        }
+        attempt.held_elsewhere = error == EWOULDBLOCK;
+        attempt.why = attempt.held_elsewhere ? "another run into this backup is in progress: " + path + " is held by " + describe_holder(fd)
+                                             : "cannot lock " + path + ": " + std::strerror(error);
         ::close(fd);
-        return std::nullopt;
+        return attempt;
     }
-    RunLock lock(fd, what);
-    lock.write_holder("");
-    return lock;
+    attempt.lock.emplace(fd, what);
+    attempt.lock->write_holder("");
+    return attempt;
 }
 
 void RunLock::set_run_id(const std::string &run_id) { write_holder(run_id); }

@@ -13,10 +13,10 @@ namespace dailysync {
 
 class RunLock {
 public:
-    // Takes the lock without waiting. When another process holds it (or it cannot be
-    // taken), returns nullopt and sets *why to a sentence naming the holder.
-    // `what` says who takes it ("service", "--once", "--diagnose").
-    static std::optional<RunLock> try_acquire(const std::string &state_dir, const std::string &what, std::string *why);
+    struct Attempt;
+    // Takes the lock without waiting. `what` says who takes it ("service", "--once",
+    // "--diagnose").
+    static Attempt try_acquire(const std::string &state_dir, const std::string &what);
     // Records the run id in the lock file once it is known.
     void set_run_id(const std::string &run_id);
 
@@ -27,14 +27,20 @@ public:
     ~RunLock();   // releases (empties the file first, so a later reader sees no holder)
 
     static std::string path_in(const std::string &state_dir) { return state_dir + "/run.lock"; }
+    RunLock(int fd, std::string what) : fd_(fd), what_(std::move(what)), since_(std::time(nullptr)) {}
 
 private:
-    RunLock(int fd, std::string what) : fd_(fd), what_(std::move(what)), since_(std::time(nullptr)) {}
     void write_holder(const std::string &run_id);
     void release();
     int fd_ = -1;
     std::string what_;
     std::time_t since_ = 0;
+};
+
+struct RunLock::Attempt {
+    std::optional<RunLock> lock;   // set: ours until destroyed
+    bool held_elsewhere = false;   // another process holds it: do not run
+    std::string why;               // without a lock: who holds it, or why it could not be taken
 };
 
 }  // namespace dailysync

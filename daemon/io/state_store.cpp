@@ -40,10 +40,10 @@ std::string make_directories(const std::string &path, mode_t mode) {
     return {};
 }
 
-std::string make_private_directory(const std::string &path) {
+std::string make_private_directory(const std::string &path, bool ours) {
     if (auto error = make_directories(path, 0700); !error.empty()) return error;
     struct stat st {};
-    if (::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == ::geteuid() && (st.st_mode & 077) != 0 &&
+    if (ours && ::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == ::geteuid() && (st.st_mode & 077) != 0 &&
         ::chmod(path.c_str(), 0700) != 0)
         return describe("cannot make private", path);
     return {};
@@ -101,7 +101,7 @@ std::string StateStore::allocate_run_id(std::chrono::system_clock::time_point no
 
 std::string StateStore::write_report(const std::string &run_id, const std::string &json) const {
     if (auto error = make_private_directory(dir_); !error.empty()) return error;
-    if (auto error = make_private_directory(runs_dir()); !error.empty()) return error;
+    if (auto error = make_private_directory(runs_dir(), true); !error.empty()) return error;
     return write_file_atomically(report_path(run_id), json);
 }
 

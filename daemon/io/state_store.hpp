@@ -77,8 +77,10 @@ std::string make_directories(const std::string &path, mode_t mode = 0755);
 // temp file in the same folder with `mode`, fsync, rename over `path`, fsync the folder;
 // "" or the error. Private (0600) unless asked otherwise: state files name every path.
 std::string write_file_atomically(const std::string &path, const std::string &content, mode_t mode = 0600);
-// state_dir and its runs/ are 0700 (made so, or set so when they exist and are ours):
-// reports and tree statistics name every file of the source, even in private folders.
-std::string make_private_directory(const std::string &path);
+// A folder made 0700 when it is created: reports and tree statistics name every file of
+// the source, even in private folders. An existing folder keeps its mode (state_dir may
+// be a shared folder the admin chose) unless `ours` says it only ever holds our files
+// (runs/), when it is set to 0700. Files are 0600 either way.
+std::string make_private_directory(const std::string &path, bool ours = false);
 
 }  // namespace dailysync

@@ -76,25 +76,43 @@ void Supervisor::launch(std::size_t index) {
     ++running_;
     model_.unit_started(index, WallClock::now());
     WorkUnit unit = model_.units()[index].unit;
-    // Planned from the statistics of the previous run: a folder may be gone since.
+    // An unmounted source leaves an empty mount point of the same name: nothing more may
+    // start on it, least of all a deletion pass.
+    if (settings_.source_identity && folder_identity(settings_.config.source) != settings_.source_identity) {
+        --running_;
+        model_.unit_attempt_ended(index, UnitState::failed, -1,
+                                  "not started: the source " + settings_.config.source + " disappeared or was replaced during the run (unmounted?)",
+                                  {}, {}, false, WallClock::now());
+        boost::asio::post(io_, [self = shared_from_this()] {
+            self->fill();
+            self->check_done();
+        });
+        return;
+    }
+    // Every unit's folders were listed by this run (a non-recursive unit's output), so a
+    // folder missing now was removed during the run: its copy is not a backup of it.
     auto missing = [](const std::string &path) {
         struct stat st {};
         return ::lstat(path.c_str(), &st) != 0;
     };
     bool gone;
     if (unit.members.empty()) {
-        gone = missing(unit_sources(settings_.config, unit).front());
+        gone = !unit.base.empty() && missing(unit_sources(settings_.config, unit).front());
+        if (gone) gone_at_launch_[index] = printable_name(unit.base);
     } else {
         std::erase_if(unit.members, [&](const std::string &member) {
-            return missing(settings_.config.source + "/" + join_path(unit.base, member));
+            if (!missing(settings_.config.source + "/" + join_path(unit.base, member))) return false;
+            if (!gone_at_launch_.count(index)) gone_at_launch_[index] = printable_name(join_path(unit.base, member));
+            return true;
         });
         gone = unit.members.empty();
-        if (!gone && unit.members.size() != model_.units()[index].unit.members.size()) model_.set_members(index, unit.members);
     }
     if (gone) {
         --running_;
-        model_.unit_attempt_ended(index, UnitState::success, 0, "gone from the source since the last run; nothing to copy", {},
-                                  {}, false, WallClock::now());
+        model_.unit_attempt_ended(index, UnitState::failed, -1,
+                                  "not started: the folder " + gone_at_launch_[index] +
+                                      " vanished from the source during the run (removed or unmounted): it is not backed up",
+                                  {}, {}, false, WallClock::now());
         boost::asio::post(io_, [self = shared_from_this()] {
             self->fill();
             self->check_done();
@@ -256,8 +274,11 @@ void Supervisor::attempt_ended(std::size_t index, const ChildExit &exit) {
     if (cancelling && outcome != UnitState::success && outcome != UnitState::warning) outcome = UnitState::cancelled;
     // Files vanishing is normal on a live tree (a warning); a whole folder of the unit
     // vanishing is a project gone or unmounted mid-run, which this run did not back up.
-    if (outcome == UnitState::warning || outcome == UnitState::partial || outcome == UnitState::failed) {
-        if (const std::string gone = vanished_folder(settings_.config, model_.units()[index].unit); !gone.empty()) {
+    if (outcome == UnitState::warning || outcome == UnitState::partial || outcome == UnitState::failed || gone_at_launch_.count(index)) {
+        // (A member found gone at launch was left out of the rsync; it fails the unit too.)
+        std::string gone = vanished_folder(settings_.config, model_.units()[index].unit);
+        if (gone.empty() && gone_at_launch_.count(index)) gone = gone_at_launch_[index];
+        if (!gone.empty()) {
             outcome = UnitState::failed;
             transient = false;
             message = "the folder " + gone + " vanished from the source during the run (removed or unmounted): it is not backed up";
@@ -292,6 +313,9 @@ void Supervisor::attempt_ended(std::size_t index, const ChildExit &exit) {
         model_.add_units(planner_.expand(model_.units()[index].unit.base, collectors_[index]->subdirs()));
         grow();
     }
+    // (`unit` may be stale here: add_units above can move the units.)
+    if (const WorkUnit &done = model_.units()[index].unit; collectors_[index] && done.recursive && done.base.empty() && done.members.empty())
+        model_.set_projects(index, collectors_[index]->subdirs());   // a whole-tree unit: every project it copied
     collectors_[index].reset();
     fill();
     if (on_change_) on_change_();
@@ -326,7 +350,16 @@ void Supervisor::check_done() {
         deletions_planned_ = true;
         DeletionPlan plan = plan_deletions(model_, settings_.config.max_delete);
         model_.note_deletions(plan.summary);
-        if (plan.summary.refused) {
+        // Before deleting anything: the source must still be what it was at the start.
+        std::string source_problem;
+        if (!plan.units.empty()) {
+            source_problem = preflight(settings_.config, settings_.previous_entries);
+            if (source_problem.empty() && settings_.source_identity && folder_identity(settings_.config.source) != settings_.source_identity)
+                source_problem = "the source " + settings_.config.source + " disappeared or was replaced during the run (unmounted?)";
+        }
+        if (!source_problem.empty()) {
+            model_.fail_run(source_problem + "; nothing was deleted");
+        } else if (plan.summary.refused) {
             model_.fail_run(plan.message);
         } else if (!plan.units.empty() && !settings_.dry_run) {
             model_.add_units(std::move(plan.units));

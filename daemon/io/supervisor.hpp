@@ -7,7 +7,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -16,6 +18,7 @@
 #include "core/run_model.hpp"
 #include "core/stats_collector.hpp"
 #include "core/tree_stats.hpp"
+#include "io/preflight.hpp"
 #include "io/rsync_child.hpp"
 
 namespace dailysync {
@@ -27,6 +30,11 @@ public:
         std::string rsync_program;   // resolved absolute path
         bool dry_run = false;
         int concurrency = 1;
+        // The source folder the run started on: before each rsync, and again before any
+        // deletion, the source must still be that folder (and pass the preflight checks
+        // with `previous_entries`), or nothing more is started.
+        std::optional<FolderIdentity> source_identity;
+        std::uint64_t previous_entries = 0;
     };
     using OnChange = std::function<void()>;
     using OnDone = std::function<void()>;
@@ -69,6 +77,7 @@ private:
     int running_ = 0;
     bool done_ = false;
     bool deletions_planned_ = false;
+    std::map<std::size_t, std::string> gone_at_launch_;   // unit -> its folder found removed when it was to start
 };
 
 }  // namespace dailysync

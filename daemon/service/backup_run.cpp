@@ -45,8 +45,8 @@ void BackupRun::start() {
     cpu_self_at_start_ = cpu_seconds(RUSAGE_SELF);
     cpu_children_at_start_ = cpu_seconds(RUSAGE_CHILDREN);
     auto stats = store_.load_tree_stats();
-    const std::uint64_t previous_entries = stats ? stats->total_entries() : 0;
-    if (auto problem = preflight(config_, previous_entries); !problem.empty()) {
+    previous_entries_ = stats ? stats->total_entries() : 0;
+    if (auto problem = preflight(config_, previous_entries_); !problem.empty()) {
         finish_without_units(problem);
         return;
     }
@@ -90,7 +90,7 @@ void BackupRun::plan_and_copy() {
     model_.emplace(run_id_, planner_->initial(), dry_run_, started_);
     model_->set_expected(previous_.total_entries(), previous_.total_bytes());
     phase_ = Phase::copying;
-    Supervisor::Settings settings{config_, program, dry_run_, concurrency()};
+    Supervisor::Settings settings{config_, program, dry_run_, concurrency(), source_identity_, previous_entries_};
     supervisor_ = Supervisor::create(io_, *model_, *planner_, settings, on_change_, [self = shared_from_this()] { self->finished(); });
     supervisor_->start();
     if (!config_.concurrency) controller_ = std::make_unique<ConcurrencyController>(concurrency());

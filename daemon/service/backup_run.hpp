@@ -86,6 +86,7 @@ private:
     std::optional<BottleneckVerdict> bottleneck_;
     boost::asio::steady_timer tick_timer_;
     std::optional<FolderIdentity> source_identity_;   // the source folder the run started on
+    std::uint64_t previous_entries_ = 0;              // what the last complete run saw in the source
     double cpu_self_at_start_ = 0, cpu_children_at_start_ = 0;
 };
 

@@ -44,12 +44,12 @@ int interrupted() {
 }  // namespace
 
 int run_diagnose(const Config &config) {
-    std::string why;
-    const std::optional<RunLock> lock = RunLock::try_acquire(config.state_dir, "--diagnose", &why);
-    if (!lock) {
-        std::cerr << "dailysyncd: --diagnose: " << why << std::endl;
+    const RunLock::Attempt lock = RunLock::try_acquire(config.state_dir, "--diagnose");
+    if (lock.held_elsewhere) {
+        std::cerr << "dailysyncd: --diagnose: " << lock.why << std::endl;
         return kExitLocked;
     }
+    if (!lock.lock) std::cerr << "dailysyncd: warning: " << lock.why << "; probing without the lock" << std::endl;
     install_probe_interrupt_handlers();
     if (auto problem = preflight(config, 0); !problem.empty()) return failed(problem);
     ProbeMeasurements m;

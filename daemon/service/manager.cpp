@@ -23,13 +23,7 @@ constexpr auto kMaxTimerStep = 60s;
 constexpr auto kCatchUpDelay = 30s;
 constexpr auto kLockRetry = 60s;
 
-std::string local_time_text(std::time_t t) {
-    std::tm tm{};
-    localtime_r(&t, &tm);
-    char buffer[32];
-    std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M %Z", &tm);
-    return buffer;
-}
+std::string local_time_text(std::time_t t) { return format_local_time(t, false); }
 
 int priority_for(RunResult result) {
     switch (result) {
@@ -137,8 +131,14 @@ void Manager::on_timer() {
 Manager::StartError Manager::start_run(std::string &run_id, const char *trigger) {
     if (state_ == ManagerState::stopping) return StartError::stopping;
     if (state_ == ManagerState::running) return StartError::already_running;
-    lock_ = RunLock::try_acquire(config_.state_dir, "service", &lock_refusal_);
-    if (!lock_) return StartError::locked;
+    RunLock::Attempt attempt = RunLock::try_acquire(config_.state_dir, "service");
+    if (attempt.held_elsewhere) {
+        lock_refusal_ = attempt.why;
+        return StartError::locked;
+    }
+    // A state folder that cannot hold the lock (full, read-only) must not stop backups.
+    if (!attempt.lock) journal_.log(LOG_ERR, attempt.why + "; running without the lock");
+    lock_ = std::move(attempt.lock);
     state_ = ManagerState::running;
     run_ = BackupRun::create(
         io_, config_, false,
@@ -147,7 +147,7 @@ Manager::StartError Manager::start_run(std::string &run_id, const char *trigger)
         },
         [this](const RunModel &model) { run_finished(model); });
     run_id = run_->run_id();
-    lock_->set_run_id(run_id);
+    if (lock_) lock_->set_run_id(run_id);
     run_->on_notice([this, run_id](const std::string &notice) {
         journal_.log(LOG_INFO, "run " + run_id + ": " + notice, {{"DAILYSYNC_RUN_ID", run_id}});
     });
@@ -236,7 +236,7 @@ void Manager::run_finished(const RunModel &model) {
     std::map<std::string, bool> complete;
     for (const auto &unit : model.units()) {
         const bool ok = unit.state == UnitState::success || unit.state == UnitState::warning;
-        for (const auto &project : covered_projects(unit.unit)) {
+        for (const auto &project : covered_projects(unit)) {
             auto [it, inserted] = complete.emplace(project, ok);
             if (!inserted) it->second = it->second && ok;
         }

@@ -57,6 +57,7 @@ const std::vector<BadConfig> kBadConfigs = {
     {"bundled short options", R"({"source": "SRC", "destination": "DST", "rsync_extra_args": ["-avR"]})", "/rsync_extra_args/0: must be one long rsync option"},
     {"a filter that clears the protect rule", R"({"source": "SRC", "destination": "DST", "rsync_extra_args": ["--filter=clear"]})", "/rsync_extra_args/0: is not an option dailysyncd passes on"},
     {"a value as its own argument", R"({"source": "SRC", "destination": "DST", "rsync_extra_args": ["--bwlimit", "100"]})", "/rsync_extra_args/0: needs its value in the same string"},
+    {"an exclude that is an include rule", R"({"source": "SRC", "destination": "DST", "exclude": ["+ keep.tmp", "*.tmp"]})", "/exclude/0: starts with \"+ \", which rsync reads as a rule"},
     {"an exclude that clears the rules", R"({"source": "SRC", "destination": "DST", "exclude": ["!"]})", "/exclude/0: is rsync's \"clear every rule before this one\""},
     {"75,000 nested arrays", "{\"source\": \"SRC\", \"destination\": \"DST\", \"exclude\": " + std::string(75'000, '[') + std::string(75'000, ']') + "}", "arrays and objects nest more than 32 levels deep (line 1)"},
     {"a file of more than 1 MiB", "{\"source\": \"SRC\", \"destination\": \"DST\", \"exclude\": [\"" + std::string(1 << 20, 'x') + "\"]}", "the file is "},

@@ -28,15 +28,6 @@ unsigned mode_of(const std::string &path) {
     return ::lstat(path.c_str(), &st) == 0 ? st.st_mode & 07777 : 0;
 }
 
-void wait_for_rsync(const std::string &needle) {
-    bool seen = false;
-    for (int i = 0; i < 400 && !seen; ++i) {
-        seen = !processes_mentioning(needle).empty();
-        if (!seen) std::this_thread::sleep_for(25ms);
-    }
-    ASSERT_TRUE(seen) << "no rsync for " << needle;
-}
-
 // A project big enough that the planner splits it (an update plan keeps units at 1,000
 // entries or more): three subfolders of 1,200 files.
 void split_sized_project(const std::string &root) {
@@ -245,12 +236,20 @@ TEST(DataSafety, AProjectThatVanishesMidRunFailsItsUnit) {
 TEST(DataSafety, StateIsPrivateAndIdsFromItNeverBecomePaths) {
     Fixture f;
     f.build_tree();
-    make_dirs(f.state);
-    ::chmod(f.state.c_str(), 0755);   // as an earlier version made it
     auto r = run({dailysyncd(), "--once", "--config", f.config()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_EQ(mode_of(f.state), 0700u);
+    EXPECT_EQ(mode_of(f.state), 0700u) << "made by dailysyncd";
     EXPECT_EQ(mode_of(f.state + "/runs"), 0700u);
+    // A state folder the admin made keeps its mode (it may be shared); runs/ is ours.
+    const std::string shared = f.dir / "shared-state";
+    make_dirs(shared + "/runs");
+    ::chmod(shared.c_str(), 01777);
+    ::chmod((shared + "/runs").c_str(), 0755);   // as an earlier version made it
+    write_file(f.dir / "shared.json", R"({"source": ")" + f.source + R"(", "destination": ")" + f.destination + R"(", "state_dir": ")" + shared + R"("})");
+    ASSERT_EQ(run({dailysyncd(), "--once", "--config", f.dir / "shared.json"}).exit_code, 0);
+    EXPECT_EQ(mode_of(shared), 01777u);
+    EXPECT_EQ(mode_of(shared + "/runs"), 0700u);
+    EXPECT_EQ(mode_of(shared + "/tree-stats"), 0600u);
     EXPECT_EQ(mode_of(f.state + "/tree-stats"), 0600u);
     for (const auto &entry : std::filesystem::directory_iterator(f.state + "/runs")) EXPECT_EQ(mode_of(entry.path()), 0600u) << entry.path();
 
@@ -324,4 +323,32 @@ TEST(DataSafety, FidelityHardLinksAcrossSplitFoldersSparseFilesAndXattrs) {
         EXPECT_STREQ(value, "beta");
     }
     EXPECT_EQ(differences(snapshot(f.source), snapshot(f.destination)), "");
+}
+
+TEST(DataSafety, NoDeletionPassRunsOnASourceUnmountedDuringTheFirstPass) {
+    // The guard's second pass would run rsync --delete on the source's root; unmounted by
+    // then, the root is an empty mount point, and the pass would delete whole projects
+    // (within the guard's slack). It must not start.
+    Fixture f;
+    ASSERT_EQ(::mount("tmpfs", f.source.c_str(), "tmpfs", 0, "size=20m"), 0) << std::strerror(errno);
+    for (const char *p : {"alpha", "beta", "gamma", "delta"}) {
+        make_dirs(f.source + "/" + p);
+        write_file(f.source + "/" + p + "/file", p);
+    }
+    write_file(f.source + "/top", "top");
+    age_tree(f.source);
+    const std::string config = f.config(R"("delete": true, "max_delete": "100%", "rsync_extra_args": ["--bwlimit=500"])");
+    ASSERT_EQ(run({dailysyncd(), "--once", "--config", config}).exit_code, 0);
+    const auto backup = snapshot(f.destination);
+    ::unlink((f.source + "/top").c_str());        // the top-level unit holds one deletion back
+    write_file(f.source + "/alpha/big", std::string(2'000'000, 'b'));   // a slow first pass
+    auto once_run = spawn({dailysyncd(), "--once", "--config", config});
+    wait_for_rsync(f.source + "/alpha");
+    ASSERT_EQ(::umount2(f.source.c_str(), MNT_DETACH), 0) << std::strerror(errno);
+    auto r = wait_for(once_run);
+    EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+    for (const char *p : {"alpha", "beta", "gamma", "delta"}) EXPECT_EQ(read_file(f.destination + "/" + p + "/file"), p) << r.out;
+    EXPECT_EQ(read_file(f.destination + "/top"), "top") << "nothing is deleted after the source went away";
+    EXPECT_NE(r.out.find("nothing was deleted"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("(deletions)  success"), std::string::npos) << r.out;
 }

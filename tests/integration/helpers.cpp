@@ -1,7 +1,10 @@
 #include "helpers.hpp"
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cctype>
+#include <thread>
 
 #include <cerrno>
 #include <csignal>
@@ -275,6 +278,15 @@ std::vector<pid_t> processes_mentioning(const std::string &needle) {
     }
     ::closedir(proc);
     return pids;
+}
+
+void wait_for_rsync(const std::string &needle) {
+    bool seen = false;
+    for (int i = 0; i < 400 && !seen; ++i) {
+        seen = !processes_mentioning(needle).empty();
+        if (!seen) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    ASSERT_TRUE(seen) << "no rsync for " << needle;
 }
 
 std::string write_config(const TempDir &dir, const std::string &json_body) {

@@ -74,6 +74,10 @@ std::string differences(const Snapshot &expected, const Snapshot &actual);
 
 // pids of processes whose command line mentions `needle`.
 std::vector<pid_t> processes_mentioning(const std::string &needle);
+// Waits up to 10 s for a process (an rsync) whose command line mentions `needle`; fails
+// the test if none came. Judged on the last look, not a new one: a short unit's rsync may
+// be gone by the time anyone looks again.
+void wait_for_rsync(const std::string &needle);
 
 std::string write_config(const TempDir &dir, const std::string &json_body);
 

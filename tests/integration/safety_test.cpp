@@ -34,15 +34,6 @@ struct Tmpfs {
     ~Tmpfs() { ::umount2(path.c_str(), MNT_DETACH); }
 };
 
-void wait_for_rsync(const std::string &needle) {
-    // Judged on the last look, not a new one: a short unit's rsync may be gone by then.
-    bool seen = false;
-    for (int i = 0; i < 400 && !seen; ++i) {
-        seen = !processes_mentioning(needle).empty();
-        if (!seen) std::this_thread::sleep_for(25ms);
-    }
-    ASSERT_TRUE(seen) << "no rsync for " << needle;
-}
 
 }  // namespace
 

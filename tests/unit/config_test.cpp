@@ -192,6 +192,10 @@ TEST(Config, PreserveKeysWithTheirDefaults) {
 
 TEST(Config, AnExcludeOfABareBangIsRefused) {
     EXPECT_EQ(error_of(with(R"("exclude": ["*.tmp", "!"])")).pointer, "/exclude/1");
+    // rsync's rule prefixes: "+ " would make an include rule, "- " an exclude rule.
+    EXPECT_EQ(error_of(with(R"("exclude": ["+ keep.tmp", "*.tmp"])")).pointer, "/exclude/0");
+    EXPECT_EQ(error_of(with(R"("exclude": ["- /build"])")).pointer, "/exclude/0");
+    EXPECT_TRUE(parse_config(with(R"("exclude": ["+keep", "-x", "a + b"])")).config) << "without the space they are patterns";
     EXPECT_TRUE(parse_config(with(R"("exclude": ["!important"])")).config);   // a name that starts with '!' is a pattern
 }
 

@@ -93,23 +93,26 @@ TEST(RsyncCommand, DeletionGuardPasses) {
     EXPECT_EQ(std::count_if(unguarded.begin(), unguarded.end(), [](const std::string &a) { return a.rfind("--max-delete", 0) == 0; }), 0);
 }
 
-TEST(RsyncCommand, TheDeletionOptionsComeAfterEveryConfiguredPattern) {
-    // rsync's "!" clears the filter rules before it; nothing configured comes after the
-    // protect rule (delete off) or the guard's limit, so nothing can undo them.
+TEST(RsyncCommand, TheProtectRuleStandsBeforeAndAfterEveryConfiguredPattern) {
+    // rsync takes the first rule that matches (an earlier include would win) and "!"
+    // clears the rules before it: with delete off, "protect *" comes first and last. With
+    // delete on, the guard's limit is an option, after every pattern all the same.
     Config c = config();
     c.exclude = {"*.tmp"};
     c.rsync_extra_args = {"--numeric-ids"};
-    for (bool delete_on : {false, true}) {
-        c.delete_extraneous = delete_on;
-        const auto args = rsync_arguments(c, folder("alpha", true), false);
-        const auto separator = std::find(args.begin(), args.end(), "--") - args.begin();
-        const auto last_configured = std::find(args.begin(), args.end(), "--numeric-ids") - args.begin();
-        const auto exclude = std::find(args.begin(), args.end(), "--exclude=*.tmp") - args.begin();
-        const auto deletion = std::find(args.begin(), args.end(), delete_on ? "--max-delete=0" : "--filter=protect *") - args.begin();
-        EXPECT_LT(exclude, deletion);
-        EXPECT_LT(last_configured, deletion);
-        EXPECT_LT(deletion, separator);
-    }
+    auto position = [](const std::vector<std::string> &args, const std::string &arg, bool last = false) {
+        const auto it = last ? std::find(args.rbegin(), args.rend(), arg).base() - 1 : std::find(args.begin(), args.end(), arg);
+        return it - args.begin();
+    };
+    const auto off = rsync_arguments(c, folder("alpha", true), false);
+    EXPECT_EQ(std::count(off.begin(), off.end(), "--filter=protect *"), 2);
+    EXPECT_LT(position(off, "--filter=protect *"), position(off, "--exclude=*.tmp"));
+    EXPECT_GT(position(off, "--filter=protect *", true), position(off, "--numeric-ids"));
+    EXPECT_LT(position(off, "--filter=protect *", true), position(off, "--"));
+    c.delete_extraneous = true;
+    const auto on = rsync_arguments(c, folder("alpha", true), false);
+    EXPECT_EQ(std::count(on.begin(), on.end(), "--filter=protect *"), 0);
+    EXPECT_GT(position(on, "--max-delete=0"), position(on, "--numeric-ids"));
 }
 
 TEST(RsyncCommand, PreserveOptions) {
