@@ -112,3 +112,18 @@ TEST(Report, PackedMembersThatDidNotArriveAreNamed) {
     u.errors.failed_paths = {"/data/prod/alphabet/a/x"};
     EXPECT_TRUE(members_not_copied(u).empty()) << "a longer name is another folder";
 }
+
+TEST(Report, AWholeTreeUnitCoversEveryProjectItCopied) {
+    UnitStatus whole;
+    whole.unit.base = "";
+    whole.unit.recursive = true;
+    whole.projects = {"alpha", "new\nline"};
+    EXPECT_EQ(covered_projects(whole), (std::vector<std::string>{"alpha", "new\\#012line"}));
+    UnitStatus top;   // the non-recursive unit of the source's own entries covers none
+    top.unit.recursive = false;
+    top.projects = {"alpha"};
+    EXPECT_TRUE(covered_projects(top).empty());
+    UnitStatus project;
+    project.unit.base = "alpha/edit";
+    EXPECT_EQ(covered_projects(project), (std::vector<std::string>{"alpha"}));
+}
