@@ -279,7 +279,7 @@ TEST(DataSafety, AMissingSourceAtStartIsAFailedRunNotAConfigurationError) {
     EXPECT_EQ(stopped.exit_code, 0);
 }
 
-TEST(DataSafety, FidelityHardLinksAcrossSplitFoldersSparseFilesAndXattrs) {
+TEST(DataSafety, FidelityHardLinksAcrossSplitFoldersSparseFilesAclsAndXattrs) {
     Fixture f;
     make_dirs(f.source + "/alpha");
     split_sized_project(f.source + "/alpha");   // big enough to be split without hard_links
@@ -294,6 +294,31 @@ TEST(DataSafety, FidelityHardLinksAcrossSplitFoldersSparseFilesAndXattrs) {
         ::close(fd);
     }
     ASSERT_EQ(::setxattr((f.source + "/beta/sparse.img").c_str(), "user.project", "beta", 4, 0), 0) << std::strerror(errno);
+    // An access ACL granting user 65534 read-write, in the kernel's xattr form (what
+    // setfacl -m u:65534:rw writes): version 2, then (tag, perm, id) entries.
+    const std::vector<std::uint32_t> acl_words = {2,          0x00060001, 0xffffffff, 0x00060002, 65534, 0x00040004,
+                                                  0xffffffff, 0x00060010, 0xffffffff, 0x00040020, 0xffffffff};
+    std::string acl;
+    for (std::size_t i = 0; i < acl_words.size(); ++i) {   // little-endian: u32 version, then u16 tag, u16 perm, u32 id
+        const std::uint32_t w = acl_words[i];
+        if (i == 0 || i % 2 == 0) {
+            for (int b = 0; b < 4; ++b) acl += static_cast<char>((w >> (8 * b)) & 0xff);
+        } else {
+            const std::uint16_t tag = w & 0xffff, perm = w >> 16;
+            for (int b = 0; b < 2; ++b) acl += static_cast<char>((tag >> (8 * b)) & 0xff);
+            for (int b = 0; b < 2; ++b) acl += static_cast<char>((perm >> (8 * b)) & 0xff);
+        }
+    }
+    ASSERT_EQ(::setxattr((f.source + "/beta/linked-elsewhere").c_str(), "system.posix_acl_access", acl.data(), acl.size(), 0), 0)
+        << std::strerror(errno);
+    auto acl_of = [](const std::string &path) {
+        std::string value(256, '\0');
+        const ssize_t n = ::getxattr(path.c_str(), "system.posix_acl_access", value.data(), value.size());
+        value.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+        return value;
+    };
+    const std::string source_acl = acl_of(f.source + "/beta/linked-elsewhere");
+    ASSERT_FALSE(source_acl.empty());
     age_tree(f.source);
     auto inode = [](const std::string &path) {
         struct stat st {};
@@ -309,8 +334,9 @@ TEST(DataSafety, FidelityHardLinksAcrossSplitFoldersSparseFilesAndXattrs) {
     ASSERT_EQ(run({dailysyncd(), "--once", "--config", f.config()}).exit_code, 0);
     EXPECT_LT(blocks(f.destination + "/beta/sparse.img"), 1'000'000);
     EXPECT_NE(inode(f.destination + "/alpha/s1/linked"), inode(f.destination + "/alpha/s3/linked-too"));
+    EXPECT_TRUE(acl_of(f.destination + "/beta/linked-elsewhere").empty());
     // Asked for: the links hold across what the planner would split, and across projects.
-    const std::string config = f.config(R"("preserve": {"hard_links": true, "xattrs": true})");
+    const std::string config = f.config(R"("preserve": {"hard_links": true, "xattrs": true, "acls": true})");
     for (int night = 0; night < 2; ++night) {   // first copy and update (the latter would be split)
         auto r = run({dailysyncd(), "--once", "--config", config});
         ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
@@ -321,6 +347,7 @@ TEST(DataSafety, FidelityHardLinksAcrossSplitFoldersSparseFilesAndXattrs) {
         char value[16] = {};
         EXPECT_EQ(::getxattr((f.destination + "/beta/sparse.img").c_str(), "user.project", value, sizeof value), 4);
         EXPECT_STREQ(value, "beta");
+        EXPECT_EQ(acl_of(f.destination + "/beta/linked-elsewhere"), source_acl);
     }
     EXPECT_EQ(differences(snapshot(f.source), snapshot(f.destination)), "");
 }
