@@ -120,8 +120,9 @@ Exit status:
   0   success (with --wait or watch: the run succeeded)
   1   with --wait or watch: the run ended with warnings
   2   with --wait or watch: the run failed or was cancelled
-  3   the daemon refused the request (a run is already active, no run is
-      active, the configuration is invalid, no such run, ...)
+  3   the daemon refused the request (a run is already active, another
+      process runs into the same backup, no run is active, the
+      configuration is invalid, no such run, ...)
   4   not authorized
   5   dailysyncd is not running, or the bus is unreachable
   64  usage error
