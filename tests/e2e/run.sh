@@ -78,7 +78,10 @@ head -c 5000000 /dev/urandom >"$root/data/prod/alpha/edit/master.mov"
 printf 'beta\n' >"$root/data/prod/beta/readme"
 printf 'odd\n' >"$root/data/prod/beta/--delete"
 ln -s alpha "$root/data/prod/latest"
-touch -d '2026-01-01 10:00' "$root/data/prod"/* "$root/data/prod"
+# Every entry (symlinks themselves too) in the past: rsync compares times in whole seconds,
+# so a folder or symlink made in the same second as its copy would keep the copy's time
+# (seen once when the container booted in under a second).
+find "$root/data/prod" -exec touch -h -d '2026-01-01 10:00' {} +
 
 step "boot it with systemd-nspawn"
 systemd-nspawn --quiet --register=no --private-network --keep-unit -D "$root" -b --console=passive \
