@@ -101,7 +101,8 @@ Exit status:
       probe could not run
   64  usage error
   75  --once, --diagnose: another run into the same backup holds the run
-      lock STATE_DIR/run.lock (the message names its pid, run and start)
+      lock: STATE_DIR/run.lock, or the destination's in /run/dailysyncd
+      (the message names its pid, run and start)
   78  invalid configuration (the message names file, JSON pointer and value);
       with --check-config --strict also a warning
   130 --diagnose was interrupted (its files at the destination are removed)

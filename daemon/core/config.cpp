@@ -163,14 +163,15 @@ struct AllowedOption {
     bool takes_value;   // then only as --name=VALUE, never as a separate argument
 };
 constexpr AllowedOption kAllowedOptions[] = {
-    {"--bwlimit", true},        {"--timeout", true},        {"--contimeout", true},    {"--numeric-ids", false},
+    {"--bwlimit", true},        {"--timeout", true},        {"--numeric-ids", false},
     {"--chmod", true},          {"--chown", true},          {"--usermap", true},       {"--groupmap", true},
     {"--iconv", true},          {"--no-iconv", false},      {"--modify-window", true}, {"--checksum", false},
     {"--ignore-times", false},  {"--whole-file", false},    {"--no-whole-file", false}, {"--block-size", true},
-    {"--omit-dir-times", false}, {"--omit-link-times", false}, {"--one-file-system", false}, {"--open-noatime", false},
-    {"--fsync", false},         {"--preallocate", false},   {"--max-size", true},      {"--min-size", true},
-    {"--no-owner", false},      {"--no-group", false},      {"--fake-super", false},
+    {"--omit-dir-times", false}, {"--omit-link-times", false}, {"--open-noatime", false}, {"--fsync", false},
+    {"--preallocate", false},   {"--no-owner", false},      {"--no-group", false},     {"--fake-super", false},
 };
+// Of those with a value, the ones whose value is a number (rsync's suffixes allowed).
+constexpr std::string_view kNumericOptions[] = {"--bwlimit", "--timeout", "--modify-window", "--block-size"};
 
 std::string allowed_options_text() {
     std::string text;
@@ -188,6 +189,17 @@ void check_extra_arg(const std::string &arg, const std::string &pointer, const j
         if (option.takes_value && (equals == std::string::npos || equals + 1 == arg.size()))
             fail(pointer, "needs its value in the same string: \"" + name + "=VALUE\"", &value);
         if (!option.takes_value && equals != std::string::npos) fail(pointer, "takes no value", &value);
+        if (option.takes_value) {
+            const std::string_view given = std::string_view(arg).substr(equals + 1);
+            // One value, never a second option smuggled in after a space.
+            if (given.find_first_of(" \t") != std::string_view::npos || given.front() == '-')
+                fail(pointer, "has a value with a space or a leading '-': one option, one value", &value);
+            const bool numeric = std::find(std::begin(kNumericOptions), std::end(kNumericOptions), name) != std::end(kNumericOptions);
+            const auto digits = given.find_first_not_of("0123456789.");
+            if (numeric && (digits == 0 || (digits != std::string_view::npos && given.substr(digits).find_first_not_of("bBkKmMgGtTpPiI") !=
+                                                                                     std::string_view::npos)))
+                fail(pointer, "needs a number, as in \"" + name + "=1000\" (rsync's K, M, G suffixes allowed)", &value);
+        }
         return;
     }
     fail(pointer, "is not an option dailysyncd passes on (only the exact spellings " + allowed_options_text() + "; see dailysyncd.json(5))",
@@ -241,8 +253,12 @@ Config validate(const json &doc) {
     if (doc.contains("delete")) config.delete_extraneous = require_bool(doc["delete"], "/delete");
     if (doc.contains("state_dir")) {
         config.state_dir = require_absolute_path(doc["state_dir"], "/state_dir");
+        if (config.state_dir == "/") fail("/state_dir", "must not be the root directory", &doc["state_dir"]);
         if (path_is_within(config.state_dir, config.destination))
             fail("/state_dir", "must not be inside the destination (a mirror run would delete it)", &doc["state_dir"]);
+        if (path_is_within(config.state_dir, config.source) || path_is_within(config.source, config.state_dir))
+            fail("/state_dir", "must not be inside the source or hold it (dailysyncd would write into the tree it backs up)",
+                 &doc["state_dir"]);
     }
     if (doc.contains("exclude")) {
         config.exclude = require_string_array(doc["exclude"], "/exclude");
@@ -287,6 +303,8 @@ Config validate(const json &doc) {
         config.metrics_file = require_absolute_path(doc["metrics_file"], "/metrics_file");
         if (path_is_within(config.metrics_file, config.destination))
             fail("/metrics_file", "must not be inside the destination", &doc["metrics_file"]);
+        if (path_is_within(config.metrics_file, config.source))
+            fail("/metrics_file", "must not be inside the source (dailysyncd never writes there)", &doc["metrics_file"]);
     }
     if (doc.contains("max_delete")) {
         const auto &value = doc["max_delete"];

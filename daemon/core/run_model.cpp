@@ -50,7 +50,8 @@ std::optional<ChangeKind> change_kind(const ItemLine &item) {
     if (code.size() < 3) return std::nullopt;
     // "YXcstpoguax": '+' everywhere after the type: a new entry; a hard link ('h') too.
     if (code.find_first_not_of('+', 2) == std::string::npos || code[0] == 'h') return ChangeKind::copy;
-    if (item.transferred) return ChangeKind::update;
+    // Data sent, or (for a symlink or device) its value changed: 'c' in the third column.
+    if (item.transferred || code[2] == 'c') return ChangeKind::update;
     // '.' or ' ' in every attribute column: nothing differs.
     if (code.find_first_not_of(". ", 2) == std::string::npos) return std::nullopt;
     return ChangeKind::attributes;
@@ -130,6 +131,12 @@ void RunModel::note_item(std::size_t index, const ItemLine &item) {
     if (name == "./" || name == ".") {
         if (!unit.base.empty()) return;   // the folder itself: its parent's unit lists it
         name.clear();
+    }
+    // A packed unit's member folder itself: the parent's non-recursive unit lists it too.
+    if (item.type == 'd' && !unit.members.empty()) {
+        const std::string folder = name.empty() || name.back() != '/' ? name : name.substr(0, name.size() - 1);
+        for (const auto &member : unit.members)
+            if (printable_name(member) == folder) return;
     }
     // rsync prints names escaped already; the unit's base is a raw name of ours.
     std::string path = unit.base.empty() ? name : printable_name(unit.base) + (name.empty() ? "" : "/" + name);

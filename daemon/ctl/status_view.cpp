@@ -153,7 +153,7 @@ std::string history_text(const std::vector<HistoryRow> &rows, const Style &style
     if (rows.empty()) return "no runs yet\n";
     std::size_t time_width = 7;
     for (const auto &row : rows) time_width = std::max(time_width, style.time(row.run.started).size());
-    std::string out = pad("RUN ID", 18) + pad("STARTED", time_width + 2) + pad("DURATION", 11, true) + "  " + pad("RESULT", 10) +
+    std::string out = pad("RUN ID", 20) + pad("STARTED", time_width + 2) + pad("DURATION", 11, true) + "  " + pad("RESULT", 10) +
                       pad("FILES", 10, true) + pad("BYTES", 11, true) + pad("COPIED", 11, true) + "\n";
     auto number = [](const std::optional<std::uint64_t> &value, bool bytes) {
         if (!value) return std::string("-");
@@ -162,7 +162,7 @@ std::string history_text(const std::vector<HistoryRow> &rows, const Style &style
     for (const auto &row : rows) {
         // Padding is measured on the plain word; the color codes go around it.
         const std::string result = pad(row.run.result, 10);
-        out += pad(row.run.id, 18) + pad(style.time(row.run.started), time_width + 2) +
+        out += pad(row.run.id, 20) + pad(style.time(row.run.started), time_width + 2) +
                pad(format_duration(static_cast<double>(row.run.finished - row.run.started)), 11, true) + "  " +
                colored_result(row.run.result, style.color) + result.substr(row.run.result.size()) +
                pad(number(row.files, false), 10, true) + pad(number(row.bytes, true), 11, true) +

@@ -28,8 +28,8 @@ ConfigResult load_config_file(const std::string &path) {
     text.resize(static_cast<std::size_t>(in.gcount()));
     result = parse_config(text);
     if (result.config) {
-        if (auto problem = overlap_problem(result.config->source, result.config->destination); !problem.empty()) {
-            result.error = ConfigError{"/destination", problem, ""};
+        if (auto problem = paths_problem(*result.config); !problem.message.empty()) {
+            result.error = ConfigError{"/" + problem.field, problem.message, ""};
             result.config.reset();
         }
     }

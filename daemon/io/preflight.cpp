@@ -43,23 +43,59 @@ std::string check_folder(const std::string &role, const std::string &path, bool 
 
 }  // namespace
 
-std::string overlap_problem(const std::string &source, const std::string &destination) {
-    char source_real[PATH_MAX], destination_real[PATH_MAX];
-    if (!::realpath(source.c_str(), source_real) || !::realpath(destination.c_str(), destination_real)) return {};
-    auto shown = [](const std::string &path, const char *real) { return path == real ? path : path + " (really " + real + ")"; };
-    const std::string both = ": the source " + shown(source, source_real) + ", the destination " + shown(destination, destination_real) +
-                             "; a backup there would copy into itself or delete what it copies";
-    struct stat s {}, d {};
-    if (::stat(source_real, &s) == 0 && ::stat(destination_real, &d) == 0 && s.st_dev == d.st_dev && s.st_ino == d.st_ino)
-        return "the source and the destination are the same folder" + both;
-    const FilesystemLocation text_source{"", source_real}, text_destination{"", destination_real};
-    if (auto problem = overlap_of(text_destination, "destination", text_source, "source"); !problem.empty()) return problem + both;
+namespace {
+
+// realpath() of the longest part of `path` that exists, with the rest appended: where a
+// folder that is yet to be made (a state_dir) will really be.
+std::optional<std::string> resolve_as_far_as_it_exists(const std::string &path) {
+    std::string head = path, tail;
+    for (;;) {
+        char real[PATH_MAX];
+        if (::realpath(head.c_str(), real)) {
+            std::string out = real;
+            if (!tail.empty()) out += (out == "/" ? "" : "/") + tail;
+            return out;
+        }
+        if (errno != ENOENT && errno != ENOTDIR) return std::nullopt;
+        const auto slash = head.rfind('/');
+        if (slash == std::string::npos || head == "/") return std::nullopt;
+        tail = head.substr(slash + 1) + (tail.empty() ? "" : "/" + tail);
+        head = slash == 0 ? "/" : head.substr(0, slash);
+    }
+}
+
+}  // namespace
+
+std::string overlap_problem(const std::string &a, const std::string &a_role, const std::string &b, const std::string &b_role,
+                            const std::string &consequence) {
+    const auto a_real = resolve_as_far_as_it_exists(a), b_real = resolve_as_far_as_it_exists(b);
+    if (!a_real || !b_real) return {};
+    auto shown = [](const std::string &path, const std::string &real) { return path == real ? path : path + " (really " + real + ")"; };
+    const std::string both = ": the " + b_role + " " + shown(b, *b_real) + ", the " + a_role + " " + shown(a, *a_real) + "; " + consequence;
+    struct stat sa {}, sb {};
+    if (::stat(a_real->c_str(), &sa) == 0 && ::stat(b_real->c_str(), &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino)
+        return "the " + b_role + " and the " + a_role + " are the same folder" + both;
+    if (auto problem = overlap_of({"", *a_real}, a_role, {"", *b_real}, b_role); !problem.empty()) return problem + both;
     // The same folder of one filesystem reached by two paths: bind mounts.
     std::ifstream in("/proc/self/mountinfo");
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     const auto mounts = parse_mounts(text);
-    if (auto problem = overlap_of(locate(mounts, destination_real), "destination", locate(mounts, source_real), "source"); !problem.empty())
+    if (auto problem = overlap_of(locate(mounts, *a_real), a_role, locate(mounts, *b_real), b_role); !problem.empty())
         return problem + " (through a bind mount)" + both;
+    return {};
+}
+
+PathsProblem paths_problem(const Config &config) {
+    if (auto problem = overlap_problem(config.destination, "destination", config.source, "source",
+                                       "a backup there would copy into itself or delete what it copies");
+        !problem.empty())
+        return {"destination", problem};
+    for (const auto &[other, role] : {std::pair<const std::string &, const char *>{config.destination, "destination"}, {config.source, "source"}}) {
+        if (auto problem = overlap_problem(config.state_dir, "state_dir", other, role,
+                                           "dailysyncd would write its state into the tree it backs up or into the backup");
+            !problem.empty())
+            return {"state_dir", problem};
+    }
     return {};
 }
 
@@ -86,7 +122,7 @@ std::string preflight(const Config &config, std::uint64_t previous_entries) {
     if (auto problem = check_folder("source", config.source, config.source_must_be_mountpoint); !problem.empty()) return problem;
     // The configuration compares paths as text; symlinks and bind mounts can still make
     // the two trees one. Checked again at every run: mounts change.
-    if (auto problem = overlap_problem(config.source, config.destination); !problem.empty()) return problem;
+    if (auto problem = paths_problem(config); !problem.message.empty()) return problem.message;
     if (!config.source_sentinel.empty()) {
         const std::string sentinel = config.source + "/" + config.source_sentinel;
         struct stat st {};

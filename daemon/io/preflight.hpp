@@ -25,9 +25,17 @@ struct FolderIdentity {
 };
 std::optional<FolderIdentity> folder_identity(const std::string &path);
 
-// "" when source and destination are apart as real folders: resolved (symlinks, "..")
-// and located in their filesystems (bind mounts), neither holds the other. Paths that do
-// not exist are not judged here.
-std::string overlap_problem(const std::string &source, const std::string &destination);
+// "" when `a` and `b` are apart as real folders: resolved (symlinks, "..") as far as they
+// exist, and located in their filesystems (bind mounts), neither holds the other. Else a
+// sentence naming both with their roles, ending in `consequence`.
+std::string overlap_problem(const std::string &a, const std::string &a_role, const std::string &b, const std::string &b_role,
+                            const std::string &consequence);
+// The overlaps that make a configuration unusable: destination and source, state_dir and
+// either. An empty message when none.
+struct PathsProblem {
+    std::string field;     // the configuration key at fault: "destination" or "state_dir"
+    std::string message;
+};
+PathsProblem paths_problem(const Config &config);
 
 }  // namespace dailysync

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <nlohmann/json.hpp>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/format.hpp"
@@ -32,13 +33,13 @@ std::string describe_holder(int fd) {
 
 }  // namespace
 
-RunLock::Attempt RunLock::try_acquire(const std::string &state_dir, const std::string &what) {
+RunLock::Attempt RunLock::try_acquire(const std::string &folder, const std::string &file_name, const std::string &what) {
     Attempt attempt;
-    if (auto error = make_private_directory(state_dir); !error.empty()) {
+    if (auto error = make_private_directory(folder); !error.empty()) {
         attempt.why = "cannot take the run lock: " + error;
         return attempt;
     }
-    const std::string path = path_in(state_dir);
+    const std::string path = folder + "/" + file_name;
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
         attempt.why = "cannot open the run lock " + path + ": " + std::strerror(errno);
@@ -58,6 +59,31 @@ RunLock::Attempt RunLock::try_acquire(const std::string &state_dir, const std::s
 }
 
 void RunLock::set_run_id(const std::string &run_id) { write_holder(run_id); }
+
+RunLocks take_run_locks(const std::string &state_dir, const std::string &destination, const std::string &what) {
+    RunLocks locks;
+    RunLock::Attempt state = RunLock::try_acquire(state_dir, "run.lock", what);
+    if (state.held_elsewhere || !state.lock) {
+        locks.held_elsewhere = state.held_elsewhere;
+        locks.why = state.why;
+        if (locks.held_elsewhere) return locks;
+    } else {
+        locks.held.push_back(std::move(*state.lock));
+    }
+    struct stat st {};
+    if (::stat(destination.c_str(), &st) != 0) return locks;   // no destination: the run fails before copying
+    const std::string name = "destination-" + std::to_string(static_cast<unsigned long long>(st.st_dev)) + "-" +
+                             std::to_string(static_cast<unsigned long long>(st.st_ino)) + ".lock";
+    RunLock::Attempt by_destination = RunLock::try_acquire(kRuntimeLockDir, name, what);
+    if (by_destination.held_elsewhere) {
+        locks.held.clear();
+        locks.held_elsewhere = true;
+        locks.why = by_destination.why + " (into " + destination + ")";
+    } else if (by_destination.lock) {
+        locks.held.push_back(std::move(*by_destination.lock));
+    }
+    return locks;
+}
 
 void RunLock::write_holder(const std::string &run_id) {
     if (fd_ < 0) return;

@@ -1,22 +1,25 @@
-// One run at a time into one backup: an exclusive flock(2) on STATE_DIR/run.lock, held by
-// the service's runs, `--once` and `--diagnose` for as long as they work. The holder
-// writes who it is into the file (pid, what, run id, since when) so a loser can say so.
-// The kernel drops the lock when the holder exits, however it exits: no stale lock.
+// One run at a time into one backup: exclusive flock(2)s held by the service's runs,
+// `--once` and `--diagnose` for as long as they work, on STATE_DIR/run.lock and on
+// /run/dailysyncd/destination-DEV-INO.lock (the destination folder's identity, so two
+// configurations with different state_dirs cannot run into one destination either). The
+// holder writes who it is into each file (pid, what, run id, since when) so a loser can
+// say so. The kernel drops a lock when its holder exits, however it exits: no stale lock.
 #pragma once
 
 #include <ctime>
 #include <optional>
 #include <string>
 #include <sys/types.h>
+#include <vector>
 
 namespace dailysync {
 
 class RunLock {
 public:
     struct Attempt;
-    // Takes the lock without waiting. `what` says who takes it ("service", "--once",
-    // "--diagnose").
-    static Attempt try_acquire(const std::string &state_dir, const std::string &what);
+    // Takes FOLDER/FILE_NAME without waiting (FOLDER made 0700 if missing). `what` says who
+    // takes it ("service", "--once", "--diagnose").
+    static Attempt try_acquire(const std::string &folder, const std::string &file_name, const std::string &what);
     // Records the run id in the lock file once it is known.
     void set_run_id(const std::string &run_id);
 
@@ -26,7 +29,6 @@ public:
     RunLock &operator=(const RunLock &) = delete;
     ~RunLock();   // releases (empties the file first, so a later reader sees no holder)
 
-    static std::string path_in(const std::string &state_dir) { return state_dir + "/run.lock"; }
     RunLock(int fd, std::string what) : fd_(fd), what_(std::move(what)), since_(std::time(nullptr)) {}
 
 private:
@@ -42,5 +44,21 @@ struct RunLock::Attempt {
     bool held_elsewhere = false;   // another process holds it: do not run
     std::string why;               // without a lock: who holds it, or why it could not be taken
 };
+
+inline constexpr const char *kRuntimeLockDir = "/run/dailysyncd";
+
+// Every lock of one run. held_elsewhere: another run into the same backup (state_dir or
+// destination) is in progress, `why` names it. A lock that merely cannot be taken (a full
+// or read-only state folder, no /run/dailysyncd for a user) does not stop a backup: it
+// is left out, and `why` says so for the state folder's lock.
+struct RunLocks {
+    std::vector<RunLock> held;
+    bool held_elsewhere = false;
+    std::string why;
+    void set_run_id(const std::string &run_id) {
+        for (auto &lock : held) lock.set_run_id(run_id);
+    }
+};
+RunLocks take_run_locks(const std::string &state_dir, const std::string &destination, const std::string &what);
 
 }  // namespace dailysync

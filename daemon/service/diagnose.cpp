@@ -44,12 +44,12 @@ int interrupted() {
 }  // namespace
 
 int run_diagnose(const Config &config) {
-    const RunLock::Attempt lock = RunLock::try_acquire(config.state_dir, "--diagnose");
-    if (lock.held_elsewhere) {
-        std::cerr << "dailysyncd: --diagnose: " << lock.why << std::endl;
+    const RunLocks locks = take_run_locks(config.state_dir, config.destination, "--diagnose");
+    if (locks.held_elsewhere) {
+        std::cerr << "dailysyncd: --diagnose: " << locks.why << std::endl;
         return kExitLocked;
     }
-    if (!lock.lock) std::cerr << "dailysyncd: warning: " << lock.why << "; probing without the lock" << std::endl;
+    if (!locks.why.empty()) std::cerr << "dailysyncd: warning: " << locks.why << "; probing without that lock" << std::endl;
     install_probe_interrupt_handlers();
     if (auto problem = preflight(config, 0); !problem.empty()) return failed(problem);
     ProbeMeasurements m;

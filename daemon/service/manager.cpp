@@ -131,14 +131,14 @@ void Manager::on_timer() {
 Manager::StartError Manager::start_run(std::string &run_id, const char *trigger) {
     if (state_ == ManagerState::stopping) return StartError::stopping;
     if (state_ == ManagerState::running) return StartError::already_running;
-    RunLock::Attempt attempt = RunLock::try_acquire(config_.state_dir, "service");
-    if (attempt.held_elsewhere) {
-        lock_refusal_ = attempt.why;
+    RunLocks locks = take_run_locks(config_.state_dir, config_.destination, "service");
+    if (locks.held_elsewhere) {
+        lock_refusal_ = locks.why;
         return StartError::locked;
     }
     // A state folder that cannot hold the lock (full, read-only) must not stop backups.
-    if (!attempt.lock) journal_.log(LOG_ERR, attempt.why + "; running without the lock");
-    lock_ = std::move(attempt.lock);
+    if (!locks.why.empty()) journal_.log(LOG_ERR, locks.why + "; running without that lock");
+    locks_ = std::move(locks);
     state_ = ManagerState::running;
     run_ = BackupRun::create(
         io_, config_, false,
@@ -147,7 +147,7 @@ Manager::StartError Manager::start_run(std::string &run_id, const char *trigger)
         },
         [this](const RunModel &model) { run_finished(model); });
     run_id = run_->run_id();
-    if (lock_) lock_->set_run_id(run_id);
+    locks_.set_run_id(run_id);
     run_->on_notice([this, run_id](const std::string &notice) {
         journal_.log(LOG_INFO, "run " + run_id + ": " + notice, {{"DAILYSYNC_RUN_ID", run_id}});
     });
@@ -245,7 +245,7 @@ void Manager::run_finished(const RunModel &model) {
         if (ok && !model.dry_run()) persisted_.project_success[project] = finished;
     persist();
     write_metrics();
-    lock_.reset();
+    locks_ = RunLocks{};
     const std::string run_id = model.run_id();
     // The model lives in run_; keep it until the observers have read the final numbers.
     boost::asio::post(io_, [this, run_id, result_text] {

@@ -81,7 +81,7 @@ private:
     ManagerObserver observer_;
     ManagerState state_ = ManagerState::idle;
     std::shared_ptr<BackupRun> run_;
-    std::optional<RunLock> lock_;   // held from start_run to run_finished
+    RunLocks locks_;                // held from start_run to run_finished
     std::string lock_refusal_;      // why the last start_run found the lock taken
     bool waiting_for_lock_ = false;   // the daily run is due and waits for another process's run
     std::optional<std::time_t> next_run_;

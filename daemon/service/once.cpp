@@ -53,13 +53,13 @@ private:
 }  // namespace
 
 int run_once(const Config &config, bool dry_run) {
-    RunLock::Attempt lock = RunLock::try_acquire(config.state_dir, dry_run ? "--once --dry-run" : "--once");
-    if (lock.held_elsewhere) {
-        std::cerr << "dailysyncd: " << lock.why << "\n";
+    RunLocks locks = take_run_locks(config.state_dir, config.destination, dry_run ? "--once --dry-run" : "--once");
+    if (locks.held_elsewhere) {
+        std::cerr << "dailysyncd: " << locks.why << "\n";
         return kExitLocked;
     }
     // A state folder that cannot hold the lock must not stop the backup (it may be full).
-    if (!lock.lock) std::cerr << "dailysyncd: warning: " << lock.why << "; running without the lock" << std::endl;
+    if (!locks.why.empty()) std::cerr << "dailysyncd: warning: " << locks.why << "; running without that lock" << std::endl;
     boost::asio::io_context io;
     const bool tty = is_terminal(STDOUT_FILENO);
     ProgressPrinter printer(tty);
@@ -94,7 +94,7 @@ int run_once(const Config &config, bool dry_run) {
         exit_status = exit_status_for(model.result());
     });
 
-    if (lock.lock) lock.lock->set_run_id(run->run_id());
+    locks.set_run_id(run->run_id());
     run->on_notice([&](const std::string &notice) {
         printer.clear();
         std::cerr << "dailysyncd: " << notice << std::endl;

@@ -379,3 +379,20 @@ TEST(DataSafety, NoDeletionPassRunsOnASourceUnmountedDuringTheFirstPass) {
     EXPECT_NE(r.out.find("nothing was deleted"), std::string::npos) << r.out;
     EXPECT_EQ(r.out.find("(deletions)  success"), std::string::npos) << r.out;
 }
+
+TEST(DataSafety, TheStateFolderStaysOutOfTheSourceAndTheBackupHoweverReached) {
+    Fixture f;
+    f.build_tree();
+    ::symlink(f.destination.c_str(), (f.dir / "backup-link").c_str());
+    ::symlink(f.source.c_str(), (f.dir / "source-link").c_str());
+    for (const std::string &state : {f.dir / "backup-link/.state", f.dir / "source-link/.state", f.dir / "source-link"}) {
+        const std::string config = write_config(f.dir, R"({"source": ")" + f.source + R"(", "destination": ")" + f.destination +
+                                                           R"(", "state_dir": ")" + state + R"(", "delete": true})");
+        auto r = run({dailysyncd(), "--once", "--config", config});
+        EXPECT_EQ(r.exit_code, 78) << state << ": " << r.out << r.err;
+        EXPECT_NE(r.err.find(": /state_dir: the "), std::string::npos) << r.err;
+        EXPECT_NE(r.err.find("dailysyncd would write its state into the tree it backs up or into the backup"), std::string::npos) << r.err;
+    }
+    EXPECT_FALSE(std::filesystem::exists(f.destination + "/.state"));
+    EXPECT_FALSE(std::filesystem::exists(f.source + "/.state"));
+}

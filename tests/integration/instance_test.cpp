@@ -121,3 +121,20 @@ TEST(Instance, TheDailyRunWaitsForTheLockAndSaysSo) {
     wait_for(once);
     s.stop();
 }
+
+TEST(Instance, TwoConfigurationsWithDifferentStateFoldersNeverShareADestination) {
+    // The run lock of the state folder cannot see another state folder; the destination's
+    // own lock in /run/dailysyncd can.
+    Service s;
+    const Spawned first = slow_once(s);
+    wait_for_holder(s.state);
+    const std::string other = write_config(s.dir, R"({"source": ")" + s.source + R"(", "destination": ")" + s.destination +
+                                                      R"(", "state_dir": ")" + (s.dir / "other-state") + R"("})");
+    auto second = run({dailysyncd(), "--once", "--config", other});
+    EXPECT_EQ(second.exit_code, 75) << second.out << second.err;
+    EXPECT_NE(second.err.find("/run/dailysyncd/destination-"), std::string::npos) << second.err;
+    EXPECT_NE(second.err.find("is held by pid " + std::to_string(first.pid) + " (dailysyncd --once)"), std::string::npos) << second.err;
+    EXPECT_NE(second.err.find("(into " + s.destination + ")"), std::string::npos) << second.err;
+    EXPECT_EQ(wait_for(first).exit_code, 0);
+    EXPECT_EQ(run({dailysyncd(), "--once", "--config", other}).exit_code, 0) << "free again";
+}

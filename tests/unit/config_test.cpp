@@ -158,12 +158,14 @@ TEST(Config, ExtraRsyncArgumentsAreAnAllowListOfExactSpellings) {
                             "--filter=- *", "--exclude-from=/etc/x", "--include=*", "--files-from=/x", "--delete-after", "--del",
                             "--max-delete=100", "--backup-dir=/x", "--link-dest=/x", "--temp-dir=/data/prod", "--partial",
                             "--inplace", "--rsync-path=sh", "--rsh=sh", "--copy-links", "--info=all", "--dry-run", "--bwlim=5",
-                            "--numeric-id", "--NUMERIC-IDS", "--"}) {
+                            "--numeric-id", "--NUMERIC-IDS", "--", "--max-size=1", "--min-size=1G", "--contimeout=1",
+                            "--one-file-system", "--bwlimit=100 --remove-source-files", "--bwlimit=-1", "--bwlimit=fast",
+                            "--chmod=-w", "--timeout=10s0"}) {
         const auto error = error_of(with(std::string(R"("rsync_extra_args": [")") + arg + R"("])"));
         EXPECT_EQ(error.pointer, "/rsync_extra_args/0") << arg;
     }
-    for (const char *arg : {"--bwlimit=50000", "--timeout=600", "--contimeout=30", "--numeric-ids", "--chmod=D2775,F664",
-                            "--iconv=utf8,latin1", "--one-file-system", "--checksum", "--modify-window=1"})
+    for (const char *arg : {"--bwlimit=50000", "--bwlimit=1.5M", "--bwlimit=100KiB", "--timeout=600", "--numeric-ids",
+                            "--chmod=D2775,F664", "--iconv=utf8,latin1", "--checksum", "--modify-window=1"})
         EXPECT_TRUE(parse_config(with(std::string(R"("rsync_extra_args": [")") + arg + R"("])")).config) << arg;
     // Values go with their option, never as the next argument (which would be read as a path or option).
     EXPECT_NE(error_of(with(R"("rsync_extra_args": ["--bwlimit", "100"])")).message.find("needs its value in the same string"),
@@ -188,6 +190,15 @@ TEST(Config, PreserveKeysWithTheirDefaults) {
     EXPECT_EQ(error_of(with(R"("preserve": {"hardlinks": true})")).pointer, "/preserve/hardlinks");
     EXPECT_EQ(error_of(with(R"("preserve": {"acls": "yes"})")).pointer, "/preserve/acls");
     EXPECT_EQ(error_of(with(R"("preserve": true)")).pointer, "/preserve");
+}
+
+TEST(Config, StateAndMetricsStayOutOfTheSourceAndTheRoot) {
+    EXPECT_EQ(error_of(with(R"("state_dir": "/")")).pointer, "/state_dir");
+    EXPECT_EQ(error_of(with(R"("state_dir": "/data/prod/.state")")).pointer, "/state_dir");
+    EXPECT_EQ(error_of(with(R"("state_dir": "/data/prod")")).pointer, "/state_dir");
+    EXPECT_EQ(error_of(with(R"("state_dir": "/data")")).pointer, "/state_dir");
+    EXPECT_EQ(error_of(with(R"("metrics_file": "/data/prod/m.prom")")).pointer, "/metrics_file");
+    EXPECT_TRUE(parse_config(with(R"("state_dir": "/var/lib/x", "metrics_file": "/var/lib/node/m.prom")")).config);
 }
 
 TEST(Config, AnExcludeOfABareBangIsRefused) {

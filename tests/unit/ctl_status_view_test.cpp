@@ -101,7 +101,7 @@ TEST(CtlStatusView, HistoryTableAndJsonTakeTotalsFromReports) {
                                     history_row({"20261126T020000Z", "warning", kNow, kNow + 5}, std::nullopt)};
     const std::string text = history_text(rows, plain());
     EXPECT_NE(text.find("RUN ID"), std::string::npos);
-    EXPECT_NE(text.find("20261125T020000Z  T-86400"), std::string::npos) << text;
+    EXPECT_NE(text.find("20261125T020000Z    T-86400"), std::string::npos) << text;
     EXPECT_NE(text.find("1h 02m 03s"), std::string::npos) << text;
     EXPECT_NE(text.find("775"), std::string::npos);
     EXPECT_NE(text.find("41.6 MB"), std::string::npos) << text;

@@ -184,6 +184,7 @@ TEST(RunModel, ItemizedLinesBecomeChangesOfADryRun) {
         i.name = name;
         i.transferred = transferred;
         i.deletion = deletion;
+        i.type = deletion ? '?' : code[1];
         return i;
     };
     EXPECT_EQ(change_kind(item(">f+++++++++", "new", true)), ChangeKind::copy);
@@ -191,6 +192,7 @@ TEST(RunModel, ItemizedLinesBecomeChangesOfADryRun) {
     EXPECT_EQ(change_kind(item("cL+++++++++", "link")), ChangeKind::copy);
     EXPECT_EQ(change_kind(item(">f.st......", "changed", true)), ChangeKind::update);
     EXPECT_EQ(change_kind(item(".f...p.....", "mode")), ChangeKind::attributes);
+    EXPECT_EQ(change_kind(item("cLc.t......", "link")), ChangeKind::update) << "a symlink whose target changed";
     EXPECT_EQ(change_kind(item(".d..t......", "dir/")), ChangeKind::attributes);
     EXPECT_EQ(change_kind(item("*deleting  ", "gone", false, true)), ChangeKind::remove);
     EXPECT_FALSE(change_kind(item(".f         ", "same")));
@@ -205,6 +207,14 @@ TEST(RunModel, ItemizedLinesBecomeChangesOfADryRun) {
     EXPECT_EQ(run.changes().listed[0].path, "top");
     EXPECT_EQ(run.changes().listed[1].path, "alpha/edit/cut.mov");
     EXPECT_EQ(run.changes().counts[static_cast<int>(ChangeKind::update)], 1u);
+    WorkUnit packed = unit(".", true, 10, 10);
+    packed.base = "";
+    packed.members = {"beta", "gamma"};
+    RunModel with_members("p", {packed}, true, at(0));
+    with_members.note_item(0, item(".d..t......", "beta/"));   // the member folder itself: its parent lists it
+    with_members.note_item(0, item(">f+++++++++", "beta/new", true));
+    ASSERT_EQ(with_members.changes().listed.size(), 1u);
+    EXPECT_EQ(with_members.changes().listed[0].path, "beta/new");
     for (std::size_t i = 0; i < ChangeList::kMaxListed + 5; ++i) run.note_item(1, item(">f+++++++++", "n" + std::to_string(i), true));
     EXPECT_EQ(run.changes().listed.size(), ChangeList::kMaxListed);
     EXPECT_EQ(run.changes().omitted, 7u);
