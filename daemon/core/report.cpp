@@ -55,17 +55,15 @@ std::vector<std::string> members_not_copied(const UnitStatus &unit) {
     if (unit.unit.members.empty() || unit.state == UnitState::success || unit.state == UnitState::warning || !is_final(unit.state))
         return out;
     for (const auto &member : unit.unit.members) {
-        const std::string relative = printable_name(join_path(unit.unit.base, member));
-        bool named = unit.state != UnitState::partial;
-        for (const auto &path : unit.errors.failed_paths) {
-            if (named) break;
-            // rsync names paths absolute or relative to the unit's folder.
-            const std::string own = printable_name(member);
-            named = path == relative || path.rfind(relative + "/", 0) == 0 || path == own || path.rfind(own + "/", 0) == 0 ||
-                    path.find("/" + relative + "/") != std::string::npos ||
-                    (path.size() > relative.size() && path.compare(path.size() - relative.size() - 1, std::string::npos, "/" + relative) == 0);
-        }
-        if (named) out.push_back(relative);
+        const std::string relative = printable_name(join_path(unit.unit.base, member)), own = printable_name(member);
+        // rsync names paths absolute or relative to the unit's folder.
+        auto names_member = [&](const std::string &path) {
+            return path == relative || path.rfind(relative + "/", 0) == 0 || path == own || path.rfind(own + "/", 0) == 0 ||
+                   path.find("/" + relative + "/") != std::string::npos ||
+                   (path.size() > relative.size() && path.compare(path.size() - relative.size() - 1, std::string::npos, "/" + relative) == 0);
+        };
+        const auto &paths = unit.errors.failed_paths;
+        if (unit.state != UnitState::partial || std::any_of(paths.begin(), paths.end(), names_member)) out.push_back(relative);
     }
     return out;
 }

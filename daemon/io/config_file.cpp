@@ -4,6 +4,7 @@
 #include "io/rsync_child.hpp"
 
 #include <cerrno>
+#include <optional>
 #include <cstring>
 #include <fstream>
 #include <sys/stat.h>
@@ -36,23 +37,24 @@ ConfigResult load_config_file(const std::string &path) {
     return result;
 }
 
+namespace {
+// A warning when the folder `path` (the key `pointer`) cannot be used; `missing` says what
+// follows from its absence.
+std::optional<ConfigError> folder_warning(const std::string &pointer, const std::string &path, const std::string &missing) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return ConfigError{pointer, std::string("cannot be used: ") + std::strerror(errno) + " (" + missing + ")", "\"" + path + "\""};
+    if (!S_ISDIR(st.st_mode)) return ConfigError{pointer, "is not a directory", "\"" + path + "\""};
+    return std::nullopt;
+}
+}  // namespace
+
 std::vector<ConfigError> config_warnings(const Config &config) {
     std::vector<ConfigError> warnings;
-    struct stat source {};
-    if (::stat(config.source.c_str(), &source) != 0)
-        warnings.push_back({"/source", std::string("cannot be used: ") + std::strerror(errno) + " (every run fails until it exists)",
-                            "\"" + config.source + "\""});
-    else if (!S_ISDIR(source.st_mode))
-        warnings.push_back({"/source", "is not a directory", "\"" + config.source + "\""});
+    if (auto warning = folder_warning("/source", config.source, "every run fails until it exists")) warnings.push_back(*warning);
     if (find_program(config.rsync_path).empty())
         warnings.push_back({"/rsync_path", "is not an executable program here: every run will fail until it is", "\"" + config.rsync_path + "\""});
-    struct stat st {};
-    if (::stat(config.destination.c_str(), &st) != 0)
-        warnings.push_back({"/destination", std::string("cannot be used: ") + std::strerror(errno) +
-                                                " (dailysyncd never creates it; every run fails until it exists)",
-                            "\"" + config.destination + "\""});
-    else if (!S_ISDIR(st.st_mode))
-        warnings.push_back({"/destination", "is not a directory", "\"" + config.destination + "\""});
+    if (auto warning = folder_warning("/destination", config.destination, "dailysyncd never creates it; every run fails until it exists"))
+        warnings.push_back(*warning);
     return warnings;
 }
 

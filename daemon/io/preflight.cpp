@@ -45,6 +45,11 @@ std::string check_folder(const std::string &role, const std::string &path, bool 
 
 namespace {
 
+std::string read_mountinfo() {
+    std::ifstream in("/proc/self/mountinfo");
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
 // realpath() of the longest part of `path` that exists, with the rest appended: where a
 // folder that is yet to be made (a state_dir) will really be.
 std::optional<std::string> resolve_as_far_as_it_exists(const std::string &path) {
@@ -77,9 +82,7 @@ std::string overlap_problem(const std::string &a, const std::string &a_role, con
         return "the " + b_role + " and the " + a_role + " are the same folder" + both;
     if (auto problem = overlap_of({"", *a_real}, a_role, {"", *b_real}, b_role); !problem.empty()) return problem + both;
     // The same folder of one filesystem reached by two paths: bind mounts.
-    std::ifstream in("/proc/self/mountinfo");
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const auto mounts = parse_mounts(text);
+    const auto mounts = parse_mounts(read_mountinfo());
     if (auto problem = overlap_of(locate(mounts, *a_real), a_role, locate(mounts, *b_real), b_role); !problem.empty())
         return problem + " (through a bind mount)" + both;
     return {};
@@ -105,12 +108,15 @@ std::optional<FolderIdentity> folder_identity(const std::string &path) {
     return FolderIdentity{static_cast<unsigned long long>(st.st_dev), static_cast<unsigned long long>(st.st_ino)};
 }
 
+std::string source_replaced(const std::string &source, const std::optional<FolderIdentity> &identity) {
+    if (!identity || folder_identity(source) == identity) return {};
+    return "the source " + source + " disappeared or was replaced during the run (unmounted?)";
+}
+
 bool is_mount_point(const std::string &path) {
     char resolved[PATH_MAX];
     if (!::realpath(path.c_str(), resolved)) return false;
-    std::ifstream in("/proc/self/mountinfo");
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const auto points = parse_mount_points(text);
+    const auto points = parse_mount_points(read_mountinfo());
     return std::find(points.begin(), points.end(), std::string(resolved)) != points.end();
 }
 

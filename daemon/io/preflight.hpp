@@ -24,6 +24,9 @@ struct FolderIdentity {
     bool operator==(const FolderIdentity &) const = default;
 };
 std::optional<FolderIdentity> folder_identity(const std::string &path);
+// "" when `source` is still the folder `identity` names (or nothing was recorded), else
+// "the source ... disappeared or was replaced during the run (unmounted?)".
+std::string source_replaced(const std::string &source, const std::optional<FolderIdentity> &identity);
 
 // "" when `a` and `b` are apart as real folders: resolved (symlinks, "..") as far as they
 // exist, and located in their filesystems (bind mounts), neither holds the other. Else a

@@ -16,6 +16,12 @@
 
 namespace dailysync {
 
+namespace {
+std::string vanished_message(const std::string &folder) {
+    return "the folder " + folder + " vanished from the source during the run (removed or unmounted): it is not backed up";
+}
+}  // namespace
+
 std::shared_ptr<Supervisor> Supervisor::create(boost::asio::io_context &io, RunModel &model, const Planner &planner,
                                                Settings settings, OnChange on_change, OnDone on_done) {
     return std::shared_ptr<Supervisor>(
@@ -78,15 +84,8 @@ void Supervisor::launch(std::size_t index) {
     WorkUnit unit = model_.units()[index].unit;
     // An unmounted source leaves an empty mount point of the same name: nothing more may
     // start on it, least of all a deletion pass.
-    if (settings_.source_identity && folder_identity(settings_.config.source) != settings_.source_identity) {
-        --running_;
-        model_.unit_attempt_ended(index, UnitState::failed, -1,
-                                  "not started: the source " + settings_.config.source + " disappeared or was replaced during the run (unmounted?)",
-                                  {}, {}, false, WallClock::now());
-        boost::asio::post(io_, [self = shared_from_this()] {
-            self->fill();
-            self->check_done();
-        });
+    if (auto problem = source_replaced(settings_.config.source, settings_.source_identity); !problem.empty()) {
+        fail_before_start(index, "not started: " + problem);
         return;
     }
     // Every unit's folders were listed by this run (a non-recursive unit's output), so a
@@ -108,15 +107,7 @@ void Supervisor::launch(std::size_t index) {
         gone = unit.members.empty();
     }
     if (gone) {
-        --running_;
-        model_.unit_attempt_ended(index, UnitState::failed, -1,
-                                  "not started: the folder " + gone_at_launch_[index] +
-                                      " vanished from the source during the run (removed or unmounted): it is not backed up",
-                                  {}, {}, false, WallClock::now());
-        boost::asio::post(io_, [self = shared_from_this()] {
-            self->fill();
-            self->check_done();
-        });
+        fail_before_start(index, "not started: " + vanished_message(gone_at_launch_[index]));
         return;
     }
     RsyncChild::Options options;
@@ -221,6 +212,15 @@ std::string vanished_folder(const Config &config, const WorkUnit &unit) {
 
 }  // namespace
 
+void Supervisor::fail_before_start(std::size_t index, const std::string &message) {
+    --running_;
+    model_.unit_attempt_ended(index, UnitState::failed, -1, message, {}, {}, false, WallClock::now());
+    boost::asio::post(io_, [self = shared_from_this()] {
+        self->fill();
+        self->check_done();
+    });
+}
+
 void Supervisor::attempt_ended(std::size_t index, const ChildExit &exit) {
     auto child = std::move(children_[index]);
     --running_;
@@ -281,7 +281,7 @@ void Supervisor::attempt_ended(std::size_t index, const ChildExit &exit) {
         if (!gone.empty()) {
             outcome = UnitState::failed;
             transient = false;
-            message = "the folder " + gone + " vanished from the source during the run (removed or unmounted): it is not backed up";
+            message = vanished_message(gone);
         }
     }
 
@@ -354,8 +354,7 @@ void Supervisor::check_done() {
         std::string source_problem;
         if (!plan.units.empty()) {
             source_problem = preflight(settings_.config, settings_.previous_entries);
-            if (source_problem.empty() && settings_.source_identity && folder_identity(settings_.config.source) != settings_.source_identity)
-                source_problem = "the source " + settings_.config.source + " disappeared or was replaced during the run (unmounted?)";
+            if (source_problem.empty()) source_problem = source_replaced(settings_.config.source, settings_.source_identity);
         }
         if (!source_problem.empty()) {
             model_.fail_run(source_problem + "; nothing was deleted");

@@ -60,6 +60,8 @@ private:
     std::optional<std::size_t> next_ready() const;
     void launch(std::size_t index);
     void attempt_ended(std::size_t index, const ChildExit &exit);
+    // A unit found unable to start (launch() counted it running): final, with `message`.
+    void fail_before_start(std::size_t index, const std::string &message);
     void grow();   // keeps the per-unit vectors as long as the model's units
     void check_done();   // when the first pass is over, plans the guarded deletions
     bool guarded() const;   // deletions go through the deletion guard

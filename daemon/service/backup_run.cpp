@@ -144,9 +144,9 @@ void BackupRun::finished() {
     if (!model_->finished()) model_->finish(WallClock::now());
     // A source unmounted (or replaced) during the run: what vanished was not deleted by
     // anyone, and this run is no backup of it. Never a success, whatever rsync said.
-    if (source_identity_ && model_->run_error().empty() && !model_->cancel_requested() && folder_identity(config_.source) != source_identity_)
-        model_->fail_run("the source " + config_.source +
-                         " disappeared or was replaced during the run (unmounted?): what was not copied before is missing from this backup");
+    if (model_->run_error().empty() && !model_->cancel_requested())
+        if (auto problem = source_replaced(config_.source, source_identity_); !problem.empty())
+            model_->fail_run(problem + ": what was not copied before is missing from this backup");
     ReportContext context{config_.source, config_.destination, concurrency()};
     context.cpu_self_seconds = cpu_seconds(RUSAGE_SELF) - cpu_self_at_start_;
     context.cpu_children_seconds = cpu_seconds(RUSAGE_CHILDREN) - cpu_children_at_start_;
