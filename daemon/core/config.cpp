@@ -299,6 +299,12 @@ Config validate(const json &doc) {
         config.stall_timeout_seconds = require_int(doc["stall_timeout_seconds"], "/stall_timeout_seconds", 0, 86400);
     if (doc.contains("cancel_grace_seconds"))
         config.cancel_grace_seconds = require_int(doc["cancel_grace_seconds"], "/cancel_grace_seconds", 1, 300);
+    if (doc.contains("filesystem_timeout_seconds"))
+        config.filesystem_timeout_seconds = require_int(doc["filesystem_timeout_seconds"], "/filesystem_timeout_seconds", 2, 3600);
+    if (doc.contains("history_keep_runs"))
+        config.history_keep_runs = require_int(doc["history_keep_runs"], "/history_keep_runs", 1, 100000);
+    if (doc.contains("history_keep_days"))
+        config.history_keep_days = require_int(doc["history_keep_days"], "/history_keep_days", 1, 36500);
     if (doc.contains("metrics_file") && !doc["metrics_file"].is_null()) {
         config.metrics_file = require_absolute_path(doc["metrics_file"], "/metrics_file");
         if (path_is_within(config.metrics_file, config.destination))
@@ -387,7 +393,8 @@ const std::vector<std::string> &config_keys() {
     static const std::vector<std::string> keys = {
         "source", "destination", "daily_at", "concurrency", "delete", "state_dir", "exclude",
         "rsync_path", "rsync_extra_args", "retries", "retry_delay_seconds", "stall_timeout_seconds",
-        "cancel_grace_seconds", "metrics_file", "max_delete", "require_mountpoint", "source_sentinel", "preserve"};
+        "cancel_grace_seconds", "filesystem_timeout_seconds", "history_keep_runs", "history_keep_days", "metrics_file",
+        "max_delete", "require_mountpoint", "source_sentinel", "preserve"};
     return keys;
 }
 
@@ -531,6 +538,9 @@ std::string config_to_json(const Config &config) {
     doc["retry_delay_seconds"] = config.retry_delay_seconds;
     doc["stall_timeout_seconds"] = config.stall_timeout_seconds;
     doc["cancel_grace_seconds"] = config.cancel_grace_seconds;
+    doc["filesystem_timeout_seconds"] = config.filesystem_timeout_seconds;
+    doc["history_keep_runs"] = config.history_keep_runs;
+    doc["history_keep_days"] = config.history_keep_days;
     if (config.metrics_file.empty()) doc["metrics_file"] = nullptr;
     else doc["metrics_file"] = config.metrics_file;
     if (config.max_delete.kind == DeleteLimit::Kind::count) doc["max_delete"] = config.max_delete.value;

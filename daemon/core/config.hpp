@@ -48,6 +48,9 @@ struct Config {
     int retry_delay_seconds = 30;            // first retry delay; doubles each time
     int stall_timeout_seconds = 1800;        // no output for this long: kill and retry (0 = never)
     int cancel_grace_seconds = 10;           // SIGTERM -> SIGKILL grace when cancelling
+    int filesystem_timeout_seconds = 120;    // a call on the source or destination that takes longer: the NAS is hung
+    int history_keep_runs = 400;             // reports kept: at most this many...
+    int history_keep_days = 400;             // ...and none older than this (the last run's always stays)
     std::string metrics_file;                // node_exporter textfile ("" = none)
     DeleteLimit max_delete;                  // with delete: the most one run may delete
     bool source_must_be_mountpoint = false;        // "require_mountpoint": ["source", ...]

@@ -113,6 +113,7 @@ std::string changes_text(const nlohmann::json &changes) {
 std::string report_json(const RunModel &run, const ReportContext &context) {
     const RunTotals totals = run.totals();
     ordered_json doc;
+    doc["schema_version"] = kReportSchemaVersion;
     doc["run_id"] = run.run_id();
     doc["result"] = std::string(to_string(run.result()));
     if (!run.run_error().empty()) doc["error"] = run.run_error();
@@ -205,6 +206,7 @@ std::string report_json(const RunModel &run, const ReportContext &context) {
 std::string interrupted_report_json(const std::string &run_id, std::int64_t started_epoch, std::int64_t found_epoch,
                                     const ReportContext &context) {
     ordered_json doc;
+    doc["schema_version"] = kReportSchemaVersion;
     doc["run_id"] = run_id;
     doc["result"] = "interrupted";
     doc["error"] = "dailysyncd stopped during this run without finishing it (killed, crashed or the machine went down); "
@@ -219,6 +221,18 @@ std::string interrupted_report_json(const std::string &run_id, std::int64_t star
     doc["totals"] = ordered_json::object();
     doc["units"] = ordered_json::array();
     return doc.dump(2) + "\n";
+}
+
+ParsedReport parse_report(const std::string &text) {
+    ParsedReport parsed;
+    parsed.doc = nlohmann::json::parse(text, nullptr, false);
+    if (parsed.doc.is_discarded()) parsed.error = "not JSON";
+    else if (!parsed.doc.is_object()) parsed.error = "not a JSON object";
+    else if (const int version = parsed.doc.value("schema_version", 1); version > kReportSchemaVersion)
+        parsed.error = "written by a newer dailysyncd (schema_version " + std::to_string(version) + ", this one reads up to " +
+                       std::to_string(kReportSchemaVersion) + ")";
+    if (!parsed.error.empty()) parsed.doc = nlohmann::json::object();
+    return parsed;
 }
 
 std::string report_text(const nlohmann::json &report) {

@@ -22,10 +22,22 @@ struct ReportContext {
     std::optional<BottleneckVerdict> bottleneck = std::nullopt;   // what limited the run
 };
 
+// The report's layout, in its "schema_version" field: raised when a field changes meaning
+// or goes away (new fields do not raise it). Reports without the field are version 1.
+inline constexpr int kReportSchemaVersion = 2;
+
 std::string report_json(const RunModel &run, const ReportContext &context);   // UTF-8, pretty-printed
 // The report of a run the daemon did not live to finish (found in the state at start).
 std::string interrupted_report_json(const std::string &run_id, std::int64_t started_epoch, std::int64_t found_epoch,
                                     const ReportContext &context);
+
+// The one reader of report text, for the daemon, dailysyncctl and the tests: the JSON
+// document, or why it cannot be read (not JSON, not an object, a newer schema_version).
+struct ParsedReport {
+    nlohmann::json doc;   // an object when error is empty
+    std::string error;
+};
+ParsedReport parse_report(const std::string &text);
 
 // For people: a table of units and totals, drawn from a report JSON (so the daemon's
 // final report and `dailysyncctl report` show the same thing). Tolerates missing fields.

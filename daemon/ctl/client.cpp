@@ -1,5 +1,6 @@
 #include "ctl/client.hpp"
 #include "ctl/command_line.hpp"
+#include "core/dbus_names.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -8,9 +9,9 @@ namespace dailysync::ctl {
 
 namespace {
 
-constexpr const char *kName = "io.dailysync1";
-constexpr const char *kPath = "/io/dailysync1";
-constexpr const char *kInterface = "io.dailysync1.Manager";
+constexpr const char *kName = dbus::kBusName;
+constexpr const char *kPath = dbus::kObjectPath;
+constexpr const char *kInterface = dbus::kInterface;
 
 // Reads one variant holding s, t or a(sstttti); other types are skipped (nullopt).
 std::optional<PropertyValue> read_variant(sd_bus_message *m) {

@@ -1,5 +1,7 @@
 #include "ctl/status_view.hpp"
 
+#include "core/dbus_names.hpp"
+
 #include <algorithm>
 #include <limits>
 
@@ -205,7 +207,7 @@ Failure explain_bus_error(std::string_view name, std::string_view message, std::
                                  ": run it as root (or get the polkit action io.dailysync1.manage granted)"};
     if (name == "org.freedesktop.DBus.Error.NoReply" || name == "org.freedesktop.DBus.Error.Timeout")
         return {kExitNoDaemon, "dailysyncd did not answer " + std::string(method) + " in time"};
-    if (name.rfind("io.dailysync1.Error.", 0) == 0) return {kExitRefused, std::string(message)};
+    if (name.rfind(dbus::kErrorPrefix, 0) == 0) return {kExitRefused, std::string(message)};
     return {kExitRefused, std::string(method) + " failed: " + std::string(message) + " (" + std::string(name) + ")"};
 }
 

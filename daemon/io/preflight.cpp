@@ -12,9 +12,10 @@
 
 #include "core/mountinfo.hpp"
 
-namespace dailysync {
+#include "io/destination.hpp"
+#include "io/source.hpp"
 
-namespace {
+namespace dailysync {
 
 bool has_entries(const std::string &folder) {
     DIR *dir = ::opendir(folder.c_str());
@@ -40,8 +41,6 @@ std::string check_folder(const std::string &role, const std::string &path, bool 
         return "the " + role + " " + path + " is not a mount point (require_mountpoint): is its file system mounted?";
     return {};
 }
-
-}  // namespace
 
 namespace {
 
@@ -108,9 +107,9 @@ std::optional<FolderIdentity> folder_identity(const std::string &path) {
     return FolderIdentity{static_cast<unsigned long long>(st.st_dev), static_cast<unsigned long long>(st.st_ino)};
 }
 
-std::string source_replaced(const std::string &source, const std::optional<FolderIdentity> &identity) {
-    if (!identity || folder_identity(source) == identity) return {};
-    return "the source " + source + " disappeared or was replaced during the run (unmounted?)";
+std::string source_replaced(const Source &source, const std::optional<FolderIdentity> &identity) {
+    if (!identity || source.identity() == identity) return {};
+    return "the source " + source.location() + " disappeared or was replaced during the run (unmounted?)";
 }
 
 bool is_mount_point(const std::string &path) {
@@ -120,24 +119,12 @@ bool is_mount_point(const std::string &path) {
     return std::find(points.begin(), points.end(), std::string(resolved)) != points.end();
 }
 
-std::string preflight(const Config &config, std::uint64_t previous_entries) {
-    // Never create a missing destination: an unmounted NAS would be "backed up" to the
-    // root filesystem underneath its mount point.
-    if (auto problem = check_folder("destination", config.destination, config.destination_must_be_mountpoint); !problem.empty())
-        return problem;
-    if (auto problem = check_folder("source", config.source, config.source_must_be_mountpoint); !problem.empty()) return problem;
+std::string preflight(const Source &source, const Destination &destination, const Config &config, std::uint64_t previous_entries) {
+    if (auto problem = destination.check(); !problem.empty()) return problem;
+    if (auto problem = source.check(previous_entries); !problem.empty()) return problem;
     // The configuration compares paths as text; symlinks and bind mounts can still make
     // the two trees one. Checked again at every run: mounts change.
     if (auto problem = paths_problem(config); !problem.message.empty()) return problem.message;
-    if (!config.source_sentinel.empty()) {
-        const std::string sentinel = config.source + "/" + config.source_sentinel;
-        struct stat st {};
-        if (::lstat(sentinel.c_str(), &st) != 0)
-            return "the source sentinel " + sentinel + " is missing (source_sentinel): the source is not the expected volume";
-    }
-    if (previous_entries > 1 && !has_entries(config.source))
-        return "the source " + config.source + " is empty, but held " + std::to_string(previous_entries) +
-               " entries at the last complete run: is it mounted? Nothing was copied or deleted";
     return {};
 }
 

@@ -10,9 +10,19 @@
 
 namespace dailysync {
 
-// "" when the run may go ahead. `previous_entries`: what the last complete run saw in the
-// source (0 when unknown); a source that is empty now refuses the run.
-std::string preflight(const Config &config, std::uint64_t previous_entries);
+class Source;
+class Destination;
+
+// "" when the run may go ahead: the destination's and the source's checks, and the two
+// trees and the state folder apart. `previous_entries`: what the last complete run saw in
+// the source (0 when unknown); a source that is empty now refuses the run. Blocking.
+std::string preflight(const Source &source, const Destination &destination, const Config &config, std::uint64_t previous_entries);
+
+// The checks of one tree root: present ("dailysyncd does not create it"), a folder, a
+// mount point when `must_be_mount_point`. "" or one sentence naming `role` and `path`.
+std::string check_folder(const std::string &role, const std::string &path, bool must_be_mount_point);
+// The folder holds at least one entry.
+bool has_entries(const std::string &folder);
 
 bool is_mount_point(const std::string &path);   // listed in /proc/self/mountinfo
 
@@ -26,7 +36,7 @@ struct FolderIdentity {
 std::optional<FolderIdentity> folder_identity(const std::string &path);
 // "" when `source` is still the folder `identity` names (or nothing was recorded), else
 // "the source ... disappeared or was replaced during the run (unmounted?)".
-std::string source_replaced(const std::string &source, const std::optional<FolderIdentity> &identity);
+std::string source_replaced(const Source &source, const std::optional<FolderIdentity> &identity);
 
 // "" when `a` and `b` are apart as real folders: resolved (symlinks, "..") as far as they
 // exist, and located in their filesystems (bind mounts), neither holds the other. Else a

@@ -302,8 +302,10 @@ ProbeFolder::ProbeFolder(const std::string &destination, const std::string &stat
     }
     path_ = name;
     created_ = true;
-    if (auto error = make_private_directory(state_dir); !error.empty() || !write_file_atomically(record_, path_ + "\n" + token + "\n").empty()) {
-        error_ = "cannot record the probe's folder in " + record_ + (error.empty() ? "" : ": " + error);
+    const Done made = make_private_directory(state_dir);
+    const Done recorded = made.ok() ? write_file_atomically(record_, path_ + "\n" + token + "\n") : Done::failure(made.error());
+    if (!recorded.ok()) {
+        error_ = "cannot record the probe's folder in " + record_ + ": " + recorded.error();
         return;
     }
     const int fd = ::open((path_ + "/" + kMarker).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);

@@ -14,12 +14,6 @@ namespace dailysync {
 
 namespace {
 
-std::optional<std::pair<unsigned, unsigned>> device_of(const std::string &path) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0 || major(st.st_dev) == 0) return std::nullopt;   // tmpfs, FUSE, NFS: no block device
-    return std::make_pair(major(st.st_dev), minor(st.st_dev));
-}
-
 // "some avg10=1.23 avg60=... total=123456" -> 123456: microseconds in which at least one
 // task stalled on the resource. Per-interval shares come from its differences (avg10 is a
 // 10-second moving average: it would lag behind the interval).
@@ -72,8 +66,14 @@ CpuTimes read_cpu_times() {
     return t;
 }
 
-ResourceSampler::ResourceSampler(const std::string &source, const std::string &destination)
-    : source_device_(device_of(source)), destination_device_(device_of(destination)) {}
+std::optional<BlockDevice> block_device_of(const std::string &path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0 || major(st.st_dev) == 0) return std::nullopt;   // tmpfs, FUSE, NFS: no block device
+    return std::make_pair(major(st.st_dev), minor(st.st_dev));
+}
+
+ResourceSampler::ResourceSampler(std::optional<BlockDevice> source_device, std::optional<BlockDevice> destination_device)
+    : source_device_(source_device), destination_device_(destination_device) {}
 
 ResourceSampler::Counters ResourceSampler::read_counters(double now, const std::set<pid_t> &groups) const {
     Counters c;

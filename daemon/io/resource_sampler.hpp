@@ -15,9 +15,15 @@
 
 namespace dailysync {
 
+using BlockDevice = std::pair<unsigned, unsigned>;   // major, minor
+// The block device a path's filesystem lives on; nullopt for tmpfs, FUSE, NFS... A stat:
+// blocking on a hung NAS (call it on the WorkerPool).
+std::optional<BlockDevice> block_device_of(const std::string &path);
+
 class ResourceSampler {
 public:
-    ResourceSampler(const std::string &source, const std::string &destination);
+    // The devices under the source and the destination, whose disk statistics to read.
+    ResourceSampler(std::optional<BlockDevice> source_device, std::optional<BlockDevice> destination_device);
     // `groups`: process groups of the running rsyncs; `files`, `bytes`: the run's progress
     // counters. nullopt on the first call (nothing to compare with yet).
     std::optional<ResourceSample> sample(double now_seconds, const std::set<pid_t> &groups, std::uint64_t files,
@@ -34,7 +40,7 @@ private:
     };
     Counters read_counters(double now, const std::set<pid_t> &groups) const;
 
-    std::optional<std::pair<unsigned, unsigned>> source_device_, destination_device_;
+    std::optional<BlockDevice> source_device_, destination_device_;
     std::optional<Counters> previous_;
 };
 

@@ -58,7 +58,7 @@ std::shared_ptr<RsyncChild> RsyncChild::create(asio::io_context &io, Options opt
 
 RsyncChild::RsyncChild(asio::io_context &io, Options options, OnOutput on_output, OnExit on_exit)
     : io_(io), options_(std::move(options)), on_output_(std::move(on_output)), on_exit_(std::move(on_exit)),
-      stdout_pipe_(io), stderr_pipe_(io), stall_timer_(io), kill_timer_(io), stdout_parser_(options_.dry_run) {
+      stdout_pipe_(io), stderr_pipe_(io), quiet_timer_(io), kill_timer_(io), drain_timer_(io), stdout_parser_(options_.dry_run) {
     if (options_.on_item) stdout_parser_.on_item(options_.on_item);
 }
 
@@ -93,7 +93,7 @@ void RsyncChild::start() {
     pid_ = process_->process.id();
     read_stdout();
     read_stderr();
-    arm_stall_timer();
+    arm_quiet_timer();
     process_->process.async_wait([self = shared_from_this()](bp::error_code wait_error, int) {
         auto status = self->process_->process.native_exit_code();
         if (wait_error) {
@@ -113,7 +113,7 @@ void RsyncChild::read_stdout() {
     stdout_pipe_.async_read_some(asio::buffer(stdout_buffer_), [self = shared_from_this()](bp::error_code ec, std::size_t n) {
         if (n > 0) {
             self->stdout_parser_.feed(std::string_view(self->stdout_buffer_.data(), n));
-            self->arm_stall_timer();
+            self->arm_quiet_timer();
             if (self->on_output_) self->on_output_();
         }
         if (ec) {
@@ -137,13 +137,12 @@ void RsyncChild::read_stderr() {
     });
 }
 
-void RsyncChild::arm_stall_timer() {
-    if (options_.stall_timeout.count() <= 0 || exited_) return;
-    stall_timer_.expires_after(options_.stall_timeout);
-    stall_timer_.async_wait([self = shared_from_this()](bp::error_code ec) {
-        if (ec || self->exited_) return;
-        self->exit_.stalled = true;
-        self->terminate(std::chrono::seconds(5));
+void RsyncChild::arm_quiet_timer() {
+    if (options_.quiet_after.count() <= 0 || exited_) return;
+    quiet_timer_.expires_after(options_.quiet_after);
+    quiet_timer_.async_wait([self = shared_from_this()](bp::error_code ec) {
+        if (ec || self->exited_ || self->parts_pending_ == 0) return;
+        if (self->options_.on_quiet) self->options_.on_quiet();
     });
 }
 
@@ -155,6 +154,7 @@ void RsyncChild::signal_group(int signal) {
 
 void RsyncChild::terminate(std::chrono::seconds grace) {
     if (pid_ <= 0 || parts_pending_ == 0) return;
+    killed_ = true;
     signal_group(SIGTERM);
     // A stopped rsync handles SIGTERM (removing its temporary file) only once continued;
     // systemd sends the same pair.
@@ -167,28 +167,32 @@ void RsyncChild::terminate(std::chrono::seconds grace) {
 
 void RsyncChild::part_done() {
     if (--parts_pending_ > 0) return;
-    stall_timer_.cancel();
+    quiet_timer_.cancel();
     kill_timer_.cancel();
-    if (exit_.signal || exit_.stalled) {
+    if (exit_.signal || killed_) {
         // Killed from outside or by us: a helper process of rsync may still be alive (one
         // that closed its pipes, or was forked while the group was being killed) and could
         // still create a temporary file after the supervisor cleaned up. The attempt is
         // over: kill what is left of the group and report once it is empty.
-        drain_group(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+        drain_until_ = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        drain_group();
         return;
     }
     on_exit_(exit_);
 }
 
-void RsyncChild::drain_group(std::chrono::steady_clock::time_point give_up) {
+void RsyncChild::drain_group() {
     // The leader is reaped, so the id names our group only while members live; pids are
     // not reused while a process group of that id exists.
-    if (::kill(-pid_, SIGKILL) != 0 || std::chrono::steady_clock::now() > give_up) {
+    if (::kill(-pid_, SIGKILL) != 0 || std::chrono::steady_clock::now() > drain_until_) {
+        drain_timer_.stop();
         on_exit_(exit_);
         return;
     }
-    kill_timer_.expires_after(std::chrono::milliseconds(20));
-    kill_timer_.async_wait([self = shared_from_this(), give_up](bp::error_code) { self->drain_group(give_up); });
+    if (!drain_timer_.running())
+        drain_timer_.start(std::chrono::milliseconds(20), [weak = weak_from_this()] {
+            if (auto self = weak.lock()) self->drain_group();
+        });
 }
 
 }  // namespace dailysync

@@ -1,5 +1,6 @@
 // One rsync child process: started without a shell in its own process group, stdout and
-// stderr read asynchronously into the parsers, exit observed through a pidfd.
+// stderr read asynchronously into the parsers, exit observed through a pidfd. Mechanics
+// only: what its exit or its silence means is the run scheduler's to decide.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "core/rsync_output.hpp"
+#include "io/periodic_timer.hpp"
 
 namespace dailysync {
 
@@ -21,7 +23,6 @@ struct ChildExit {
     bool started = true;         // false: it could not be started at all
     int exit_code = -1;          // when it exited normally
     int signal = 0;              // when a signal ended it
-    bool stalled = false;        // we killed it for printing nothing for too long
     std::string start_error;     // when !started
 };
 
@@ -31,7 +32,8 @@ public:
         std::string program;                     // absolute path of rsync
         std::vector<std::string> arguments;
         bool dry_run = false;
-        std::chrono::seconds stall_timeout{0};   // 0 = never
+        std::chrono::seconds quiet_after{0};     // on_quiet after this long without output (0 = never)
+        std::function<void()> on_quiet;          // once per silence; the child keeps running
         std::function<void(const ItemLine &)> on_item;   // every itemized line, as it arrives
     };
     using OnOutput = std::function<void()>;
@@ -56,9 +58,9 @@ private:
     RsyncChild(boost::asio::io_context &io, Options options, OnOutput on_output, OnExit on_exit);
     void read_stdout();
     void read_stderr();
-    void arm_stall_timer();
+    void arm_quiet_timer();
     void part_done();
-    void drain_group(std::chrono::steady_clock::time_point give_up);
+    void drain_group();
     void signal_group(int signal);
 
     boost::asio::io_context &io_;
@@ -67,8 +69,11 @@ private:
     OnExit on_exit_;
     boost::asio::readable_pipe stdout_pipe_;
     boost::asio::readable_pipe stderr_pipe_;
-    boost::asio::steady_timer stall_timer_;
+    boost::asio::steady_timer quiet_timer_;
     boost::asio::steady_timer kill_timer_;
+    PeriodicTimer drain_timer_;
+    std::chrono::steady_clock::time_point drain_until_;
+    bool killed_ = false;   // terminate() was called
     std::array<char, 16384> stdout_buffer_{};
     std::array<char, 4096> stderr_buffer_{};
     RsyncStdoutParser stdout_parser_;

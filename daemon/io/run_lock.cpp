@@ -35,8 +35,8 @@ std::string describe_holder(int fd) {
 
 RunLock::Attempt RunLock::try_acquire(const std::string &folder, const std::string &file_name, const std::string &what) {
     Attempt attempt;
-    if (auto error = make_private_directory(folder); !error.empty()) {
-        attempt.why = "cannot take the run lock: " + error;
+    if (auto made = make_private_directory(folder); !made.ok()) {
+        attempt.why = "cannot take the run lock: " + made.error();
         return attempt;
     }
     const std::string path = folder + "/" + file_name;

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <ctime>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,7 +21,7 @@ std::string describe(const std::string &what, const std::string &path) {
 }
 }  // namespace
 
-std::string make_directories(const std::string &path, mode_t mode) {
+Done make_directories(const std::string &path, mode_t mode) {
     std::string partial;
     std::size_t i = 0;
     while (i <= path.size()) {
@@ -32,29 +33,30 @@ std::string make_directories(const std::string &path, mode_t mode) {
             if (next == path.size()) break;
             continue;
         }
-        if (::mkdir(partial.c_str(), next == path.size() ? mode : 0755) != 0 && errno != EEXIST) return describe("cannot create", partial);
+        if (::mkdir(partial.c_str(), next == path.size() ? mode : 0755) != 0 && errno != EEXIST)
+            return Done::failure(describe("cannot create", partial));
         if (next == path.size()) break;
     }
     struct stat st {};
-    if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return "cannot create " + path + ": not a directory";
-    return {};
+    if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return Done::failure("cannot create " + path + ": not a directory");
+    return Done::success();
 }
 
-std::string make_private_directory(const std::string &path, bool ours) {
-    if (auto error = make_directories(path, 0700); !error.empty()) return error;
+Done make_private_directory(const std::string &path, bool ours) {
+    if (auto made = make_directories(path, 0700); !made.ok()) return made;
     struct stat st {};
     if (ours && ::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == ::geteuid() && (st.st_mode & 077) != 0 &&
         ::chmod(path.c_str(), 0700) != 0)
-        return describe("cannot make private", path);
-    return {};
+        return Done::failure(describe("cannot make private", path));
+    return Done::success();
 }
 
-std::string write_file_atomically(const std::string &path, const std::string &content, mode_t mode) {
+Done write_file_atomically(const std::string &path, const std::string &content, mode_t mode) {
     const auto slash = path.rfind('/');
     const std::string folder = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
     std::string temp = path + ".tmp.XXXXXX";
     int fd = ::mkstemp(temp.data());
-    if (fd < 0) return describe("cannot create", temp);
+    if (fd < 0) return Done::failure(describe("cannot create", temp));
     ::fchmod(fd, mode);
     const char *data = content.data();
     std::size_t left = content.size();
@@ -65,7 +67,7 @@ std::string write_file_atomically(const std::string &path, const std::string &co
             std::string error = describe("cannot write", temp);
             ::close(fd);
             ::unlink(temp.c_str());
-            return error;
+            return Done::failure(error);
         }
         data += n;
         left -= static_cast<std::size_t>(n);
@@ -73,19 +75,19 @@ std::string write_file_atomically(const std::string &path, const std::string &co
     if (::fsync(fd) != 0 || ::close(fd) != 0) {
         std::string error = describe("cannot write", temp);
         ::unlink(temp.c_str());
-        return error;
+        return Done::failure(error);
     }
     if (::rename(temp.c_str(), path.c_str()) != 0) {
         std::string error = describe("cannot rename over", path);
         ::unlink(temp.c_str());
-        return error;
+        return Done::failure(error);
     }
     int dir_fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dir_fd >= 0) {
         ::fsync(dir_fd);
         ::close(dir_fd);
     }
-    return {};
+    return Done::success();
 }
 
 std::string StateStore::allocate_run_id(std::chrono::system_clock::time_point now) const {
@@ -99,10 +101,44 @@ std::string StateStore::allocate_run_id(std::chrono::system_clock::time_point no
     return id;
 }
 
-std::string StateStore::write_report(const std::string &run_id, const std::string &json) const {
-    if (auto error = make_private_directory(dir_); !error.empty()) return error;
-    if (auto error = make_private_directory(runs_dir(), true); !error.empty()) return error;
-    return write_file_atomically(report_path(run_id), json);
+namespace {
+// Holds runs/index.lock: the daemon and dailysyncd --once may update the index at once.
+class IndexLock {
+public:
+    explicit IndexLock(const std::string &path) : fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600)) {
+        if (fd_ >= 0) ::flock(fd_, LOCK_EX);
+    }
+    ~IndexLock() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    IndexLock(const IndexLock &) = delete;
+    IndexLock &operator=(const IndexLock &) = delete;
+
+private:
+    int fd_;
+};
+}  // namespace
+
+Done StateStore::write_report(const std::string &run_id, const std::string &json) const {
+    if (auto made = make_private_directory(dir_); !made.ok()) return made;
+    if (auto made = make_private_directory(runs_dir(), true); !made.ok()) return made;
+    if (auto written = write_file_atomically(report_path(run_id), json); !written.ok()) return written;
+    const auto summary = summary_of_report(json);
+    if (!summary) return Done::success();
+    IndexLock lock(runs_dir() + "/index.lock");
+    auto listed = list_runs();
+    std::vector<RunSummary> runs = listed.has_value() ? std::move(listed.value()) : std::vector<RunSummary>{};
+    record_run(runs, *summary);
+    Config retention;
+    retention.history_keep_runs = keep_runs_;
+    retention.history_keep_days = keep_days_;
+    for (const auto &id : runs_to_prune(runs, retention, static_cast<std::int64_t>(std::time(nullptr)))) {
+        if (::unlink(report_path(id).c_str()) != 0 && errno != ENOENT) continue;   // stays listed while it exists
+        std::erase_if(runs, [&](const RunSummary &r) { return r.id == id; });
+    }
+    // The report is written; an index that could not be is rebuilt from the reports later.
+    (void)write_file_atomically(index_path(), index_json(runs));
+    return Done::success();
 }
 
 }  // namespace dailysync
@@ -117,48 +153,54 @@ bool is_valid_run_id(const std::string &id) {
 }
 
 namespace {
-std::optional<std::string> slurp(const std::string &path) {
+Loaded<std::string> slurp(const std::string &path) {
     std::ifstream in(path, std::ios::binary);
-    if (!in) return std::nullopt;
+    if (!in) {
+        if (errno == ENOENT) return Loaded<std::string>::missing();
+        return Loaded<std::string>::unreadable(describe("cannot read", path));
+    }
     std::ostringstream text;
     text << in.rdbuf();
-    return text.str();
+    if (in.bad()) return Loaded<std::string>::unreadable(describe("cannot read", path));
+    return Loaded<std::string>::found(text.str());
 }
 }  // namespace
 
-std::optional<TreeStats> StateStore::load_tree_stats() const {
+Loaded<TreeStats> StateStore::load_tree_stats() const {
     auto text = slurp(tree_stats_path());
-    if (!text) return std::nullopt;
-    return TreeStats::parse(*text);
+    if (!text.has_value()) return text.status() == Loaded<std::string>::Status::missing ? Loaded<TreeStats>::missing() : Loaded<TreeStats>::unreadable(text.error());
+    auto stats = TreeStats::parse(text.value());
+    if (!stats) return Loaded<TreeStats>::unreadable("the tree statistics " + tree_stats_path() + " are damaged");
+    return Loaded<TreeStats>::found(std::move(*stats));
 }
 
-std::string StateStore::save_tree_stats(const TreeStats &stats) const {
-    if (auto error = make_private_directory(dir_); !error.empty()) return error;
+Done StateStore::save_tree_stats(const TreeStats &stats) const {
+    if (auto made = make_private_directory(dir_); !made.ok()) return made;
     return write_file_atomically(tree_stats_path(), stats.serialize());
 }
 
-std::optional<int> StateStore::load_concurrency() const {
+Loaded<int> StateStore::load_concurrency() const {
     auto text = slurp(concurrency_path());
-    if (!text) return std::nullopt;
+    if (!text.has_value()) return text.status() == Loaded<std::string>::Status::missing ? Loaded<int>::missing() : Loaded<int>::unreadable(text.error());
     try {
-        const int level = std::stoi(*text);
-        if (level >= 1 && level <= 256) return level;
+        const int level = std::stoi(text.value());
+        if (level >= 1 && level <= 256) return Loaded<int>::found(level);
     } catch (const std::exception &) {
     }
-    return std::nullopt;
+    return Loaded<int>::unreadable(concurrency_path() + " does not hold a concurrency (1..256)");
 }
 
-std::string StateStore::save_concurrency(int level) const {
-    if (auto error = make_private_directory(dir_); !error.empty()) return error;
+Done StateStore::save_concurrency(int level) const {
+    if (auto made = make_private_directory(dir_); !made.ok()) return made;
     return write_file_atomically(concurrency_path(), std::to_string(level) + "\n");
 }
 
-std::optional<std::string> StateStore::read_report(const std::string &run_id) const {
-    if (!is_valid_run_id(run_id)) return std::nullopt;
+Loaded<std::string> StateStore::read_report(const std::string &run_id) const {
+    if (!is_valid_run_id(run_id)) return Loaded<std::string>::missing();
     return slurp(report_path(run_id));
 }
 
-std::vector<RunSummary> StateStore::list_runs() const {
+std::vector<RunSummary> StateStore::rebuild_index() const {
     std::vector<RunSummary> runs;
     DIR *dir = ::opendir(runs_dir().c_str());
     if (!dir) return runs;
@@ -168,28 +210,31 @@ std::vector<RunSummary> StateStore::list_runs() const {
         std::string id = name.substr(0, name.size() - 5);
         if (!is_valid_run_id(id)) continue;
         auto text = slurp(runs_dir() + "/" + name);
-        if (!text) continue;
-        try {
-            auto doc = nlohmann::json::parse(*text);
-            runs.push_back(RunSummary{id, doc.value("result", ""), doc.value("started_epoch", std::int64_t{0}),
-                                      doc.value("finished_epoch", std::int64_t{0}), doc.value("dry_run", false)});
-        } catch (const std::exception &) {
-            continue;
-        }
+        if (!text.has_value()) continue;
+        if (auto summary = summary_of_report(text.value()); summary && summary->id == id) record_run(runs, std::move(*summary));
     }
     ::closedir(dir);
-    std::sort(runs.begin(), runs.end(), [](const RunSummary &a, const RunSummary &b) {
-        return a.started != b.started ? a.started < b.started : a.id < b.id;
-    });
     return runs;
+}
+
+Loaded<std::vector<RunSummary>> StateStore::list_runs() const {
+    auto text = slurp(index_path());
+    if (text.has_value())
+        if (auto runs = parse_index(text.value())) return Loaded<std::vector<RunSummary>>::found(std::move(*runs));
+    // No index (reports of a version before it, or none yet) or a damaged one: read the
+    // reports once and keep the index for next time.
+    std::vector<RunSummary> runs = rebuild_index();
+    if (!runs.empty()) (void)write_file_atomically(index_path(), index_json(runs));
+    return Loaded<std::vector<RunSummary>>::found(std::move(runs));
 }
 
 DaemonState StateStore::load_state(std::string *warning) const {
     DaemonState state;
     auto text = slurp(state_path());
-    if (!text) return state;
+    if (text.status() == Loaded<std::string>::Status::missing) return state;
     try {
-        auto doc = nlohmann::json::parse(*text);
+        if (!text.has_value()) throw std::runtime_error(text.error());
+        auto doc = nlohmann::json::parse(text.value());
         if (!doc.is_object()) throw std::runtime_error("not a JSON object");
         if (doc.contains("last_success") && !doc["last_success"].is_null()) state.last_success = doc["last_success"].get<std::int64_t>();
         if (doc.contains("last_fire") && !doc["last_fire"].is_null()) state.last_fire = doc["last_fire"].get<std::int64_t>();
@@ -215,8 +260,8 @@ DaemonState StateStore::load_state(std::string *warning) const {
     return state;
 }
 
-std::string StateStore::save_state(const DaemonState &state) const {
-    if (auto error = make_private_directory(dir_); !error.empty()) return error;
+Done StateStore::save_state(const DaemonState &state) const {
+    if (auto made = make_private_directory(dir_); !made.ok()) return made;
     nlohmann::json doc;
     doc["last_success"] = state.last_success ? nlohmann::json(static_cast<std::int64_t>(*state.last_success)) : nlohmann::json();
     doc["last_fire"] = state.last_fire ? nlohmann::json(static_cast<std::int64_t>(*state.last_fire)) : nlohmann::json();

@@ -1,27 +1,37 @@
-// Runs the work units of one run on up to N rsync children: starts the most useful ready
-// unit first, expands split folders into new units when their non-recursive unit ends,
-// retries transient failures with backoff, cancels on request. Writes everything it learns
-// into the RunModel, and the tree it sees into a TreeStats for the next run's plan.
+// Carries out a run's copying: the RunScheduler (core) decides, the supervisor does what it
+// says. It launches rsync children through the ChildLauncher, turns their output, silence
+// and exit into scheduler events, and runs the checks and clean-ups on the trees (through
+// the Source and Destination ports) on the WorkerPool, each with a deadline: a NAS that
+// stops answering turns into a reported failure, never into a blocked event loop.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <set>
-#include <vector>
 
-#include "core/config.hpp"
-#include "core/plan.hpp"
-#include "core/run_model.hpp"
-#include "core/stats_collector.hpp"
-#include "core/tree_stats.hpp"
-#include "io/preflight.hpp"
-#include "io/rsync_child.hpp"
+#include "core/run_scheduler.hpp"
+#include "io/child_launcher.hpp"
+#include "io/destination.hpp"
+#include "io/source.hpp"
+#include "io/worker_pool.hpp"
 
 namespace dailysync {
+
+// What a run's io works through; all outlive the run.
+struct RunPorts {
+    std::shared_ptr<const Source> source;
+    std::shared_ptr<const Destination> destination;
+    ChildLauncher *launcher = nullptr;
+    WorkerPool *pool = nullptr;
+};
+
+// "`what` did not answer for 120 s (filesystem_timeout_seconds): is the NAS hung...?"
+std::string no_answer_message(const std::string &what, int seconds);
 
 class Supervisor : public std::enable_shared_from_this<Supervisor> {
 public:
@@ -41,45 +51,40 @@ public:
 
     // `model` starts with planner.initial(); both must outlive the supervisor.
     static std::shared_ptr<Supervisor> create(boost::asio::io_context &io, RunModel &model, const Planner &planner,
-                                              Settings settings, OnChange on_change, OnDone on_done);
+                                              Settings settings, RunPorts ports, OnChange on_change, OnDone on_done);
     void start();
     // Stops the run: running children get SIGTERM (SIGKILL after the grace period),
     // units not started are cancelled. on_done follows once every child is gone.
     void cancel();
     // Changes how many children may run at once (running ones are not stopped).
     void set_concurrency(int concurrency);
-    int concurrency() const { return settings_.concurrency; }
+    int concurrency() const { return scheduler_.concurrency(); }
     std::set<pid_t> process_groups() const;   // one per running rsync (its pid)
     // The tree as this run's rsync output showed it (finalized when the run is done).
-    const TreeStats &seen() const { return seen_; }
+    const TreeStats &seen() const { return scheduler_.seen(); }
 
 private:
-    Supervisor(boost::asio::io_context &io, RunModel &model, const Planner &planner, Settings settings, OnChange on_change,
-               OnDone on_done);
-    void fill();
-    std::optional<std::size_t> next_ready() const;
-    void launch(std::size_t index);
-    void attempt_ended(std::size_t index, const ChildExit &exit);
-    // A unit found unable to start (launch() counted it running): final, with `message`.
-    void fail_before_start(std::size_t index, const std::string &message);
-    void grow();   // keeps the per-unit vectors as long as the model's units
-    void check_done();   // when the first pass is over, plans the guarded deletions
-    bool guarded() const;   // deletions go through the deletion guard
+    Supervisor(boost::asio::io_context &io, RunModel &model, const Planner &planner, Settings settings, RunPorts ports,
+               OnChange on_change, OnDone on_done);
+    void execute(Commands commands);
+    void carry_out(const command::Prepare &c);
+    void carry_out(const command::Launch &c);
+    void carry_out(const command::Kill &c);
+    void carry_out(const command::Inspect &c);
+    void carry_out(const command::RetryAfter &c);
+    void carry_out(const command::CheckSource &c);
+    void carry_out(const command::Finish &c);
+    std::chrono::milliseconds deadline() const;   // for a call on the trees
 
     boost::asio::io_context &io_;
     RunModel &model_;
-    const Planner &planner_;
     Settings settings_;
+    RunPorts ports_;
     OnChange on_change_;
     OnDone on_done_;
-    TreeStats seen_;
-    std::vector<std::shared_ptr<RsyncChild>> children_;
-    std::vector<std::unique_ptr<StatsCollector>> collectors_;
-    std::vector<std::unique_ptr<boost::asio::steady_timer>> retry_timers_;
-    int running_ = 0;
-    bool done_ = false;
-    bool deletions_planned_ = false;
-    std::map<std::size_t, std::string> gone_at_launch_;   // unit -> its folder found removed when it was to start
+    RunScheduler scheduler_;
+    std::map<std::size_t, std::shared_ptr<RsyncChild>> children_;
+    std::map<std::size_t, std::unique_ptr<boost::asio::steady_timer>> retry_timers_;
 };
 
 }  // namespace dailysync

@@ -1,50 +1,25 @@
-// Walks the source tree and records per-folder statistics for the planner, when there are
-// none from a previous run. The walk runs on the event loop in small steps (a bounded
-// batch of directory entries per step), so the loop stays responsive; memory is bounded
-// by the number of folders (the statistics) and the depth (open directories), not by the
-// number of files.
+// Walks a folder tree and records per-folder statistics for the planner, when there are
+// none from a previous run. Blocking (every entry is a stat on what may be a network
+// mount): run it on the WorkerPool. Each entry counts as a step of its progress, so its
+// deadline counts from the last entry seen; a cancelled walk stops at the next entry.
+// Memory is bounded by the number of folders (the statistics) and the depth (open
+// directories), not by the number of files.
 #pragma once
 
-#include <boost/asio/io_context.hpp>
-#include <dirent.h>
-#include <functional>
-#include <memory>
+#include <cstdint>
 #include <string>
-#include <vector>
 
 #include "core/tree_stats.hpp"
+#include "io/worker_pool.hpp"
 
 namespace dailysync {
 
 struct ScanResult {
     TreeStats tree;
-    std::string error;                 // non-empty: the source itself could not be read
+    std::string error;                 // non-empty: the root itself could not be read (or the walk was cancelled)
     std::uint64_t unreadable_dirs = 0; // folders below it that could not be opened
 };
 
-class TreeScan : public std::enable_shared_from_this<TreeScan> {
-public:
-    using OnDone = std::function<void(ScanResult)>;
-    static std::shared_ptr<TreeScan> create(boost::asio::io_context &io, std::string source, OnDone on_done);
-    ~TreeScan();
-    void start();
-    void cancel();
-
-private:
-    TreeScan(boost::asio::io_context &io, std::string source, OnDone on_done);
-    void step();
-    void finish();
-
-    struct Frame {
-        DIR *dir;
-        std::string path;   // relative to the source
-    };
-    boost::asio::io_context &io_;
-    std::string source_;
-    OnDone on_done_;
-    std::vector<Frame> stack_;
-    ScanResult result_;
-    bool cancelled_ = false;
-};
+ScanResult scan_tree(const std::string &root, WorkProgress &progress);
 
 }  // namespace dailysync

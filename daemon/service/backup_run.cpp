@@ -4,7 +4,7 @@
 #include <sys/resource.h>
 
 #include "core/report.hpp"
-#include "io/filesystem_kind.hpp"
+#include "io/local_tree.hpp"
 #include "io/preflight.hpp"
 
 namespace dailysync {
@@ -22,56 +22,116 @@ Seconds monotonic_seconds() {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-std::shared_ptr<BackupRun> BackupRun::create(boost::asio::io_context &io, Config config, bool dry_run, OnChange on_change,
-                                             OnDone on_done) {
-    return std::shared_ptr<BackupRun>(new BackupRun(io, std::move(config), dry_run, std::move(on_change), std::move(on_done)));
+std::shared_ptr<BackupRun> BackupRun::create(boost::asio::io_context &io, RunWorkers workers, Config config, bool dry_run,
+                                             OnChange on_change, OnDone on_done) {
+    return std::shared_ptr<BackupRun>(
+        new BackupRun(io, workers, std::move(config), dry_run, std::move(on_change), std::move(on_done)));
 }
 
-BackupRun::BackupRun(boost::asio::io_context &io, Config config, bool dry_run, OnChange on_change, OnDone on_done)
-    : io_(io), config_(std::move(config)), dry_run_(dry_run), on_change_(std::move(on_change)), on_done_(std::move(on_done)),
-      store_(config_.state_dir), started_(WallClock::now()), tick_timer_(io) {
+BackupRun::BackupRun(boost::asio::io_context &io, RunWorkers workers, Config config, bool dry_run, OnChange on_change, OnDone on_done)
+    : io_(io), workers_(workers), config_(std::move(config)), dry_run_(dry_run), on_change_(std::move(on_change)),
+      on_done_(std::move(on_done)), store_(config_), source_(local_source(config_)), destination_(local_destination(config_)),
+      started_(WallClock::now()), tick_timer_(io) {
     run_id_ = store_.allocate_run_id(started_);
+}
+
+std::chrono::milliseconds BackupRun::deadline() const { return std::chrono::seconds(config_.filesystem_timeout_seconds); }
+
+std::string BackupRun::no_answer(const std::string &what) const { return no_answer_message(what, config_.filesystem_timeout_seconds); }
+
+void BackupRun::changed() {
+    if (on_change_) on_change_();
 }
 
 int BackupRun::concurrency() const {
     if (supervisor_) return supervisor_->concurrency();
     if (config_.concurrency) return *config_.concurrency;
     // auto: where the last complete run ended (what the controller found to help).
-    return starting_concurrency(store_.load_concurrency(),
-                                is_remote_filesystem(config_.source) || is_remote_filesystem(config_.destination));
+    return starting_concurrency(saved_concurrency_, remote_);
 }
 
 void BackupRun::start() {
     cpu_self_at_start_ = cpu_seconds(RUSAGE_SELF);
     cpu_children_at_start_ = cpu_seconds(RUSAGE_CHILDREN);
-    auto stats = store_.load_tree_stats();
-    previous_entries_ = stats ? stats->total_entries() : 0;
-    if (auto problem = preflight(config_, previous_entries_); !problem.empty()) {
-        finish_without_units(problem);
-        return;
-    }
-    source_identity_ = folder_identity(config_.source);
-    if (stats && !stats->empty()) {
-        previous_ = std::move(*stats);
+    using State = std::pair<std::optional<TreeStats>, std::optional<int>>;
+    workers_.state.run<State>(
+        deadline(),
+        [store = store_](WorkProgress &) {
+            // Damaged statistics or concurrency only cost a scan or the default start.
+            return State{std::move(store.load_tree_stats()).take(), std::move(store.load_concurrency()).take()};
+        },
+        [self = shared_from_this()](std::optional<State> state) {
+            if (self->phase_ != Phase::checking) return;   // cancelled meanwhile
+            if (!state) return self->finish_without_units(self->no_answer("the state folder " + self->config_.state_dir));
+            self->state_loaded(std::move(state->first), state->second);
+        });
+}
+
+void BackupRun::state_loaded(std::optional<TreeStats> stats, std::optional<int> saved_concurrency) {
+    stats_ = std::move(stats);
+    saved_concurrency_ = saved_concurrency;
+    previous_entries_ = stats_ ? stats_->total_entries() : 0;
+    // The destination first: a missing one must never be created, whatever the source says.
+    workers_.trees.run<Checked>(
+        deadline(),
+        [destination = destination_, path = config_.destination](WorkProgress &) {
+            Checked c;
+            c.problem = destination->check();
+            if (c.problem.empty()) {
+                c.remote = destination->remote();
+                c.destination_device = block_device_of(path);
+            }
+            return c;
+        },
+        [self = shared_from_this()](std::optional<Checked> found) {
+            if (self->phase_ != Phase::checking) return;
+            if (!found) return self->finish_without_units(self->no_answer("the destination " + self->config_.destination));
+            if (!found->problem.empty()) return self->finish_without_units(found->problem);
+            self->checked_ = std::move(*found);
+            self->workers_.trees.run<Checked>(
+                self->deadline(),
+                [source = self->source_, destination = self->destination_, config = self->config_, previous = self->previous_entries_,
+                 c = self->checked_](WorkProgress &) mutable {
+                    c.problem = source->check(previous);
+                    if (c.problem.empty()) c.problem = paths_problem(config).message;
+                    if (c.problem.empty()) {
+                        c.source_identity = source->identity();
+                        c.remote = c.remote || source->remote();
+                        c.source_device = block_device_of(config.source);
+                    }
+                    return c;
+                },
+                [self](std::optional<Checked> found) {
+                    if (self->phase_ != Phase::checking) return;
+                    if (!found) return self->finish_without_units(self->no_answer("the source " + self->config_.source));
+                    self->checked(std::move(*found));
+                });
+        });
+}
+
+void BackupRun::checked(Checked result) {
+    if (!result.problem.empty()) return finish_without_units(result.problem);
+    checked_ = std::move(result);
+    remote_ = checked_.remote;
+    if (stats_ && !stats_->empty()) {
+        previous_ = std::move(*stats_);
         plan_and_copy();
         return;
     }
-    scan_ = TreeScan::create(io_, config_.source, [self = shared_from_this()](ScanResult result) { self->scanned(std::move(result)); });
-    scan_->start();
+    phase_ = Phase::scanning;
+    changed();
+    scan_ = workers_.trees.run<ScanResult>(
+        deadline(), [source = source_](WorkProgress &progress) { return source->scan(progress); },
+        [self = shared_from_this()](std::optional<ScanResult> result) {
+            if (self->phase_ != Phase::scanning) return;
+            self->scan_.reset();
+            if (!result) return self->finish_without_units(self->no_answer("the source " + self->config_.source + " (while it was scanned)"));
+            self->scanned(std::move(*result));
+        });
 }
 
 void BackupRun::scanned(ScanResult result) {
-    scan_.reset();
-    if (cancelled_) {
-        model_.emplace(run_id_, std::vector<WorkUnit>{}, dry_run_, started_);
-        model_->mark_cancelled();
-        finished();
-        return;
-    }
-    if (!result.error.empty()) {
-        finish_without_units(result.error);
-        return;
-    }
+    if (!result.error.empty()) return finish_without_units(result.error);
     previous_ = std::move(result.tree);
     scanned_ = true;
     plan_and_copy();
@@ -90,13 +150,15 @@ void BackupRun::plan_and_copy() {
     model_.emplace(run_id_, planner_->initial(), dry_run_, started_);
     model_->set_expected(previous_.total_entries(), previous_.total_bytes());
     phase_ = Phase::copying;
-    Supervisor::Settings settings{config_, program, dry_run_, concurrency(), source_identity_, previous_entries_};
-    supervisor_ = Supervisor::create(io_, *model_, *planner_, settings, on_change_, [self = shared_from_this()] { self->finished(); });
-    supervisor_->start();
+    Supervisor::Settings settings{config_, program, dry_run_, concurrency(), checked_.source_identity, previous_entries_};
+    RunPorts ports{source_, destination_, &workers_.launcher, &workers_.trees};
+    supervisor_ = Supervisor::create(io_, *model_, *planner_, settings, ports, on_change_, [self = shared_from_this()] { self->finished(); });
     if (!config_.concurrency) controller_ = std::make_unique<ConcurrencyController>(concurrency());
-    resources_ = std::make_unique<ResourceSampler>(config_.source, config_.destination);
+    resources_ = std::make_unique<ResourceSampler>(checked_.source_device, checked_.destination_device);
+    supervisor_->start();
     tick();
-    if (on_change_) on_change_();
+    tick_timer_.start(std::chrono::seconds(1), [this] { tick(); });
+    changed();
 }
 
 void BackupRun::tick() {
@@ -107,10 +169,6 @@ void BackupRun::tick() {
         samples_.add(*sample);
         if (controller_) adapt(now, t, sample->cpu_busy);
     }
-    tick_timer_.expires_after(std::chrono::seconds(1));
-    tick_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
-        if (auto self = weak.lock(); self && !ec) self->tick();
-    });
 }
 
 void BackupRun::adapt(Seconds now, const RunTotals &t, double cpu_busy) {
@@ -125,44 +183,94 @@ void BackupRun::adapt(Seconds now, const RunTotals &t, double cpu_busy) {
 }
 
 void BackupRun::cancel() {
-    if (cancelled_ || phase_ == Phase::finished) return;
+    if (awaiting_end_check_) {
+        // The service is stopping while the source is checked after the run: a hung NAS
+        // must not hold it. The run is reported without that check.
+        awaiting_end_check_ = false;
+        model_->fail_run("cancelled while the source was checked after the copy; this run is not known to be complete");
+        return report_and_save();
+    }
+    if (cancelled_ || phase_ == Phase::finishing || phase_ == Phase::finished) return;
     cancelled_ = true;
-    if (scan_) scan_->cancel();
-    if (supervisor_) supervisor_->cancel();
+    if (supervisor_) {
+        supervisor_->cancel();
+        return;
+    }
+    // Checking or scanning: a call on the trees may hang for its whole deadline. The run
+    // ends now; what that call finds later is dropped.
+    if (scan_) scan_->cancelled = true;
+    scan_.reset();
+    model_.emplace(run_id_, std::vector<WorkUnit>{}, dry_run_, started_);
+    model_->mark_cancelled();
+    finished();
 }
 
 void BackupRun::finish_without_units(const std::string &error) {
     model_.emplace(run_id_, std::vector<WorkUnit>{}, dry_run_, started_);
     model_->fail_run(error);
+    phase_ = Phase::finishing;   // no more callbacks of the checks
     boost::asio::post(io_, [self = shared_from_this()] { self->finished(); });
 }
 
 void BackupRun::finished() {
-    phase_ = Phase::finished;
-    tick_timer_.cancel();
+    phase_ = Phase::finishing;
+    tick_timer_.stop();
     if (model_ && !model_->dry_run()) bottleneck_ = classify_bottleneck(samples_.samples(), online_cores(), model_->concurrency_notes());
     if (!model_->finished()) model_->finish(WallClock::now());
     // A source unmounted (or replaced) during the run: what vanished was not deleted by
     // anyone, and this run is no backup of it. Never a success, whatever rsync said.
-    if (model_->run_error().empty() && !model_->cancel_requested())
-        if (auto problem = source_replaced(config_.source, source_identity_); !problem.empty())
-            model_->fail_run(problem + ": what was not copied before is missing from this backup");
+    if (!supervisor_ || !model_->run_error().empty() || model_->cancel_requested()) return report_and_save();
+    awaiting_end_check_ = true;
+    workers_.trees.run<std::string>(
+        deadline(),
+        [source = source_, identity = checked_.source_identity](WorkProgress &) { return source_replaced(*source, identity); },
+        [self = shared_from_this()](std::optional<std::string> problem) {
+            if (!self->awaiting_end_check_) return;
+            self->awaiting_end_check_ = false;
+            if (!problem) problem = self->no_answer("the source " + self->config_.source + " (checked at the end of the run)");
+            if (!problem->empty()) self->model_->fail_run(*problem + ": what was not copied before is missing from this backup");
+            self->report_and_save();
+        });
+}
+
+void BackupRun::report_and_save() {
     ReportContext context{config_.source, config_.destination, concurrency()};
     context.cpu_self_seconds = cpu_seconds(RUSAGE_SELF) - cpu_self_at_start_;
     context.cpu_children_seconds = cpu_seconds(RUSAGE_CHILDREN) - cpu_children_at_start_;
     context.bottleneck = bottleneck_;
     report_ = report_json(*model_, context);
-    report_error_ = store_.write_report(run_id_, report_);
-    if (report_error_.empty()) report_path_ = store_.report_path(run_id_);
     // Only a complete run saw the whole tree; a partial picture would mislead the next plan.
     const RunResult result = model_->result();
+    std::optional<TreeStats> seen;
+    std::optional<int> level;
     if (supervisor_ && (result == RunResult::success || result == RunResult::warning)) {
-        if (auto error = store_.save_tree_stats(supervisor_->seen()); !error.empty() && report_error_.empty())
-            report_error_ = "cannot save the tree statistics: " + error;
-        if (!config_.concurrency) store_.save_concurrency(supervisor_->concurrency());
+        seen = supervisor_->seen();
+        if (!config_.concurrency) level = supervisor_->concurrency();
     }
     supervisor_.reset();
-    if (on_done_) on_done_(*model_);
+    struct Saved {
+        bool report_written = false;
+        std::string error;   // the first thing that could not be written
+    };
+    workers_.state.run<Saved>(
+        deadline(),
+        [store = store_, run_id = run_id_, report = report_, seen = std::move(seen), level](WorkProgress &) {
+            Saved saved;
+            if (auto written = store.write_report(run_id, report); !written.ok()) return Saved{false, written.error()};
+            saved.report_written = true;
+            if (seen)
+                if (auto done = store.save_tree_stats(*seen); !done.ok()) saved.error = "cannot save the tree statistics: " + done.error();
+            if (level && saved.error.empty())
+                if (auto done = store.save_concurrency(*level); !done.ok()) saved.error = "cannot save the concurrency: " + done.error();
+            return saved;
+        },
+        [self = shared_from_this()](std::optional<Saved> saved) {
+            if (!saved) saved = Saved{false, self->no_answer("the state folder " + self->config_.state_dir)};
+            self->report_error_ = saved->error;
+            if (saved->report_written) self->report_path_ = self->store_.report_path(self->run_id_);
+            self->phase_ = Phase::finished;
+            if (self->on_done_) self->on_done_(*self->model_);
+        });
 }
 
 }  // namespace dailysync

@@ -1,11 +1,12 @@
-// One backup run from start to report: check the destination, take the previous run's
-// tree statistics (or scan the source when there are none), plan and supervise the rsync
-// children, write the report and the statistics for the next run. Shared by --once and
-// the daemon.
+// One backup run from start to report: check the source and the destination, take the
+// previous run's tree statistics (or scan the source when there are none), plan and
+// supervise the rsync children, write the report and the statistics for the next run.
+// Shared by --once and the daemon. It lives on the event loop and never blocks it: every
+// call on the trees goes to the trees worker pool with the filesystem_timeout_seconds
+// deadline, every file of the state folder to the state worker.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -14,27 +15,37 @@
 #include "core/concurrency.hpp"
 #include "core/config.hpp"
 #include "core/plan.hpp"
-#include "core/tree_stats.hpp"
 #include "core/run_model.hpp"
-#include "io/preflight.hpp"
+#include "core/tree_stats.hpp"
+#include "io/child_launcher.hpp"
+#include "io/periodic_timer.hpp"
 #include "io/resource_sampler.hpp"
 #include "io/state_store.hpp"
 #include "io/supervisor.hpp"
-#include "io/tree_scan.hpp"
+#include "io/worker_pool.hpp"
 
 namespace dailysync {
 
 // The clock a run's rates and samples are measured on (steady, in seconds).
 Seconds monotonic_seconds();
 
+// What runs work through; outlives every run. `trees`: calls on the source and the
+// destination (a few threads: one hung mount must not stop the others). `state`: one
+// thread, so the state folder's files are written in the order they were asked for.
+struct RunWorkers {
+    WorkerPool &trees;
+    WorkerPool &state;
+    ChildLauncher &launcher;
+};
+
 class BackupRun : public std::enable_shared_from_this<BackupRun> {
 public:
-    enum class Phase { scanning, copying, finished };
+    enum class Phase { checking, scanning, copying, finishing, finished };
     using OnChange = std::function<void()>;
     using OnDone = std::function<void(const RunModel &)>;
 
-    static std::shared_ptr<BackupRun> create(boost::asio::io_context &io, Config config, bool dry_run, OnChange on_change,
-                                             OnDone on_done);
+    static std::shared_ptr<BackupRun> create(boost::asio::io_context &io, RunWorkers workers, Config config, bool dry_run,
+                                             OnChange on_change, OnDone on_done);
     void start();
     void cancel();
     // Receives one-line notices worth logging (concurrency changes with their evidence).
@@ -47,33 +58,53 @@ public:
     const std::string &report_path() const { return report_path_; }
     const std::string &report_error() const { return report_error_; }   // "" when the report was written
     const std::string &report() const { return report_; }                // the report JSON, once finished
+    // How many rsyncs may run at once (known once the checks are done).
     int concurrency() const;
     // What limited the run (once finished, when it copied long enough to tell).
     const std::optional<BottleneckVerdict> &bottleneck() const { return bottleneck_; }
 
 private:
-    BackupRun(boost::asio::io_context &io, Config config, bool dry_run, OnChange on_change, OnDone on_done);
+    // What the checks before a run found (on the workers).
+    struct Checked {
+        std::string problem;   // "" when the run may go ahead
+        std::optional<FolderIdentity> source_identity;
+        bool remote = false;   // the source or the destination is a network filesystem
+        std::optional<BlockDevice> source_device, destination_device;
+    };
+    BackupRun(boost::asio::io_context &io, RunWorkers workers, Config config, bool dry_run, OnChange on_change, OnDone on_done);
+    void state_loaded(std::optional<TreeStats> stats, std::optional<int> saved_concurrency);
+    void checked(Checked result);
     void scanned(ScanResult result);
     void plan_and_copy();
     void finish_without_units(const std::string &error);
     void finished();
+    void report_and_save();
     void tick();    // once a second while copying: resource sample, concurrency "auto"
     void adapt(Seconds now, const RunTotals &totals, double cpu_busy);
+    std::chrono::milliseconds deadline() const;
+    std::string no_answer(const std::string &what) const;
+    void changed();
 
     boost::asio::io_context &io_;
+    RunWorkers workers_;
     Config config_;
     bool dry_run_;
     OnChange on_change_;
     OnDone on_done_;
     StateStore store_;
+    std::shared_ptr<const Source> source_;
+    std::shared_ptr<const Destination> destination_;
     std::string run_id_;
     WallClock::time_point started_;
-    Phase phase_ = Phase::scanning;
+    Phase phase_ = Phase::checking;
     bool cancelled_ = false;
     std::optional<RunModel> model_;
-    std::shared_ptr<TreeScan> scan_;
+    std::shared_ptr<WorkProgress> scan_;
+    std::optional<TreeStats> stats_;   // of the last complete run, as loaded
     TreeStats previous_;
     bool scanned_ = false;   // previous_ comes from a scan of the source, not from a previous run
+    std::optional<int> saved_concurrency_;
+    bool remote_ = false;
     std::unique_ptr<Planner> planner_;
     std::shared_ptr<Supervisor> supervisor_;
     std::string report_;
@@ -84,8 +115,9 @@ private:
     std::unique_ptr<ResourceSampler> resources_;
     SampleSeries samples_;
     std::optional<BottleneckVerdict> bottleneck_;
-    boost::asio::steady_timer tick_timer_;
-    std::optional<FolderIdentity> source_identity_;   // the source folder the run started on
+    PeriodicTimer tick_timer_;
+    Checked checked_;
+    bool awaiting_end_check_ = false;   // finishing: the source is checked on the workers
     std::uint64_t previous_entries_ = 0;              // what the last complete run saw in the source
     double cpu_self_at_start_ = 0, cpu_children_at_start_ = 0;
 };

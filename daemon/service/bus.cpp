@@ -16,12 +16,7 @@ namespace {
 using namespace std::chrono_literals;
 constexpr auto kProgressInterval = 250ms;
 
-constexpr const char *kErrorAlreadyRunning = "io.dailysync1.Error.AlreadyRunning";
-constexpr const char *kErrorNotRunning = "io.dailysync1.Error.NotRunning";
-constexpr const char *kErrorStopping = "io.dailysync1.Error.Stopping";
-constexpr const char *kErrorLocked = "io.dailysync1.Error.Locked";
-constexpr const char *kErrorInvalidConfig = "io.dailysync1.Error.InvalidConfig";
-constexpr const char *kErrorNoSuchRun = "io.dailysync1.Error.NoSuchRun";
+using namespace dbus;
 
 #define PROPERTY(name, signature, flags) SD_BUS_PROPERTY(name, signature, Bus::property, 0, flags)
 constexpr auto kChange = SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE;
@@ -295,32 +290,52 @@ int Bus::method_reload(sd_bus_message *m, void *userdata, sd_bus_error *) {
     });
 }
 
+// The history is read on the state worker; the call is answered from there (kept
+// referenced until then), so a slow state folder never holds the loop.
 int Bus::method_get_run_report(sd_bus_message *m, void *userdata, sd_bus_error *error) {
     auto *self = static_cast<Bus *>(userdata);
-    const char *run_id = nullptr;
-    int r = sd_bus_message_read(m, "s", &run_id);
+    const char *id = nullptr;
+    int r = sd_bus_message_read(m, "s", &id);
     if (r < 0) return r;
-    if (!is_valid_run_id(run_id)) return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Not a run id: %.64s", run_id);
-    auto report = self->manager_.store().read_report(run_id);
-    if (!report) return sd_bus_error_setf(error, kErrorNoSuchRun, "No report for run %s", run_id);
-    return sd_bus_reply_method_return(m, "s", report->c_str());
+    const std::string run_id = id;
+    if (!is_valid_run_id(run_id)) return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Not a run id: %.64s", id);
+    sd_bus_message_ref(m);
+    self->manager_.read_report(run_id, [self, m, run_id](Loaded<std::string> report) {
+        if (report.has_value()) sd_bus_reply_method_return(m, "s", report.value().c_str());
+        else if (report.status() == Loaded<std::string>::Status::missing)
+            sd_bus_reply_method_errorf(m, kErrorNoSuchRun, "No report for run %s", run_id.c_str());
+        else sd_bus_reply_method_errorf(m, kErrorUnreadable, "The report of run %s cannot be read: %s", run_id.c_str(), report.error().c_str());
+        sd_bus_message_unref(m);
+        self->flush_soon();
+    });
+    return 1;
 }
 
 int Bus::method_list_runs(sd_bus_message *m, void *userdata, sd_bus_error *) {
     auto *self = static_cast<Bus *>(userdata);
-    sd_bus_message *reply = nullptr;
-    int r = sd_bus_message_new_method_return(m, &reply);
-    if (r < 0) return r;
-    r = sd_bus_message_open_container(reply, 'a', "(ssttb)");
-    for (const auto &run : self->manager_.store().list_runs()) {
-        if (r < 0) break;
-        r = sd_bus_message_append(reply, "(ssttb)", run.id.c_str(), run.result.c_str(), static_cast<uint64_t>(run.started) * 1'000'000ULL,
-                                  static_cast<uint64_t>(run.finished) * 1'000'000ULL, static_cast<int>(run.dry_run));
-    }
-    if (r >= 0) r = sd_bus_message_close_container(reply);
-    if (r >= 0) r = sd_bus_send(nullptr, reply, nullptr);
-    sd_bus_message_unref(reply);
-    return r;
+    sd_bus_message_ref(m);
+    self->manager_.list_runs([self, m](Loaded<std::vector<RunSummary>> runs) {
+        if (!runs.has_value()) {
+            sd_bus_reply_method_errorf(m, kErrorUnreadable, "The run history cannot be read: %s", runs.error().c_str());
+        } else {
+            sd_bus_message *reply = nullptr;
+            int r = sd_bus_message_new_method_return(m, &reply);
+            if (r >= 0) r = sd_bus_message_open_container(reply, 'a', "(ssttb)");
+            for (const auto &run : runs.value()) {
+                if (r < 0) break;
+                r = sd_bus_message_append(reply, "(ssttb)", run.id.c_str(), run.result.c_str(),
+                                          static_cast<uint64_t>(run.started) * 1'000'000ULL,
+                                          static_cast<uint64_t>(run.finished) * 1'000'000ULL, static_cast<int>(run.dry_run));
+            }
+            if (r >= 0) r = sd_bus_message_close_container(reply);
+            if (r >= 0) r = sd_bus_send(nullptr, reply, nullptr);
+            if (r < 0) sd_bus_reply_method_errno(m, r, nullptr);
+            sd_bus_message_unref(reply);
+        }
+        sd_bus_message_unref(m);
+        self->flush_soon();
+    });
+    return 1;
 }
 
 }  // namespace dailysync

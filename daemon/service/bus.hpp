@@ -13,14 +13,15 @@
 #include <string>
 #include <systemd/sd-bus.h>
 
+#include "core/dbus_names.hpp"
 #include "service/authorization.hpp"
 #include "service/manager.hpp"
 
 namespace dailysync {
 
-inline constexpr const char *kBusName = "io.dailysync1";
-inline constexpr const char *kObjectPath = "/io/dailysync1";
-inline constexpr const char *kInterface = "io.dailysync1.Manager";
+using dbus::kBusName;
+using dbus::kInterface;
+using dbus::kObjectPath;
 
 class Bus {
 public:

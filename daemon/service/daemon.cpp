@@ -6,6 +6,9 @@
 #include <csignal>
 #include <syslog.h>
 
+#include "io/child_launcher.hpp"
+#include "io/periodic_timer.hpp"
+#include "io/worker_pool.hpp"
 #include "service/bus.hpp"
 #include "service/journal.hpp"
 #include "service/manager.hpp"
@@ -16,14 +19,19 @@ namespace dailysync {
 namespace {
 using namespace std::chrono_literals;
 constexpr auto kStatusInterval = 2s;
+// Calls on the source and the destination at once: a run's checks and clean-ups, one per
+// unit at most. A hung NAS holds at most these; the loop never waits for any.
+constexpr unsigned kTreeWorkers = 4;
 }  // namespace
 
 int run_daemon(const std::string &config_path, const Config &config, bool user_bus) {
     ::signal(SIGPIPE, SIG_IGN);
     boost::asio::io_context io;
+    WorkerPool trees(io, kTreeWorkers), state(io, 1);
+    LocalLauncher launcher(io);
     Journal journal;
     Notifier notifier;
-    Manager manager(io, config_path, config, journal);
+    Manager manager(io, RunWorkers{trees, state, launcher}, config_path, config, journal);
     Bus bus(io, manager, journal);
     int exit_status = 0;
 
@@ -43,7 +51,7 @@ int run_daemon(const std::string &config_path, const Config &config, bool user_b
     bool stopping = false;
     boost::asio::signal_set stop_signals(io, SIGTERM, SIGINT);
     boost::asio::signal_set hup(io, SIGHUP);
-    boost::asio::steady_timer status_timer(io), watchdog_timer(io);
+    PeriodicTimer status_timer(io), watchdog_timer(io);
 
     auto stop = [&](const char *why) {
         if (stopping) return;
@@ -53,8 +61,8 @@ int run_daemon(const std::string &config_path, const Config &config, bool user_b
         hup.cancel();
         manager.shutdown([&] {
             stop_signals.cancel();
-            status_timer.cancel();
-            watchdog_timer.cancel();
+            status_timer.stop();
+            watchdog_timer.stop();
             journal.log(LOG_INFO, "stopped");
             io.stop();
         });
@@ -78,21 +86,7 @@ int run_daemon(const std::string &config_path, const Config &config, bool user_b
             wait_hup();
         });
     };
-    std::function<void()> status_tick = [&] {
-        notifier.status(manager.status_line());
-        status_timer.expires_after(kStatusInterval);
-        status_timer.async_wait([&](boost::system::error_code ec) {
-            if (!ec) status_tick();
-        });
-    };
     const auto watchdog_period = notifier.watchdog_period();
-    std::function<void()> watchdog_tick = [&] {
-        notifier.watchdog();
-        watchdog_timer.expires_after(*watchdog_period);
-        watchdog_timer.async_wait([&](boost::system::error_code ec) {
-            if (!ec) watchdog_tick();
-        });
-    };
 
     const std::string error = bus.start(user_bus, [&](bool acquired) {
         if (!acquired) {
@@ -106,7 +100,7 @@ int run_daemon(const std::string &config_path, const Config &config, bool user_b
         journal.log(LOG_INFO, std::string("ready on the ") + (user_bus ? "session" : "system") + " bus as " + kBusName +
                                   "; daily at " + manager.config().daily_at() + ", " + manager.config().source + " -> " +
                                   manager.config().destination);
-        status_tick();
+        status_timer.start(kStatusInterval, [&] { notifier.status(manager.status_line()); });
     }, [&] {
         exit_status = 1;
         stop("the D-Bus connection was lost");
@@ -117,7 +111,12 @@ int run_daemon(const std::string &config_path, const Config &config, bool user_b
     }
     wait_stop();
     wait_hup();
-    if (watchdog_period) watchdog_tick();
+    // The watchdog is fed from the loop itself: it keeps coming exactly as long as the loop
+    // turns, which is what systemd's WatchdogSec= is meant to check.
+    if (watchdog_period) {
+        notifier.watchdog();
+        watchdog_timer.start(*watchdog_period, [&] { notifier.watchdog(); });
+    }
     io.run();
     return exit_status;
 }

@@ -5,6 +5,7 @@
 #include "cli.hpp"
 #include "core/diagnosis.hpp"
 #include "io/filesystem_kind.hpp"
+#include "io/local_tree.hpp"
 #include "io/preflight.hpp"
 #include "io/probe.hpp"
 #include "io/resource_sampler.hpp"
@@ -51,7 +52,8 @@ int run_diagnose(const Config &config) {
     }
     if (!locks.why.empty()) std::cerr << "dailysyncd: warning: " << locks.why << "; probing without that lock" << std::endl;
     install_probe_interrupt_handlers();
-    if (auto problem = preflight(config, 0); !problem.empty()) return failed(problem);
+    // A foreground command: it may block on a hung NAS, and Ctrl-C ends it.
+    if (auto problem = preflight(*local_source(config), *local_destination(config), config, 0); !problem.empty()) return failed(problem);
     ProbeMeasurements m;
     m.cores = online_cores();
     m.source_remote = is_remote_filesystem(config.source);

@@ -10,6 +10,7 @@
 #include "core/report.hpp"
 #include "core/schedule.hpp"
 #include "io/config_file.hpp"
+#include "io/supervisor.hpp"
 
 namespace dailysync {
 
@@ -46,9 +47,26 @@ std::string_view to_string(ManagerState state) {
     return "idle";
 }
 
-Manager::Manager(boost::asio::io_context &io, std::string config_path, Config config, Journal &journal)
-    : io_(io), config_path_(std::move(config_path)), config_(std::move(config)), journal_(journal), store_(config_.state_dir),
-      schedule_timer_(io), sample_timer_(io) {}
+Manager::Manager(boost::asio::io_context &io, RunWorkers workers, std::string config_path, Config config, Journal &journal)
+    : io_(io), workers_(workers), config_path_(std::move(config_path)), config_(std::move(config)), journal_(journal),
+      store_(config_), schedule_timer_(io), sample_timer_(io) {}
+
+void Manager::read_report(const std::string &run_id, std::function<void(Loaded<std::string>)> done) {
+    workers_.state.run<Loaded<std::string>>(
+        std::chrono::seconds(config_.filesystem_timeout_seconds), [store = store_, run_id](WorkProgress &) { return store.read_report(run_id); },
+        [done = std::move(done), dir = config_.state_dir, seconds = config_.filesystem_timeout_seconds](std::optional<Loaded<std::string>> report) {
+            done(report ? std::move(*report) : Loaded<std::string>::unreadable(no_answer_message("the state folder " + dir, seconds)));
+        });
+}
+
+void Manager::list_runs(std::function<void(Loaded<std::vector<RunSummary>>)> done) {
+    using Runs = Loaded<std::vector<RunSummary>>;
+    workers_.state.run<Runs>(
+        std::chrono::seconds(config_.filesystem_timeout_seconds), [store = store_](WorkProgress &) { return store.list_runs(); },
+        [done = std::move(done), dir = config_.state_dir, seconds = config_.filesystem_timeout_seconds](std::optional<Runs> runs) {
+            done(runs ? std::move(*runs) : Runs::unreadable(no_answer_message("the state folder " + dir, seconds)));
+        });
+}
 
 void Manager::start() {
     std::string warning;
@@ -76,10 +94,11 @@ void Manager::record_interrupted_run() {
                  "run " + run_id + " was interrupted: dailysyncd stopped during it without finishing (killed, crashed or "
                  "the machine went down); the next run completes the backup",
                  {{"DAILYSYNC_RUN_ID", run_id}, {"DAILYSYNC_RESULT", "interrupted"}}, kMessageRunFinished);
-    if (!store_.read_report(run_id)) {
+    // At start, before any run: the state folder is read here, on the loop.
+    if (store_.read_report(run_id).status() == Loaded<std::string>::Status::missing) {
         const std::string report = interrupted_report_json(run_id, started, now, ReportContext{config_.source, config_.destination, 0});
-        if (auto error = store_.write_report(run_id, report); !error.empty())
-            journal_.log(LOG_ERR, "run " + run_id + ": cannot write the report: " + error);
+        if (auto written = store_.write_report(run_id, report); !written.ok())
+            journal_.log(LOG_ERR, "run " + run_id + ": cannot write the report: " + written.error());
     }
     persisted_.last_run_id = run_id;
     persisted_.last_result = "interrupted";
@@ -141,7 +160,7 @@ Manager::StartError Manager::start_run(std::string &run_id, const char *trigger)
     locks_ = std::move(locks);
     state_ = ManagerState::running;
     run_ = BackupRun::create(
-        io_, config_, false,
+        io_, workers_, config_, false,
         [this] {
             if (observer_.progress_changed) observer_.progress_changed();
         },
@@ -159,18 +178,11 @@ Manager::StartError Manager::start_run(std::string &run_id, const char *trigger)
     persist();
     run_->start();
     // Rates need regular samples even when rsync is quiet.
-    struct Sampler {
-        Manager *self;
-        void operator()(boost::system::error_code ec) const {
-            if (ec || !self->run_) return;
-            if (RunModel *model = self->run_->model()) model->sample(monotonic_seconds());
-            if (self->observer_.progress_changed) self->observer_.progress_changed();
-            self->sample_timer_.expires_after(1s);
-            self->sample_timer_.async_wait(*this);
-        }
-    };
-    sample_timer_.expires_after(1s);
-    sample_timer_.async_wait(Sampler{this});
+    sample_timer_.start(1s, [this] {
+        if (!run_) return sample_timer_.stop();
+        if (RunModel *model = run_->model()) model->sample(monotonic_seconds());
+        if (observer_.progress_changed) observer_.progress_changed();
+    });
     notify_state();
     if (observer_.run_started) observer_.run_started(run_id);
     return StartError::none;
@@ -184,7 +196,7 @@ bool Manager::cancel_run() {
 }
 
 void Manager::run_finished(const RunModel &model) {
-    sample_timer_.cancel();
+    sample_timer_.stop();
     const RunResult result = model.result();
     const RunTotals totals = model.totals();
     const std::string result_text(to_string(result));
@@ -251,18 +263,22 @@ void Manager::run_finished(const RunModel &model) {
     boost::asio::post(io_, [this, run_id, result_text] {
         run_.reset();
         if (state_ == ManagerState::running) state_ = ManagerState::idle;
-        arm_schedule();
+        if (state_ != ManagerState::stopping) arm_schedule();
         if (observer_.run_finished) observer_.run_finished(run_id, result_text);
-        if (shutdown_done_) {
-            auto done = std::move(shutdown_done_);
-            done();
-        }
+        if (shutdown_done_) persist(std::move(shutdown_done_));   // once every state write is done
     });
 }
 
-void Manager::persist() {
-    if (auto error = store_.save_state(persisted_); !error.empty())
-        journal_.log(LOG_ERR, "cannot save the state: " + error + " (backups go on; the history of this run may be lost)");
+void Manager::persist(std::function<void()> then) {
+    workers_.state.run<std::string>(
+        std::chrono::seconds(config_.filesystem_timeout_seconds),
+        [store = store_, state = persisted_](WorkProgress &) { return store.save_state(state).error(); },
+        [this, then = std::move(then)](std::optional<std::string> error) {
+            if (!error) error = no_answer_message("the state folder " + config_.state_dir, config_.filesystem_timeout_seconds);
+            if (!error->empty())
+                journal_.log(LOG_ERR, "cannot save the state: " + *error + " (backups go on; the history of this run may be lost)");
+            if (then) then();
+        });
 }
 
 void Manager::write_metrics() {
@@ -275,8 +291,13 @@ void Manager::write_metrics() {
     snapshot.last_result = persisted_.last_result;
     snapshot.project_last_success = persisted_.project_success;
     // Readable by node_exporter's textfile collector, which runs as its own user.
-    if (auto error = write_file_atomically(config_.metrics_file, format_metrics(snapshot), 0644); !error.empty())
-        journal_.log(LOG_ERR, "cannot write the metrics file: " + error);
+    workers_.state.run<std::string>(
+        std::chrono::seconds(config_.filesystem_timeout_seconds),
+        [path = config_.metrics_file, text = format_metrics(snapshot)](WorkProgress &) { return write_file_atomically(path, text, 0644).error(); },
+        [this](std::optional<std::string> error) {
+            if (!error) error = no_answer_message("the metrics file " + config_.metrics_file, config_.filesystem_timeout_seconds);
+            if (!error->empty()) journal_.log(LOG_ERR, "cannot write the metrics file: " + *error);
+        });
 }
 
 std::string Manager::reload() {
@@ -287,7 +308,7 @@ std::string Manager::reload() {
         return line;
     }
     config_ = *loaded.config;
-    store_ = StateStore(config_.state_dir);
+    store_ = StateStore(config_);
     journal_.log(LOG_INFO, "configuration reloaded from " + config_path_ + "; daily at " + config_.daily_at() +
                                (run_ ? " (the active run keeps the previous configuration)" : ""));
     arm_schedule();
@@ -301,8 +322,7 @@ void Manager::shutdown(std::function<void()> done) {
     state_ = ManagerState::stopping;
     notify_state();
     if (!active) {
-        persist();
-        boost::asio::post(io_, std::move(done));
+        persist(std::move(done));
         return;
     }
     shutdown_done_ = std::move(done);
@@ -311,6 +331,7 @@ void Manager::shutdown(std::function<void()> done) {
 
 std::string Manager::status_line() const {
     if (state_ == ManagerState::running && run_) {
+        if (run_->phase() == BackupRun::Phase::checking) return "Running " + run_->run_id() + ": checking the source and the destination";
         if (run_->phase() == BackupRun::Phase::scanning) return "Running " + run_->run_id() + ": scanning the source";
         if (const RunModel *model = run_->model()) {
             const RunTotals t = model->totals();

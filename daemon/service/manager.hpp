@@ -13,6 +13,7 @@
 
 #include "core/config.hpp"
 #include "io/clock_watch.hpp"
+#include "io/periodic_timer.hpp"
 #include "io/run_lock.hpp"
 #include "io/state_store.hpp"
 #include "service/backup_run.hpp"
@@ -32,7 +33,7 @@ struct ManagerObserver {
 
 class Manager {
 public:
-    Manager(boost::asio::io_context &io, std::string config_path, Config config, Journal &journal);
+    Manager(boost::asio::io_context &io, RunWorkers workers, std::string config_path, Config config, Journal &journal);
 
     void set_observer(ManagerObserver observer) { observer_ = std::move(observer); }
     // Loads the persisted state, arms the daily timer, starts a catch-up run if one is due.
@@ -58,7 +59,9 @@ public:
     const RunModel *current_run() const { return run_ ? run_->model() : nullptr; }
     std::string current_run_id() const { return run_ ? run_->run_id() : std::string(); }
     RunModel *current_run() { return run_ ? run_->model() : nullptr; }
-    const StateStore &store() const { return store_; }
+    // The history, read on the state worker; `done` runs on the loop.
+    void read_report(const std::string &run_id, std::function<void(Loaded<std::string>)> done);
+    void list_runs(std::function<void(Loaded<std::vector<RunSummary>>)> done);
     const Config &config() const { return config_; }
     std::string status_line() const;   // one-line summary for sd_notify STATUS=
 
@@ -66,12 +69,14 @@ private:
     void arm_schedule();
     void on_timer();
     void run_finished(const RunModel &model);
-    void persist();
+    // Writes state.json on the state worker (in order); `then` runs once it is written.
+    void persist(std::function<void()> then = nullptr);
     void record_interrupted_run();   // the state names a run that never finished
     void write_metrics();
     void notify_state() const;
 
     boost::asio::io_context &io_;
+    RunWorkers workers_;
     std::string config_path_;
     Config config_;
     Journal &journal_;
@@ -87,7 +92,7 @@ private:
     std::optional<std::time_t> next_run_;
     std::optional<std::time_t> catch_up_at_;   // set at start when a catch-up run is due
     boost::asio::steady_timer schedule_timer_;
-    boost::asio::steady_timer sample_timer_;
+    PeriodicTimer sample_timer_;
     std::unique_ptr<ClockWatch> clock_watch_;
     std::function<void()> shutdown_done_;
 };

@@ -11,7 +11,10 @@
 #include "core/progress_view.hpp"
 #include "cli.hpp"
 #include "core/report.hpp"
+#include "io/child_launcher.hpp"
+#include "io/periodic_timer.hpp"
 #include "io/run_lock.hpp"
+#include "io/worker_pool.hpp"
 #include "io/terminal.hpp"
 #include "service/backup_run.hpp"
 
@@ -29,15 +32,17 @@ public:
     void draw(const BackupRun &run) {
         const RunModel *model = run.model();
         const bool copying = model && run.phase() == BackupRun::Phase::copying;
-        const bool scanning = run.phase() == BackupRun::Phase::scanning;
+        const char *before = run.phase() == BackupRun::Phase::scanning   ? "scanning the source..."
+                             : run.phase() == BackupRun::Phase::checking ? "checking the source and the destination..."
+                                                                         : nullptr;
         if (!tty_) {
             if (copying) std::cout << plain_progress_line(snapshot_of(*model)) << std::endl;
-            else if (scanning) std::cout << "scanning the source..." << std::endl;
+            else if (before) std::cout << before << std::endl;
             return;
         }
         std::vector<std::string> lines;
         if (copying) lines = live_view(snapshot_of(*model), terminal_width(STDOUT_FILENO) - 1);
-        else if (scanning) lines = {"scanning the source..."};
+        else if (before) lines = {before};
         area_.draw(lines);
     }
 
@@ -61,20 +66,26 @@ int run_once(const Config &config, bool dry_run) {
     // A state folder that cannot hold the lock must not stop the backup (it may be full).
     if (!locks.why.empty()) std::cerr << "dailysyncd: warning: " << locks.why << "; running without that lock" << std::endl;
     boost::asio::io_context io;
+    WorkerPool trees(io, 4), state(io, 1);
+    LocalLauncher launcher(io);
     const bool tty = is_terminal(STDOUT_FILENO);
     ProgressPrinter printer(tty);
     const auto redraw_every = tty ? std::chrono::milliseconds(250) : std::chrono::milliseconds(5000);
     int exit_status = 2;
-    // A timer wait that already completed cannot be cancelled: its handler still runs with
-    // success. The ticker must not re-arm after the run, or io.run() would never return.
-    bool finished = false;
-
-    boost::asio::steady_timer ticker(io);
+    PeriodicTimer ticker(io);
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     std::shared_ptr<BackupRun> run;
-    run = BackupRun::create(io, config, dry_run, nullptr, [&](const RunModel &model) {
-        finished = true;
-        ticker.cancel();
+    // The header's concurrency is known once the checks found whether a tree is remote.
+    bool announced = false;
+    auto announce = [&] {
+        if (announced || !run || run->phase() != BackupRun::Phase::copying) return;
+        announced = true;
+        printer.clear();
+        std::cout << "dailysyncd: copying with " << (config.concurrency ? "" : "at first ") << "up to " << run->concurrency()
+                  << " rsync processes" << (config.concurrency ? "" : " (concurrency auto)") << std::endl;
+    };
+    run = BackupRun::create(io, RunWorkers{trees, state, launcher}, config, dry_run, announce, [&](const RunModel &model) {
+        ticker.stop();
         signals.cancel();
         printer.clear();
         std::cout << report_text(nlohmann::json::parse(run->report()));
@@ -108,24 +119,19 @@ int run_once(const Config &config, bool dry_run) {
 
     // One tick drives both the rate sampling and the redraw.
     auto last_draw = std::chrono::steady_clock::now() - redraw_every;
-    std::function<void()> tick = [&] {
-        if (finished) return;
+    auto tick = [&] {
         if (RunModel *model = run->model(); model && run->phase() == BackupRun::Phase::copying) model->sample(monotonic_seconds());
         const auto now = std::chrono::steady_clock::now();
         if (now - last_draw >= redraw_every) {
             printer.draw(*run);
             last_draw = now;
         }
-        ticker.expires_after(250ms);
-        ticker.async_wait([&](boost::system::error_code ec) {
-            if (!ec) tick();
-        });
     };
     std::cout << "dailysyncd: run " << run->run_id() << (dry_run ? " (dry run)" : "") << ": " << config.source << "/ -> "
-              << config.destination << "/ with " << (config.concurrency ? "" : "at first ") << "up to " << run->concurrency()
-              << " rsync processes" << (config.concurrency ? "" : " (concurrency auto)") << std::endl;
+              << config.destination << "/" << std::endl;
     run->start();
     tick();
+    ticker.start(250ms, tick);
     io.run();
     return exit_status;
 }

@@ -1,0 +1,340 @@
+#include "core/run_scheduler.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/format.hpp"
+#include "core/names.hpp"
+#include "core/rsync_command.hpp"
+
+namespace dailysync {
+
+namespace {
+// A stalled rsync gets SIGTERM, and SIGKILL this much later.
+constexpr int kStallGraceSeconds = 5;
+
+}  // namespace
+
+std::string vanished_message(const std::string &folder) {
+    return "the folder " + folder + " vanished from the source during the run (removed or unmounted): it is not backed up";
+}
+
+bool is_temporary_of(const std::string &entry, const std::vector<std::string> &names) {
+    // ".NAME.XXXXXX": a dot, the name, a dot, six characters of mkstemp.
+    if (entry.size() < 9 || entry.front() != '.' || entry[entry.size() - 7] != '.') return false;
+    const std::string_view name(entry.data() + 1, entry.size() - 8);
+    return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+RunScheduler::RunScheduler(RunModel &model, const Planner &planner, SchedulerSettings settings)
+    : model_(model), planner_(planner), settings_(std::move(settings)) {
+    settings_.concurrency = std::max(1, settings_.concurrency);
+}
+
+RunScheduler::Attempt &RunScheduler::attempt(std::size_t unit) {
+    if (attempts_.size() < model_.units().size()) attempts_.resize(model_.units().size());
+    return attempts_.at(unit);
+}
+
+bool RunScheduler::guarded() const {
+    return settings_.config.delete_extraneous && settings_.config.max_delete.kind != DeleteLimit::Kind::unlimited;
+}
+
+int RunScheduler::busy() const {
+    return static_cast<int>(std::count_if(attempts_.begin(), attempts_.end(), [](const Attempt &a) { return a.stage != Stage::idle; }));
+}
+
+Commands RunScheduler::start(WallClock::time_point now) {
+    Commands out;
+    fill(out, now);
+    check_done(out, now);
+    return out;
+}
+
+Commands RunScheduler::set_concurrency(int concurrency, WallClock::time_point now) {
+    settings_.concurrency = std::max(1, concurrency);
+    Commands out;
+    fill(out, now);
+    return out;
+}
+
+std::optional<std::size_t> RunScheduler::next_ready() const {
+    // Split folders first (cheap, and they unlock the work below them), then the biggest.
+    std::optional<std::size_t> best;
+    for (std::size_t i = 0; i < model_.units().size(); ++i) {
+        const auto &u = model_.units()[i];
+        if (u.state != UnitState::pending) continue;
+        if (!best) {
+            best = i;
+            continue;
+        }
+        const auto &b = model_.units()[*best].unit;
+        if ((u.unit.expand && !b.expand) || (u.unit.expand == b.expand && u.unit.estimated_cost > b.estimated_cost)) best = i;
+    }
+    return best;
+}
+
+void RunScheduler::fill(Commands &out, WallClock::time_point now) {
+    if (model_.cancel_requested() || finished_) return;
+    while (busy() < settings_.concurrency) {
+        const auto index = next_ready();
+        if (!index) break;
+        model_.unit_started(*index, now);
+        Attempt &a = attempt(*index);
+        a = Attempt{};
+        a.stage = Stage::preparing;
+        const WorkUnit &unit = model_.units()[*index].unit;
+        // Every unit's folders were listed by this run, so one missing now was removed
+        // during the run (or its volume unmounted): its copy would be no backup of it.
+        command::Prepare prepare{*index, {}};
+        if (unit.members.empty()) prepare.folders.push_back(unit.base);
+        for (const auto &member : unit.members) prepare.folders.push_back(join_path(unit.base, member));
+        out.push_back(std::move(prepare));
+    }
+}
+
+void RunScheduler::fail_before_start(std::size_t unit, const std::string &message, Commands &out, WallClock::time_point now) {
+    attempt(unit).stage = Stage::idle;
+    model_.unit_attempt_ended(unit, UnitState::failed, -1, message, {}, {}, false, now);
+    fill(out, now);
+    check_done(out, now);
+}
+
+Commands RunScheduler::prepared(std::size_t index, const std::string &source_problem, const std::vector<std::string> &gone,
+                                WallClock::time_point now) {
+    Commands out;
+    Attempt &a = attempt(index);
+    if (a.stage != Stage::preparing) return out;
+    if (model_.cancel_requested()) {
+        a.stage = Stage::idle;
+        model_.unit_attempt_ended(index, UnitState::cancelled, -1, "cancelled before it started", {}, {}, false, now);
+        check_done(out, now);
+        return out;
+    }
+    // An unmounted source leaves an empty mount point of the same name: nothing more may
+    // start on it, least of all a deletion pass.
+    if (!source_problem.empty()) {
+        fail_before_start(index, "not started: " + source_problem, out, now);
+        return out;
+    }
+    WorkUnit unit = model_.units()[index].unit;
+    bool all_gone = false;
+    if (!gone.empty()) {
+        a.gone_at_launch = printable_name(gone.front());
+        if (unit.members.empty()) {
+            all_gone = !unit.base.empty();
+        } else {
+            std::erase_if(unit.members, [&](const std::string &member) {
+                return std::find(gone.begin(), gone.end(), join_path(unit.base, member)) != gone.end();
+            });
+            all_gone = unit.members.empty();
+        }
+    }
+    if (all_gone) {
+        fail_before_start(index, "not started: " + vanished_message(a.gone_at_launch), out, now);
+        return out;
+    }
+    a.stage = Stage::running;
+    if (!unit.deletion_pass) a.collector = std::make_unique<StatsCollector>(model_.units()[index].unit, seen_);
+    out.push_back(command::Launch{index, rsync_arguments(settings_.config, unit, settings_.dry_run), !unit.deletion_pass});
+    return out;
+}
+
+void RunScheduler::progress(std::size_t index, const TransferCounters &counters, std::uint64_t bytes_done) {
+    model_.unit_progress(index, counters, bytes_done);
+}
+
+void RunScheduler::item(std::size_t index, const ItemLine &line) {
+    Attempt &a = attempt(index);
+    if (a.collector) a.collector->item(line);
+    if (settings_.dry_run) model_.note_item(index, line);   // a dry run lists what would change
+}
+
+Commands RunScheduler::quiet(std::size_t index) {
+    Attempt &a = attempt(index);
+    if (a.stage != Stage::running || a.stalled) return {};
+    a.stalled = true;
+    return {command::Kill{index, kStallGraceSeconds}};
+}
+
+Commands RunScheduler::exited(std::size_t index, AttemptExit exit, WallClock::time_point now) {
+    Attempt &a = attempt(index);
+    if (a.stage != Stage::running) return {};
+    a.exit = std::move(exit);
+    model_.unit_progress(index, a.exit.counters, a.exit.bytes_done);
+    const WorkUnit &unit = model_.units()[index].unit;
+    const bool killed = a.exit.signal || a.stalled;
+    const bool clean = a.exit.started && !killed && a.exit.exit_code == 0;
+    command::Inspect inspect{index, unit.base, {}, {}, {}};
+    if (killed && !settings_.dry_run) inspect.remove_temporaries = a.exit.recent_transfers;
+    if (!clean || !a.gone_at_launch.empty()) {
+        // Files vanishing is normal on a live tree; a whole folder of the unit vanishing is
+        // a project removed or unmounted mid-run. The root is checked for the whole run.
+        if (unit.members.empty() && !unit.base.empty()) inspect.check_folders.push_back(unit.base);
+        for (const auto &member : unit.members) inspect.check_folders.push_back(join_path(unit.base, member));
+    }
+    // The report counts what arrived: rsync announces a file before its data arrives.
+    if (!clean && !settings_.dry_run && a.exit.started) inspect.check_arrived = a.exit.recent_transfers;
+    if (inspect.remove_temporaries.empty() && inspect.check_folders.empty() && inspect.check_arrived.empty()) {
+        a.stage = Stage::inspecting;
+        return inspected(index, {}, now);
+    }
+    a.stage = Stage::inspecting;
+    return {std::move(inspect)};
+}
+
+Commands RunScheduler::inspected(std::size_t index, const Inspection &found, WallClock::time_point now) {
+    Commands out;
+    Attempt &a = attempt(index);
+    if (a.stage != Stage::inspecting) return out;
+    a.stage = Stage::idle;
+    const AttemptExit &exit = a.exit;
+    const ErrorSummary &errors = exit.errors;
+    const std::size_t max_delete_share = model_.units()[index].unit.max_delete;
+
+    UnitState outcome = UnitState::failed;
+    bool transient = false;
+    std::string message;
+    const bool cancelling = model_.cancel_requested();
+    if (!exit.started) {
+        message = exit.start_error;
+    } else if (a.stalled) {
+        message = "rsync printed nothing for " + std::to_string(settings_.config.stall_timeout_seconds) + " s and was killed";
+        transient = true;
+    } else if (exit.signal) {
+        outcome = cancelling ? UnitState::cancelled : UnitState::failed;
+        message = "rsync was killed by signal " + std::to_string(exit.signal) + " (" + ::strsignal(exit.signal) + ")";
+        transient = true;
+    } else {
+        // In the first pass of a guarded run, exit 25 only says "deletions held back", as
+        // asked; exit 23 with nothing but blocked type changes says the same.
+        const bool first_pass = !model_.units()[index].unit.deletion_pass && guarded();
+        const bool deletions_held_back =
+            first_pass && (exit.exit_code == 25 || (exit.exit_code == 23 && errors.failed_count == 0 && errors.blocked_replacements > 0));
+        const ExitMeaning meaning = interpret_exit_code(deletions_held_back ? 0 : exit.exit_code);
+        switch (meaning.result) {
+        case UnitResult::success: outcome = UnitState::success; break;
+        case UnitResult::warning: outcome = UnitState::warning; break;
+        case UnitResult::partial: outcome = UnitState::partial; break;
+        case UnitResult::failed: outcome = UnitState::failed; break;
+        case UnitResult::cancelled: outcome = cancelling ? UnitState::cancelled : UnitState::failed; break;
+        }
+        transient = meaning.transient;
+        if (outcome == UnitState::warning) {
+            message = count_of(errors.vanished_count, "source file", "source files") + " vanished during the copy";
+        } else if (exit.exit_code == 25 && !deletions_held_back) {
+            message = "rsync exit 25: more deletions than this unit's share of max_delete (" + std::to_string(max_delete_share) +
+                      "); the source changed during the run";
+        } else if (outcome != UnitState::success) {
+            const std::string &detail = !errors.first_message.empty() ? errors.first_message : errors.summary;
+            message = "rsync exit " + std::to_string(exit.exit_code) + " (" + std::string(meaning.description) + ")";
+            if (!detail.empty()) message += ": " + detail;
+        }
+    }
+    if (cancelling && outcome != UnitState::success && outcome != UnitState::warning) outcome = UnitState::cancelled;
+    // A folder of the unit gone from the source: this run did not back it up (a member
+    // found gone at launch was left out of the rsync; it fails the unit too).
+    if (outcome == UnitState::warning || outcome == UnitState::partial || outcome == UnitState::failed || !a.gone_at_launch.empty()) {
+        const std::string gone = !found.gone_folder.empty() ? found.gone_folder : a.gone_at_launch;
+        if (!gone.empty()) {
+            outcome = UnitState::failed;
+            transient = false;
+            message = vanished_message(gone);
+        }
+    }
+
+    const int attempts = model_.units()[index].attempts;
+    const bool retry = outcome == UnitState::failed && transient && !cancelling && attempts <= settings_.config.retries;
+    TransferCounters arrived = exit.counters;
+    arrived.files_transferred -= std::min(found.files_not_arrived, arrived.files_transferred);
+    arrived.bytes_transferred -= std::min(found.bytes_not_arrived, arrived.bytes_transferred);
+    model_.unit_attempt_ended(index, outcome, exit.signal ? -1 : exit.exit_code, message, errors, arrived, retry, now);
+    if (retry) {
+        out.push_back(command::RetryAfter{index, settings_.config.retry_delay_seconds << std::min(attempts - 1, 10)});
+    } else if ((outcome == UnitState::success || outcome == UnitState::warning || outcome == UnitState::partial) &&
+               model_.units()[index].unit.expand && !cancelling && a.collector) {
+        // The non-recursive unit named the folder's subfolders as they are now. A partial
+        // one (an entry it could not make, e.g. a folder replaced by a symlink) still
+        // expands: one bad entry fails itself, never its siblings' subtrees.
+        auto subdirs = a.collector->subdirs();
+        const std::string base = model_.units()[index].unit.base;
+        model_.add_units(planner_.expand(base, subdirs));
+    }
+    // (Units may have moved: add_units above.)
+    Attempt &done = attempt(index);
+    if (const WorkUnit &unit = model_.units()[index].unit; done.collector && unit.recursive && unit.base.empty() && unit.members.empty())
+        model_.set_projects(index, done.collector->subdirs());   // a whole-tree unit: every project it copied
+    done.collector.reset();
+    fill(out, now);
+    check_done(out, now);
+    return out;
+}
+
+Commands RunScheduler::retry_due(std::size_t index, WallClock::time_point now) {
+    Commands out;
+    if (index >= model_.units().size() || model_.units()[index].state != UnitState::retry_wait || model_.cancel_requested()) return out;
+    model_.unit_requeue(index);
+    fill(out, now);
+    return out;
+}
+
+Commands RunScheduler::cancel(WallClock::time_point now) {
+    Commands out;
+    if (model_.cancel_requested() || finished_) return out;
+    model_.mark_cancelled();
+    model_.cancel_pending(now);
+    for (std::size_t i = 0; i < attempts_.size(); ++i)
+        if (attempts_[i].stage == Stage::running) out.push_back(command::Kill{i, settings_.config.cancel_grace_seconds});
+    check_done(out, now);
+    return out;
+}
+
+void RunScheduler::check_done(Commands &out, WallClock::time_point now) {
+    if (finished_ || checking_source_ || busy() > 0 || !model_.all_units_final()) return;
+    if (guarded() && !deletions_planned_ && !model_.cancel_requested()) {
+        deletions_planned_ = true;
+        deletion_plan_ = plan_deletions(model_, settings_.config.max_delete);
+        model_.note_deletions(deletion_plan_->summary);
+        if (!deletion_plan_->units.empty()) {
+            // Before deleting anything: the source must still be what it was at the start.
+            checking_source_ = true;
+            out.push_back(command::CheckSource{});
+            return;
+        }
+        const Commands rest = source_checked({}, now);
+        out.insert(out.end(), rest.begin(), rest.end());
+        return;
+    }
+    finish(out, now);
+}
+
+Commands RunScheduler::source_checked(const std::string &problem, WallClock::time_point now) {
+    Commands out;
+    checking_source_ = false;
+    if (finished_ || !deletion_plan_) return out;
+    DeletionPlan plan = std::move(*deletion_plan_);
+    deletion_plan_.reset();
+    if (model_.cancel_requested()) {
+        // cancelled while the source was checked: delete nothing
+    } else if (!problem.empty()) {
+        model_.fail_run(problem + "; nothing was deleted");
+    } else if (plan.summary.refused) {
+        model_.fail_run(plan.message);
+    } else if (!plan.units.empty() && !settings_.dry_run) {
+        model_.add_units(std::move(plan.units));
+        fill(out, now);
+        if (busy() > 0) return out;
+    }
+    finish(out, now);
+    return out;
+}
+
+void RunScheduler::finish(Commands &out, WallClock::time_point now) {
+    if (finished_) return;
+    finished_ = true;
+    seen_.finalize();
+    model_.finish(now);
+    out.push_back(command::Finish{});
+}
+
+}  // namespace dailysync

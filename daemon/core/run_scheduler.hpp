@@ -1,0 +1,157 @@
+// The decisions of one run's copying, as a state machine with no clock, no process and no
+// file: events go in (a unit may start, rsync's output, its silence, its exit and what was
+// found after it, a retry's time, a cancel, the source checked before deleting), commands
+// come out (check a unit's folders, launch rsync with these arguments, kill it, inspect
+// the destination after it, retry after N s, check the source, finish). io/supervisor.cpp
+// carries the commands out and turns what happens into events; it decides nothing.
+//
+// Decided here: which ready unit starts next (split folders first, then the costliest),
+// how many run at once, what an exit means (rsync's exit codes; in the first pass of a
+// guarded run exit 25, or 23 from nothing but blocked type changes, only says "deletions
+// held back"), a stalled rsync is killed and retried, a folder gone from the source fails
+// its unit for good, transient failures are retried with doubling delays, a cancel
+// reaches every unit, a split folder's subfolders become new units, the deletion pass is
+// planned once the first pass is over and runs only on a source that is still the same.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/config.hpp"
+#include "core/deletion_guard.hpp"
+#include "core/plan.hpp"
+#include "core/run_model.hpp"
+#include "core/stats_collector.hpp"
+#include "core/tree_stats.hpp"
+
+namespace dailysync {
+
+namespace command {
+// Check that the unit's source folders are still there (and the source still the folder
+// the run started on), then report Scheduler::prepared().
+struct Prepare {
+    std::size_t unit;
+    std::vector<std::string> folders;   // relative to the source, raw; "" = the root (not checked)
+};
+struct Launch {
+    std::size_t unit;
+    std::vector<std::string> arguments;   // rsync's, after the program
+    bool collect = true;                  // feed itemized lines back (not for a deletion pass)
+};
+struct Kill {
+    std::size_t unit;
+    int grace_seconds;   // SIGTERM, then SIGKILL after this long
+};
+// Look at the trees after an attempt, then report Scheduler::inspected().
+struct Inspect {
+    std::size_t unit;
+    std::string base;                             // the unit's folder, relative to the source
+    std::vector<std::string> remove_temporaries;  // names (relative to base) whose ".NAME.XXXXXX" to remove
+    std::vector<std::string> check_folders;       // report the first one gone (relative to the source)
+    std::vector<std::string> check_arrived;       // names (relative to base) announced as sent: did they arrive?
+};
+struct RetryAfter {
+    std::size_t unit;
+    int seconds;
+};
+// Before the deletion pass: the source must still pass the checks and be the same folder.
+struct CheckSource {};
+struct Finish {};
+}  // namespace command
+
+using Command = std::variant<command::Prepare, command::Launch, command::Kill, command::Inspect, command::RetryAfter,
+                             command::CheckSource, command::Finish>;
+using Commands = std::vector<Command>;
+
+// How an attempt's process ended, as io saw it.
+struct AttemptExit {
+    bool started = true;        // false: it could not be started
+    std::string start_error;    // when !started
+    int exit_code = -1;         // when it exited
+    int signal = 0;             // when a signal ended it
+    TransferCounters counters;
+    std::uint64_t bytes_done = 0;
+    ErrorSummary errors;
+    std::vector<std::string> recent_transfers;   // names rsync announced last (relative to the unit's base)
+};
+
+// What io found after an attempt (the answers to command::Inspect).
+struct Inspection {
+    std::string gone_folder;   // printable, relative to the source; "" when all are there
+    std::uint64_t files_not_arrived = 0, bytes_not_arrived = 0;
+};
+
+struct SchedulerSettings {
+    Config config;
+    bool dry_run = false;
+    int concurrency = 1;
+};
+
+class RunScheduler {
+public:
+    // `model` starts with planner.initial(); both must outlive the scheduler.
+    RunScheduler(RunModel &model, const Planner &planner, SchedulerSettings settings);
+
+    Commands start(WallClock::time_point now);
+    Commands set_concurrency(int concurrency, WallClock::time_point now);
+    // The answer to Prepare: `source_problem` non-empty when the source is no longer the
+    // folder the run started on; `gone` the unit's folders found missing.
+    Commands prepared(std::size_t unit, const std::string &source_problem, const std::vector<std::string> &gone,
+                      WallClock::time_point now);
+    void progress(std::size_t unit, const TransferCounters &counters, std::uint64_t bytes_done);
+    void item(std::size_t unit, const ItemLine &item);
+    Commands quiet(std::size_t unit);   // rsync printed nothing for stall_timeout_seconds
+    Commands exited(std::size_t unit, AttemptExit exit, WallClock::time_point now);
+    Commands inspected(std::size_t unit, const Inspection &found, WallClock::time_point now);
+    Commands retry_due(std::size_t unit, WallClock::time_point now);
+    Commands cancel(WallClock::time_point now);
+    Commands source_checked(const std::string &problem, WallClock::time_point now);
+
+    int concurrency() const { return settings_.concurrency; }
+    bool finished() const { return finished_; }
+    // The tree as this run's rsync output showed it (finalized when the run is done).
+    const TreeStats &seen() const { return seen_; }
+
+private:
+    enum class Stage { idle, preparing, running, inspecting };
+    struct Attempt {
+        Stage stage = Stage::idle;
+        bool stalled = false;
+        std::string gone_at_launch;   // printable folder found missing when it was to start
+        AttemptExit exit;
+        std::unique_ptr<StatsCollector> collector;
+    };
+    Attempt &attempt(std::size_t unit);
+    std::optional<std::size_t> next_ready() const;
+    void fill(Commands &out, WallClock::time_point now);
+    void check_done(Commands &out, WallClock::time_point now);
+    void finish(Commands &out, WallClock::time_point now);
+    void fail_before_start(std::size_t unit, const std::string &message, Commands &out, WallClock::time_point now);
+    bool guarded() const;
+    int busy() const;
+
+    RunModel &model_;
+    const Planner &planner_;
+    SchedulerSettings settings_;
+    TreeStats seen_;
+    std::vector<Attempt> attempts_;
+    bool deletions_planned_ = false;
+    bool checking_source_ = false;
+    std::optional<DeletionPlan> deletion_plan_;
+    bool finished_ = false;
+};
+
+// The message of a unit whose folder vanished from the source during the run.
+std::string vanished_message(const std::string &folder);
+
+// rsync writes a file's data to ".NAME.XXXXXX" beside it and renames it when complete;
+// killed, it leaves that temporary file behind. True when `entry` (a name in the folder)
+// is the temporary file of one of `names` (names in the same folder).
+bool is_temporary_of(const std::string &entry, const std::vector<std::string> &names);
+
+}  // namespace dailysync

@@ -1,0 +1,31 @@
+// The port for the tree a run writes to: its checks, and what the run does there besides
+// rsync (looking at what arrived, removing the temporary files of a killed rsync).
+// LocalDestination (local_tree.hpp) is a folder on this machine; a versioned destination
+// (a snapshot per run) or one on another host plugs in here.
+//
+// Every method may block for as long as the NAS does: call them on the WorkerPool, never
+// on the event loop. They are const and may run on several threads at once.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "io/source.hpp"
+
+namespace dailysync {
+
+class Destination {
+public:
+    virtual ~Destination() = default;
+    // "" when a run may write there: present, a folder, mounted as configured. Never
+    // created: an unmounted NAS would be "backed up" onto the disk under its mount point.
+    virtual std::string check() const = 0;
+    virtual bool remote() const = 0;
+    virtual std::optional<EntryFacts> entry(const std::string &relative) const = 0;
+    // The names in a folder (relative to the root); empty when it cannot be read.
+    virtual std::vector<std::string> list(const std::string &folder) const = 0;
+    virtual void remove(const std::string &relative) const = 0;
+};
+
+}  // namespace dailysync

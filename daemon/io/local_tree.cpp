@@ -1,0 +1,77 @@
+#include "io/local_tree.hpp"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "io/filesystem_kind.hpp"
+
+namespace dailysync {
+
+namespace {
+
+std::optional<EntryFacts> lstat_facts(const std::string &path) {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) return std::nullopt;
+    return EntryFacts{S_ISDIR(st.st_mode), static_cast<std::uint64_t>(st.st_size), static_cast<std::int64_t>(st.st_mtim.tv_sec)};
+}
+
+std::string below(const std::string &root, const std::string &relative) { return relative.empty() ? root : root + "/" + relative; }
+
+class LocalSource final : public Source {
+public:
+    explicit LocalSource(const Config &config)
+        : root_(config.source), must_be_mount_point_(config.source_must_be_mountpoint), sentinel_(config.source_sentinel) {}
+
+    const std::string &location() const override { return root_; }
+    std::string check(std::uint64_t previous_entries) const override {
+        if (auto problem = check_folder("source", root_, must_be_mount_point_); !problem.empty()) return problem;
+        if (!sentinel_.empty() && !lstat_facts(root_ + "/" + sentinel_))
+            return "the source sentinel " + root_ + "/" + sentinel_ + " is missing (source_sentinel): the source is not the expected volume";
+        if (previous_entries > 1 && !has_entries(root_))
+            return "the source " + root_ + " is empty, but held " + std::to_string(previous_entries) +
+                   " entries at the last complete run: is it mounted? Nothing was copied or deleted";
+        return {};
+    }
+    std::optional<FolderIdentity> identity() const override { return folder_identity(root_); }
+    bool remote() const override { return is_remote_filesystem(root_); }
+    std::optional<EntryFacts> entry(const std::string &relative) const override { return lstat_facts(below(root_, relative)); }
+    ScanResult scan(WorkProgress &progress) const override { return scan_tree(root_, progress); }
+
+private:
+    std::string root_;
+    bool must_be_mount_point_;
+    std::string sentinel_;
+};
+
+class LocalDestination final : public Destination {
+public:
+    explicit LocalDestination(const Config &config) : root_(config.destination), must_be_mount_point_(config.destination_must_be_mountpoint) {}
+
+    std::string check() const override { return check_folder("destination", root_, must_be_mount_point_); }
+    bool remote() const override { return is_remote_filesystem(root_); }
+    std::optional<EntryFacts> entry(const std::string &relative) const override { return lstat_facts(below(root_, relative)); }
+    std::vector<std::string> list(const std::string &folder) const override {
+        std::vector<std::string> names;
+        DIR *dir = ::opendir(below(root_, folder).c_str());
+        if (!dir) return names;
+        while (const dirent *e = ::readdir(dir)) {
+            const std::string name = e->d_name;
+            if (name != "." && name != "..") names.push_back(name);
+        }
+        ::closedir(dir);
+        return names;
+    }
+    void remove(const std::string &relative) const override { ::unlink(below(root_, relative).c_str()); }
+
+private:
+    std::string root_;
+    bool must_be_mount_point_;
+};
+
+}  // namespace
+
+std::shared_ptr<const Source> local_source(const Config &config) { return std::make_shared<LocalSource>(config); }
+std::shared_ptr<const Destination> local_destination(const Config &config) { return std::make_shared<LocalDestination>(config); }
+
+}  // namespace dailysync

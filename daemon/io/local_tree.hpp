@@ -1,0 +1,16 @@
+// Source and Destination as folders of this machine's filesystem (local disks and NAS
+// shares mounted here alike), from the configuration.
+#pragma once
+
+#include <memory>
+
+#include "core/config.hpp"
+#include "io/destination.hpp"
+#include "io/source.hpp"
+
+namespace dailysync {
+
+std::shared_ptr<const Source> local_source(const Config &config);
+std::shared_ptr<const Destination> local_destination(const Config &config);
+
+}  // namespace dailysync

@@ -1,0 +1,103 @@
+// A few threads for the calls that can block: filesystem calls above all, since a hung
+// NAS blocks a stat() on its mount for minutes or forever. The event loop hands the work
+// over and gets the result posted back to it; the loop thread stays the only owner of the
+// daemon's state (work gets copies of what it needs and returns values, never touches the
+// caller's objects). A call that makes no progress for its deadline is reported hung: its
+// caller goes on with nullopt, and the result, should the call ever return, is dropped.
+//
+// Threads stuck in the kernel cannot be interrupted; the pool is bounded, so a hung mount
+// holds at most `threads` of them, and later work waits in the queue (and meets its own
+// deadline there). The destructor does not join: stuck threads end with the process.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+namespace dailysync {
+
+// What a long call reports as it goes (a scan: entries seen), so its deadline counts from
+// the last sign of life rather than from the start. Cancelled: the caller no longer wants
+// the result (the call may stop early).
+struct WorkProgress {
+    std::atomic<std::uint64_t> steps{0};
+    std::atomic<bool> cancelled{false};
+};
+
+class WorkerPool {
+public:
+    WorkerPool(boost::asio::io_context &loop, unsigned threads);
+    ~WorkerPool();
+    WorkerPool(const WorkerPool &) = delete;
+    WorkerPool &operator=(const WorkerPool &) = delete;
+
+    // Runs `work` on a worker thread. `done` runs on the loop exactly once: with the value,
+    // or with nullopt when `deadline` passed with no progress (counted from when the call
+    // was handed over, so time queued behind hung calls counts too). Returns the call's
+    // progress record (cancel through it).
+    template <class T>
+    std::shared_ptr<WorkProgress> run(std::chrono::milliseconds deadline, std::function<T(WorkProgress &)> work,
+                                      std::function<void(std::optional<T>)> done) {
+        struct Call {
+            std::function<void(std::optional<T>)> done;
+            bool settled = false;   // loop thread only
+            boost::asio::steady_timer timer;
+            std::uint64_t steps_seen = 0;
+            std::shared_ptr<WorkProgress> progress = std::make_shared<WorkProgress>();
+            Call(boost::asio::io_context &io, std::function<void(std::optional<T>)> d) : done(std::move(d)), timer(io) {}
+            void settle(std::optional<T> value) {
+                if (settled) return;
+                settled = true;
+                timer.cancel();
+                auto callback = std::move(done);
+                callback(std::move(value));
+            }
+        };
+        auto call = std::make_shared<Call>(loop_, std::move(done));
+        watch(call, deadline);
+        auto progress = call->progress;
+        // The worker holds the call only weakly: its timer belongs to the loop and must
+        // never be destroyed on a worker thread. The pending deadline keeps it alive.
+        submit([shared = shared_, weak = std::weak_ptr<Call>(call), progress, work = std::move(work)]() mutable {
+            std::optional<T> value = work(*progress);
+            post_to_loop(shared, [weak, value = std::move(value)]() mutable {
+                if (auto call = weak.lock()) call->settle(std::move(value));
+            });
+        });
+        return progress;
+    }
+
+private:
+    struct Shared;
+    void submit(std::function<void()> task);
+    static void post_to_loop(const std::shared_ptr<Shared> &shared, std::function<void()> handler);
+    template <class CallPtr>
+    void watch(CallPtr call, std::chrono::milliseconds deadline) {
+        call->timer.expires_after(deadline);
+        call->timer.async_wait([this, call, deadline](boost::system::error_code ec) {
+            if (ec || call->settled) return;
+            const std::uint64_t steps = call->progress->steps.load();
+            if (steps != call->steps_seen) {   // alive: give it another deadline
+                call->steps_seen = steps;
+                watch(call, deadline);
+                return;
+            }
+            call->progress->cancelled = true;
+            call->settle(std::nullopt);
+        });
+    }
+
+    boost::asio::io_context &loop_;
+    std::shared_ptr<Shared> shared_;
+};
+
+}  // namespace dailysync
