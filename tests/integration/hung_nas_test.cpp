@@ -1,0 +1,232 @@
+// A NAS that stops answering, for real: the source and the destination are sshfs mounts of
+// an sshd in a private network namespace (scripts/simulated-nas.sh), and the NAS is frozen
+// (every byte between the mounts and sshd stops) mid-run, before a first run's checks, and
+// during the first run's scan. While it is frozen the daemon must answer D-Bus within a
+// second, keep feeding systemd's watchdog and stop on SIGTERM within 15 s leaving no rsync;
+// the run must end with a clear error; once the NAS answers again the next run succeeds.
+// The daemon's own deadline (filesystem_timeout_seconds 3) is shorter than the mounts'
+// (about 8 s), so what is tested is the daemon's, not the mount's, giving up.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "helpers.hpp"
+#include "service_fixture.hpp"
+
+using namespace testing_support;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct SimulatedNas {
+    TempDir dir;
+    std::string script = std::string(SOURCE_DIR) + "/scripts/simulated-nas.sh";
+    // The mounts give up on a NAS silent for about 8 s, as real NAS clients do (NFS,
+    // SMB): a FUSE request already sent waits uninterruptibly, even through SIGKILL, until
+    // the server answers or the client gives up (docs/reliability.md).
+    std::vector<std::string> env = {"LATENCY_PROXY=" LATENCY_PROXY_BINARY, "NAS_CLIENT_TIMEOUT=8"};
+    bool frozen = false;
+
+    explicit SimulatedNas(int rtt_us) {
+        auto r = run({script, "up", dir.path(), std::to_string(rtt_us), "prod", "backup"}, env);
+        EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    }
+    ~SimulatedNas() {
+        if (frozen) thaw();
+        run({script, "down", dir.path()}, env);
+    }
+    void freeze() {
+        ASSERT_EQ(run({script, "freeze", dir.path()}, env).exit_code, 0);
+        frozen = true;
+    }
+    void thaw() {
+        ASSERT_EQ(run({script, "thaw", dir.path()}, env).exit_code, 0);
+        frozen = false;
+    }
+    std::string served(const std::string &share) const { return dir / ("nas/" + share); }
+    std::string mounted(const std::string &share) const { return dir / ("mnt/" + share); }
+};
+
+// `projects` folders of `files` small files each, written on the NAS side.
+void make_tree(const std::string &root, int projects, int files) {
+    for (int p = 0; p < projects; ++p) {
+        const std::string project = root + "/p" + std::to_string(p);
+        make_dirs(project);
+        for (int f = 0; f < files; ++f) write_file(project + "/f" + std::to_string(f), std::string(2000 + f, 'x'));
+    }
+    age_tree(root);
+}
+
+// The service on the NAS's mounts: filesystem calls time out after 3 s, watchdog at 1 s.
+struct NasService {
+    SimulatedNas nas;
+    Service service;
+    explicit NasService(int rtt_us, const std::string &extra = "") : nas(rtt_us) {
+        service.source = nas.mounted("prod");
+        service.destination = nas.mounted("backup");
+        service.write_config(R"("filesystem_timeout_seconds": 3)" + (extra.empty() ? "" : ", " + extra));
+    }
+    void start() { service.start({"WATCHDOG_USEC=1000000"}); }
+};
+
+// rsync processes working on `path` (the sshfs clients of the mounts name it too).
+std::vector<pid_t> rsyncs_on(const std::string &path) {
+    std::vector<pid_t> found;
+    for (pid_t pid : processes_mentioning(path)) {
+        std::string comm = read_file("/proc/" + std::to_string(pid) + "/comm");
+        if (comm.rfind("rsync", 0) == 0) found.push_back(pid);
+    }
+    return found;
+}
+
+std::chrono::milliseconds elapsed_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+}
+
+// busctl on the service's private bus: a real client, timed.
+Result busctl(const Service &s, std::vector<std::string> args) {
+    args.insert(args.begin(), {"busctl", "--address=" + s.bus.address(), "--timeout=5"});
+    return run(args);
+}
+
+// What a frozen NAS must not change: State and `dailysyncctl status` answer within a
+// second (each tried three times), WATCHDOG=1 keeps coming.
+void expect_responsive(Service &s) {
+    for (int i = 0; i < 3; ++i) {
+        auto start = std::chrono::steady_clock::now();
+        auto state = busctl(s, {"get-property", "io.dailysync1", "/io/dailysync1", "io.dailysync1.Manager", "State"});
+        EXPECT_EQ(state.exit_code, 0) << state.err;
+        EXPECT_LT(elapsed_since(start), 1000ms) << "State took too long";
+        start = std::chrono::steady_clock::now();
+        auto status = s.ctl({"status"});
+        EXPECT_EQ(status.exit_code, 0) << status.out << status.err;
+        EXPECT_LT(elapsed_since(start), 1000ms) << "dailysyncctl status took too long";
+    }
+    s.notify.forget();
+    std::this_thread::sleep_for(2500ms);
+    int pings = 0;
+    for (const auto &message : s.notify.messages()) pings += message.find("WATCHDOG=1") != std::string::npos;
+    EXPECT_GE(pings, 3) << "the watchdog stopped while the NAS was frozen";
+}
+
+// SIGTERM ends the daemon within 15 s and no process works on the NAS any more.
+void expect_prompt_stop(NasService &n) {
+    const auto start = std::chrono::steady_clock::now();
+    const Result stopped = n.service.stop();
+    EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
+    EXPECT_LT(elapsed_since(start), 15000ms) << "SIGTERM took too long";
+    EXPECT_TRUE(rsyncs_on(n.nas.mounted("")).empty()) << "an rsync on the NAS survived the daemon";
+}
+
+nlohmann::json status_json(const Service &s) { return nlohmann::json::parse(s.ctl({"status", "--json"}).out, nullptr, false); }
+
+// Waits until the daemon is idle again after a run; the last run's report.
+nlohmann::json wait_for_run_end(const Service &s, std::chrono::seconds limit) {
+    const auto give_up = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < give_up) {
+        auto status = status_json(s);
+        if (status.is_object() && status.value("state", "") == "idle" && !status.value("last_run_id", "").empty()) {
+            auto report = s.ctl({"report", status["last_run_id"].get<std::string>(), "--json"});
+            return nlohmann::json::parse(report.out, nullptr, false);
+        }
+        std::this_thread::sleep_for(200ms);
+    }
+    ADD_FAILURE() << "the run did not end within " << limit.count() << " s";
+    return {};
+}
+
+// A later run on the thawed NAS backs the tree up completely.
+void expect_next_run_succeeds(NasService &n) {
+    if (!n.service.running) n.start();
+    auto r = n.service.ctl({"start", "--wait"});
+    const auto last = status_json(n.service).value("last_run_id", "");
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err << n.service.ctl({"report", last}).out;
+    EXPECT_EQ(differences(snapshot(n.nas.served("prod")), snapshot(n.nas.served("backup"))), "");
+}
+
+std::string unit_messages(const nlohmann::json &report) {
+    std::string all;
+    if (report.contains("units"))
+        for (const auto &unit : report["units"]) all += unit.value("message", "") + "\n";
+    return all;
+}
+
+}  // namespace
+
+TEST(HungNas, FrozenMidRunTheDaemonStillAnswersAndStopsPromptly) {
+    NasService n(2000);
+    make_tree(n.nas.served("prod"), 4, 150);
+    n.start();
+    ASSERT_EQ(n.service.ctl({"start"}).exit_code, 0);
+    wait_for_rsync(n.nas.mounted("prod"));
+    std::this_thread::sleep_for(500ms);
+    n.nas.freeze();
+    std::this_thread::sleep_for(1s);   // the rsyncs and any call on the mounts now hang
+    expect_responsive(n.service);
+    expect_prompt_stop(n);
+    n.nas.thaw();
+    expect_next_run_succeeds(n);
+}
+
+TEST(HungNas, AStalledRsyncFailsItsUnitClearlyAndTheNextRunSucceeds) {
+    NasService n(2000, R"("stall_timeout_seconds": 2)");
+    make_tree(n.nas.served("prod"), 4, 150);
+    n.start();
+    ASSERT_EQ(n.service.ctl({"start"}).exit_code, 0);
+    wait_for_rsync(n.nas.mounted("prod"));
+    std::this_thread::sleep_for(500ms);
+    n.nas.freeze();
+    expect_responsive(n.service);
+    // Each rsync stalls, is killed after 2 s (SIGKILL 5 s later); the clean-up after it
+    // meets the 3 s deadline; the run ends without the NAS ever answering.
+    const auto report = wait_for_run_end(n.service, 60s);
+    EXPECT_EQ(report.value("result", ""), "failed") << report.dump(2);
+    EXPECT_NE(unit_messages(report).find("rsync printed nothing for 2 s and was killed"), std::string::npos) << report.dump(2);
+    n.nas.thaw();
+    // 2 s of silence is normal on this slow NAS once it answers again: the default back.
+    n.service.write_config(R"("filesystem_timeout_seconds": 3)");
+    ASSERT_EQ(n.service.ctl({"reload"}).exit_code, 0);
+    expect_next_run_succeeds(n);
+}
+
+TEST(HungNas, FrozenBeforeAFirstRunItsChecksTimeOutAndSigtermStillStops) {
+    NasService n(2000);
+    make_tree(n.nas.served("prod"), 2, 20);
+    n.start();
+    n.nas.freeze();
+    ASSERT_EQ(n.service.ctl({"start"}).exit_code, 0);
+    expect_responsive(n.service);   // meanwhile the destination's check met its deadline
+    const auto report = wait_for_run_end(n.service, 20s);
+    EXPECT_EQ(report.value("result", ""), "failed");
+    EXPECT_NE(report.value("error", "").find("did not answer for 3 s (filesystem_timeout_seconds)"), std::string::npos) << report.dump(2);
+    // A second run hangs in its checks too; SIGTERM ends it and the daemon at once.
+    ASSERT_EQ(n.service.ctl({"start"}).exit_code, 0);
+    std::this_thread::sleep_for(500ms);
+    expect_prompt_stop(n);
+    n.nas.thaw();
+    expect_next_run_succeeds(n);
+}
+
+TEST(HungNas, FrozenDuringTheFirstRunsScanTheRunFailsAndTheNextSucceeds) {
+    // 20 ms per round trip: the scan of 240 folders takes seconds, long enough to catch.
+    NasService n(20000);
+    make_tree(n.nas.served("prod"), 240, 1);
+    n.start();
+    ASSERT_EQ(n.service.ctl({"start"}).exit_code, 0);
+    bool scanning = false;
+    for (int i = 0; i < 100 && !scanning; ++i) {
+        const auto status = n.service.ctl({"status"});
+        scanning = status.out.find("scanning") != std::string::npos;
+        if (!scanning) std::this_thread::sleep_for(100ms);
+    }
+    ASSERT_TRUE(scanning) << "the run never showed its scan";
+    n.nas.freeze();
+    expect_responsive(n.service);
+    const auto report = wait_for_run_end(n.service, 20s);
+    EXPECT_EQ(report.value("result", ""), "failed");
+    EXPECT_NE(report.value("error", "").find("(while it was scanned) did not answer for 3 s"), std::string::npos) << report.dump(2);
+    n.nas.thaw();
+    expect_next_run_succeeds(n);
+}
