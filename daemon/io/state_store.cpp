@@ -3,9 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <dirent.h>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <cstring>
 #include <ctime>
 #include <fcntl.h>
@@ -154,15 +152,31 @@ bool is_valid_run_id(const std::string &id) {
 
 namespace {
 Loaded<std::string> slurp(const std::string &path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
         if (errno == ENOENT) return Loaded<std::string>::missing();
         return Loaded<std::string>::unreadable(describe("cannot read", path));
     }
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (in.bad()) return Loaded<std::string>::unreadable(describe("cannot read", path));
-    return Loaded<std::string>::found(text.str());
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        ::close(fd);
+        return Loaded<std::string>::unreadable("cannot read " + path + ": not a regular file");
+    }
+    std::string text;
+    char buffer[65536];
+    for (;;) {
+        const ssize_t n = ::read(fd, buffer, sizeof buffer);
+        if (n == 0) break;
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            auto error = Loaded<std::string>::unreadable(describe("cannot read", path));
+            ::close(fd);
+            return error;
+        }
+        text.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return Loaded<std::string>::found(std::move(text));
 }
 }  // namespace
 

@@ -1,0 +1,481 @@
+// The run scheduler without a process or a file: every path through its decisions, as a
+// table of scripted runs. Each row plans some units, scripts how each attempt of each
+// unit ends (exit code, signal, silence, a cancel on the way), what the checks on the
+// trees answer, and states what the run must end as.
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <functional>
+#include <map>
+
+#include "core/run_scheduler.hpp"
+
+using namespace dailysync;
+
+namespace {
+
+const WallClock::time_point kNow{};
+
+WorkUnit folder(const std::string &name) {
+    WorkUnit u;
+    u.name = name;
+    u.base = name;
+    u.estimated_cost = 10;
+    return u;
+}
+
+// How one attempt of a unit ends.
+struct Attempt {
+    int exit_code = 0;
+    int signal = 0;
+    bool quiet = false;            // prints nothing until the scheduler kills it (SIGTERM)
+    bool cancel_while_running = false;   // the admin cancels the run while it runs
+    bool starts = true;            // false: the program cannot be started
+    std::uint64_t deletions_held_back = 0;
+    std::uint64_t blocked_replacements = 0;
+    std::uint64_t failed_paths = 0;
+    std::uint64_t vanished = 0;
+    std::uint64_t files_transferred = 0;
+    std::vector<std::string> recent;   // names announced as sent
+};
+
+struct Row {
+    std::string name;
+    std::vector<WorkUnit> units = {folder("a")};
+    std::function<void(Config &)> configure = [](Config &) {};
+    bool dry_run = false;
+    std::map<std::string, std::vector<Attempt>> attempts;   // by unit name; a unit with none succeeds
+    std::vector<std::string> gone_at_prepare;               // folders the Prepare check finds missing
+    std::string source_problem_at_prepare;
+    Inspection found;                                       // what every Inspect finds
+    std::string source_problem_before_deleting;
+    bool cancel_on_prepare = false;
+    bool cancel_during_retry_wait = false;
+    // Expected:
+    std::map<std::string, UnitState> states;
+    std::map<std::string, std::string> messages;            // substring of the unit's message
+    RunResult result = RunResult::success;
+    std::string run_error;                                  // substring; "" = none expected
+    std::vector<int> retry_delays;
+    int launches = -1;                                      // -1: not checked
+};
+
+struct Outcome {
+    std::vector<int> retry_delays;
+    int launches = 0;
+    std::vector<command::Kill> kills;
+    std::vector<command::Inspect> inspections;
+    std::vector<command::Launch> launched;
+    bool finished = false;
+};
+
+std::string describe(UnitState s) { return std::string(to_string(s)); }
+
+// Runs a row to its end, answering every command as the row says.
+struct Driver {
+    const Row &row;
+    Config config;
+    TreeStats stats;
+    Planner planner{stats, 1, Planner::Work::update};
+    RunModel model;
+    RunScheduler scheduler;
+    Outcome out;
+    std::map<std::string, std::size_t> next_attempt;
+    std::deque<Command> queue;
+
+    static Config config_of(const Row &row) {
+        Config c;
+        c.source = "/src";
+        c.destination = "/dst";
+        c.stall_timeout_seconds = 60;
+        row.configure(c);
+        return c;
+    }
+    explicit Driver(const Row &r, int concurrency = 1)
+        : row(r), config(config_of(r)), model("run", r.units, r.dry_run, kNow),
+          scheduler(model, planner, SchedulerSettings{config, r.dry_run, concurrency}) {}
+
+    void take(Commands commands) {
+        for (auto &c : commands) queue.push_back(std::move(c));
+    }
+    std::string name_of(std::size_t unit) const { return model.units()[unit].unit.name; }
+
+    void exit_with(std::size_t unit, const Attempt &a) {
+        AttemptExit exit;
+        exit.started = a.starts;
+        if (!a.starts) exit.start_error = "cannot start /usr/bin/rsync: No such file or directory";
+        exit.exit_code = a.signal ? -1 : a.exit_code;
+        exit.signal = a.signal;
+        exit.errors.deletions_skipped = a.deletions_held_back;
+        exit.errors.blocked_replacements = a.blocked_replacements;
+        exit.errors.failed_count = a.failed_paths;
+        exit.errors.vanished_count = a.vanished;
+        if (a.failed_paths) exit.errors.first_message = "rsync: [receiver] mkstemp \"x\" failed: Permission denied (13)";
+        exit.counters.files_transferred = a.files_transferred;
+        exit.counters.stats["Number of files"] = 1;
+        exit.recent_transfers = a.recent;
+        take(scheduler.exited(unit, exit, kNow));
+    }
+
+    void launched(const command::Launch &c) {
+        ++out.launches;
+        out.launched.push_back(c);
+        const auto &script = row.attempts.count(name_of(c.unit)) ? row.attempts.at(name_of(c.unit)) : std::vector<Attempt>{};
+        const std::size_t n = next_attempt[name_of(c.unit)]++;
+        const Attempt a = n < script.size() ? script[n] : Attempt{};
+        if (a.quiet) {
+            const Commands kill = scheduler.quiet(c.unit);
+            ASSERT_EQ(kill.size(), 1u);
+            ASSERT_TRUE(std::holds_alternative<command::Kill>(kill[0]));
+            out.kills.push_back(std::get<command::Kill>(kill[0]));
+            EXPECT_TRUE(scheduler.quiet(c.unit).empty()) << "killed twice for one silence";
+            Attempt killed = a;
+            killed.signal = 15;
+            exit_with(c.unit, killed);
+            return;
+        }
+        if (a.cancel_while_running) {
+            const Commands cancel = scheduler.cancel(kNow);
+            for (const auto &k : cancel)
+                if (std::holds_alternative<command::Kill>(k)) out.kills.push_back(std::get<command::Kill>(k));
+            Attempt killed = a;
+            killed.signal = 15;
+            exit_with(c.unit, killed);
+            return;
+        }
+        if (!a.starts) {
+            exit_with(c.unit, a);
+            return;
+        }
+        exit_with(c.unit, a);
+    }
+
+    void run() {
+        take(scheduler.start(kNow));
+        for (int steps = 0; !queue.empty(); ++steps) {
+            ASSERT_LT(steps, 1000) << "the run does not end";
+            Command c = std::move(queue.front());
+            queue.pop_front();
+            if (auto *p = std::get_if<command::Prepare>(&c)) {
+                if (row.cancel_on_prepare) take(scheduler.cancel(kNow));
+                std::vector<std::string> gone;
+                for (const auto &f : p->folders)
+                    if (std::find(row.gone_at_prepare.begin(), row.gone_at_prepare.end(), f) != row.gone_at_prepare.end()) gone.push_back(f);
+                take(scheduler.prepared(p->unit, row.source_problem_at_prepare, gone, kNow));
+            } else if (auto *l = std::get_if<command::Launch>(&c)) {
+                launched(*l);
+            } else if (auto *k = std::get_if<command::Kill>(&c)) {
+                out.kills.push_back(*k);
+            } else if (auto *i = std::get_if<command::Inspect>(&c)) {
+                out.inspections.push_back(*i);
+                take(scheduler.inspected(i->unit, row.found, kNow));
+            } else if (auto *r = std::get_if<command::RetryAfter>(&c)) {
+                out.retry_delays.push_back(r->seconds);
+                if (row.cancel_during_retry_wait) take(scheduler.cancel(kNow));
+                take(scheduler.retry_due(r->unit, kNow));
+            } else if (std::holds_alternative<command::CheckSource>(c)) {
+                take(scheduler.source_checked(row.source_problem_before_deleting, kNow));
+            } else if (std::holds_alternative<command::Finish>(c)) {
+                EXPECT_FALSE(out.finished) << "finished twice";
+                out.finished = true;
+            }
+        }
+    }
+};
+
+const UnitStatus *unit_named(const RunModel &model, const std::string &name) {
+    for (const auto &u : model.units())
+        if (u.unit.name == name) return &u;
+    return nullptr;
+}
+
+std::vector<Row> table() {
+    std::vector<Row> rows;
+    auto add = [&](Row r) { rows.push_back(std::move(r)); };
+    add({.name = "exit 0 is success", .states = {{"a", UnitState::success}}, .launches = 1});
+    add({.name = "exit 24 is a warning naming the vanished files",
+         .attempts = {{"a", {{.exit_code = 24, .vanished = 3}}}},
+         .states = {{"a", UnitState::warning}},
+         .messages = {{"a", "3 source files vanished during the copy"}},
+         .result = RunResult::warning});
+    add({.name = "exit 23 is partial with rsync's own complaint",
+         .attempts = {{"a", {{.exit_code = 23, .failed_paths = 1}}}},
+         .states = {{"a", UnitState::partial}},
+         .messages = {{"a", "rsync exit 23 (partial transfer due to error): rsync: [receiver] mkstemp"}},
+         .result = RunResult::failed,
+         .launches = 1});
+    add({.name = "a transient failure is retried after retry_delay_seconds, then succeeds",
+         .attempts = {{"a", {{.exit_code = 12}, {}}}},
+         .states = {{"a", UnitState::success}},
+         .retry_delays = {30},
+         .launches = 2});
+    add({.name = "retries double their delay and end after `retries` more attempts",
+         .configure = [](Config &c) { c.retry_delay_seconds = 5; },
+         .attempts = {{"a", {{.exit_code = 30}, {.exit_code = 30}, {.exit_code = 30}}}},
+         .states = {{"a", UnitState::failed}},
+         .messages = {{"a", "rsync exit 30 (timeout in data send/receive)"}},
+         .result = RunResult::failed,
+         .retry_delays = {5, 10},
+         .launches = 3});
+    add({.name = "retries 0: a transient failure is final",
+         .configure = [](Config &c) { c.retries = 0; },
+         .attempts = {{"a", {{.exit_code = 12}}}},
+         .states = {{"a", UnitState::failed}},
+         .result = RunResult::failed,
+         .launches = 1});
+    add({.name = "a lasting failure (exit 1) is not retried",
+         .attempts = {{"a", {{.exit_code = 1}}}},
+         .states = {{"a", UnitState::failed}},
+         .messages = {{"a", "rsync exit 1 (syntax or usage error)"}},
+         .result = RunResult::failed,
+         .launches = 1});
+    add({.name = "an rsync that cannot start fails its unit for good",
+         .attempts = {{"a", {{.starts = false}}}},
+         .states = {{"a", UnitState::failed}},
+         .messages = {{"a", "cannot start /usr/bin/rsync"}},
+         .result = RunResult::failed,
+         .launches = 1});
+    add({.name = "a silent rsync is killed, its temporaries removed, and retried",
+         .configure = [](Config &c) { c.stall_timeout_seconds = 600; },
+         .attempts = {{"a", {{.quiet = true, .recent = {"big.mov"}}, {}}}},
+         .states = {{"a", UnitState::success}},
+         .retry_delays = {30},
+         .launches = 2});
+    add({.name = "a silent rsync on its last attempt fails with the stall message",
+         .configure = [](Config &c) { c.retries = 0; c.stall_timeout_seconds = 600; },
+         .attempts = {{"a", {{.quiet = true}}}},
+         .states = {{"a", UnitState::failed}},
+         .messages = {{"a", "rsync printed nothing for 600 s and was killed"}},
+         .result = RunResult::failed});
+    add({.name = "killed by someone else's signal: failed, retried",
+         .attempts = {{"a", {{.signal = 9}, {}}}},
+         .states = {{"a", UnitState::success}},
+         .retry_delays = {30},
+         .launches = 2});
+    add({.name = "killed by a signal, retries spent: the message names the signal",
+         .configure = [](Config &c) { c.retries = 0; },
+         .attempts = {{"a", {{.signal = 9}}}},
+         .states = {{"a", UnitState::failed}},
+         .messages = {{"a", "rsync was killed by signal 9 (Killed)"}},
+         .result = RunResult::failed});
+    add({.name = "cancel while running: the unit is killed with cancel_grace_seconds and cancelled, the rest never start",
+         .units = {folder("a"), folder("b")},
+         .configure = [](Config &c) { c.cancel_grace_seconds = 7; },
+         .attempts = {{"a", {{.cancel_while_running = true}}}},
+         .states = {{"a", UnitState::cancelled}, {"b", UnitState::cancelled}},
+         .result = RunResult::cancelled,
+         .launches = 1});
+    add({.name = "cancel during a retry's wait: the retry never comes",
+         .attempts = {{"a", {{.exit_code = 12}, {}}}},
+         .cancel_during_retry_wait = true,
+         .states = {{"a", UnitState::cancelled}},
+         .result = RunResult::cancelled,
+         .retry_delays = {30},
+         .launches = 1});
+    add({.name = "cancel while a unit's folders are checked: it never starts",
+         .cancel_on_prepare = true,
+         .states = {{"a", UnitState::cancelled}},
+         .result = RunResult::cancelled,
+         .launches = 0});
+    add({.name = "a unit's folder gone before it starts fails it without rsync",
+         .gone_at_prepare = {"a"},
+         .states = {{"a", UnitState::failed}},
+         .messages = {{"a", "not started: the folder a vanished from the source during the run"}},
+         .result = RunResult::failed,
+         .launches = 0});
+    add({.name = "a source replaced (unmounted) before a unit starts fails it without rsync",
+         .source_problem_at_prepare = "the source /src disappeared or was replaced during the run (unmounted?)",
+         .states = {{"a", UnitState::failed}},
+         .messages = {{"a", "not started: the source /src disappeared"}},
+         .result = RunResult::failed,
+         .launches = 0});
+    add({.name = "a folder found gone after a failed attempt fails the unit for good, not retried",
+         .attempts = {{"a", {{.exit_code = 23, .failed_paths = 1}}}},
+         .found = {.gone_folder = "a"},
+         .states = {{"a", UnitState::failed}},
+         .messages = {{"a", "the folder a vanished from the source during the run"}},
+         .result = RunResult::failed,
+         .retry_delays = {},
+         .launches = 1});
+    add({.name = "files announced but not arrived do not count as copied",
+         .configure = [](Config &c) { c.retries = 0; },
+         .attempts = {{"a", {{.exit_code = 12, .files_transferred = 10, .recent = {"x", "y"}}}}},
+         .found = {.files_not_arrived = 2, .bytes_not_arrived = 0},
+         .states = {{"a", UnitState::failed}},
+         .result = RunResult::failed});
+    auto guarded = [](Config &c) {
+        c.delete_extraneous = true;
+        c.max_delete = {DeleteLimit::Kind::count, 100};
+    };
+    add({.name = "guard: exit 25 in the first pass only holds deletions back; the second pass deletes them",
+         .configure = guarded,
+         .attempts = {{"a", {{.exit_code = 25, .deletions_held_back = 5}}}},
+         .states = {{"a", UnitState::success}, {"a (deletions)", UnitState::success}},
+         .launches = 2});
+    add({.name = "guard: exit 23 from nothing but blocked type changes also only holds back",
+         .configure = guarded,
+         .attempts = {{"a", {{.exit_code = 23, .blocked_replacements = 1}}}},
+         .states = {{"a", UnitState::success}, {"a (deletions)", UnitState::success}},
+         .launches = 2});
+    add({.name = "guard: exit 23 with a real failure stays partial and deletes nothing",
+         .configure = guarded,
+         .attempts = {{"a", {{.exit_code = 23, .blocked_replacements = 1, .failed_paths = 1}}}},
+         .states = {{"a", UnitState::partial}},
+         .result = RunResult::failed,
+         .launches = 1});
+    add({.name = "guard: a source that fails its checks before deleting: nothing is deleted",
+         .configure = guarded,
+         .attempts = {{"a", {{.exit_code = 25, .deletions_held_back = 5}}}},
+         .source_problem_before_deleting = "the source /src is empty",
+         .states = {{"a", UnitState::success}},
+         .result = RunResult::failed,
+         .run_error = "the source /src is empty; nothing was deleted",
+         .launches = 1});
+    add({.name = "guard: more held back than max_delete allows: refused, nothing deleted",
+         .configure = guarded,
+         .attempts = {{"a", {{.exit_code = 25, .deletions_held_back = 500}}}},
+         .states = {{"a", UnitState::success}},
+         .result = RunResult::failed,
+         .run_error = "refused to delete 500",
+         .launches = 1});
+    add({.name = "guard: exit 25 in the deletion pass means the source changed meanwhile",
+         .configure = guarded,
+         .attempts = {{"a", {{.exit_code = 25, .deletions_held_back = 5}}}, {"a (deletions)", {{.exit_code = 25}}}},
+         .states = {{"a", UnitState::success}, {"a (deletions)", UnitState::failed}},
+         .messages = {{"a (deletions)", "more deletions than this unit's share of max_delete"}},
+         .result = RunResult::failed,
+         .launches = 2});
+    add({.name = "guard off (max_delete unlimited): exit 25 is a failure",
+         .configure = [](Config &c) { c.delete_extraneous = true; c.max_delete = {DeleteLimit::Kind::unlimited, 0}; },
+         .attempts = {{"a", {{.exit_code = 25}}}},
+         .states = {{"a", UnitState::failed}},
+         .result = RunResult::failed,
+         .launches = 1});
+    return rows;
+}
+
+}  // namespace
+
+TEST(RunScheduler, EveryPathOfTheTableEndsAsStated) {
+    for (const Row &row : table()) {
+        SCOPED_TRACE(row.name);
+        Driver d(row);
+        d.run();
+        EXPECT_TRUE(d.out.finished);
+        EXPECT_TRUE(d.scheduler.finished());
+        for (const auto &[name, state] : row.states) {
+            const UnitStatus *u = unit_named(d.model, name);
+            ASSERT_NE(u, nullptr) << "no unit " << name;
+            EXPECT_EQ(describe(u->state), describe(state)) << name << ": " << u->message;
+        }
+        for (const auto &[name, text] : row.messages) {
+            const UnitStatus *u = unit_named(d.model, name);
+            ASSERT_NE(u, nullptr);
+            EXPECT_NE(u->message.find(text), std::string::npos) << name << ": " << u->message;
+        }
+        EXPECT_EQ(to_string(d.model.result()), to_string(row.result)) << d.model.run_error();
+        if (row.run_error.empty()) {
+            EXPECT_EQ(d.model.run_error(), "");
+        } else {
+            EXPECT_NE(d.model.run_error().find(row.run_error), std::string::npos) << d.model.run_error();
+        }
+        EXPECT_EQ(d.out.retry_delays, row.retry_delays);
+        if (row.launches >= 0) {
+            EXPECT_EQ(d.out.launches, row.launches);
+        }
+    }
+}
+
+TEST(RunScheduler, AStalledRsyncGetsFiveSecondsAndItsTemporariesAreCleanedUp) {
+    Row row{.name = "stall", .configure = [](Config &c) { c.retries = 0; }, .attempts = {{"a", {{.quiet = true, .recent = {"big.mov"}}}}}};
+    Driver d(row);
+    d.run();
+    ASSERT_EQ(d.out.kills.size(), 1u);
+    EXPECT_EQ(d.out.kills[0].grace_seconds, 5);
+    ASSERT_EQ(d.out.inspections.size(), 1u);
+    EXPECT_EQ(d.out.inspections[0].remove_temporaries, std::vector<std::string>{"big.mov"});
+    EXPECT_EQ(d.out.inspections[0].check_arrived, std::vector<std::string>{"big.mov"});
+    EXPECT_EQ(d.out.inspections[0].check_folders, std::vector<std::string>{"a"});
+}
+
+TEST(RunScheduler, ACleanExitNeedsNoInspectionAndADryRunNeverTouchesTheDestination) {
+    Driver clean(Row{.name = "clean"});
+    clean.run();
+    EXPECT_TRUE(clean.out.inspections.empty());
+
+    Row dry{.name = "dry", .dry_run = true, .attempts = {{"a", {{.signal = 9, .recent = {"x"}}}}}};
+    dry.configure = [](Config &c) { c.retries = 0; };
+    Driver d(dry);
+    d.run();
+    ASSERT_EQ(d.out.inspections.size(), 1u);
+    EXPECT_TRUE(d.out.inspections[0].remove_temporaries.empty());
+    EXPECT_TRUE(d.out.inspections[0].check_arrived.empty());
+    EXPECT_FALSE(d.out.inspections[0].check_folders.empty());   // a folder gone still matters
+}
+
+TEST(RunScheduler, NotArrivedFilesAreSubtractedFromWhatTheReportCountsAsCopied) {
+    Row row{.name = "arrived", .configure = [](Config &c) { c.retries = 0; },
+            .attempts = {{"a", {{.exit_code = 12, .files_transferred = 10, .recent = {"x", "y"}}}}},
+            .found = {.files_not_arrived = 2, .bytes_not_arrived = 0}};
+    Driver d(row);
+    d.run();
+    EXPECT_EQ(unit_named(d.model, "a")->files_transferred, 8u);
+}
+
+TEST(RunScheduler, ConcurrencyBoundsTheUnitsInFlightAndCanGrowMidRun) {
+    Row row{.name = "pool", .units = {folder("a"), folder("b"), folder("c"), folder("d")}};
+    Driver d(row, 2);
+    const Commands first = d.scheduler.start(kNow);
+    EXPECT_EQ(first.size(), 2u);   // two Prepare
+    for (const auto &c : first) EXPECT_TRUE(std::holds_alternative<command::Prepare>(c));
+    const Commands more = d.scheduler.set_concurrency(3, kNow);
+    EXPECT_EQ(more.size(), 1u);
+    EXPECT_EQ(d.scheduler.set_concurrency(3, kNow).size(), 0u);
+    // A unit ending frees its place for the next (the biggest first).
+    const auto unit = std::get<command::Prepare>(first[0]).unit;
+    const Commands launch = d.scheduler.prepared(unit, "", {}, kNow);
+    ASSERT_EQ(launch.size(), 1u);
+    ASSERT_TRUE(std::holds_alternative<command::Launch>(launch[0]));
+    AttemptExit ok;
+    ok.exit_code = 0;
+    const Commands next = d.scheduler.exited(unit, ok, kNow);
+    ASSERT_EQ(next.size(), 1u);
+    EXPECT_TRUE(std::holds_alternative<command::Prepare>(next[0]));
+}
+
+TEST(RunScheduler, SplitFoldersGoFirstAndTheirSubfoldersBecomeUnits) {
+    WorkUnit split = folder("big");
+    split.recursive = false;
+    split.expand = true;
+    split.estimated_cost = 1;
+    WorkUnit heavy = folder("heavy");
+    heavy.estimated_cost = 100;
+    Row row{.name = "expand", .units = {heavy, split}};
+    Driver d(row);
+    const Commands first = d.scheduler.start(kNow);
+    ASSERT_EQ(first.size(), 1u);
+    const auto unit = std::get<command::Prepare>(first[0]).unit;
+    EXPECT_EQ(d.model.units()[unit].unit.name, "big");   // split first, however cheap
+    d.scheduler.prepared(unit, "", {}, kNow);
+    ItemLine sub;
+    sub.code = "cd+++++++++";
+    sub.name = "sub/";   // relative to the unit's folder
+    sub.type = 'd';
+    d.scheduler.item(unit, sub);
+    AttemptExit ok;
+    ok.exit_code = 0;
+    const std::size_t before = d.model.units().size();
+    d.scheduler.exited(unit, ok, kNow);
+    EXPECT_GT(d.model.units().size(), before) << "the subfolder became no unit";
+}
+
+TEST(RunScheduler, TemporaryFilesAreRecognisedByRsyncsNamingOnly) {
+    const std::vector<std::string> names = {"clip.mov", "a b"};
+    EXPECT_TRUE(is_temporary_of(".clip.mov.Ab12Cd", names));
+    EXPECT_TRUE(is_temporary_of(".a b.XXXXXX", names));
+    EXPECT_FALSE(is_temporary_of("clip.mov", names));
+    EXPECT_FALSE(is_temporary_of(".clip.mov.Ab12C", names));     // five characters
+    EXPECT_FALSE(is_temporary_of(".clip.mov.Ab12Cde", names));   // seven
+    EXPECT_FALSE(is_temporary_of(".other.mov.Ab12Cd", names));
+    EXPECT_FALSE(is_temporary_of(".clip.movXAb12Cd", names));
+}
