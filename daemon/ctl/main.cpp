@@ -49,8 +49,8 @@ int show_history(Client &client, const CommandLine &cl) {
     for (std::size_t i = first; i < runs.value.size(); ++i) {
         auto report = client.run_report(runs.value[i].id);
         std::optional<nlohmann::json> parsed;
-        if (!report.failure) parsed = nlohmann::json::parse(report.value, nullptr, false);
-        if (parsed && parsed->is_discarded()) parsed.reset();
+        if (!report.failure)
+            if (ParsedReport read = parse_report(report.value); read.error.empty()) parsed = std::move(read.doc);
         rows.push_back(history_row(runs.value[i], parsed));
     }
     if (cl.json) std::cout << history_json(rows).dump(2) << "\n";
@@ -66,9 +66,9 @@ int show_report(Client &client, const std::string &run_id, bool json) {
         std::cout << report.value;
         return kExitOk;
     }
-    auto parsed = nlohmann::json::parse(report.value, nullptr, false);
-    if (parsed.is_discarded()) return fail({kExitRefused, "the report of run " + run_id + " is not valid JSON"});
-    std::cout << report_text(parsed);
+    const ParsedReport parsed = parse_report(report.value);
+    if (!parsed.error.empty()) return fail({kExitRefused, "the report of run " + run_id + " cannot be read: " + parsed.error});
+    std::cout << report_text(parsed.doc);
     return kExitOk;
 }
 
@@ -118,7 +118,7 @@ public:
             // JSON Lines: the report joins the progress objects as one more line.
             auto report = client_.run_report(run_id);
             if (report.failure) return fail(*report.failure);
-            std::cout << nlohmann::json::parse(report.value, nullptr, false).dump() << "\n";
+            std::cout << parse_report(report.value).doc.dump() << "\n";
         } else if (draw) {
             if (int shown = show_report(client_, run_id, false); shown != kExitOk) return shown;
         } else if (cl_.json) {

@@ -88,7 +88,7 @@ int run_once(const Config &config, bool dry_run) {
         ticker.stop();
         signals.cancel();
         printer.clear();
-        std::cout << report_text(nlohmann::json::parse(run->report()));
+        std::cout << report_text(parse_report(run->report()).doc);
         if (run->report_error().empty()) std::cout << "report: " << run->report_path() << "\n";
         else std::cerr << "dailysyncd: cannot write the report: " << run->report_error() << "\n";
         std::cout << std::flush;

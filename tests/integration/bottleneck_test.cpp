@@ -181,7 +181,7 @@ TEST(InducedBottleneck, SmallFilesOnANasArePerFileLatency) {
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     const auto at = r.out.find("report: ");
     ASSERT_NE(at, std::string::npos) << r.out;
-    const auto report = nlohmann::json::parse(read_file(r.out.substr(at + 8, r.out.find('\n', at) - at - 8)));
+    const auto report = parsed_report(read_file(r.out.substr(at + 8, r.out.find('\n', at) - at - 8)));
     EXPECT_EQ(report["bottleneck"]["resource"], "per-file-latency") << report["bottleneck"].dump();
 
     // The probe sees the same: round trips per file, hidden by more workers.

@@ -92,7 +92,7 @@ TEST(Ctl, StatusStartWaitHistoryReportAndErrors) {
     EXPECT_NE(history.out.find("RUN ID"), std::string::npos);
     auto history_json = parse(ctl(s, {"history", "--json"}).out);
     ASSERT_EQ(history_json.size(), 2u);
-    auto report = parse(read_file(s.state + "/runs/" + run_id + ".json"));
+    auto report = parsed_report(read_file(s.state + "/runs/" + run_id + ".json"));
     EXPECT_EQ(history_json[0]["run_id"], run_id);
     EXPECT_EQ(history_json[0]["files"], report["totals"]["files"]);
     EXPECT_EQ(history_json[0]["bytes"], report["totals"]["bytes"]);

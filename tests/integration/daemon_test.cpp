@@ -199,11 +199,11 @@ TEST(Daemon, PropertiesStartRunSignalsReportsAndHistory) {
     EXPECT_EQ(runs[0], std::make_pair(run_id, std::string("success")));
     auto report = c.call("GetRunReport", run_id.c_str());
     ASSERT_EQ(report.first, "");
-    EXPECT_EQ(nlohmann::json::parse(report.second)["result"], "success");
+    EXPECT_EQ(parsed_report(report.second)["result"], "success");
     // The bottleneck verdict: a run of a few seconds is too short to judge, and says so.
     EXPECT_EQ(c.get_string("Bottleneck"), "unknown");
     EXPECT_NE(c.get_string("BottleneckEvidence").find("too short to judge"), std::string::npos) << c.get_string("BottleneckEvidence");
-    EXPECT_EQ(nlohmann::json::parse(report.second)["bottleneck"]["resource"], "unknown");
+    EXPECT_EQ(parsed_report(report.second)["bottleneck"]["resource"], "unknown");
     EXPECT_EQ(c.call("GetRunReport", "../../etc/passwd").first, "org.freedesktop.DBus.Error.InvalidArgs");
     EXPECT_EQ(c.call("GetRunReport", "20000101T000000Z").first, "io.dailysync1.Error.NoSuchRun");
     EXPECT_EQ(c.call("CancelRun", nullptr, nullptr).first, "io.dailysync1.Error.NotRunning");
@@ -524,7 +524,7 @@ TEST(Daemon, MetricsFileForTheTextfileCollector) {
         EXPECT_TRUE(m.helped.count(name)) << name;
         EXPECT_TRUE(m.typed.count(name)) << name;
     }
-    auto report = nlohmann::json::parse(c.call("GetRunReport", run_id.c_str()).second);
+    auto report = parsed_report(c.call("GetRunReport", run_id.c_str()).second);
     const double now = static_cast<double>(std::time(nullptr));
     EXPECT_NEAR(m.samples.at("dailysync_last_success_timestamp_seconds"), now, 30);
     EXPECT_EQ(m.samples.at("dailysync_last_run_files"), report["totals"]["files_transferred"].get<double>());

@@ -1,5 +1,7 @@
 #include "helpers.hpp"
 
+#include "core/report.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -293,6 +295,12 @@ std::string write_config(const TempDir &dir, const std::string &json_body) {
     const std::string path = dir / "config.json";
     write_file(path, json_body);
     return path;
+}
+
+nlohmann::json parsed_report(const std::string &text) {
+    const dailysync::ParsedReport parsed = dailysync::parse_report(text);
+    if (!parsed.error.empty()) ADD_FAILURE() << "unreadable report (" << parsed.error << "): " << text.substr(0, 500);
+    return parsed.doc;
 }
 
 }  // namespace testing_support

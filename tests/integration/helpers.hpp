@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <sys/types.h>
@@ -71,6 +72,10 @@ using Snapshot = std::map<std::string, Entry>;
 Snapshot snapshot(const std::string &root);
 // "" when equal, else a readable list of differences.
 std::string differences(const Snapshot &expected, const Snapshot &actual);
+
+// A run report's text read with the daemon's own reader (core/report's parse_report): the
+// document, or an empty object after failing the test with the reader's error.
+nlohmann::json parsed_report(const std::string &text);
 
 // pids of processes whose command line mentions `needle`.
 std::vector<pid_t> processes_mentioning(const std::string &needle);

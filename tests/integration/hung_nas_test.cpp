@@ -129,7 +129,7 @@ nlohmann::json wait_for_run_end(const Service &s, std::chrono::seconds limit) {
         auto status = status_json(s);
         if (status.is_object() && status.value("state", "") == "idle" && !status.value("last_run_id", "").empty()) {
             auto report = s.ctl({"report", status["last_run_id"].get<std::string>(), "--json"});
-            return nlohmann::json::parse(report.out, nullptr, false);
+            return parsed_report(report.out);
         }
         std::this_thread::sleep_for(200ms);
     }

@@ -63,7 +63,7 @@ struct Fixture {
         EXPECT_NE(at, std::string::npos) << stdout_text;
         std::string path = stdout_text.substr(at + 8);
         path = path.substr(0, path.find('\n'));
-        return nlohmann::json::parse(read_file(path));
+        return parsed_report(read_file(path));
     }
 };
 

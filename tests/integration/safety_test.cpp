@@ -273,7 +273,7 @@ TEST(Faults, TheDaemonKilledMidRunRecordsTheRunAsInterruptedAndLeavesNoRsync) {
     auto status = nlohmann::json::parse(s.ctl({"status", "--json"}).out);
     EXPECT_EQ(status["last_run_id"], run_id);
     EXPECT_EQ(status["last_result"], "interrupted");
-    auto report = nlohmann::json::parse(s.ctl({"report", run_id, "--json"}).out);
+    auto report = parsed_report(s.ctl({"report", run_id, "--json"}).out);
     EXPECT_EQ(report["result"], "interrupted");
     EXPECT_NE(s.ctl({"history"}).out.find("interrupted"), std::string::npos);
     auto next = s.ctl({"start", "--wait"});
@@ -307,7 +307,7 @@ TEST(Faults, TheServiceStaysUpWhenTheDestinationIsFull) {
     s.start();
     auto full = s.ctl({"start", "--wait"});
     EXPECT_EQ(full.exit_code, 2) << full.out << full.err;
-    auto report = nlohmann::json::parse(s.ctl({"report", nlohmann::json::parse(s.ctl({"status", "--json"}).out)["last_run_id"], "--json"}).out);
+    auto report = parsed_report(s.ctl({"report", nlohmann::json::parse(s.ctl({"status", "--json"}).out)["last_run_id"], "--json"}).out);
     EXPECT_EQ(report["result"], "failed");
     EXPECT_NE(report.dump().find("No space left on device"), std::string::npos);
     // Space freed: the same daemon backs up the rest at the next run.
