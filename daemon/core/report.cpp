@@ -228,7 +228,9 @@ ParsedReport parse_report(const std::string &text) {
     parsed.doc = nlohmann::json::parse(text, nullptr, false);
     if (parsed.doc.is_discarded()) parsed.error = "not JSON";
     else if (!parsed.doc.is_object()) parsed.error = "not a JSON object";
-    else if (const int version = parsed.doc.value("schema_version", 1); version > kReportSchemaVersion)
+    else if (parsed.doc.contains("schema_version") && !parsed.doc["schema_version"].is_number_integer())
+        parsed.error = "its schema_version is not a number";
+    else if (const auto version = parsed.doc.value("schema_version", std::int64_t{1}); version > kReportSchemaVersion)
         parsed.error = "written by a newer dailysyncd (schema_version " + std::to_string(version) + ", this one reads up to " +
                        std::to_string(kReportSchemaVersion) + ")";
     if (!parsed.error.empty()) parsed.doc = nlohmann::json::object();

@@ -1,5 +1,10 @@
 #include "core/run_scheduler.hpp"
 
+// g++ 12 at -O2 warns that a std::variant of these commands "may be used uninitialized"
+// when a vector of them grows (it inlines the variant's move constructor through every
+// alternative): a false positive of GCC's (bug 105562 and relatives), silenced here only.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
 #include <algorithm>
 #include <cstring>
 
@@ -12,6 +17,11 @@ namespace dailysync {
 namespace {
 // A stalled rsync gets SIGTERM, and SIGKILL this much later.
 constexpr int kStallGraceSeconds = 5;
+
+void append(Commands &out, Commands more) {
+    out.reserve(out.size() + more.size());
+    for (auto &c : more) out.push_back(std::move(c));
+}
 
 }  // namespace
 
@@ -75,7 +85,7 @@ std::optional<std::size_t> RunScheduler::next_ready() const {
 }
 
 void RunScheduler::fill(Commands &out, WallClock::time_point now) {
-    if (model_.cancel_requested() || finished_) return;
+    if (model_.cancel_requested() || finished_ || halted_) return;
     while (busy() < settings_.concurrency) {
         const auto index = next_ready();
         if (!index) break;
@@ -140,6 +150,23 @@ Commands RunScheduler::prepared(std::size_t index, const std::string &source_pro
     return out;
 }
 
+Commands RunScheduler::source_unanswered(std::size_t index, const std::string &message, WallClock::time_point now) {
+    Commands out;
+    Attempt &a = attempt(index);
+    if (a.stage != Stage::preparing) return out;
+    halted_ = true;
+    if (model_.run_error().empty()) model_.fail_run(message + "; the units not yet started were left out");
+    a.stage = Stage::idle;
+    model_.unit_attempt_ended(index, UnitState::failed, -1, "not started: " + message, {}, {}, false, now);
+    for (std::size_t i = 0; i < model_.units().size(); ++i) {
+        UnitStatus u = model_.units()[i];
+        if (u.state == UnitState::pending || u.state == UnitState::retry_wait)
+            model_.unit_attempt_ended(i, UnitState::failed, -1, "not started: " + message, {}, {}, false, now);
+    }
+    check_done(out, now);
+    return out;
+}
+
 void RunScheduler::progress(std::size_t index, const TransferCounters &counters, std::uint64_t bytes_done) {
     model_.unit_progress(index, counters, bytes_done);
 }
@@ -157,29 +184,78 @@ Commands RunScheduler::quiet(std::size_t index) {
     return {command::Kill{index, kStallGraceSeconds}};
 }
 
+RunScheduler::Verdict RunScheduler::classify(std::size_t index) const {
+    const Attempt &a = attempts_.at(index);
+    const AttemptExit &exit = a.exit;
+    const ErrorSummary &errors = exit.errors;
+    const bool cancelling = model_.cancel_requested();
+    Verdict v{UnitState::failed, false, {}};
+    if (!exit.started) {
+        v.message = exit.start_error;
+    } else if (a.stalled) {
+        v.message = "rsync printed nothing for " + std::to_string(settings_.config.stall_timeout_seconds) + " s and was killed";
+        v.transient = true;
+    } else if (exit.signal) {
+        v.outcome = cancelling ? UnitState::cancelled : UnitState::failed;
+        v.message = "rsync was killed by signal " + std::to_string(exit.signal) + " (" + ::strsignal(exit.signal) + ")";
+        v.transient = true;
+    } else {
+        // In the first pass of a guarded run, exit 25 only says "deletions held back", as
+        // asked; exit 23 with nothing but blocked type changes says the same.
+        const bool first_pass = !model_.units()[index].unit.deletion_pass && guarded();
+        const bool deletions_held_back =
+            first_pass && (exit.exit_code == 25 || (exit.exit_code == 23 && errors.failed_count == 0 && errors.blocked_replacements > 0));
+        const ExitMeaning meaning = interpret_exit_code(deletions_held_back ? 0 : exit.exit_code);
+        switch (meaning.result) {
+        case UnitResult::success: v.outcome = UnitState::success; break;
+        case UnitResult::warning: v.outcome = UnitState::warning; break;
+        case UnitResult::partial: v.outcome = UnitState::partial; break;
+        case UnitResult::failed: v.outcome = UnitState::failed; break;
+        case UnitResult::cancelled: v.outcome = cancelling ? UnitState::cancelled : UnitState::failed; break;
+        }
+        v.transient = meaning.transient;
+        if (v.outcome == UnitState::warning) {
+            v.message = count_of(errors.vanished_count, "source file", "source files") + " vanished during the copy";
+        } else if (exit.exit_code == 25 && !deletions_held_back) {
+            v.message = "rsync exit 25: more deletions than this unit's share of max_delete (" +
+                        std::to_string(model_.units()[index].unit.max_delete) + "); the source changed during the run";
+        } else if (v.outcome != UnitState::success) {
+            const std::string &detail = !errors.first_message.empty() ? errors.first_message : errors.summary;
+            v.message = "rsync exit " + std::to_string(exit.exit_code) + " (" + std::string(meaning.description) + ")";
+            if (!detail.empty()) v.message += ": " + detail;
+        }
+    }
+    if (cancelling && v.outcome != UnitState::success && v.outcome != UnitState::warning) v.outcome = UnitState::cancelled;
+    return v;
+}
+
+namespace {
+bool complete(UnitState outcome) { return outcome == UnitState::success || outcome == UnitState::warning; }
+}  // namespace
+
 Commands RunScheduler::exited(std::size_t index, AttemptExit exit, WallClock::time_point now) {
     Attempt &a = attempt(index);
     if (a.stage != Stage::running) return {};
     a.exit = std::move(exit);
+    a.stage = Stage::inspecting;
     model_.unit_progress(index, a.exit.counters, a.exit.bytes_done);
     const WorkUnit &unit = model_.units()[index].unit;
-    const bool killed = a.exit.signal || a.stalled;
-    const bool clean = a.exit.started && !killed && a.exit.exit_code == 0;
+    const Verdict verdict = classify(index);
     command::Inspect inspect{index, unit.base, {}, {}, {}};
-    if (killed && !settings_.dry_run) inspect.remove_temporaries = a.exit.recent_transfers;
-    if (!clean || !a.gone_at_launch.empty()) {
-        // Files vanishing is normal on a live tree; a whole folder of the unit vanishing is
-        // a project removed or unmounted mid-run. The root is checked for the whole run.
+    if ((a.exit.signal || a.stalled) && !settings_.dry_run) inspect.remove_temporaries = a.exit.recent_transfers;
+    // Files vanishing is normal on a live tree; a whole folder of the unit vanishing is a
+    // project removed or unmounted mid-run. The root is checked for the whole run.
+    if (verdict.outcome == UnitState::warning || verdict.outcome == UnitState::partial || verdict.outcome == UnitState::failed ||
+        !a.gone_at_launch.empty()) {
         if (unit.members.empty() && !unit.base.empty()) inspect.check_folders.push_back(unit.base);
         for (const auto &member : unit.members) inspect.check_folders.push_back(join_path(unit.base, member));
     }
-    // The report counts what arrived: rsync announces a file before its data arrives.
-    if (!clean && !settings_.dry_run && a.exit.started) inspect.check_arrived = a.exit.recent_transfers;
-    if (inspect.remove_temporaries.empty() && inspect.check_folders.empty() && inspect.check_arrived.empty()) {
-        a.stage = Stage::inspecting;
+    // The report counts what arrived (rsync announces a file before its data arrives):
+    // asked when the unit will not be complete, or may turn out not to be (a folder gone).
+    if (!settings_.dry_run && a.exit.started && (!complete(verdict.outcome) || !inspect.check_folders.empty()))
+        inspect.check_arrived = a.exit.recent_transfers;
+    if (inspect.remove_temporaries.empty() && inspect.check_folders.empty() && inspect.check_arrived.empty())
         return inspected(index, {}, now);
-    }
-    a.stage = Stage::inspecting;
     return {std::move(inspect)};
 }
 
@@ -189,49 +265,8 @@ Commands RunScheduler::inspected(std::size_t index, const Inspection &found, Wal
     if (a.stage != Stage::inspecting) return out;
     a.stage = Stage::idle;
     const AttemptExit &exit = a.exit;
-    const ErrorSummary &errors = exit.errors;
-    const std::size_t max_delete_share = model_.units()[index].unit.max_delete;
-
-    UnitState outcome = UnitState::failed;
-    bool transient = false;
-    std::string message;
     const bool cancelling = model_.cancel_requested();
-    if (!exit.started) {
-        message = exit.start_error;
-    } else if (a.stalled) {
-        message = "rsync printed nothing for " + std::to_string(settings_.config.stall_timeout_seconds) + " s and was killed";
-        transient = true;
-    } else if (exit.signal) {
-        outcome = cancelling ? UnitState::cancelled : UnitState::failed;
-        message = "rsync was killed by signal " + std::to_string(exit.signal) + " (" + ::strsignal(exit.signal) + ")";
-        transient = true;
-    } else {
-        // In the first pass of a guarded run, exit 25 only says "deletions held back", as
-        // asked; exit 23 with nothing but blocked type changes says the same.
-        const bool first_pass = !model_.units()[index].unit.deletion_pass && guarded();
-        const bool deletions_held_back =
-            first_pass && (exit.exit_code == 25 || (exit.exit_code == 23 && errors.failed_count == 0 && errors.blocked_replacements > 0));
-        const ExitMeaning meaning = interpret_exit_code(deletions_held_back ? 0 : exit.exit_code);
-        switch (meaning.result) {
-        case UnitResult::success: outcome = UnitState::success; break;
-        case UnitResult::warning: outcome = UnitState::warning; break;
-        case UnitResult::partial: outcome = UnitState::partial; break;
-        case UnitResult::failed: outcome = UnitState::failed; break;
-        case UnitResult::cancelled: outcome = cancelling ? UnitState::cancelled : UnitState::failed; break;
-        }
-        transient = meaning.transient;
-        if (outcome == UnitState::warning) {
-            message = count_of(errors.vanished_count, "source file", "source files") + " vanished during the copy";
-        } else if (exit.exit_code == 25 && !deletions_held_back) {
-            message = "rsync exit 25: more deletions than this unit's share of max_delete (" + std::to_string(max_delete_share) +
-                      "); the source changed during the run";
-        } else if (outcome != UnitState::success) {
-            const std::string &detail = !errors.first_message.empty() ? errors.first_message : errors.summary;
-            message = "rsync exit " + std::to_string(exit.exit_code) + " (" + std::string(meaning.description) + ")";
-            if (!detail.empty()) message += ": " + detail;
-        }
-    }
-    if (cancelling && outcome != UnitState::success && outcome != UnitState::warning) outcome = UnitState::cancelled;
+    auto [outcome, transient, message] = classify(index);
     // A folder of the unit gone from the source: this run did not back it up (a member
     // found gone at launch was left out of the rsync; it fails the unit too).
     if (outcome == UnitState::warning || outcome == UnitState::partial || outcome == UnitState::failed || !a.gone_at_launch.empty()) {
@@ -246,9 +281,11 @@ Commands RunScheduler::inspected(std::size_t index, const Inspection &found, Wal
     const int attempts = model_.units()[index].attempts;
     const bool retry = outcome == UnitState::failed && transient && !cancelling && attempts <= settings_.config.retries;
     TransferCounters arrived = exit.counters;
-    arrived.files_transferred -= std::min(found.files_not_arrived, arrived.files_transferred);
-    arrived.bytes_transferred -= std::min(found.bytes_not_arrived, arrived.bytes_transferred);
-    model_.unit_attempt_ended(index, outcome, exit.signal ? -1 : exit.exit_code, message, errors, arrived, retry, now);
+    if (!complete(outcome)) {
+        arrived.files_transferred -= std::min(found.files_not_arrived, arrived.files_transferred);
+        arrived.bytes_transferred -= std::min(found.bytes_not_arrived, arrived.bytes_transferred);
+    }
+    model_.unit_attempt_ended(index, outcome, exit.signal ? -1 : exit.exit_code, message, exit.errors, arrived, retry, now);
     if (retry) {
         out.push_back(command::RetryAfter{index, settings_.config.retry_delay_seconds << std::min(attempts - 1, 10)});
     } else if ((outcome == UnitState::success || outcome == UnitState::warning || outcome == UnitState::partial) &&
@@ -283,8 +320,26 @@ Commands RunScheduler::cancel(WallClock::time_point now) {
     if (model_.cancel_requested() || finished_) return out;
     model_.mark_cancelled();
     model_.cancel_pending(now);
-    for (std::size_t i = 0; i < attempts_.size(); ++i)
-        if (attempts_[i].stage == Stage::running) out.push_back(command::Kill{i, settings_.config.cancel_grace_seconds});
+    for (std::size_t i = 0; i < attempts_.size(); ++i) {
+        switch (attempts_[i].stage) {
+        case Stage::running: out.push_back(command::Kill{i, settings_.config.cancel_grace_seconds}); break;
+        case Stage::preparing: {
+            attempts_[i].stage = Stage::idle;
+            model_.unit_attempt_ended(i, UnitState::cancelled, -1, "cancelled before it started", {}, {}, false, now);
+            break;
+        }
+        case Stage::inspecting: {
+            // Settled with what rsync said; the clean-up's late answer is ignored.
+            append(out, inspected(i, {}, now));
+            break;
+        }
+        case Stage::idle: break;
+        }
+    }
+    if (checking_source_) {
+        append(out, source_checked({}, now));   // cancelled: deletes nothing
+        return out;
+    }
     check_done(out, now);
     return out;
 }
@@ -301,8 +356,7 @@ void RunScheduler::check_done(Commands &out, WallClock::time_point now) {
             out.push_back(command::CheckSource{});
             return;
         }
-        const Commands rest = source_checked({}, now);
-        out.insert(out.end(), rest.begin(), rest.end());
+        append(out, source_checked({}, now));
         return;
     }
     finish(out, now);

@@ -103,12 +103,19 @@ public:
     // folder the run started on; `gone` the unit's folders found missing.
     Commands prepared(std::size_t unit, const std::string &source_problem, const std::vector<std::string> &gone,
                       WallClock::time_point now);
+    // No answer to Prepare within the deadline: the source is hung. The unit fails, the run
+    // fails with `message`, and no further unit starts (each would only wait its deadline
+    // behind the hung calls); units already running end as they end.
+    Commands source_unanswered(std::size_t unit, const std::string &message, WallClock::time_point now);
     void progress(std::size_t unit, const TransferCounters &counters, std::uint64_t bytes_done);
     void item(std::size_t unit, const ItemLine &item);
     Commands quiet(std::size_t unit);   // rsync printed nothing for stall_timeout_seconds
     Commands exited(std::size_t unit, AttemptExit exit, WallClock::time_point now);
     Commands inspected(std::size_t unit, const Inspection &found, WallClock::time_point now);
     Commands retry_due(std::size_t unit, WallClock::time_point now);
+    // Kills what runs; what waits for an answer from the trees (a unit's check, the
+    // inspection after it, the check before deleting) is settled at once, its late
+    // answer ignored: a hung NAS must not hold a cancel.
     Commands cancel(WallClock::time_point now);
     Commands source_checked(const std::string &problem, WallClock::time_point now);
 
@@ -126,6 +133,13 @@ private:
         AttemptExit exit;
         std::unique_ptr<StatsCollector> collector;
     };
+    struct Verdict {
+        UnitState outcome;
+        bool transient;
+        std::string message;
+    };
+    // What the attempt's exit means, before looking at the trees.
+    Verdict classify(std::size_t unit) const;
     Attempt &attempt(std::size_t unit);
     std::optional<std::size_t> next_ready() const;
     void fill(Commands &out, WallClock::time_point now);
@@ -144,6 +158,7 @@ private:
     bool checking_source_ = false;
     std::optional<DeletionPlan> deletion_plan_;
     bool finished_ = false;
+    bool halted_ = false;   // the source stopped answering: nothing more starts
 };
 
 // The message of a unit whose folder vanished from the source during the run.

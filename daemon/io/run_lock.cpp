@@ -60,7 +60,19 @@ RunLock::Attempt RunLock::try_acquire(const std::string &folder, const std::stri
 
 void RunLock::set_run_id(const std::string &run_id) { write_holder(run_id); }
 
+std::optional<std::string> destination_lock_name(const std::string &destination) {
+    struct stat st {};
+    if (::stat(destination.c_str(), &st) != 0) return std::nullopt;   // no destination: the run fails before copying
+    return "destination-" + std::to_string(static_cast<unsigned long long>(st.st_dev)) + "-" +
+           std::to_string(static_cast<unsigned long long>(st.st_ino)) + ".lock";
+}
+
 RunLocks take_run_locks(const std::string &state_dir, const std::string &destination, const std::string &what) {
+    return take_run_locks(state_dir, destination, destination_lock_name(destination), what);
+}
+
+RunLocks take_run_locks(const std::string &state_dir, const std::string &destination, const std::optional<std::string> &lock_name,
+                        const std::string &what) {
     RunLocks locks;
     RunLock::Attempt state = RunLock::try_acquire(state_dir, "run.lock", what);
     if (state.held_elsewhere || !state.lock) {
@@ -70,11 +82,8 @@ RunLocks take_run_locks(const std::string &state_dir, const std::string &destina
     } else {
         locks.held.push_back(std::move(*state.lock));
     }
-    struct stat st {};
-    if (::stat(destination.c_str(), &st) != 0) return locks;   // no destination: the run fails before copying
-    const std::string name = "destination-" + std::to_string(static_cast<unsigned long long>(st.st_dev)) + "-" +
-                             std::to_string(static_cast<unsigned long long>(st.st_ino)) + ".lock";
-    RunLock::Attempt by_destination = RunLock::try_acquire(kRuntimeLockDir, name, what);
+    if (!lock_name) return locks;
+    RunLock::Attempt by_destination = RunLock::try_acquire(kRuntimeLockDir, *lock_name, what);
     if (by_destination.held_elsewhere) {
         locks.held.clear();
         locks.held_elsewhere = true;

@@ -60,5 +60,12 @@ struct RunLocks {
     }
 };
 RunLocks take_run_locks(const std::string &state_dir, const std::string &destination, const std::string &what);
+// The same in two steps, for the daemon, whose loop must not stat a NAS: the name of the
+// destination's lock (a stat of the destination: blocking, on a worker; nullopt when it
+// cannot be stat'ed), then the locks (local files only), without the destination's lock
+// when its name is unknown.
+std::optional<std::string> destination_lock_name(const std::string &destination);
+RunLocks take_run_locks(const std::string &state_dir, const std::string &destination, const std::optional<std::string> &lock_name,
+                        const std::string &what);
 
 }  // namespace dailysync

@@ -124,8 +124,8 @@ Done StateStore::write_report(const std::string &run_id, const std::string &json
     const auto summary = summary_of_report(json);
     if (!summary) return Done::success();
     IndexLock lock(runs_dir() + "/index.lock");
-    auto listed = list_runs();
-    std::vector<RunSummary> runs = listed.has_value() ? std::move(listed.value()) : std::vector<RunSummary>{};
+    std::optional<std::vector<RunSummary>> indexed = load_index();
+    std::vector<RunSummary> runs = indexed ? std::move(*indexed) : rebuild_index();
     record_run(runs, *summary);
     Config retention;
     retention.history_keep_runs = keep_runs_;
@@ -231,14 +231,26 @@ std::vector<RunSummary> StateStore::rebuild_index() const {
     return runs;
 }
 
-Loaded<std::vector<RunSummary>> StateStore::list_runs() const {
+std::optional<std::vector<RunSummary>> StateStore::load_index() const {
     auto text = slurp(index_path());
-    if (text.has_value())
-        if (auto runs = parse_index(text.value())) return Loaded<std::vector<RunSummary>>::found(std::move(*runs));
-    // No index (reports of a version before it, or none yet) or a damaged one: read the
-    // reports once and keep the index for next time.
+    if (!text.has_value()) return std::nullopt;
+    return parse_index(text.value());
+}
+
+Loaded<std::vector<RunSummary>> StateStore::list_runs() const {
+    if (auto runs = load_index()) return Loaded<std::vector<RunSummary>>::found(std::move(*runs));
+    DIR *dir = ::opendir(runs_dir().c_str());
+    if (!dir) {
+        if (errno == ENOENT) return Loaded<std::vector<RunSummary>>::found({});   // no run yet
+        return Loaded<std::vector<RunSummary>>::unreadable(describe("cannot read", runs_dir()));
+    }
+    ::closedir(dir);
+    // No index (reports of a version before it) or a damaged one: read the reports once
+    // and keep the index, under the lock a run writing its report takes.
+    IndexLock lock(runs_dir() + "/index.lock");
+    if (auto runs = load_index()) return Loaded<std::vector<RunSummary>>::found(std::move(*runs));   // written meanwhile
     std::vector<RunSummary> runs = rebuild_index();
-    if (!runs.empty()) (void)write_file_atomically(index_path(), index_json(runs));
+    (void)write_file_atomically(index_path(), index_json(runs));
     return Loaded<std::vector<RunSummary>>::found(std::move(runs));
 }
 

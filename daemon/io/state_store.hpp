@@ -70,6 +70,7 @@ public:
     Done save_state(const DaemonState &state) const;
 
 private:
+    std::optional<std::vector<RunSummary>> load_index() const;   // nullopt: missing or damaged
     std::vector<RunSummary> rebuild_index() const;   // from the reports themselves
     std::string dir_;
     int keep_runs_, keep_days_;

@@ -38,7 +38,20 @@ void Supervisor::start() { execute(scheduler_.start(WallClock::now())); }
 
 void Supervisor::set_concurrency(int concurrency) { execute(scheduler_.set_concurrency(concurrency, WallClock::now())); }
 
-void Supervisor::cancel() { execute(scheduler_.cancel(WallClock::now())); }
+void Supervisor::cancel() {
+    // What the scheduler no longer waits for need not run at all (a queued check would
+    // only add a stale call on a hung NAS; a late clean-up could hit a later attempt's file).
+    for (auto &weak : calls_)
+        if (auto progress = weak.lock()) progress->cancelled = true;
+    calls_.clear();
+    execute(scheduler_.cancel(WallClock::now()));
+}
+
+template <class T>
+void Supervisor::call_trees(std::function<T(WorkProgress &)> work, std::function<void(std::optional<T>)> done) {
+    std::erase_if(calls_, [](const std::weak_ptr<WorkProgress> &w) { return w.expired(); });
+    calls_.push_back(ports_.pool->run<T>(deadline(), std::move(work), std::move(done)));
+}
 
 std::set<pid_t> Supervisor::process_groups() const {
     std::set<pid_t> groups;
@@ -54,8 +67,7 @@ void Supervisor::execute(Commands commands) {
 
 void Supervisor::carry_out(const command::Prepare &c) {
     const int seconds = settings_.config.filesystem_timeout_seconds;
-    ports_.pool->run<std::pair<std::string, std::vector<std::string>>>(
-        deadline(),
+    call_trees<std::pair<std::string, std::vector<std::string>>>(
         [source = ports_.source, identity = settings_.source_identity, folders = c.folders](WorkProgress &) {
             std::pair<std::string, std::vector<std::string>> found{source_replaced(*source, identity), {}};
             if (!found.first.empty()) return found;
@@ -66,7 +78,9 @@ void Supervisor::carry_out(const command::Prepare &c) {
         [weak = weak_from_this(), index = c.unit, seconds](std::optional<std::pair<std::string, std::vector<std::string>>> found) {
             auto self = weak.lock();
             if (!self) return;
-            if (!found) found.emplace(no_answer_message("the source " + self->ports_.source->location(), seconds), std::vector<std::string>{});
+            if (!found)
+                return self->execute(self->scheduler_.source_unanswered(
+                    index, no_answer_message("the source " + self->ports_.source->location(), seconds), WallClock::now()));
             self->execute(self->scheduler_.prepared(index, found->first, found->second, WallClock::now()));
         });
 }
@@ -121,7 +135,7 @@ namespace {
 // folder. An entry of that form that also exists at the source is a real file of the
 // tree and stays.
 void remove_temporary_files(const Source &source, const Destination &destination, const std::string &base,
-                            const std::vector<std::string> &names) {
+                            const std::vector<std::string> &names, const WorkProgress &progress) {
     std::map<std::string, std::vector<std::string>> by_folder;   // folder -> names in it
     for (const auto &name : names) {
         const std::string path = join_path(base, name);
@@ -132,18 +146,19 @@ void remove_temporary_files(const Source &source, const Destination &destination
         for (const auto &entry : destination.list(folder)) {
             if (!is_temporary_of(entry, wanted)) continue;
             const std::string relative = join_path(folder, entry);
-            if (!source.entry(relative)) destination.remove(relative);
+            // Given up on (deadline, cancel): a retry may have made a file of this name.
+            if (progress.cancelled) return;
+            if (!source.entry(relative) && !progress.cancelled) destination.remove(relative);
         }
     }
 }
 }  // namespace
 
 void Supervisor::carry_out(const command::Inspect &c) {
-    ports_.pool->run<Inspection>(
-        deadline(),
-        [source = ports_.source, destination = ports_.destination, c](WorkProgress &) {
+    call_trees<Inspection>(
+        [source = ports_.source, destination = ports_.destination, c](WorkProgress &progress) {
             Inspection found;
-            remove_temporary_files(*source, *destination, c.base, c.remove_temporaries);
+            remove_temporary_files(*source, *destination, c.base, c.remove_temporaries, progress);
             for (const auto &folder : c.check_folders) {
                 const auto facts = source->entry(folder);
                 if (!facts || !facts->is_dir) {
@@ -185,8 +200,7 @@ void Supervisor::carry_out(const command::RetryAfter &c) {
 
 void Supervisor::carry_out(const command::CheckSource &) {
     const int seconds = settings_.config.filesystem_timeout_seconds;
-    ports_.pool->run<std::string>(
-        deadline(),
+    call_trees<std::string>(
         [source = ports_.source, destination = ports_.destination, config = settings_.config, identity = settings_.source_identity,
          previous = settings_.previous_entries](WorkProgress &) {
             std::string problem = preflight(*source, *destination, config, previous);

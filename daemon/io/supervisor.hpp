@@ -75,6 +75,9 @@ private:
     void carry_out(const command::CheckSource &c);
     void carry_out(const command::Finish &c);
     std::chrono::milliseconds deadline() const;   // for a call on the trees
+    // Hands a call on the trees to the pool, remembering it so a cancel can give up on it.
+    template <class T>
+    void call_trees(std::function<T(WorkProgress &)> work, std::function<void(std::optional<T>)> done);
 
     boost::asio::io_context &io_;
     RunModel &model_;
@@ -85,6 +88,7 @@ private:
     RunScheduler scheduler_;
     std::map<std::size_t, std::shared_ptr<RsyncChild>> children_;
     std::map<std::size_t, std::unique_ptr<boost::asio::steady_timer>> retry_timers_;
+    std::vector<std::weak_ptr<WorkProgress>> calls_;   // calls on the trees not answered yet
 };
 
 }  // namespace dailysync

@@ -42,8 +42,10 @@ public:
 
     // Runs `work` on a worker thread. `done` runs on the loop exactly once: with the value,
     // or with nullopt when `deadline` passed with no progress (counted from when the call
-    // was handed over, so time queued behind hung calls counts too). Returns the call's
-    // progress record (cancel through it).
+    // was handed over, so time queued behind hung calls counts too). Then the progress
+    // record is marked cancelled: work that has not started yet never starts, work that
+    // runs may look at it and stop. Returns that record (the caller may cancel through it
+    // too; `done` still comes, at the deadline).
     template <class T>
     std::shared_ptr<WorkProgress> run(std::chrono::milliseconds deadline, std::function<T(WorkProgress &)> work,
                                       std::function<void(std::optional<T>)> done) {
@@ -68,7 +70,14 @@ public:
         // The worker holds the call only weakly: its timer belongs to the loop and must
         // never be destroyed on a worker thread. The pending deadline keeps it alive.
         submit([shared = shared_, weak = std::weak_ptr<Call>(call), progress, work = std::move(work)]() mutable {
-            std::optional<T> value = work(*progress);
+            if (progress->cancelled) return;   // given up on while it waited in the queue
+            std::optional<T> value;
+            try {
+                value = work(*progress);
+            } catch (const std::exception &) {
+                // Work reports its failures in its value; an exception here is a bug, and
+                // must not end the daemon from a worker thread: the caller hears nothing.
+            }
             post_to_loop(shared, [weak, value = std::move(value)]() mutable {
                 if (auto call = weak.lock()) call->settle(std::move(value));
             });

@@ -219,7 +219,8 @@ void BackupRun::finished() {
     if (!model_->finished()) model_->finish(WallClock::now());
     // A source unmounted (or replaced) during the run: what vanished was not deleted by
     // anyone, and this run is no backup of it. Never a success, whatever rsync said.
-    if (!supervisor_ || !model_->run_error().empty() || model_->cancel_requested()) return report_and_save();
+    // (A cancel that came as the copying ended skips the check: the run is over anyway.)
+    if (!supervisor_ || !model_->run_error().empty() || model_->cancel_requested() || cancelled_) return report_and_save();
     awaiting_end_check_ = true;
     workers_.trees.run<std::string>(
         deadline(),

@@ -258,17 +258,25 @@ int Bus::authorized(sd_bus_message *m, std::function<int(sd_bus_message *, sd_bu
 
 int Bus::method_start_run(sd_bus_message *m, void *userdata, sd_bus_error *) {
     auto *self = static_cast<Bus *>(userdata);
-    return self->authorized(m, [self](sd_bus_message *call, sd_bus_error *error) {
-        std::string run_id;
-        switch (self->manager_.start_run(run_id, "D-Bus StartRun")) {
-        case Manager::StartError::already_running:
-            return sd_bus_error_setf(error, kErrorAlreadyRunning, "Run %s is active", self->manager_.current_run_id().c_str());
-        case Manager::StartError::stopping: return sd_bus_error_set(error, kErrorStopping, "The service is stopping");
-        case Manager::StartError::locked:
-            return sd_bus_error_set(error, kErrorLocked, printable_name(self->manager_.lock_refusal()).c_str());
-        case Manager::StartError::none: break;
-        }
-        return sd_bus_reply_method_return(call, "s", run_id.c_str());
+    return self->authorized(m, [self](sd_bus_message *call, sd_bus_error *) {
+        // Answered once the run has started (or could not): kept referenced until then.
+        sd_bus_message_ref(call);
+        self->manager_.start_run("D-Bus StartRun", [self, call](Manager::StartError error, const std::string &run_id) {
+            switch (error) {
+            case Manager::StartError::already_running:
+                if (self->manager_.current_run_id().empty()) sd_bus_reply_method_errorf(call, kErrorAlreadyRunning, "A run is starting");
+                else sd_bus_reply_method_errorf(call, kErrorAlreadyRunning, "Run %s is active", self->manager_.current_run_id().c_str());
+                break;
+            case Manager::StartError::stopping: sd_bus_reply_method_errorf(call, kErrorStopping, "The service is stopping"); break;
+            case Manager::StartError::locked:
+                sd_bus_reply_method_errorf(call, kErrorLocked, "%s", printable_name(self->manager_.lock_refusal()).c_str());
+                break;
+            case Manager::StartError::none: sd_bus_reply_method_return(call, "s", run_id.c_str()); break;
+            }
+            sd_bus_message_unref(call);
+            self->flush_soon();
+        });
+        return 0;
     });
 }
 

@@ -23,6 +23,9 @@ using namespace std::chrono_literals;
 constexpr auto kMaxTimerStep = 60s;
 constexpr auto kCatchUpDelay = 30s;
 constexpr auto kLockRetry = 60s;
+// How long StartRun waits for the destination's stat that names its lock (D-Bus callers
+// wait for the answer; a hung destination is then the run's own check's to report).
+constexpr auto kLockNameDeadline = std::chrono::milliseconds(5000);
 
 std::string local_time_text(std::time_t t) { return format_local_time(t, false); }
 
@@ -128,18 +131,20 @@ void Manager::on_timer() {
     }
     persisted_.last_fire = now;
     catch_up_at_.reset();   // the catch-up (if it was one) fires once
-    if (state_ == ManagerState::idle) {
-        std::string run_id;
-        if (start_run(run_id, "schedule") == StartError::locked) {
+    if (state_ == ManagerState::idle && !starting_) {
+        start_run("schedule", [this, now](StartError error, const std::string &) {
+            if (error != StartError::locked) {
+                waiting_for_lock_ = false;
+                return;
+            }
             // Another process is backing up into the same place: try again every minute.
             if (!waiting_for_lock_)
                 journal_.log(LOG_WARNING, "the daily run is due, but " + lock_refusal_ + "; it starts when that run ends (checked every " +
                                               std::to_string(kLockRetry.count()) + " s)");
             waiting_for_lock_ = true;
             catch_up_at_ = now + kLockRetry.count();
-        } else {
-            waiting_for_lock_ = false;
-        }
+            arm_schedule();
+        });
     } else {
         journal_.log(LOG_WARNING, "the daily run is due but a run is still active; skipping until the next one");
         persist();
@@ -147,10 +152,28 @@ void Manager::on_timer() {
     arm_schedule();
 }
 
-Manager::StartError Manager::start_run(std::string &run_id, const char *trigger) {
+void Manager::start_run(const std::string &trigger, Started done) {
+    if (state_ == ManagerState::stopping) return done(StartError::stopping, {});
+    if (state_ == ManagerState::running || starting_) return done(StartError::already_running, {});
+    // The destination's lock is named after its device and inode: a stat of the NAS, so on
+    // a worker. A destination that does not answer soon is left without that lock; the
+    // run's own check then reports it.
+    starting_ = true;
+    workers_.trees.run<std::optional<std::string>>(
+        std::min<std::chrono::milliseconds>(std::chrono::seconds(config_.filesystem_timeout_seconds), kLockNameDeadline),
+        [destination = config_.destination](WorkProgress &) { return destination_lock_name(destination); },
+        [this, trigger, done = std::move(done)](std::optional<std::optional<std::string>> name) {
+            starting_ = false;
+            std::string run_id;
+            const StartError error = start_run_now(name ? *name : std::nullopt, trigger, run_id);
+            done(error, run_id);
+        });
+}
+
+Manager::StartError Manager::start_run_now(const std::optional<std::string> &lock_name, const std::string &trigger, std::string &run_id) {
     if (state_ == ManagerState::stopping) return StartError::stopping;
     if (state_ == ManagerState::running) return StartError::already_running;
-    RunLocks locks = take_run_locks(config_.state_dir, config_.destination, "service");
+    RunLocks locks = take_run_locks(config_.state_dir, config_.destination, lock_name, "service");
     if (locks.held_elsewhere) {
         lock_refusal_ = locks.why;
         return StartError::locked;

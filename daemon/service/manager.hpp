@@ -42,7 +42,10 @@ public:
     // locked: another process (dailysyncd --once, --diagnose, a second service on the same
     // state_dir) holds the run lock; lock_refusal() says who.
     enum class StartError { none, already_running, stopping, locked };
-    StartError start_run(std::string &run_id, const char *trigger);
+    // Starts a run (`trigger` says why, for the journal); `done` gets the run id or why not,
+    // on the loop, once the destination's lock is named (a stat, on a worker).
+    using Started = std::function<void(StartError, const std::string &run_id)>;
+    void start_run(const std::string &trigger, Started done);
     const std::string &lock_refusal() const { return lock_refusal_; }
     bool cancel_run();   // false when no run is active
     // Re-reads the configuration; on error keeps the old one and returns the message.
@@ -66,6 +69,7 @@ public:
     std::string status_line() const;   // one-line summary for sd_notify STATUS=
 
 private:
+    StartError start_run_now(const std::optional<std::string> &lock_name, const std::string &trigger, std::string &run_id);
     void arm_schedule();
     void on_timer();
     void run_finished(const RunModel &model);
@@ -88,6 +92,7 @@ private:
     std::shared_ptr<BackupRun> run_;
     RunLocks locks_;                // held from start_run to run_finished
     std::string lock_refusal_;      // why the last start_run found the lock taken
+    bool starting_ = false;           // start_run waits for the destination's lock name
     bool waiting_for_lock_ = false;   // the daily run is due and waits for another process's run
     std::optional<std::time_t> next_run_;
     std::optional<std::time_t> catch_up_at_;   // set at start when a catch-up run is due

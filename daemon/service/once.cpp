@@ -103,6 +103,8 @@ int run_once(const Config &config, bool dry_run) {
         }
         std::cerr << std::flush;
         exit_status = exit_status_for(model.result());
+        // Calls given up on (a hung NAS) still have their deadlines pending: do not wait.
+        io.stop();
     });
 
     locks.set_run_id(run->run_id());

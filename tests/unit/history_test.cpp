@@ -76,6 +76,8 @@ TEST(History, AReportsSummaryComesFromItsFieldsAndANewerSchemaIsRefused) {
     EXPECT_FALSE(summary_of_report(R"({"schema_version": 99, "run_id": "x"})"));
     EXPECT_FALSE(summary_of_report("not json"));
     EXPECT_FALSE(summary_of_report("[]"));
+    EXPECT_FALSE(summary_of_report(R"({"schema_version": "2", "run_id": "x"})"));   // never throws
+    EXPECT_FALSE(summary_of_report(R"({"run_id": "x", "started_epoch": "soon"})"));
     const ParsedReport newer = parse_report(R"({"schema_version": 99})");
     EXPECT_NE(newer.error.find("newer dailysyncd (schema_version 99"), std::string::npos) << newer.error;
 }

@@ -73,7 +73,7 @@ std::string describe(UnitState s) { return std::string(to_string(s)); }
 
 // Runs a row to its end, answering every command as the row says.
 struct Driver {
-    const Row &row;
+    Row row;   // a copy: rows are often temporaries
     Config config;
     TreeStats stats;
     Planner planner{stats, 1, Planner::Work::update};
@@ -478,4 +478,85 @@ TEST(RunScheduler, TemporaryFilesAreRecognisedByRsyncsNamingOnly) {
     EXPECT_FALSE(is_temporary_of(".clip.mov.Ab12Cde", names));   // seven
     EXPECT_FALSE(is_temporary_of(".other.mov.Ab12Cd", names));
     EXPECT_FALSE(is_temporary_of(".clip.movXAb12Cd", names));
+}
+
+namespace {
+bool has_finish(const Commands &commands) {
+    return std::any_of(commands.begin(), commands.end(), [](const Command &c) { return std::holds_alternative<command::Finish>(c); });
+}
+}  // namespace
+
+TEST(RunScheduler, AHungSourceStopsTheRunInsteadOfTimingOutUnitByUnit) {
+    Row row{.name = "hung", .units = {folder("a"), folder("b"), folder("c")}};
+    Driver d(row);
+    const Commands first = d.scheduler.start(kNow);
+    ASSERT_EQ(first.size(), 1u);
+    const auto unit = std::get<command::Prepare>(first[0]).unit;
+    const Commands after = d.scheduler.source_unanswered(unit, "the source /src did not answer for 120 s", kNow);
+    EXPECT_TRUE(has_finish(after)) << "more units were started on a hung source";
+    for (const auto &u : d.model.units()) {
+        EXPECT_EQ(describe(u.state), "failed") << u.unit.name;
+        EXPECT_NE(u.message.find("not started: the source /src did not answer"), std::string::npos) << u.message;
+    }
+    EXPECT_NE(d.model.run_error().find("did not answer for 120 s; the units not yet started were left out"), std::string::npos);
+    EXPECT_TRUE(d.scheduler.prepared(unit, "", {}, kNow).empty()) << "a late answer must be ignored";
+}
+
+TEST(RunScheduler, ACancelSettlesWhatWaitsForTheTreesAtOnce) {
+    {   // a unit's folders being checked
+        Driver d(Row{.name = "prepare"});
+        const auto unit = std::get<command::Prepare>(d.scheduler.start(kNow)[0]).unit;
+        EXPECT_TRUE(has_finish(d.scheduler.cancel(kNow)));
+        EXPECT_EQ(describe(d.model.units()[unit].state), "cancelled");
+        EXPECT_TRUE(d.scheduler.prepared(unit, "", {}, kNow).empty());
+    }
+    {   // the trees being inspected after a killed rsync
+        Driver d(Row{.name = "inspect"});
+        const auto unit = std::get<command::Prepare>(d.scheduler.start(kNow)[0]).unit;
+        d.scheduler.prepared(unit, "", {}, kNow);
+        AttemptExit killed;
+        killed.signal = 9;
+        killed.recent_transfers = {"x"};
+        const Commands inspect = d.scheduler.exited(unit, killed, kNow);
+        ASSERT_TRUE(std::holds_alternative<command::Inspect>(inspect.at(0)));
+        EXPECT_TRUE(has_finish(d.scheduler.cancel(kNow)));
+        EXPECT_EQ(describe(d.model.units()[unit].state), "cancelled");
+        EXPECT_TRUE(d.scheduler.inspected(unit, {}, kNow).empty());
+    }
+    {   // the source being checked before the deletion pass
+        Row row{.name = "check", .attempts = {{"a", {{.exit_code = 25, .deletions_held_back = 3}}}}};
+        row.configure = [](Config &c) {
+            c.delete_extraneous = true;
+            c.max_delete = {DeleteLimit::Kind::count, 100};
+        };
+        Driver d(row);
+        const auto unit = std::get<command::Prepare>(d.scheduler.start(kNow)[0]).unit;
+        d.scheduler.prepared(unit, "", {}, kNow);
+        AttemptExit held;
+        held.exit_code = 25;
+        held.errors.deletions_skipped = 3;
+        const Commands check = d.scheduler.exited(unit, held, kNow);
+        ASSERT_EQ(check.size(), 1u);
+        ASSERT_TRUE(std::holds_alternative<command::CheckSource>(check[0]));
+        const Commands cancelled = d.scheduler.cancel(kNow);
+        EXPECT_TRUE(has_finish(cancelled));
+        for (const auto &c : cancelled) EXPECT_FALSE(std::holds_alternative<command::Prepare>(c)) << "a deletion pass started";
+        EXPECT_TRUE(d.scheduler.source_checked("", kNow).empty());
+        EXPECT_EQ(d.model.units().size(), 1u);
+    }
+}
+
+TEST(RunScheduler, AWarningKeepsWhatRsyncCountedUnlessAFolderTurnsOutGone) {
+    Row row{.name = "warning", .attempts = {{"a", {{.exit_code = 24, .vanished = 1, .files_transferred = 10, .recent = {"x"}}}}},
+            .found = {.files_not_arrived = 2}};
+    Driver d(row);
+    d.run();
+    EXPECT_EQ(describe(unit_named(d.model, "a")->state), "warning");
+    EXPECT_EQ(unit_named(d.model, "a")->files_transferred, 10u);
+
+    row.found.gone_folder = "a";
+    Driver gone(row);
+    gone.run();
+    EXPECT_EQ(describe(unit_named(gone.model, "a")->state), "failed");
+    EXPECT_EQ(unit_named(gone.model, "a")->files_transferred, 8u);
 }
