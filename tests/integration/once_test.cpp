@@ -215,8 +215,7 @@ TEST(Once, InterruptCancelsAndLeavesNoRsyncBehind) {
     write_file(f.source + "/alpha/huge", std::string(20'000'000, 'h'));
     auto child = spawn({dailysyncd(), "--once", "--config", f.config(R"("rsync_extra_args": ["--bwlimit=2000"], "cancel_grace_seconds": 2)")});
     // Wait until rsync children are at work on our tree.
-    for (int i = 0; i < 400 && processes_mentioning(f.source).size() < 2; ++i) std::this_thread::sleep_for(50ms);
-    ASSERT_FALSE(processes_mentioning(f.source + "/").empty());
+    wait_for_rsync(f.source + "/alpha");
     ::kill(child.pid, SIGINT);
     auto r = wait_for(child);
     EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
