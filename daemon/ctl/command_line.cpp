@@ -108,7 +108,9 @@ Options:
       --no-color    no colors (also when NO_COLOR is set or output is not a
                     terminal)
       --wait        with start: follow the run until it ends; the exit status is
-                    the run's result
+                    the run's result, and a run that did not succeed is followed
+                    by its error and the units that failed, with their first
+                    error line
   -n, --limit N     with history: how many runs to show
   -h, --help        show this text
       --version     show the version

@@ -126,6 +126,11 @@ public:
         } else {
             std::cout << "run " << run_id << " finished: " << colored_result(result, style_for(cl_).color)
                       << " (details: dailysyncctl report " << run_id << ")\n";
+            // What went wrong, without a second command; the report has the rest.
+            if (result != "success")
+                if (auto report = client_.run_report(run_id); !report.failure)
+                    if (const ParsedReport parsed = parse_report(report.value); parsed.error.empty())
+                        for (const auto &line : problems_of(parsed.doc)) std::cout << line << "\n";
         }
         return exit_status_for_result(result);
     }

@@ -140,6 +140,30 @@ nlohmann::ordered_json status_json(const DaemonStatus &s) {
     return doc;
 }
 
+std::vector<std::string> problems_of(const nlohmann::json &report, std::size_t limit) {
+    std::vector<std::string> lines;
+    if (!report.is_object()) return lines;
+    auto first_line = [](std::string text) { return text.substr(0, text.find('\n')); };
+    if (report.contains("error") && report["error"].is_string()) lines.push_back("  error: " + first_line(report["error"].get<std::string>()));
+    if (!report.contains("units") || !report["units"].is_array()) return lines;
+    std::size_t shown = 0, more = 0;
+    for (const auto &unit : report["units"]) {
+        if (!unit.is_object()) continue;
+        const std::string result = unit.value("result", "");
+        if (result != "failed" && result != "partial" && result != "warning") continue;
+        if (shown == limit) {
+            ++more;
+            continue;
+        }
+        ++shown;
+        std::string line = "  unit " + unit.value("name", "?") + ": " + result;
+        if (const std::string message = first_line(unit.value("message", "")); !message.empty()) line += ": " + message;
+        lines.push_back(std::move(line));
+    }
+    if (more > 0) lines.push_back("  ... and " + std::to_string(more) + (more == 1 ? " more unit" : " more units"));
+    return lines;
+}
+
 HistoryRow history_row(const RunListing &run, const std::optional<nlohmann::json> &report) {
     HistoryRow row{run, {}, {}, {}};
     if (report && report->contains("totals") && (*report)["totals"].is_object()) {

@@ -59,6 +59,11 @@ std::string history_text(const std::vector<HistoryRow> &rows, const Style &style
 nlohmann::ordered_json history_json(const std::vector<HistoryRow> &rows);
 HistoryRow history_row(const RunListing &run, const std::optional<nlohmann::json> &report);
 
+// Why a run did not succeed, from its report, for `start --wait`: the run's own error,
+// then each unit that failed, was partial or warned, with the first line of its message;
+// at most `limit` units, then how many more. Empty for a report with nothing to say.
+std::vector<std::string> problems_of(const nlohmann::json &report, std::size_t limit = 10);
+
 // Exit status of start --wait and watch for a run's result.
 int exit_status_for_result(std::string_view result);
 

@@ -135,6 +135,8 @@ TEST(Ctl, StartWaitExitStatusIsTheRunsResult) {
     auto failed = ctl(s, {"start", "--wait"});
     EXPECT_EQ(failed.exit_code, 2) << failed.out << failed.err;
     EXPECT_NE(failed.out.find("finished: failed"), std::string::npos) << failed.out;
+    // Why, without a second command.
+    EXPECT_NE(failed.out.find("\n  error: the destination " + s.destination + " is not available"), std::string::npos) << failed.out;
     make_dirs(s.destination);
     auto started = ctl(s, {"start"});
     EXPECT_EQ(started.exit_code, 0);

@@ -143,3 +143,23 @@ TEST(CtlStatusView, BusErrorsBecomeAdviceAndExitStatuses) {
     EXPECT_EQ(no_bus.exit_status, kExitNoDaemon);
     EXPECT_EQ(no_bus.message, "cannot connect to the system bus: No such file or directory");
 }
+
+TEST(StatusView, ProblemsOfARunNameItsErrorAndEveryUnitThatDidNotSucceed) {
+    const auto report = nlohmann::json::parse(R"({
+        "result": "failed", "error": "refused to delete 9 of 10 entries\nsecond line",
+        "units": [
+            {"name": "alpha", "result": "success"},
+            {"name": "beta", "result": "partial", "message": "rsync exit 23 (partial transfer due to error): rsync: [receiver] mkstemp failed"},
+            {"name": "gamma", "result": "warning", "message": "2 source files vanished during the copy"},
+            {"name": "delta", "result": "failed"}
+        ]})");
+    const auto lines = ctl::problems_of(report);
+    ASSERT_EQ(lines.size(), 4u);
+    EXPECT_EQ(lines[0], "  error: refused to delete 9 of 10 entries");
+    EXPECT_EQ(lines[1], "  unit beta: partial: rsync exit 23 (partial transfer due to error): rsync: [receiver] mkstemp failed");
+    EXPECT_EQ(lines[2], "  unit gamma: warning: 2 source files vanished during the copy");
+    EXPECT_EQ(lines[3], "  unit delta: failed");
+    EXPECT_EQ(ctl::problems_of(report, 1).back(), "  ... and 2 more units");
+    EXPECT_TRUE(ctl::problems_of(nlohmann::json::parse(R"({"result": "success", "units": [{"name": "a", "result": "success"}]})")).empty());
+    EXPECT_TRUE(ctl::problems_of(nlohmann::json::array()).empty());
+}
