@@ -114,13 +114,7 @@ Commands RunScheduler::prepared(std::size_t index, const std::string &source_pro
                                 WallClock::time_point now) {
     Commands out;
     Attempt &a = attempt(index);
-    if (a.stage != Stage::preparing) return out;
-    if (model_.cancel_requested()) {
-        a.stage = Stage::idle;
-        model_.unit_attempt_ended(index, UnitState::cancelled, -1, "cancelled before it started", {}, {}, false, now);
-        check_done(out, now);
-        return out;
-    }
+    if (a.stage != Stage::preparing) return out;   // (a cancel settled it already)
     // An unmounted source leaves an empty mount point of the same name: nothing more may
     // start on it, least of all a deletion pass.
     if (!source_problem.empty()) {
@@ -159,8 +153,8 @@ Commands RunScheduler::source_unanswered(std::size_t index, const std::string &m
     a.stage = Stage::idle;
     model_.unit_attempt_ended(index, UnitState::failed, -1, "not started: " + message, {}, {}, false, now);
     for (std::size_t i = 0; i < model_.units().size(); ++i) {
-        UnitStatus u = model_.units()[i];
-        if (u.state == UnitState::pending || u.state == UnitState::retry_wait)
+        const UnitState state = model_.units()[i].state;
+        if (state == UnitState::pending || state == UnitState::retry_wait)
             model_.unit_attempt_ended(i, UnitState::failed, -1, "not started: " + message, {}, {}, false, now);
     }
     check_done(out, now);

@@ -54,21 +54,27 @@ Manager::Manager(boost::asio::io_context &io, RunWorkers workers, std::string co
     : io_(io), workers_(workers), config_path_(std::move(config_path)), config_(std::move(config)), journal_(journal),
       store_(config_), schedule_timer_(io), sample_timer_(io) {}
 
+template <class T>
+void Manager::on_state_worker(const std::string &what, std::function<T(WorkProgress &)> work,
+                              std::function<T(std::string)> unanswered, std::function<void(T)> done) {
+    workers_.state.run<T>(std::chrono::seconds(config_.filesystem_timeout_seconds), std::move(work),
+                          [done = std::move(done), unanswered = std::move(unanswered),
+                           message = no_answer_message(what, config_.filesystem_timeout_seconds)](std::optional<T> value) {
+                              done(value ? std::move(*value) : unanswered(message));
+                          });
+}
+
 void Manager::read_report(const std::string &run_id, std::function<void(Loaded<std::string>)> done) {
-    workers_.state.run<Loaded<std::string>>(
-        std::chrono::seconds(config_.filesystem_timeout_seconds), [store = store_, run_id](WorkProgress &) { return store.read_report(run_id); },
-        [done = std::move(done), dir = config_.state_dir, seconds = config_.filesystem_timeout_seconds](std::optional<Loaded<std::string>> report) {
-            done(report ? std::move(*report) : Loaded<std::string>::unreadable(no_answer_message("the state folder " + dir, seconds)));
-        });
+    on_state_worker<Loaded<std::string>>(
+        "the state folder " + config_.state_dir, [store = store_, run_id](WorkProgress &) { return store.read_report(run_id); },
+        Loaded<std::string>::unreadable, std::move(done));
 }
 
 void Manager::list_runs(std::function<void(Loaded<std::vector<RunSummary>>)> done) {
     using Runs = Loaded<std::vector<RunSummary>>;
-    workers_.state.run<Runs>(
-        std::chrono::seconds(config_.filesystem_timeout_seconds), [store = store_](WorkProgress &) { return store.list_runs(); },
-        [done = std::move(done), dir = config_.state_dir, seconds = config_.filesystem_timeout_seconds](std::optional<Runs> runs) {
-            done(runs ? std::move(*runs) : Runs::unreadable(no_answer_message("the state folder " + dir, seconds)));
-        });
+    on_state_worker<Runs>(
+        "the state folder " + config_.state_dir, [store = store_](WorkProgress &) { return store.list_runs(); }, Runs::unreadable,
+        std::move(done));
 }
 
 void Manager::start() {
@@ -293,13 +299,12 @@ void Manager::run_finished(const RunModel &model) {
 }
 
 void Manager::persist(std::function<void()> then) {
-    workers_.state.run<std::string>(
-        std::chrono::seconds(config_.filesystem_timeout_seconds),
-        [store = store_, state = persisted_](WorkProgress &) { return store.save_state(state).error(); },
-        [this, then = std::move(then)](std::optional<std::string> error) {
-            if (!error) error = no_answer_message("the state folder " + config_.state_dir, config_.filesystem_timeout_seconds);
-            if (!error->empty())
-                journal_.log(LOG_ERR, "cannot save the state: " + *error + " (backups go on; the history of this run may be lost)");
+    on_state_worker<std::string>(
+        "the state folder " + config_.state_dir, [store = store_, state = persisted_](WorkProgress &) { return store.save_state(state).error(); },
+        [](std::string unanswered) { return unanswered; },
+        [this, then = std::move(then)](std::string error) {
+            if (!error.empty())
+                journal_.log(LOG_ERR, "cannot save the state: " + error + " (backups go on; the history of this run may be lost)");
             if (then) then();
         });
 }
@@ -314,12 +319,12 @@ void Manager::write_metrics() {
     snapshot.last_result = persisted_.last_result;
     snapshot.project_last_success = persisted_.project_success;
     // Readable by node_exporter's textfile collector, which runs as its own user.
-    workers_.state.run<std::string>(
-        std::chrono::seconds(config_.filesystem_timeout_seconds),
+    on_state_worker<std::string>(
+        "the metrics file " + config_.metrics_file,
         [path = config_.metrics_file, text = format_metrics(snapshot)](WorkProgress &) { return write_file_atomically(path, text, 0644).error(); },
-        [this](std::optional<std::string> error) {
-            if (!error) error = no_answer_message("the metrics file " + config_.metrics_file, config_.filesystem_timeout_seconds);
-            if (!error->empty()) journal_.log(LOG_ERR, "cannot write the metrics file: " + *error);
+        [](std::string unanswered) { return unanswered; },
+        [this](std::string error) {
+            if (!error.empty()) journal_.log(LOG_ERR, "cannot write the metrics file: " + error);
         });
 }
 

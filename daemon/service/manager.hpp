@@ -69,6 +69,11 @@ public:
     std::string status_line() const;   // one-line summary for sd_notify STATUS=
 
 private:
+    // Runs `work` on the state worker with the filesystem_timeout_seconds deadline; `done`
+    // gets its value, or `unanswered` of the message saying `what` did not answer.
+    template <class T>
+    void on_state_worker(const std::string &what, std::function<T(WorkProgress &)> work, std::function<T(std::string)> unanswered,
+                         std::function<void(T)> done);
     StartError start_run_now(const std::optional<std::string> &lock_name, const std::string &trigger, std::string &run_id);
     void arm_schedule();
     void on_timer();

@@ -13,29 +13,12 @@
 
 #include "helpers.hpp"
 #include "once_fixture.hpp"
+#include "simulated_nas.hpp"
 
 using namespace testing_support;
 using namespace std::chrono_literals;
 
 namespace {
-
-// A NAS: DIR/nas/{prod,backup} served by sshd in a private network namespace, mounted at
-// DIR/mnt/{prod,backup} through a proxy adding `rtt_us` of round trip (scripts/simulated-nas.sh).
-struct SimulatedNas {
-    TempDir dir;
-    std::string script = std::string(SOURCE_DIR) + "/scripts/simulated-nas.sh";
-    std::vector<std::string> env = {"LATENCY_PROXY=" LATENCY_PROXY_BINARY};
-    bool up = false;
-
-    explicit SimulatedNas(int rtt_us) {
-        auto r = run({script, "up", dir.path(), std::to_string(rtt_us), "prod", "backup"}, env);
-        up = r.exit_code == 0;
-        EXPECT_TRUE(up) << r.out << r.err;
-    }
-    ~SimulatedNas() { run({script, "down", dir.path()}, env); }
-    std::string served(const std::string &share) const { return dir / ("nas/" + share); }
-    std::string mounted(const std::string &share) const { return dir / ("mnt/" + share); }
-};
 
 // `count` processes spinning, each pinned to one core in turn.
 struct BusyLoops {

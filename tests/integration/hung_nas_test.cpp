@@ -14,40 +14,12 @@
 
 #include "helpers.hpp"
 #include "service_fixture.hpp"
+#include "simulated_nas.hpp"
 
 using namespace testing_support;
 using namespace std::chrono_literals;
 
 namespace {
-
-struct SimulatedNas {
-    TempDir dir;
-    std::string script = std::string(SOURCE_DIR) + "/scripts/simulated-nas.sh";
-    // The mounts give up on a NAS silent for about 8 s, as real NAS clients do (NFS,
-    // SMB): a FUSE request already sent waits uninterruptibly, even through SIGKILL, until
-    // the server answers or the client gives up (docs/reliability.md).
-    std::vector<std::string> env = {"LATENCY_PROXY=" LATENCY_PROXY_BINARY, "NAS_CLIENT_TIMEOUT=8"};
-    bool frozen = false;
-
-    explicit SimulatedNas(int rtt_us) {
-        auto r = run({script, "up", dir.path(), std::to_string(rtt_us), "prod", "backup"}, env);
-        EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-    }
-    ~SimulatedNas() {
-        if (frozen) thaw();
-        run({script, "down", dir.path()}, env);
-    }
-    void freeze() {
-        ASSERT_EQ(run({script, "freeze", dir.path()}, env).exit_code, 0);
-        frozen = true;
-    }
-    void thaw() {
-        ASSERT_EQ(run({script, "thaw", dir.path()}, env).exit_code, 0);
-        frozen = false;
-    }
-    std::string served(const std::string &share) const { return dir / ("nas/" + share); }
-    std::string mounted(const std::string &share) const { return dir / ("mnt/" + share); }
-};
 
 // `projects` folders of `files` small files each, written on the NAS side.
 void make_tree(const std::string &root, int projects, int files) {
@@ -63,7 +35,10 @@ void make_tree(const std::string &root, int projects, int files) {
 struct NasService {
     SimulatedNas nas;
     Service service;
-    explicit NasService(int rtt_us, const std::string &extra = "") : nas(rtt_us) {
+    // The mounts give up on a NAS silent for about 8 s, as real NAS clients do (NFS,
+    // SMB): a FUSE request already sent waits uninterruptibly, even through SIGKILL, until
+    // the server answers or the client gives up (docs/reliability.md).
+    explicit NasService(int rtt_us, const std::string &extra = "") : nas(rtt_us, 8) {
         service.source = nas.mounted("prod");
         service.destination = nas.mounted("backup");
         service.write_config(R"("filesystem_timeout_seconds": 3)" + (extra.empty() ? "" : ", " + extra));
@@ -146,6 +121,16 @@ void expect_next_run_succeeds(NasService &n) {
     EXPECT_EQ(differences(snapshot(n.nas.served("prod")), snapshot(n.nas.served("backup"))), "");
 }
 
+// A run of 600 small files under way, its rsyncs at work on the mounts: the NAS freezes.
+void freeze_mid_run(NasService &n) {
+    make_tree(n.nas.served("prod"), 4, 150);
+    n.start();
+    ASSERT_EQ(n.service.ctl({"start"}).exit_code, 0);
+    wait_for_rsync(n.nas.mounted("prod"));
+    std::this_thread::sleep_for(500ms);
+    n.nas.freeze();
+}
+
 std::string unit_messages(const nlohmann::json &report) {
     std::string all;
     if (report.contains("units"))
@@ -157,12 +142,7 @@ std::string unit_messages(const nlohmann::json &report) {
 
 TEST(HungNas, FrozenMidRunTheDaemonStillAnswersAndStopsPromptly) {
     NasService n(2000);
-    make_tree(n.nas.served("prod"), 4, 150);
-    n.start();
-    ASSERT_EQ(n.service.ctl({"start"}).exit_code, 0);
-    wait_for_rsync(n.nas.mounted("prod"));
-    std::this_thread::sleep_for(500ms);
-    n.nas.freeze();
+    ASSERT_NO_FATAL_FAILURE(freeze_mid_run(n));
     std::this_thread::sleep_for(1s);   // the rsyncs and any call on the mounts now hang
     expect_responsive(n.service);
     expect_prompt_stop(n);
@@ -172,12 +152,7 @@ TEST(HungNas, FrozenMidRunTheDaemonStillAnswersAndStopsPromptly) {
 
 TEST(HungNas, AStalledRsyncFailsItsUnitClearlyAndTheNextRunSucceeds) {
     NasService n(2000, R"("stall_timeout_seconds": 2)");
-    make_tree(n.nas.served("prod"), 4, 150);
-    n.start();
-    ASSERT_EQ(n.service.ctl({"start"}).exit_code, 0);
-    wait_for_rsync(n.nas.mounted("prod"));
-    std::this_thread::sleep_for(500ms);
-    n.nas.freeze();
+    ASSERT_NO_FATAL_FAILURE(freeze_mid_run(n));
     expect_responsive(n.service);
     // Each rsync stalls, is killed after 2 s (SIGKILL 5 s later); the clean-up after it
     // meets the 3 s deadline; the run ends without the NAS ever answering.
