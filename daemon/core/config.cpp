@@ -179,7 +179,17 @@ std::string allowed_options_text() {
     return text;
 }
 
+// rsync's own ways of keeping old files. Per unit they lose versions (each rsync's
+// transfer root flattens the paths: the old b/x overwrites the old a/x); "versions" keeps
+// them with their whole path. Named here so the error says where to look.
+constexpr std::string_view kVersioningOptions[] = {"--backup", "--backup-dir", "--suffix", "--link-dest", "--compare-dest",
+                                                   "--copy-dest", "-b"};
+
 void check_extra_arg(const std::string &arg, const std::string &pointer, const json &value) {
+    const std::string option = arg.substr(0, arg.find('='));
+    if (std::find(std::begin(kVersioningOptions), std::end(kVersioningOptions), option) != std::end(kVersioningOptions))
+        fail(pointer, option + " would keep old files per rsync, flattening their paths: use the \"versions\" key instead (see dailysyncd.json(5))",
+             &value);
     if (arg.rfind("--", 0) != 0 || arg.size() < 3)
         fail(pointer, "must be one long rsync option such as \"--bwlimit=50000\" (short options are not accepted)", &value);
     const auto equals = arg.find('=');
@@ -366,6 +376,24 @@ Config validate(const json &doc) {
             *target = require_bool(item, "/preserve" + pointer_of(key));
         }
     }
+    if (doc.contains("versions") && !doc["versions"].is_null()) {
+        const auto &value = doc["versions"];
+        if (!value.is_object())
+            fail("/versions", "must be an object such as {\"keep_daily\": 14, \"keep_weekly\": 8, \"keep_monthly\": 12}, or null", &value);
+        VersionsPolicy policy;
+        const std::pair<const char *, int *> keys[] = {
+            {"keep_daily", &policy.keep_daily}, {"keep_weekly", &policy.keep_weekly}, {"keep_monthly", &policy.keep_monthly}};
+        for (const auto &[key, item] : value.items()) {
+            int *target = nullptr;
+            for (const auto &[name, field] : keys)
+                if (key == name) target = field;
+            if (!target) fail("/versions" + pointer_of(key), "unknown key (known: keep_daily, keep_weekly, keep_monthly)", &item);
+            *target = require_int(item, "/versions" + pointer_of(key), 0, 100000);
+        }
+        if (policy.keep_daily + policy.keep_weekly + policy.keep_monthly == 0)
+            fail("/versions", "keeps nothing: give keep_daily, keep_weekly or keep_monthly a count above 0 (or set versions to null)", &value);
+        config.versions = policy;
+    }
     return config;
 }
 
@@ -394,7 +422,7 @@ const std::vector<std::string> &config_keys() {
         "source", "destination", "daily_at", "concurrency", "delete", "state_dir", "exclude",
         "rsync_path", "rsync_extra_args", "retries", "retry_delay_seconds", "stall_timeout_seconds",
         "cancel_grace_seconds", "filesystem_timeout_seconds", "history_keep_runs", "history_keep_days", "metrics_file",
-        "max_delete", "require_mountpoint", "source_sentinel", "preserve"};
+        "max_delete", "require_mountpoint", "source_sentinel", "preserve", "versions"};
     return keys;
 }
 
@@ -554,6 +582,11 @@ std::string config_to_json(const Config &config) {
                        {"acls", config.preserve.acls},
                        {"xattrs", config.preserve.xattrs},
                        {"sparse", config.preserve.sparse}};
+    if (config.versions)
+        doc["versions"] = {{"keep_daily", config.versions->keep_daily},
+                           {"keep_weekly", config.versions->keep_weekly},
+                           {"keep_monthly", config.versions->keep_monthly}};
+    else doc["versions"] = nullptr;
     return doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 

@@ -33,6 +33,17 @@ struct Preserve {
     bool sparse = true;
 };
 
+// Versions kept in the backup ("versions"): whatever a run overwrites or deletes there is
+// kept as the backup was before that run, and pruned like restic's forget: the last
+// version of each of the last keep_daily days, keep_weekly ISO weeks and keep_monthly
+// months (the newest always). See core/versions.hpp.
+struct VersionsPolicy {
+    int keep_daily = 0;
+    int keep_weekly = 0;
+    int keep_monthly = 0;
+    bool operator==(const VersionsPolicy &) const = default;
+};
+
 struct Config {
     std::string source;                      // absolute, normalised, no trailing slash
     std::string destination;                 // absolute, normalised, no trailing slash
@@ -57,6 +68,7 @@ struct Config {
     bool destination_must_be_mountpoint = false;   // "require_mountpoint": [..., "destination"]
     std::string source_sentinel;             // relative path that must exist in the source ("" = none)
     Preserve preserve;
+    std::optional<VersionsPolicy> versions;  // nullopt: an exact mirror, nothing kept
 
     std::string daily_at() const;            // "HH:MM"
 };

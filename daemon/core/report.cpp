@@ -136,6 +136,11 @@ std::string report_json(const RunModel &run, const ReportContext &context) {
     }
     if (context.cpu_self_seconds >= 0)
         doc["cpu"] = {{"self_seconds", context.cpu_self_seconds}, {"children_seconds", context.cpu_children_seconds}};
+    if (context.versions)
+        doc["versions"] = {{"point", context.versions->point},
+                           {"kept_in", context.versions->kept_in},
+                           {"pruned", context.versions->pruned},
+                           {"error", context.versions->error}};
     if (context.bottleneck)
         doc["bottleneck"] = {{"resource", context.bottleneck->resource},
                              {"evidence", context.bottleneck->evidence},

@@ -13,6 +13,14 @@
 
 namespace dailysync {
 
+// What a run with "versions" did with them (report field "versions").
+struct VersionsOutcome {
+    std::string point;                 // the run's own restore point
+    std::string kept_in;               // the point its overwritten and deleted files went to ("" = none)
+    std::vector<std::string> pruned;   // points the retention removed after it
+    std::string error;                 // what went wrong with the versions ("" = nothing)
+};
+
 struct ReportContext {
     std::string source;
     std::string destination;
@@ -20,6 +28,7 @@ struct ReportContext {
     double cpu_self_seconds = -1;       // dailysyncd's own CPU time during the run (-1: unknown)
     double cpu_children_seconds = -1;   // its rsync children's
     std::optional<BottleneckVerdict> bottleneck = std::nullopt;   // what limited the run
+    std::optional<VersionsOutcome> versions = std::nullopt;       // with "versions": what this run kept
 };
 
 // The report's layout, in its "schema_version" field: raised when a field changes meaning

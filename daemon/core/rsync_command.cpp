@@ -1,5 +1,7 @@
 #include "core/rsync_command.hpp"
 
+#include "core/versions.hpp"
+
 namespace dailysync {
 
 namespace {
@@ -15,7 +17,7 @@ std::vector<std::string> unit_sources(const Config &config, const WorkUnit &unit
     return sources;
 }
 
-std::vector<std::string> rsync_arguments(const Config &config, const WorkUnit &unit, bool dry_run) {
+std::vector<std::string> rsync_arguments(const Config &config, const WorkUnit &unit, bool dry_run, const std::string &backup_dir) {
     std::vector<std::string> args = {
         "--archive",                       // -rlptgoD: what a backup must preserve
         "--itemize-changes", "--itemize-changes",   // one line per entry, unchanged ones too
@@ -38,6 +40,15 @@ std::vector<std::string> rsync_arguments(const Config &config, const WorkUnit &u
     // root itself is never created.
     if (!unit.base.empty()) args.push_back("--mkpath");
     if (dry_run) args.push_back("--dry-run");
+    if (!backup_dir.empty() && !dry_run) {
+        // Renamed there, not copied: the versions live on the destination's filesystem.
+        args.push_back("--backup");
+        args.push_back("--backup-dir=" + (unit.base.empty() ? backup_dir : backup_dir + "/" + unit.base));
+    }
+    // The versions folder at the destination's top is neither sent nor deleted: the first
+    // rule that matches wins, so it comes before every other. Always, so that turning
+    // "versions" off never deletes the versions kept so far.
+    if (unit.base.empty()) args.push_back("--filter=- /" + std::string(kVersionsFolder));
     // With delete off, every name is protected by a rule before the patterns (rsync takes
     // the first rule that matches, so no later include can win) and again after them (a
     // "!" clears only the rules before it). The configuration refuses both forms anyway;

@@ -11,6 +11,7 @@
 #include "core/format.hpp"
 #include "core/names.hpp"
 #include "core/rsync_command.hpp"
+#include "core/versions.hpp"
 
 namespace dailysync {
 
@@ -140,7 +141,8 @@ Commands RunScheduler::prepared(std::size_t index, const std::string &source_pro
     }
     a.stage = Stage::running;
     if (!unit.deletion_pass) a.collector = std::make_unique<StatsCollector>(model_.units()[index].unit, seen_);
-    out.push_back(command::Launch{index, rsync_arguments(settings_.config, unit, settings_.dry_run), !unit.deletion_pass});
+    out.push_back(command::Launch{index, rsync_arguments(settings_.config, unit, settings_.dry_run, settings_.backup_dir),
+                                   !unit.deletion_pass || settings_.note_creations});
     return out;
 }
 
@@ -167,7 +169,16 @@ void RunScheduler::progress(std::size_t index, const TransferCounters &counters,
 
 void RunScheduler::item(std::size_t index, const ItemLine &line) {
     Attempt &a = attempt(index);
-    if (a.collector) a.collector->item(line);
+    if (settings_.note_creations && is_creation(line)) {
+        const std::string name = unescape_rsync_name(line.name);
+        const std::string relative = name.size() > 1 && name.back() == '/' ? name.substr(0, name.size() - 1) : name;
+        if (relative != "." && relative != "./") {
+            const std::string &base = model_.units()[index].unit.base;
+            creations_.push_back(base.empty() ? relative : base + "/" + relative);
+        }
+    }
+    if (!a.collector) return;   // the deletion pass: only its creations count
+    a.collector->item(line);
     if (settings_.dry_run) model_.note_item(index, line);   // a dry run lists what would change
 }
 

@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -41,7 +42,7 @@ struct Prepare {
 struct Launch {
     std::size_t unit;
     std::vector<std::string> arguments;   // rsync's, after the program
-    bool collect = true;                  // feed itemized lines back (not for a deletion pass)
+    bool collect = true;                  // feed itemized lines back (a deletion pass: only to note creations)
 };
 struct Kill {
     std::size_t unit;
@@ -90,6 +91,10 @@ struct SchedulerSettings {
     Config config;
     bool dry_run = false;
     int concurrency = 1;
+    // With versions: the back/ folder this run's rsyncs keep old files in (rsync_arguments),
+    // and whether to note the entries they create (the point's "created" list).
+    std::string backup_dir;
+    bool note_creations = false;
 };
 
 class RunScheduler {
@@ -118,6 +123,10 @@ public:
     // answer ignored: a hung NAS must not hold a cancel.
     Commands cancel(WallClock::time_point now);
     Commands source_checked(const std::string &problem, WallClock::time_point now);
+
+    // The entries created since the last call (raw, relative to the source), for the
+    // newest version's "created" list; only with note_creations.
+    std::vector<std::string> take_creations() { return std::exchange(creations_, {}); }
 
     int concurrency() const { return settings_.concurrency; }
     bool finished() const { return finished_; }
@@ -159,6 +168,7 @@ private:
     std::optional<DeletionPlan> deletion_plan_;
     bool finished_ = false;
     bool halted_ = false;   // the source stopped answering: nothing more starts
+    std::vector<std::string> creations_;
 };
 
 // The message of a unit whose folder vanished from the source during the run.

@@ -10,7 +10,8 @@ namespace {
 const std::map<std::string, Command> kCommands = {
     {"status", Command::status},   {"start", Command::start},     {"cancel", Command::cancel},
     {"reload", Command::reload},   {"watch", Command::watch},     {"history", Command::history},
-    {"report", Command::report},   {"help", Command::help},
+    {"report", Command::report},   {"versions", Command::versions}, {"restore", Command::restore},
+    {"help", Command::help},
 };
 
 bool parse_limit(const std::string &text, int &limit) {
@@ -43,6 +44,23 @@ CommandLine parse_command_line(const std::vector<std::string> &args) {
             cl.color = false;
         } else if (arg == "--wait") {
             cl.wait = true;
+        } else if (arg == "--dry-run") {
+            cl.dry_run = true;
+        } else if (arg == "--into-source") {
+            cl.into_source = true;
+        } else if (arg == "--config" || arg == "-c" || arg == "--at" || arg == "--to") {
+            if (i + 1 >= args.size() || args[i + 1].empty()) {
+                cl.error = arg + " needs a value";
+                return cl;
+            }
+            (arg == "--at" ? cl.at : arg == "--to" ? cl.to : cl.config_path) = args[++i];
+        } else if (arg.rfind("--config=", 0) == 0 || arg.rfind("--at=", 0) == 0 || arg.rfind("--to=", 0) == 0) {
+            const std::string value = arg.substr(arg.find('=') + 1);
+            if (value.empty()) {
+                cl.error = arg.substr(0, arg.find('=')) + " needs a value";
+                return cl;
+            }
+            (arg[2] == 'a' ? cl.at : arg[2] == 't' ? cl.to : cl.config_path) = value;
         } else if (arg == "-n" || arg == "--limit") {
             if (i + 1 >= args.size() || !parse_limit(args[i + 1], cl.limit)) {
                 cl.error = arg + " needs a count of 1 or more";
@@ -60,7 +78,7 @@ CommandLine parse_command_line(const std::vector<std::string> &args) {
         } else if (!have_command) {
             auto it = kCommands.find(arg);
             if (it == kCommands.end()) {
-                cl.error = "unknown command \"" + arg + "\" (commands: status, start, cancel, reload, watch, history, report)";
+                cl.error = "unknown command \"" + arg + "\" (commands: status, start, cancel, reload, watch, history, report, versions, restore)";
                 return cl;
             }
             cl.command = it->second;
@@ -76,13 +94,34 @@ CommandLine parse_command_line(const std::vector<std::string> &args) {
             return cl;
         }
         cl.run_id = operands[0];
+    } else if (cl.command == Command::versions || cl.command == Command::restore) {
+        if (operands.size() > 1) {
+            cl.error = "unexpected argument \"" + operands[1] + "\" (one PATH)";
+            return cl;
+        }
+        if (operands.size() == 1) {
+            cl.path = operands[0];
+            cl.have_path = true;
+        }
+        if (cl.command == Command::restore && !cl.have_path) {
+            cl.error = "restore needs a PATH: a file or folder of the source (\"/\" or \".\" for all of it)";
+            return cl;
+        }
+        if (cl.command == Command::restore && cl.at.empty()) {
+            cl.error = "restore needs --at DATE|VERSION (see: dailysyncctl versions)";
+            return cl;
+        }
     } else if (!operands.empty()) {
         cl.error = "unexpected argument \"" + operands[0] + "\"";
         return cl;
     }
+    const bool restoring = cl.command == Command::restore;
     if (cl.wait && cl.command != Command::start) cl.error = "--wait goes with start";
+    else if (!restoring && (cl.dry_run || cl.into_source || !cl.at.empty() || cl.to != "."))
+        cl.error = "--at, --to, --into-source and --dry-run go with restore";
+    else if (restoring && cl.json) cl.error = "--json goes with status, start, watch, history, report and versions";
     else if (cl.json && (cl.command == Command::cancel || cl.command == Command::reload))
-        cl.error = "--json goes with status, start, watch, history and report";
+        cl.error = "--json goes with status, start, watch, history, report and versions";
     return cl;
 }
 
@@ -95,6 +134,14 @@ const char *help_text() {
   dailysyncctl [OPTIONS] watch          follow the run in progress live, then summarize it
   dailysyncctl [OPTIONS] history [-n N] the last N runs (default 10), oldest first
   dailysyncctl [OPTIONS] report RUN_ID  the full report of one run
+  dailysyncctl [OPTIONS] versions [PATH]
+                                        the versions kept, with their space; with
+                                        PATH: what that file or folder was in each
+  dailysyncctl [OPTIONS] restore PATH --at DATE|VERSION [--to DIR]
+                         [--into-source] [--dry-run]
+                                        put PATH back as it was at the end of that
+                                        day or version, into DIR (default: the
+                                        current folder) as DIR/NAME
   dailysyncctl --help | --version
 
 dailysyncctl talks to dailysyncd (bus name io.dailysync1, object /io/dailysync1,
@@ -112,11 +159,24 @@ Options:
                     by its error and the units that failed, with their first
                     error line
   -n, --limit N     with history: how many runs to show
+  -c, --config FILE with versions and restore: the daemon's configuration, which
+                    names the source and the backup (default
+                    /etc/dailysyncd/dailysyncd.json)
+      --at WHEN     with restore: a version (as versions lists them) or a date
+                    YYYY-MM-DD (the last version of that day or before)
+      --to DIR      with restore: the folder to restore into (default: .)
+      --into-source with restore: allow DIR to lie inside the source, writing
+                    over what is there now (never without it)
+      --dry-run     with restore: list what would be restored, change nothing
   -h, --help        show this text
       --version     show the version
 
 start, cancel and reload need root, or polkit's authorization for the action
-io.dailysync1.manage; everything else is open to every user.
+io.dailysync1.manage; everything else is open to every user. versions and
+restore do not use the daemon (a restore must work when it does not run): they
+read the backup with the caller's rights, so run them as root, and restore
+writes with the caller's rights too. PATH is a path of the source: absolute
+(under the configured source) or relative to the source's top.
 
 Exit status:
   0   success (with --wait or watch: the run succeeded)
@@ -124,7 +184,8 @@ Exit status:
   2   with --wait or watch: the run failed or was cancelled
   3   the daemon refused the request (a run is already active, another
       process runs into the same backup, no run is active, the
-      configuration is invalid, no such run, ...)
+      configuration is invalid, no such run, ...); versions or restore
+      could not be done (no such version, PATH absent then, ...)
   4   not authorized
   5   dailysyncd is not running, or the bus is unreachable
   64  usage error
@@ -134,6 +195,8 @@ Examples:
   dailysyncctl                      # same as: dailysyncctl status
   dailysyncctl start --wait && echo backed up
   dailysyncctl history -n 30
+  dailysyncctl versions alpha/edit/cut.prproj
+  dailysyncctl restore alpha/edit --at 2026-11-28 --to /tmp/restored
   dailysyncctl report "$(dailysyncctl status --json | jq -r .last_run_id)"
 
 See dailysyncctl(1), dailysyncd(8) and docs/dbus-api.md.

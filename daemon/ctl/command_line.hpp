@@ -6,7 +6,7 @@
 
 namespace dailysync::ctl {
 
-enum class Command { status, start, cancel, reload, watch, history, report, help, version };
+enum class Command { status, start, cancel, reload, watch, history, report, versions, restore, help, version };
 
 struct CommandLine {
     Command command = Command::status;
@@ -16,6 +16,14 @@ struct CommandLine {
     bool wait = false;       // start --wait
     int limit = 10;          // history -n N
     std::string run_id;      // report RUN_ID
+    // versions [PATH], restore PATH: read the backup directly, with the caller's rights.
+    std::string config_path = "/etc/dailysyncd/dailysyncd.json";   // --config FILE
+    std::string path;        // PATH (absolute under the source, or relative to it); "" = all
+    bool have_path = false;
+    std::string at;          // restore --at DATE|VERSION
+    std::string to = ".";    // restore --to DIR
+    bool into_source = false;   // restore --into-source: may write over the source
+    bool dry_run = false;    // restore --dry-run
     std::string error;       // non-empty: a usage error (exit 64)
 };
 

@@ -10,6 +10,7 @@
 #include "core/report.hpp"
 #include "ctl/client.hpp"
 #include "ctl/command_line.hpp"
+#include "ctl/versions_commands.hpp"
 #include "io/terminal.hpp"
 
 using namespace dailysync;
@@ -192,6 +193,9 @@ int main(int argc, char **argv) {
         std::cout << "dailysyncctl " << DAILYSYNCD_VERSION << "\n";
         return kExitOk;
     }
+    // Not the daemon's business: these read the backup itself.
+    if (cl.command == Command::versions) return list_versions(cl);
+    if (cl.command == Command::restore) return restore(cl);
     struct sigaction action {};
     action.sa_handler = [](int) { interrupted = 1; };
     ::sigaction(SIGINT, &action, nullptr);
@@ -213,6 +217,8 @@ int main(int argc, char **argv) {
     case Command::watch: return watch(client, cl);
     case Command::history: return show_history(client, cl);
     case Command::report: return show_report(client, cl.run_id, cl.json);
+    case Command::versions:
+    case Command::restore:
     case Command::help:
     case Command::version: break;
     }

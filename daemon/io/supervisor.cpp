@@ -27,7 +27,9 @@ Supervisor::Supervisor(boost::asio::io_context &io, RunModel &model, const Plann
                        OnChange on_change, OnDone on_done)
     : io_(io), model_(model), settings_(std::move(settings)), ports_(std::move(ports)), on_change_(std::move(on_change)),
       on_done_(std::move(on_done)),
-      scheduler_(model, planner, SchedulerSettings{settings_.config, settings_.dry_run, settings_.concurrency}) {}
+      scheduler_(model, planner,
+                 SchedulerSettings{settings_.config, settings_.dry_run, settings_.concurrency, settings_.backup_dir,
+                                   static_cast<bool>(settings_.note_creations)}) {}
 
 std::chrono::milliseconds Supervisor::deadline() const {
     std::chrono::milliseconds full = std::chrono::seconds(settings_.config.filesystem_timeout_seconds);
@@ -122,6 +124,7 @@ void Supervisor::carry_out(const command::Launch &c) {
                 attempt.errors = child->errors().summary();
                 attempt.recent_transfers = child->output().recent_transfers();
             }
+            self->note_creations();
             self->execute(self->scheduler_.exited(index, std::move(attempt), WallClock::now()));
         });
 }
@@ -218,11 +221,36 @@ void Supervisor::carry_out(const command::CheckSource &) {
         });
 }
 
-void Supervisor::carry_out(const command::Finish &) {
-    for (auto &[index, timer] : retry_timers_) timer->cancel();
+void Supervisor::note_creations() {
+    auto entries = scheduler_.take_creations();
+    if (entries.empty() || !settings_.note_creations) return;
+    ++notes_pending_;
+    // Not given up on by a cancel: what the run created must be noted whatever happens.
+    ports_.pool->run<std::string>(
+        std::chrono::seconds(settings_.config.filesystem_timeout_seconds),
+        [note = settings_.note_creations, entries = std::move(entries)](WorkProgress &) { return note(entries).error(); },
+        [weak = weak_from_this(), what = settings_.config.destination, seconds = settings_.config.filesystem_timeout_seconds](
+            std::optional<std::string> error) {
+            auto self = weak.lock();
+            if (!self) return;
+            if (!error) error = no_answer_message("the destination " + what, seconds);
+            if (!error->empty() && self->model_.run_error().empty())
+                self->model_.fail_run("cannot note what this run created in its version (a restore to the version before it would "
+                                      "show those entries): " + *error);
+            if (--self->notes_pending_ == 0 && self->finish_waiting_) self->done();
+        });
+}
+
+void Supervisor::done() {
     boost::asio::post(io_, [self = shared_from_this()] {
         if (self->on_done_) self->on_done_();
     });
+}
+
+void Supervisor::carry_out(const command::Finish &) {
+    for (auto &[index, timer] : retry_timers_) timer->cancel();
+    if (notes_pending_ > 0) finish_waiting_ = true;
+    else done();
 }
 
 }  // namespace dailysync

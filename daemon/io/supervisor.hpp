@@ -14,6 +14,7 @@
 #include <optional>
 #include <set>
 
+#include "core/outcome.hpp"
 #include "core/run_scheduler.hpp"
 #include "io/child_launcher.hpp"
 #include "io/destination.hpp"
@@ -45,6 +46,11 @@ public:
         // with `previous_entries`), or nothing more is started.
         std::optional<FolderIdentity> source_identity;
         std::uint64_t previous_entries = 0;
+        // With versions: the folder rsync keeps what it overwrites or deletes in ("" =
+        // none), and how the entries it creates are noted in the version (a blocking call,
+        // made on the pool after each attempt; the run finishes once all are written).
+        std::string backup_dir;
+        std::function<Done(const std::vector<std::string> &)> note_creations;
     };
     using OnChange = std::function<void()>;
     using OnDone = std::function<void()>;
@@ -74,6 +80,8 @@ private:
     void carry_out(const command::RetryAfter &c);
     void carry_out(const command::CheckSource &c);
     void carry_out(const command::Finish &c);
+    void note_creations();
+    void done();
     std::chrono::milliseconds deadline() const;   // for a call on the trees
     // Hands a call on the trees to the pool, remembering it so a cancel can give up on it.
     template <class T>
@@ -88,6 +96,8 @@ private:
     RunScheduler scheduler_;
     std::map<std::size_t, std::shared_ptr<RsyncChild>> children_;
     std::map<std::size_t, std::unique_ptr<boost::asio::steady_timer>> retry_timers_;
+    int notes_pending_ = 0;        // creations being written to the version
+    bool finish_waiting_ = false;  // Finish came while some were
     std::vector<std::weak_ptr<WorkProgress>> calls_;   // calls on the trees not answered yet
 };
 

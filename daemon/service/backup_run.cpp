@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 
 #include "core/report.hpp"
+#include <filesystem>
 #include "io/local_tree.hpp"
 #include "io/preflight.hpp"
 
@@ -147,10 +148,44 @@ void BackupRun::plan_and_copy() {
     // Without them (first run, or state lost) the source was scanned: plan a first copy.
     planner_ = std::make_unique<Planner>(previous_, concurrency(), scanned_ ? Planner::Work::first_copy : Planner::Work::update,
                                          config_.preserve.hard_links ? Planner::Layout::one_rsync : Planner::Layout::balanced);
+    if (dry_run_) return start_copying({}, {});
+    if (!config_.versions) {
+        // Versions kept before (if any) stop being exact at this run: the next versioned
+        // run starts anew. Not waited for: a failure only costs that note.
+        workers_.trees.run<bool>(
+            deadline(), [store = VersionStore(config_.destination)](WorkProgress &) { return store.note_unversioned_run().ok(); },
+            [](std::optional<bool>) {});
+        return start_copying({}, {});
+    }
+    versions_ = std::make_shared<const VersionStore>(config_.destination);
+    const std::int64_t started = std::chrono::duration_cast<std::chrono::seconds>(started_.time_since_epoch()).count();
+    workers_.trees.run<VersionStore::Began>(
+        deadline(),
+        [store = versions_, run_id = run_id_, started, first_copy = scanned_](WorkProgress &) {
+            return store->begin_run(run_id, started, first_copy);
+        },
+        [self = shared_from_this()](std::optional<VersionStore::Began> began) {
+            if (self->phase_ != Phase::checking && self->phase_ != Phase::scanning) return;   // cancelled meanwhile
+            if (!began) return self->finish_without_units(self->no_answer("the destination " + self->config_.destination +
+                                                                          " (while this run's version was made)"));
+            if (!began->error.empty()) return self->finish_without_units("cannot keep versions: " + began->error);
+            const std::string kept_in =
+                began->back_dir.empty() ? std::string() : std::filesystem::path(began->back_dir).parent_path().filename().string();
+            self->versions_outcome_ = VersionsOutcome{self->run_id_, kept_in, {}, {}};
+            self->start_copying(began->back_dir, began->created_path);
+        });
+}
+
+void BackupRun::start_copying(std::string backup_dir, std::string created_path) {
     model_.emplace(run_id_, planner_->initial(), dry_run_, started_);
     model_->set_expected(previous_.total_entries(), previous_.total_bytes());
     phase_ = Phase::copying;
-    Supervisor::Settings settings{config_, program, dry_run_, concurrency(), checked_.source_identity, previous_entries_};
+    Supervisor::Settings settings{config_, find_program(config_.rsync_path), dry_run_, concurrency(), checked_.source_identity,
+                                  previous_entries_, std::move(backup_dir), {}};
+    if (!created_path.empty())
+        settings.note_creations = [store = versions_, path = std::move(created_path)](const std::vector<std::string> &entries) {
+            return store->append_created(path, entries);
+        };
     RunPorts ports{source_, destination_, &workers_.launcher, &workers_.trees};
     supervisor_ = Supervisor::create(io_, *model_, *planner_, settings, ports, on_change_, [self = shared_from_this()] { self->finished(); });
     if (!config_.concurrency) controller_ = std::make_unique<ConcurrencyController>(concurrency());
@@ -234,8 +269,55 @@ void BackupRun::finished() {
         });
 }
 
+void BackupRun::finish_versions() {
+    const RunResult result = model_->result();
+    const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(WallClock::now().time_since_epoch()).count();
+    struct Ended {
+        std::vector<std::string> pruned;
+        std::string error;
+    };
+    // Retention only after a run that copied everything: a failed night must never cost
+    // the versions that may be needed because of it.
+    const bool prune = result == RunResult::success || result == RunResult::warning;
+    auto work = [store = versions_, run_id = run_id_, now, result = std::string(to_string(result)), prune,
+                 policy = *config_.versions](WorkProgress &progress) {
+        Ended ended;
+        if (auto done = store->finish_run(run_id, now, result); !done.ok()) ended.error = done.error();
+        if (prune && ended.error.empty()) {
+            auto pruned = store->prune(policy, [&progress] { ++progress.steps; });
+            ended.pruned = std::move(pruned.removed);
+            ended.error = std::move(pruned.error);
+        }
+        return ended;
+    };
+    if (cancelled_ || model_->cancel_requested()) {
+        // Stopping: not waited for (a point that still says "running" reads as partial).
+        workers_.trees.run<Ended>(deadline(), std::move(work), [](std::optional<Ended>) {});
+        return report_and_save();
+    }
+    workers_.trees.run<Ended>(deadline(), std::move(work), [self = shared_from_this()](std::optional<Ended> ended) {
+        if (!ended) ended = Ended{{}, self->no_answer("the destination " + self->config_.destination + " (while its versions were pruned)")};
+        self->versions_outcome_->pruned = ended->pruned;
+        self->versions_outcome_->error = ended->error;
+        if (self->on_notice_) {
+            if (!ended->pruned.empty()) {
+                std::string removed;
+                for (const auto &id : ended->pruned) removed += (removed.empty() ? "" : ", ") + id;
+                self->on_notice_("versions: retention removed " + removed);
+            }
+            if (!ended->error.empty()) self->on_notice_("versions: " + ended->error);
+        }
+        self->report_and_save();
+    });
+}
+
 void BackupRun::report_and_save() {
+    if (versions_outcome_ && !versions_finished_) {
+        versions_finished_ = true;
+        return finish_versions();
+    }
     ReportContext context{config_.source, config_.destination, concurrency()};
+    context.versions = versions_outcome_;
     context.cpu_self_seconds = cpu_seconds(RUSAGE_SELF) - cpu_self_at_start_;
     context.cpu_children_seconds = cpu_seconds(RUSAGE_CHILDREN) - cpu_children_at_start_;
     context.bottleneck = bottleneck_;

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "core/concurrency.hpp"
+#include "core/report.hpp"
 #include "core/config.hpp"
 #include "core/plan.hpp"
 #include "core/run_model.hpp"
@@ -22,6 +23,7 @@
 #include "io/resource_sampler.hpp"
 #include "io/state_store.hpp"
 #include "io/supervisor.hpp"
+#include "io/version_store.hpp"
 #include "io/worker_pool.hpp"
 
 namespace dailysync {
@@ -76,6 +78,8 @@ private:
     void checked(Checked result);
     void scanned(ScanResult result);
     void plan_and_copy();
+    void start_copying(std::string backup_dir, std::string created_path);
+    void finish_versions();
     void finish_without_units(const std::string &error);
     void finished();
     void report_and_save();
@@ -119,6 +123,9 @@ private:
     Checked checked_;
     bool awaiting_end_check_ = false;   // finishing: the source is checked on the workers
     std::uint64_t previous_entries_ = 0;              // what the last complete run saw in the source
+    std::shared_ptr<const VersionStore> versions_;    // with "versions" (and not a dry run)
+    std::optional<VersionsOutcome> versions_outcome_; // once the run's point is made
+    bool versions_finished_ = false;                  // its end recorded (and retention done)
     double cpu_self_at_start_ = 0, cpu_children_at_start_ = 0;
 };
 

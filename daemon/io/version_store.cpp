@@ -1,0 +1,373 @@
+#include "io/version_store.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <dirent.h>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/names.hpp"
+#include "io/state_store.hpp"
+
+namespace dailysync {
+
+namespace {
+
+constexpr const char *kPointFile = "version.json";
+// Left by a run without versions: the kept versions stop being exact there.
+constexpr const char *kGapMarker = "unversioned-run";
+
+std::string join(const std::string &a, const std::string &b) {
+    if (b.empty()) return a;
+    if (a.empty()) return b;
+    return a + "/" + b;
+}
+
+std::string errno_text(const std::string &what, const std::string &path) { return what + " " + printable_name(path) + ": " + std::strerror(errno); }
+
+Loaded<std::string> read_text(const std::string &path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return errno == ENOENT ? Loaded<std::string>::missing() : Loaded<std::string>::unreadable(errno_text("cannot read", path));
+    std::ostringstream text;
+    text << in.rdbuf();
+    return Loaded<std::string>::found(text.str());
+}
+
+// Names in a folder, without "." and ".."; empty when it cannot be read.
+std::vector<std::string> names_in(const std::string &folder) {
+    std::vector<std::string> names;
+    DIR *dir = ::opendir(folder.c_str());
+    if (!dir) return names;
+    while (const dirent *e = ::readdir(dir)) {
+        const std::string name = e->d_name;
+        if (name != "." && name != "..") names.push_back(name);
+    }
+    ::closedir(dir);
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+std::optional<struct stat> lstat_of(const std::string &path) {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) return std::nullopt;
+    return st;
+}
+
+std::set<std::string> read_created(const std::string &path) {
+    std::set<std::string> entries;
+    auto text = read_text(path);
+    if (!text.has_value()) return entries;
+    const std::string &all = text.value();
+    for (std::size_t start = 0; start < all.size();) {
+        const std::size_t end = all.find('\0', start);
+        const std::size_t stop = end == std::string::npos ? all.size() : end;
+        if (stop > start) entries.insert(all.substr(start, stop - start));
+        start = stop + 1;
+    }
+    return entries;
+}
+
+bool under_or_at(const std::string &path, const std::string &top) {
+    return top.empty() || path == top || (path.size() > top.size() && path.compare(0, top.size(), top) == 0 && path[top.size()] == '/');
+}
+
+}  // namespace
+
+VersionStore::VersionStore(std::string destination) : destination_(std::move(destination)), append_lock_(std::make_shared<std::mutex>()) {}
+
+Loaded<std::vector<VersionPoint>> VersionStore::points() const {
+    if (!lstat_of(root())) return Loaded<std::vector<VersionPoint>>::missing();
+    std::vector<VersionPoint> points;
+    for (const auto &name : names_in(root())) {
+        auto text = read_text(root() + "/" + name + "/" + kPointFile);
+        if (text.status() == Loaded<std::string>::Status::missing) continue;   // a staging folder, the gap marker
+        if (!text.has_value()) return Loaded<std::vector<VersionPoint>>::unreadable(text.error());
+        auto point = parse_point(text.value());
+        if (!point || point->id != name)
+            return Loaded<std::vector<VersionPoint>>::unreadable(printable_name(root() + "/" + name + "/" + kPointFile) +
+                                                                 " is not a version record");
+        points.push_back(std::move(*point));
+    }
+    std::sort(points.begin(), points.end(), [](const VersionPoint &a, const VersionPoint &b) { return std::tie(a.at, a.id) < std::tie(b.at, b.id); });
+    return Loaded<std::vector<VersionPoint>>::found(std::move(points));
+}
+
+std::vector<DatedPoint> VersionStore::dated(const std::vector<VersionPoint> &points) {
+    std::vector<DatedPoint> out;
+    for (const auto &point : points) {
+        const std::time_t t = point.at;
+        std::tm tm{};
+        ::localtime_r(&t, &tm);
+        out.push_back({point, CivilDate{tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday}});
+    }
+    return out;
+}
+
+Done VersionStore::write_point(const VersionPoint &point) const {
+    const std::string folder = root() + "/" + point.id;
+    if (auto made = make_directories(folder, 0700); !made.ok()) return made;
+    return write_file_atomically(folder + "/" + kPointFile, point_json(point));
+}
+
+VersionStore::Began VersionStore::begin_run(const std::string &run_id, std::int64_t started, bool first_copy) const {
+    Began began;
+    if (auto made = make_directories(root(), 0700); !made.ok()) return {{}, {}, "cannot make the versions folder: " + made.error()};
+    auto listed = points();
+    if (listed.status() == Loaded<std::vector<VersionPoint>>::Status::unreadable) return {{}, {}, listed.error()};
+    std::vector<VersionPoint> points = std::move(listed).take().value_or(std::vector<VersionPoint>{});
+    const bool gap = lstat_of(root() + "/" + kGapMarker).has_value();
+    VersionPoint own{run_id, started, "running", false};
+    if (points.empty() && first_copy) {
+        own.chain_start = true;   // nothing was there to keep
+    } else {
+        std::string keep_in;
+        if (points.empty() || gap) {
+            const VersionPoint start{start_point_id(run_id), started, "start", true};
+            if (auto written = write_point(start); !written.ok()) return {{}, {}, written.error()};
+            keep_in = start.id;
+        } else {
+            keep_in = points.back().id;
+        }
+        began.back_dir = back_dir(keep_in);
+        began.created_path = created_path(keep_in);
+        if (auto made = make_directories(began.back_dir, 0700); !made.ok()) return {{}, {}, made.error()};
+    }
+    own.at = std::max<std::int64_t>(started, points.empty() ? started : points.back().at);
+    if (auto written = write_point(own); !written.ok()) return {{}, {}, written.error()};
+    if (gap && ::unlink((root() + "/" + kGapMarker).c_str()) != 0 && errno != ENOENT)
+        return {{}, {}, errno_text("cannot remove", root() + "/" + kGapMarker)};
+    return began;
+}
+
+Done VersionStore::append_created(const std::string &created_path, const std::vector<std::string> &entries) const {
+    if (entries.empty() || created_path.empty()) return Done::success();
+    std::string data;
+    for (const auto &entry : entries) data += entry + '\0';
+    std::lock_guard lock(*append_lock_);
+    const int fd = ::open(created_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0) return Done::failure(errno_text("cannot open", created_path));
+    std::size_t written = 0;
+    while (written < data.size()) {
+        const ssize_t n = ::write(fd, data.data() + written, data.size() - written);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            const std::string why = errno_text("cannot write", created_path);
+            ::close(fd);
+            return Done::failure(why);
+        }
+        written += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd) != 0 || ::close(fd) != 0) return Done::failure(errno_text("cannot write", created_path));
+    return Done::success();
+}
+
+Done VersionStore::finish_run(const std::string &run_id, std::int64_t finished, const std::string &result) const {
+    auto text = read_text(root() + "/" + run_id + "/" + kPointFile);
+    if (!text.has_value()) return Done::failure("the version of run " + run_id + " is gone: " + text.error());
+    auto point = parse_point(text.value());
+    if (!point) return Done::failure("the version record of run " + run_id + " is damaged");
+    point->at = std::max(point->at, finished);
+    point->result = result;
+    return write_point(*point);
+}
+
+Done VersionStore::note_unversioned_run() const {
+    if (!lstat_of(root())) return Done::success();
+    return write_file_atomically(root() + "/" + kGapMarker, "runs without versions changed the backup after the last version\n");
+}
+
+std::string VersionStore::merge_into(const std::string &from, const std::string &into, const std::function<void()> &step) const {
+    const std::set<std::string> claimed_absent = read_created(created_path(into));
+    // Whether `into` says anything below `path` through its creations.
+    auto created_below = [&](const std::string &path) {
+        const auto it = claimed_absent.lower_bound(path + "/");
+        return it != claimed_absent.end() && it->compare(0, path.size() + 1, path + "/") == 0;
+    };
+    const std::string from_root = back_dir(from), into_root = back_dir(into);
+    std::string error;
+    std::function<void(const std::string &)> merge = [&](const std::string &folder) {
+        for (const auto &name : names_in(join(from_root, folder))) {
+            if (step) step();
+            const std::string path = join(folder, name);
+            if (claimed_absent.count(path)) continue;   // `into` says it was not there
+            const auto src = lstat_of(from_root + "/" + path);
+            if (!src) continue;
+            const auto dst = lstat_of(into_root + "/" + path);
+            if (dst) {
+                if (S_ISDIR(dst->st_mode) && S_ISDIR(src->st_mode)) merge(path);
+                continue;   // `into` says what it was
+            }
+            if (S_ISDIR(src->st_mode) && created_below(path)) {
+                if (::mkdir((into_root + "/" + path).c_str(), src->st_mode & 07777) != 0 && errno != EEXIST)
+                    error = errno_text("cannot make", into_root + "/" + path);
+                merge(path);
+                continue;
+            }
+            if (auto made = make_directories(join(into_root, folder), 0700); !made.ok()) {
+                error = made.error();
+                continue;
+            }
+            if (::rename((from_root + "/" + path).c_str(), (into_root + "/" + path).c_str()) != 0)
+                error = errno_text("cannot move", from_root + "/" + path);
+        }
+    };
+    merge("");
+    // What `from` says was created, where `into` says nothing.
+    std::vector<std::string> more;
+    for (const auto &entry : read_created(created_path(from)))
+        if (!claimed_absent.count(entry) && !lstat_of(into_root + "/" + entry)) more.push_back(entry);
+    if (auto appended = append_created(created_path(into), more); !appended.ok()) error = appended.error();
+    return error;
+}
+
+VersionStore::Pruned VersionStore::prune(const VersionsPolicy &policy, const std::function<void()> &step) const {
+    Pruned pruned;
+    auto listed = points();
+    if (!listed.has_value()) {
+        if (listed.status() == Loaded<std::vector<VersionPoint>>::Status::unreadable) pruned.error = listed.error();
+        return pruned;
+    }
+    std::vector<VersionPoint> points = std::move(listed).take().value();
+    for (const auto &id : versions_to_prune(dated(points), policy)) {
+        const auto it = std::find_if(points.begin(), points.end(), [&](const VersionPoint &p) { return p.id == id; });
+        if (it == points.end()) continue;
+        const std::size_t i = static_cast<std::size_t>(it - points.begin());
+        if (!it->chain_start && i > 0) {
+            // The point before takes over what this one says that it does not.
+            if (auto error = merge_into(id, points[i - 1].id, step); !error.empty()) {
+                pruned.error = "keeping version " + id + " (" + error + ")";
+                return pruned;
+            }
+        } else if (i + 1 < points.size() && !points[i + 1].chain_start) {
+            points[i + 1].chain_start = true;   // nothing before it is reachable any more
+            if (auto written = write_point(points[i + 1]); !written.ok()) {
+                pruned.error = written.error();
+                return pruned;
+            }
+        }
+        if (auto removed = remove_tree(root() + "/" + id); !removed.ok()) {
+            pruned.error = removed.error();
+            return pruned;
+        }
+        pruned.removed.push_back(id);
+        points.erase(points.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+    return pruned;
+}
+
+VersionStore::Usage VersionStore::usage(const std::string &id) const {
+    Usage usage;
+    std::error_code ec;
+    const std::filesystem::path top(back_dir(id));
+    if (!std::filesystem::is_directory(std::filesystem::symlink_status(top, ec))) return usage;
+    for (auto it = std::filesystem::recursive_directory_iterator(top, std::filesystem::directory_options::skip_permission_denied, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+        if (const auto st = lstat_of(it->path().string())) {
+            ++usage.entries;
+            usage.bytes += static_cast<std::uint64_t>(st->st_blocks) * 512;
+        }
+    }
+    return usage;
+}
+
+VersionStore::Assembled VersionStore::assemble(const std::vector<VersionPoint> &points, std::size_t index, const std::string &path,
+                                              bool recurse, const std::function<void()> &step) const {
+    Assembled out;
+    const Layers layers = restore_layers(points, index);
+    if (!layers.error.empty()) {
+        out.error = layers.error;
+        return out;
+    }
+    RestoreView &view = out.view;
+    auto kind_of = [](const struct stat &st) { return S_ISDIR(st.st_mode) ? RestoreView::Kind::folder : RestoreView::Kind::other; };
+    // One layer's tree: `path`'s folders from the top, then (recurse) everything below it.
+    auto walk = [&](const std::string &root, int layer, bool is_mirror) {
+        std::vector<std::string> chain = ancestors_of(path);
+        if (!path.empty()) chain.push_back(path);
+        for (const auto &entry : chain) {
+            if (is_mirror && entry == kVersionsFolder) return;
+            const auto st = lstat_of(root + "/" + entry);
+            if (!st) return;
+            view.claim(entry, kind_of(*st), layer);
+            if (!S_ISDIR(st->st_mode) || !view.descend(entry)) return;
+        }
+        if (!recurse) return;
+        std::function<void(const std::string &)> below = [&](const std::string &folder) {
+            for (const auto &name : names_in(join(root, folder))) {
+                if (step) step();
+                const std::string entry = join(folder, name);
+                if (is_mirror && entry == kVersionsFolder) continue;
+                const auto st = lstat_of(root + "/" + entry);
+                if (!st) continue;
+                view.claim(entry, kind_of(*st), layer);
+                if (S_ISDIR(st->st_mode) && view.descend(entry)) below(entry);
+            }
+        };
+        below(path);
+    };
+    for (const std::size_t i : layers.points) {
+        const int layer = static_cast<int>(out.layer_roots.size());
+        out.layer_roots.push_back(back_dir(points[i].id));
+        walk(out.layer_roots.back(), layer, false);
+        for (const auto &entry : read_created(created_path(points[i].id)))
+            if (under_or_at(entry, path) || under_or_at(path, entry)) view.claim(entry, RestoreView::Kind::absent, layer);
+    }
+    out.layer_roots.push_back(destination_);
+    walk(destination_, static_cast<int>(out.layer_roots.size() - 1), true);
+    return out;
+}
+
+Loaded<std::string> VersionStore::stage(const Assembled &assembled, const std::function<void()> &step) const {
+    std::string staging = root() + "/.restore-XXXXXX";
+    if (!::mkdtemp(staging.data())) return Loaded<std::string>::unreadable(errno_text("cannot make a staging folder in", root()));
+    const auto present = assembled.view.present();
+    auto fail = [&](std::string why) {
+        (void)remove_tree(staging);
+        return Loaded<std::string>::unreadable(std::move(why));
+    };
+    for (const auto &[path, claim] : present) {
+        if (step) step();
+        const std::string from = assembled.layer_roots[static_cast<std::size_t>(claim.layer)] + "/" + path;
+        const std::string to = staging + "/" + path;
+        if (claim.kind == RestoreView::Kind::folder) {
+            if (::mkdir(to.c_str(), 0700) != 0) return fail(errno_text("cannot make", to));
+        } else if (::linkat(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), 0) != 0) {
+            return fail(errno_text("cannot link", from) + " (a restore runs as root, on the destination's filesystem)");
+        }
+    }
+    // Folders last, deepest first: their times would change as their entries arrive. A
+    // folder still in the backup has its attributes there; rsync made the others in back/.
+    for (auto it = present.rbegin(); it != present.rend(); ++it) {
+        const auto &[path, claim] = *it;
+        if (claim.kind != RestoreView::Kind::folder) continue;
+        auto st = lstat_of(destination_ + "/" + path);
+        if (!st || !S_ISDIR(st->st_mode)) st = lstat_of(assembled.layer_roots[static_cast<std::size_t>(claim.layer)] + "/" + path);
+        if (!st) continue;
+        const std::string to = staging + "/" + path;
+        (void)::lchown(to.c_str(), st->st_uid, st->st_gid);
+        ::chmod(to.c_str(), st->st_mode & 07777);
+        const timespec times[2] = {st->st_atim, st->st_mtim};
+        ::utimensat(AT_FDCWD, to.c_str(), times, AT_SYMLINK_NOFOLLOW);
+    }
+    return Loaded<std::string>::found(staging);
+}
+
+Done VersionStore::remove_tree(const std::string &path) {
+    std::error_code ec;
+    // Own folders may be read-only (a restored folder's mode): make them writable first.
+    for (auto it = std::filesystem::recursive_directory_iterator(path, ec); !ec && it != std::filesystem::recursive_directory_iterator();
+         it.increment(ec))
+        if (it->is_directory(ec) && !it->is_symlink(ec)) ::chmod(it->path().c_str(), 0700);
+    ::chmod(path.c_str(), 0700);
+    std::filesystem::remove_all(path, ec);
+    if (ec) return Done::failure("cannot remove " + printable_name(path) + ": " + ec.message());
+    return Done::success();
+}
+
+}  // namespace dailysync

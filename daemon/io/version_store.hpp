@@ -1,0 +1,90 @@
+// The versions kept at the destination (core/versions.hpp says what they are): making a
+// run's point, noting what it created, retention, and putting a point's backup together
+// for a restore. Blocking, on a folder of this machine (the destination): the daemon
+// calls it on its trees worker pool; dailysyncctl calls it directly.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/outcome.hpp"
+#include "core/versions.hpp"
+
+namespace dailysync {
+
+class VersionStore {
+public:
+    explicit VersionStore(std::string destination);
+    const std::string &destination() const { return destination_; }
+    std::string root() const { return destination_ + "/" + std::string(kVersionsFolder); }
+    std::string back_dir(const std::string &id) const { return root() + "/" + id + "/back"; }
+    std::string created_path(const std::string &id) const { return root() + "/" + id + "/created"; }
+
+    // The points, oldest first; missing when no version was ever kept here.
+    Loaded<std::vector<VersionPoint>> points() const;
+    // Their local dates (for retention and --at DATE).
+    static std::vector<DatedPoint> dated(const std::vector<VersionPoint> &points);
+
+    // Before run `run_id` copies: makes its point ("running") and returns where the run
+    // keeps what it overwrites or deletes: the newest point, or a new start point when
+    // there is none (or runs without versions came in between). `first_copy`: the backup
+    // is being made from nothing and no point exists: there is nothing to keep, the run's
+    // point starts the versions (back_dir stays "").
+    struct Began {
+        std::string back_dir;       // for rsync --backup-dir; "" = keep nothing
+        std::string created_path;   // the creations file of that point
+        std::string error;          // "" when begun
+    };
+    Began begin_run(const std::string &run_id, std::int64_t started, bool first_copy) const;
+    // Appends entries (raw paths relative to the source) to a point's creations file.
+    Done append_created(const std::string &created_path, const std::vector<std::string> &entries) const;
+    // Records how the run ended (its point's result and time).
+    Done finish_run(const std::string &run_id, std::int64_t finished, const std::string &result) const;
+    // Called by runs without versions: if versions exist here, they stop being exact at
+    // this run, and the next versioned run starts a new chain.
+    Done note_unversioned_run() const;
+
+    // Removes the points `policy` no longer keeps, each merged into the one before it.
+    // One line per removed point; `error` says what could not be done.
+    struct Pruned {
+        std::vector<std::string> removed;
+        std::string error;
+    };
+    Pruned prune(const VersionsPolicy &policy, const std::function<void()> &step = {}) const;
+
+    // What a point's back/ holds: space and entries.
+    struct Usage {
+        std::uint64_t bytes = 0, entries = 0;
+    };
+    Usage usage(const std::string &id) const;
+
+    // The backup at points[index] for `path` (raw, relative to the source; "" = all):
+    // the entries present then, each with the folder to take it from. `recurse` false: only
+    // path itself. Layers: the point's and each later one's back/ and creations, the mirror.
+    struct Assembled {
+        RestoreView view;
+        std::vector<std::string> layer_roots;   // per layer index: the folder entries come from
+        std::string error;
+    };
+    Assembled assemble(const std::vector<VersionPoint> &points, std::size_t index, const std::string &path, bool recurse,
+                       const std::function<void()> &step = {}) const;
+
+    // Builds, in a private folder beside the versions, the entries `assembled` holds as hard
+    // links to where they are kept (folders made, with their attributes): one tree rsync
+    // can copy from. Returns that folder; remove it with remove_tree().
+    Loaded<std::string> stage(const Assembled &assembled, const std::function<void()> &step = {}) const;
+    static Done remove_tree(const std::string &path);
+
+private:
+    Done write_point(const VersionPoint &point) const;
+    std::string merge_into(const std::string &from, const std::string &into, const std::function<void()> &step) const;
+    std::string destination_;
+    std::shared_ptr<std::mutex> append_lock_;   // appends to a creations file from several workers
+};
+
+}  // namespace dailysync
