@@ -216,6 +216,21 @@ void check_extra_arg(const std::string &arg, const std::string &pointer, const j
          &value);
 }
 
+// max_delete, max_change: a count, "N%" or "unlimited".
+DeleteLimit require_limit(const json &value, const std::string &pointer, const std::string &percent_of) {
+    const std::string expected = "must be a count (e.g. 1000), " + percent_of + " (e.g. \"10%\") or \"unlimited\"";
+    if (value.is_number_integer())
+        return {DeleteLimit::Kind::count, static_cast<std::uint64_t>(require_int(value, pointer, 0, 2'000'000'000))};
+    if (!value.is_string()) fail(pointer, expected, &value);
+    const std::string &text = value.get_ref<const std::string &>();
+    if (text == "unlimited") return {DeleteLimit::Kind::unlimited, 0};
+    if (text.size() < 2 || text.size() > 4 || text.back() != '%' || text.find_first_not_of("0123456789") != text.size() - 1)
+        fail(pointer, expected, &value);
+    const auto percent = std::stoul(text.substr(0, text.size() - 1));
+    if (percent > 100) fail(pointer, "a percentage must be from 0% to 100%", &value);
+    return {DeleteLimit::Kind::percent, percent};
+}
+
 Config validate(const json &doc) {
     if (!doc.is_object()) fail("", "the configuration must be a JSON object", &doc);
     for (const auto &[key, value] : doc.items()) {
@@ -322,28 +337,10 @@ Config validate(const json &doc) {
         if (path_is_within(config.metrics_file, config.source))
             fail("/metrics_file", "must not be inside the source (dailysyncd never writes there)", &doc["metrics_file"]);
     }
-    if (doc.contains("max_delete")) {
-        const auto &value = doc["max_delete"];
-        const char *expected = "must be a count (e.g. 1000), a percentage of the destination (e.g. \"10%\") or \"unlimited\"";
-        if (value.is_number_integer()) {
-            config.max_delete = {DeleteLimit::Kind::count,
-                                 static_cast<std::uint64_t>(require_int(value, "/max_delete", 0, 2'000'000'000))};
-        } else if (value.is_string()) {
-            const std::string &text = value.get_ref<const std::string &>();
-            if (text == "unlimited") {
-                config.max_delete = {DeleteLimit::Kind::unlimited, 0};
-            } else {
-                if (text.size() < 2 || text.size() > 4 || text.back() != '%' ||
-                    text.find_first_not_of("0123456789") != text.size() - 1)
-                    fail("/max_delete", expected, &value);
-                const auto percent = std::stoul(text.substr(0, text.size() - 1));
-                if (percent > 100) fail("/max_delete", "a percentage must be from 0% to 100%", &value);
-                config.max_delete = {DeleteLimit::Kind::percent, percent};
-            }
-        } else {
-            fail("/max_delete", expected, &value);
-        }
-    }
+    if (doc.contains("max_delete"))
+        config.max_delete = require_limit(doc["max_delete"], "/max_delete", "a percentage of the destination");
+    if (doc.contains("max_change"))
+        config.max_change = require_limit(doc["max_change"], "/max_change", "a percentage of the source's entries");
     if (doc.contains("require_mountpoint")) {
         const auto &value = doc["require_mountpoint"];
         const auto which = require_string_array(value, "/require_mountpoint");
@@ -422,7 +419,7 @@ const std::vector<std::string> &config_keys() {
         "source", "destination", "daily_at", "concurrency", "delete", "state_dir", "exclude",
         "rsync_path", "rsync_extra_args", "retries", "retry_delay_seconds", "stall_timeout_seconds",
         "cancel_grace_seconds", "filesystem_timeout_seconds", "history_keep_runs", "history_keep_days", "metrics_file",
-        "max_delete", "require_mountpoint", "source_sentinel", "preserve", "versions"};
+        "max_delete", "max_change", "require_mountpoint", "source_sentinel", "preserve", "versions"};
     return keys;
 }
 
@@ -573,6 +570,8 @@ std::string config_to_json(const Config &config) {
     else doc["metrics_file"] = config.metrics_file;
     if (config.max_delete.kind == DeleteLimit::Kind::count) doc["max_delete"] = config.max_delete.value;
     else doc["max_delete"] = config.max_delete.text();
+    if (config.max_change.kind == DeleteLimit::Kind::count) doc["max_change"] = config.max_change.value;
+    else doc["max_change"] = config.max_change.text();
     doc["require_mountpoint"] = nlohmann::ordered_json::array();
     if (config.source_must_be_mountpoint) doc["require_mountpoint"].push_back("source");
     if (config.destination_must_be_mountpoint) doc["require_mountpoint"].push_back("destination");

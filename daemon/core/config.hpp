@@ -11,7 +11,8 @@
 namespace dailysync {
 
 // How many deletions one run may make ("max_delete"): a count, a percentage of the
-// destination's entries, or no limit.
+// destination's entries, or no limit. Also how many files already in the backup one run
+// may replace ("max_change", a percentage of the source's entries).
 struct DeleteLimit {
     enum class Kind { unlimited, count, percent };
     Kind kind = Kind::percent;
@@ -64,6 +65,7 @@ struct Config {
     int history_keep_days = 400;             // ...and none older than this (the last run's always stays)
     std::string metrics_file;                // node_exporter textfile ("" = none)
     DeleteLimit max_delete;                  // with delete: the most one run may delete
+    DeleteLimit max_change{DeleteLimit::Kind::unlimited, 0};   // files in the backup one run may replace (mass-change guard)
     bool source_must_be_mountpoint = false;        // "require_mountpoint": ["source", ...]
     bool destination_must_be_mountpoint = false;   // "require_mountpoint": [..., "destination"]
     std::string source_sentinel;             // relative path that must exist in the source ("" = none)

@@ -97,7 +97,14 @@ void RunScheduler::fill(Commands &out, WallClock::time_point now) {
         const WorkUnit &unit = model_.units()[*index].unit;
         // Every unit's folders were listed by this run, so one missing now was removed
         // during the run (or its volume unmounted): its copy would be no backup of it.
-        command::Prepare prepare{*index, {}};
+        command::Prepare prepare{*index, {}, {}};
+        const std::string &destination = settings_.config.destination;
+        if (!unit.base.empty() && !settings_.dry_run && settings_.backup_dir.size() > destination.size() &&
+            settings_.backup_dir.compare(0, destination.size() + 1, destination + "/") == 0) {
+            const std::string back = settings_.backup_dir.substr(destination.size() + 1);
+            for (const auto &folder : ancestors_of(unit.base)) prepare.backup_path.push_back(back + "/" + folder);
+            prepare.backup_path.push_back(back + "/" + unit.base);
+        }
         if (unit.members.empty()) prepare.folders.push_back(unit.base);
         for (const auto &member : unit.members) prepare.folders.push_back(join_path(unit.base, member));
         out.push_back(std::move(prepare));
@@ -112,7 +119,7 @@ void RunScheduler::fail_before_start(std::size_t unit, const std::string &messag
 }
 
 Commands RunScheduler::prepared(std::size_t index, const std::string &source_problem, const std::vector<std::string> &gone,
-                                WallClock::time_point now) {
+                                WallClock::time_point now, bool backup_blocked) {
     Commands out;
     Attempt &a = attempt(index);
     if (a.stage != Stage::preparing) return out;   // (a cancel settled it already)
@@ -141,7 +148,7 @@ Commands RunScheduler::prepared(std::size_t index, const std::string &source_pro
     }
     a.stage = Stage::running;
     if (!unit.deletion_pass) a.collector = std::make_unique<StatsCollector>(model_.units()[index].unit, seen_);
-    out.push_back(command::Launch{index, rsync_arguments(settings_.config, unit, settings_.dry_run, settings_.backup_dir),
+    out.push_back(command::Launch{index, rsync_arguments(settings_.config, unit, settings_.dry_run, backup_blocked ? "" : settings_.backup_dir),
                                    !unit.deletion_pass || settings_.note_creations});
     return out;
 }
@@ -167,8 +174,36 @@ void RunScheduler::progress(std::size_t index, const TransferCounters &counters,
     model_.unit_progress(index, counters, bytes_done);
 }
 
-void RunScheduler::item(std::size_t index, const ItemLine &line) {
+std::optional<std::uint64_t> change_limit(const Config &config, std::uint64_t previous_entries) {
+    if (config.max_change.kind == DeleteLimit::Kind::unlimited) return std::nullopt;
+    return config.max_change.allowed(previous_entries);
+}
+
+bool is_content_change(const ItemLine &item) {
+    return !item.deletion && item.type == 'f' && item.transferred && item.code.size() == 11 &&
+           item.code.compare(2, 9, "+++++++++") != 0 && item.code[0] != 'h';
+}
+
+Commands RunScheduler::item(std::size_t index, const ItemLine &line, WallClock::time_point now) {
+    Commands out;
     Attempt &a = attempt(index);
+    if (settings_.max_changes && !settings_.dry_run && is_content_change(line) && ++changes_ > *settings_.max_changes && !halted_) {
+        // Ransomware rewrites files in place, which rsync would copy over the only good
+        // copies: stop before more are replaced, and say how to go on if it is wanted.
+        halted_ = true;
+        model_.fail_run("mass change: more than " + std::to_string(*settings_.max_changes) +
+                        " files already in the backup had their content replaced by this run (max_change " +
+                        settings_.config.max_change.text() + "), so it was stopped before replacing more" +
+                        (settings_.backup_dir.empty() ? std::string() : " (those replaced are kept in the versions)") +
+                        ". If the change is wanted: dailysyncctl start --allow-mass-change");
+        for (std::size_t i = 0; i < attempts_.size(); ++i)
+            if (attempts_[i].stage == Stage::running) out.push_back(command::Kill{i, settings_.config.cancel_grace_seconds});
+        for (std::size_t i = 0; i < model_.units().size(); ++i) {
+            const UnitState state = model_.units()[i].state;
+            if (state == UnitState::pending || state == UnitState::retry_wait)
+                model_.unit_attempt_ended(i, UnitState::failed, -1, "not started: the run was stopped by max_change", {}, {}, false, now);
+        }
+    }
     if (settings_.note_creations && is_creation(line)) {
         const std::string name = unescape_rsync_name(line.name);
         const std::string relative = name.size() > 1 && name.back() == '/' ? name.substr(0, name.size() - 1) : name;
@@ -177,9 +212,10 @@ void RunScheduler::item(std::size_t index, const ItemLine &line) {
             creations_.push_back(base.empty() ? relative : base + "/" + relative);
         }
     }
-    if (!a.collector) return;   // the deletion pass: only its creations count
+    if (!a.collector) return out;   // the deletion pass: only its creations count
     a.collector->item(line);
     if (settings_.dry_run) model_.note_item(index, line);   // a dry run lists what would change
+    return out;
 }
 
 Commands RunScheduler::quiet(std::size_t index) {
@@ -284,7 +320,7 @@ Commands RunScheduler::inspected(std::size_t index, const Inspection &found, Wal
     }
 
     const int attempts = model_.units()[index].attempts;
-    const bool retry = outcome == UnitState::failed && transient && !cancelling && attempts <= settings_.config.retries;
+    const bool retry = outcome == UnitState::failed && transient && !cancelling && !halted_ && attempts <= settings_.config.retries;
     TransferCounters arrived = exit.counters;
     if (!complete(outcome)) {
         arrived.files_transferred -= std::min(found.files_not_arrived, arrived.files_transferred);
@@ -294,7 +330,7 @@ Commands RunScheduler::inspected(std::size_t index, const Inspection &found, Wal
     if (retry) {
         out.push_back(command::RetryAfter{index, settings_.config.retry_delay_seconds << std::min(attempts - 1, 10)});
     } else if ((outcome == UnitState::success || outcome == UnitState::warning || outcome == UnitState::partial) &&
-               model_.units()[index].unit.expand && !cancelling && a.collector) {
+               model_.units()[index].unit.expand && !cancelling && !halted_ && a.collector) {
         // The non-recursive unit named the folder's subfolders as they are now. A partial
         // one (an entry it could not make, e.g. a folder replaced by a symlink) still
         // expands: one bad entry fails itself, never its siblings' subtrees.
@@ -351,7 +387,8 @@ Commands RunScheduler::cancel(WallClock::time_point now) {
 
 void RunScheduler::check_done(Commands &out, WallClock::time_point now) {
     if (finished_ || checking_source_ || busy() > 0 || !model_.all_units_final()) return;
-    if (guarded() && !deletions_planned_ && !model_.cancel_requested()) {
+    // A halted run (the source stopped answering, too many files replaced) deletes nothing.
+    if (guarded() && !deletions_planned_ && !model_.cancel_requested() && !halted_) {
         deletions_planned_ = true;
         deletion_plan_ = plan_deletions(model_, settings_.config.max_delete);
         model_.note_deletions(deletion_plan_->summary);

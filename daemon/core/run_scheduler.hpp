@@ -38,6 +38,11 @@ namespace command {
 struct Prepare {
     std::size_t unit;
     std::vector<std::string> folders;   // relative to the source, raw; "" = the root (not checked)
+    // With versions: the folders the unit's --backup-dir goes through, relative to the
+    // destination. Any that is there but no real folder (this run replaced it with a file
+    // or symlink) means the unit has nothing to keep (nothing below it existed at the
+    // version) and must not keep anything there: rsync would follow a symlink.
+    std::vector<std::string> backup_path;
 };
 struct Launch {
     std::size_t unit;
@@ -95,6 +100,9 @@ struct SchedulerSettings {
     // and whether to note the entries they create (the point's "created" list).
     std::string backup_dir;
     bool note_creations = false;
+    // The mass-change guard (max_change, see change_limit()): how many files already in
+    // the backup may have their content replaced; nullopt = no limit.
+    std::optional<std::uint64_t> max_changes;
 };
 
 class RunScheduler {
@@ -106,14 +114,16 @@ public:
     Commands set_concurrency(int concurrency, WallClock::time_point now);
     // The answer to Prepare: `source_problem` non-empty when the source is no longer the
     // folder the run started on; `gone` the unit's folders found missing.
+    // `backup_blocked`: a folder of backup_path is not a real folder (see Prepare).
     Commands prepared(std::size_t unit, const std::string &source_problem, const std::vector<std::string> &gone,
-                      WallClock::time_point now);
+                      WallClock::time_point now, bool backup_blocked = false);
     // No answer to Prepare within the deadline: the source is hung. The unit fails, the run
     // fails with `message`, and no further unit starts (each would only wait its deadline
     // behind the hung calls); units already running end as they end.
     Commands source_unanswered(std::size_t unit, const std::string &message, WallClock::time_point now);
     void progress(std::size_t unit, const TransferCounters &counters, std::uint64_t bytes_done);
-    void item(std::size_t unit, const ItemLine &item);
+    // An itemized line. Past max_changes replaced files, the run stops (Kill commands).
+    Commands item(std::size_t unit, const ItemLine &item, WallClock::time_point now);
     Commands quiet(std::size_t unit);   // rsync printed nothing for stall_timeout_seconds
     Commands exited(std::size_t unit, AttemptExit exit, WallClock::time_point now);
     Commands inspected(std::size_t unit, const Inspection &found, WallClock::time_point now);
@@ -169,7 +179,16 @@ private:
     bool finished_ = false;
     bool halted_ = false;   // the source stopped answering: nothing more starts
     std::vector<std::string> creations_;
+    std::uint64_t changes_ = 0;   // files already in the backup whose content this run replaced
 };
+
+// The mass-change guard's limit for a run whose source held `previous_entries` entries
+// at the last complete run: nullopt when max_change is unlimited.
+std::optional<std::uint64_t> change_limit(const Config &config, std::uint64_t previous_entries);
+
+// True for the itemized line of a file already in the backup whose data rsync sends
+// again (">f.st......"): its content is replaced. Not for new files, links or attributes.
+bool is_content_change(const ItemLine &item);
 
 // The message of a unit whose folder vanished from the source during the run.
 std::string vanished_message(const std::string &folder);

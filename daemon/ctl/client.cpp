@@ -119,6 +119,21 @@ Outcome<std::string> Client::call_for_string(const char *method, const char *arg
     return out;
 }
 
+Outcome<std::string> Client::start_run_allowing_mass_change() {
+    Outcome<std::string> out;
+    sd_bus_error error = SD_BUS_ERROR_NULL;
+    sd_bus_message *reply = nullptr;
+    int r = sd_bus_call_method(bus_, kName, kPath, kInterface, "StartRunWithOptions", &error, &reply, "a{sv}", 1, "allow_mass_change",
+                               "b", 1);
+    const char *text = nullptr;
+    if (r >= 0) r = sd_bus_message_read(reply, "s", &text);
+    if (r < 0) out.failure = failure_of(error, r, "StartRunWithOptions");
+    else out.value = text;
+    sd_bus_message_unref(reply);
+    sd_bus_error_free(&error);
+    return out;
+}
+
 std::optional<Failure> Client::call_for_nothing(const char *method) {
     sd_bus_error error = SD_BUS_ERROR_NULL;
     std::optional<Failure> failure;

@@ -31,6 +31,8 @@ public:
 
     Outcome<DaemonStatus> status();   // all properties, plus the newest run of ListRuns
     Outcome<std::string> start_run() { return call_for_string("StartRun"); }   // the run id
+    // StartRunWithOptions {"allow_mass_change": true}: the run id.
+    Outcome<std::string> start_run_allowing_mass_change();
     std::optional<Failure> cancel_run() { return call_for_nothing("CancelRun"); }
     std::optional<Failure> reload() { return call_for_nothing("Reload"); }
     Outcome<std::string> run_report(const std::string &run_id) { return call_for_string("GetRunReport", run_id.c_str()); }

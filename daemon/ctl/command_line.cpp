@@ -44,6 +44,8 @@ CommandLine parse_command_line(const std::vector<std::string> &args) {
             cl.color = false;
         } else if (arg == "--wait") {
             cl.wait = true;
+        } else if (arg == "--allow-mass-change") {
+            cl.allow_mass_change = true;
         } else if (arg == "--dry-run") {
             cl.dry_run = true;
         } else if (arg == "--into-source") {
@@ -117,6 +119,7 @@ CommandLine parse_command_line(const std::vector<std::string> &args) {
     }
     const bool restoring = cl.command == Command::restore;
     if (cl.wait && cl.command != Command::start) cl.error = "--wait goes with start";
+    else if (cl.allow_mass_change && cl.command != Command::start) cl.error = "--allow-mass-change goes with start";
     else if (!restoring && (cl.dry_run || cl.into_source || !cl.at.empty() || cl.to != "."))
         cl.error = "--at, --to, --into-source and --dry-run go with restore";
     else if (restoring && cl.json) cl.error = "--json goes with status, start, watch, history, report and versions";
@@ -128,7 +131,8 @@ CommandLine parse_command_line(const std::vector<std::string> &args) {
 const char *help_text() {
     return R"HELP(Usage:
   dailysyncctl [OPTIONS] [status]       state, current progress or last result, next run
-  dailysyncctl [OPTIONS] start [--wait] start a backup run now
+  dailysyncctl [OPTIONS] start [--wait] [--allow-mass-change]
+                                        start a backup run now
   dailysyncctl [OPTIONS] cancel         cancel the run in progress
   dailysyncctl [OPTIONS] reload         re-read the configuration file
   dailysyncctl [OPTIONS] watch          follow the run in progress live, then summarize it
@@ -158,6 +162,10 @@ Options:
                     the run's result, and a run that did not succeed is followed
                     by its error and the units that failed, with their first
                     error line
+      --allow-mass-change
+                    with start: this run may replace more files than max_change
+                    allows (after a run failed with "mass change" and the change
+                    is known to be wanted)
   -n, --limit N     with history: how many runs to show
   -c, --config FILE with versions and restore: the daemon's configuration, which
                     names the source and the backup (default

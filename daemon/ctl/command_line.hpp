@@ -14,6 +14,7 @@ struct CommandLine {
     bool json = false;       // --json: machine-readable output
     bool color = true;       // --no-color turns it off (so does NO_COLOR, checked by the caller)
     bool wait = false;       // start --wait
+    bool allow_mass_change = false;   // start --allow-mass-change
     int limit = 10;          // history -n N
     std::string run_id;      // report RUN_ID
     // versions [PATH], restore PATH: read the backup directly, with the caller's rights.

@@ -166,7 +166,7 @@ int start(Client &client, const CommandLine &cl) {
         follower.emplace(client, cl);
         if (follower->failure()) return fail(*follower->failure());
     }
-    auto started = client.start_run();
+    auto started = cl.allow_mass_change ? client.start_run_allowing_mass_change() : client.start_run();
     if (started.failure) return fail(*started.failure);
     if (!cl.wait) {
         if (cl.json) std::cout << nlohmann::ordered_json{{"run_id", started.value}}.dump() << "\n";

@@ -29,7 +29,8 @@ Supervisor::Supervisor(boost::asio::io_context &io, RunModel &model, const Plann
       on_done_(std::move(on_done)),
       scheduler_(model, planner,
                  SchedulerSettings{settings_.config, settings_.dry_run, settings_.concurrency, settings_.backup_dir,
-                                   static_cast<bool>(settings_.note_creations)}) {}
+                                   static_cast<bool>(settings_.note_creations),
+                                   change_limit(settings_.config, settings_.previous_entries)}) {}
 
 std::chrono::milliseconds Supervisor::deadline() const {
     std::chrono::milliseconds full = std::chrono::seconds(settings_.config.filesystem_timeout_seconds);
@@ -69,21 +70,29 @@ void Supervisor::execute(Commands commands) {
 
 void Supervisor::carry_out(const command::Prepare &c) {
     const int seconds = settings_.config.filesystem_timeout_seconds;
-    call_trees<std::pair<std::string, std::vector<std::string>>>(
-        [source = ports_.source, identity = settings_.source_identity, folders = c.folders](WorkProgress &) {
-            std::pair<std::string, std::vector<std::string>> found{source_replaced(*source, identity), {}};
-            if (!found.first.empty()) return found;
+    struct Found {
+        std::string source_problem;
+        std::vector<std::string> gone;
+        bool backup_blocked = false;
+    };
+    call_trees<Found>(
+        [source = ports_.source, destination = ports_.destination, identity = settings_.source_identity, folders = c.folders,
+         backup_path = c.backup_path](WorkProgress &) {
+            Found found{source_replaced(*source, identity), {}, false};
+            if (!found.source_problem.empty()) return found;
             for (const auto &folder : folders)
-                if (!folder.empty() && !source->entry(folder)) found.second.push_back(folder);
+                if (!folder.empty() && !source->entry(folder)) found.gone.push_back(folder);
+            for (const auto &folder : backup_path)
+                if (const auto facts = destination->entry(folder); facts && !facts->is_dir) found.backup_blocked = true;
             return found;
         },
-        [weak = weak_from_this(), index = c.unit, seconds](std::optional<std::pair<std::string, std::vector<std::string>>> found) {
+        [weak = weak_from_this(), index = c.unit, seconds, both = !c.backup_path.empty()](std::optional<Found> found) {
             auto self = weak.lock();
             if (!self) return;
-            if (!found)
-                return self->execute(self->scheduler_.source_unanswered(
-                    index, no_answer_message("the source " + self->ports_.source->location(), seconds), WallClock::now()));
-            self->execute(self->scheduler_.prepared(index, found->first, found->second, WallClock::now()));
+            const std::string what = "the source " + self->ports_.source->location() +
+                                     (both ? " or the destination " + self->settings_.config.destination : std::string());
+            if (!found) return self->execute(self->scheduler_.source_unanswered(index, no_answer_message(what, seconds), WallClock::now()));
+            self->execute(self->scheduler_.prepared(index, found->source_problem, found->gone, WallClock::now(), found->backup_blocked));
         });
 }
 
@@ -100,7 +109,8 @@ void Supervisor::carry_out(const command::Launch &c) {
     };
     if (c.collect)
         options.on_item = [weak, index](const ItemLine &item) {
-            if (auto self = weak.lock()) self->scheduler_.item(index, item);
+            if (auto self = weak.lock())
+                if (auto commands = self->scheduler_.item(index, item, WallClock::now()); !commands.empty()) self->execute(std::move(commands));
         };
     children_[index] = ports_.launcher->launch(
         std::move(options),

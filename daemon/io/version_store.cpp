@@ -85,8 +85,11 @@ Loaded<std::vector<VersionPoint>> VersionStore::points() const {
     if (!lstat_of(root())) return Loaded<std::vector<VersionPoint>>::missing();
     std::vector<VersionPoint> points;
     for (const auto &name : names_in(root())) {
+        // Only folders not starting with '.' are versions (not a restore's staging folder, the gap marker).
+        const auto st = lstat_of(root() + "/" + name);
+        if (name.front() == '.' || !st || !S_ISDIR(st->st_mode)) continue;
         auto text = read_text(root() + "/" + name + "/" + kPointFile);
-        if (text.status() == Loaded<std::string>::Status::missing) continue;   // a staging folder, the gap marker
+        if (text.status() == Loaded<std::string>::Status::missing) continue;   // made, not yet recorded
         if (!text.has_value()) return Loaded<std::vector<VersionPoint>>::unreadable(text.error());
         auto point = parse_point(text.value());
         if (!point || point->id != name)
@@ -343,13 +346,18 @@ Loaded<std::string> VersionStore::stage(const Assembled &assembled, const std::f
     }
     // Folders last, deepest first: their times would change as their entries arrive. A
     // folder still in the backup has its attributes there; rsync made the others in back/.
-    for (auto it = present.rbegin(); it != present.rend(); ++it) {
+    // The top last of all: the backup's own.
+    std::vector<std::pair<std::string, RestoreView::Claim>> folders;
+    for (const auto &entry : present)
+        if (entry.second.kind == RestoreView::Kind::folder) folders.push_back(entry);
+    folders.insert(folders.begin(), {std::string(), RestoreView::Claim{RestoreView::Kind::folder,
+                                                                       static_cast<int>(assembled.layer_roots.size()) - 1}});
+    for (auto it = folders.rbegin(); it != folders.rend(); ++it) {
         const auto &[path, claim] = *it;
-        if (claim.kind != RestoreView::Kind::folder) continue;
-        auto st = lstat_of(destination_ + "/" + path);
-        if (!st || !S_ISDIR(st->st_mode)) st = lstat_of(assembled.layer_roots[static_cast<std::size_t>(claim.layer)] + "/" + path);
+        auto st = lstat_of(join(destination_, path));
+        if (!st || !S_ISDIR(st->st_mode)) st = lstat_of(join(assembled.layer_roots[static_cast<std::size_t>(claim.layer)], path));
         if (!st) continue;
-        const std::string to = staging + "/" + path;
+        const std::string to = join(staging, path);
         (void)::lchown(to.c_str(), st->st_uid, st->st_gid);
         ::chmod(to.c_str(), st->st_mode & 07777);
         const timespec times[2] = {st->st_atim, st->st_mtim};

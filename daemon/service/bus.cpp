@@ -43,6 +43,8 @@ static const sd_bus_vtable kVtable[] = {
     PROPERTY("EtaSeconds", "t", kChange),
     PROPERTY("Units", "a(sstttti)", kChange),
     SD_BUS_METHOD_WITH_NAMES("StartRun", "", "", "s", SD_BUS_PARAM(run_id), Bus::method_start_run, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("StartRunWithOptions", "a{sv}", SD_BUS_PARAM(options), "s", SD_BUS_PARAM(run_id),
+                             Bus::method_start_run_with_options, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD("CancelRun", "", "", Bus::method_cancel_run, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD("Reload", "", "", Bus::method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD_WITH_NAMES("GetRunReport", "s", SD_BUS_PARAM(run_id), "s", SD_BUS_PARAM(json), Bus::method_get_run_report,
@@ -256,26 +258,59 @@ int Bus::authorized(sd_bus_message *m, std::function<int(sd_bus_message *, sd_bu
     return 1;
 }
 
-int Bus::method_start_run(sd_bus_message *m, void *userdata, sd_bus_error *) {
-    auto *self = static_cast<Bus *>(userdata);
-    return self->authorized(m, [self](sd_bus_message *call, sd_bus_error *) {
-        // Answered once the run has started (or could not): kept referenced until then.
-        sd_bus_message_ref(call);
-        self->manager_.start_run("D-Bus StartRun", [self, call](Manager::StartError error, const std::string &run_id) {
+// Starts a run and answers `call` once it has started (or could not); keeps it referenced
+// until then.
+void Bus::start_run(sd_bus_message *call, const std::string &trigger, RunOptions options) {
+    sd_bus_message_ref(call);
+    manager_.start_run(
+        trigger,
+        [this, call](Manager::StartError error, const std::string &run_id) {
             switch (error) {
             case Manager::StartError::already_running:
-                if (self->manager_.current_run_id().empty()) sd_bus_reply_method_errorf(call, kErrorAlreadyRunning, "A run is starting");
-                else sd_bus_reply_method_errorf(call, kErrorAlreadyRunning, "Run %s is active", self->manager_.current_run_id().c_str());
+                if (manager_.current_run_id().empty()) sd_bus_reply_method_errorf(call, kErrorAlreadyRunning, "A run is starting");
+                else sd_bus_reply_method_errorf(call, kErrorAlreadyRunning, "Run %s is active", manager_.current_run_id().c_str());
                 break;
             case Manager::StartError::stopping: sd_bus_reply_method_errorf(call, kErrorStopping, "The service is stopping"); break;
             case Manager::StartError::locked:
-                sd_bus_reply_method_errorf(call, kErrorLocked, "%s", printable_name(self->manager_.lock_refusal()).c_str());
+                sd_bus_reply_method_errorf(call, kErrorLocked, "%s", printable_name(manager_.lock_refusal()).c_str());
                 break;
             case Manager::StartError::none: sd_bus_reply_method_return(call, "s", run_id.c_str()); break;
             }
             sd_bus_message_unref(call);
-            self->flush_soon();
-        });
+            flush_soon();
+        },
+        options);
+}
+
+int Bus::method_start_run(sd_bus_message *m, void *userdata, sd_bus_error *) {
+    auto *self = static_cast<Bus *>(userdata);
+    return self->authorized(m, [self](sd_bus_message *call, sd_bus_error *) {
+        self->start_run(call, "D-Bus StartRun", {});
+        return 0;
+    });
+}
+
+int Bus::method_start_run_with_options(sd_bus_message *m, void *userdata, sd_bus_error *) {
+    auto *self = static_cast<Bus *>(userdata);
+    return self->authorized(m, [self](sd_bus_message *call, sd_bus_error *error) {
+        RunOptions options;
+        int r = sd_bus_message_enter_container(call, 'a', "{sv}");
+        while (r >= 0 && (r = sd_bus_message_enter_container(call, 'e', "sv")) > 0) {
+            const char *key = nullptr;
+            if ((r = sd_bus_message_read(call, "s", &key)) < 0) break;
+            if (std::string_view(key) != "allow_mass_change")
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown option \"%s\" (known: allow_mass_change)",
+                                         printable_name(key).c_str());
+            int value = 0;
+            if ((r = sd_bus_message_read(call, "v", "b", &value)) < 0)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "allow_mass_change must be a boolean (b)");
+            options.allow_mass_change = value != 0;
+            if ((r = sd_bus_message_exit_container(call)) < 0) break;
+        }
+        if (r < 0 || sd_bus_message_exit_container(call) < 0)
+            return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Options must be a{sv}");
+        self->start_run(call, options.allow_mass_change ? "D-Bus StartRunWithOptions (mass change allowed)" : "D-Bus StartRunWithOptions",
+                        options);
         return 0;
     });
 }

@@ -158,7 +158,7 @@ void Manager::on_timer() {
     arm_schedule();
 }
 
-void Manager::start_run(const std::string &trigger, Started done) {
+void Manager::start_run(const std::string &trigger, Started done, RunOptions options) {
     if (state_ == ManagerState::stopping) return done(StartError::stopping, {});
     if (state_ == ManagerState::running || starting_) return done(StartError::already_running, {});
     // The destination's lock is named after its device and inode: a stat of the NAS, so on
@@ -168,15 +168,16 @@ void Manager::start_run(const std::string &trigger, Started done) {
     workers_.trees.run<std::optional<std::string>>(
         std::min<std::chrono::milliseconds>(std::chrono::seconds(config_.filesystem_timeout_seconds), kLockNameDeadline),
         [destination = config_.destination](WorkProgress &) { return destination_lock_name(destination); },
-        [this, trigger, done = std::move(done)](std::optional<std::optional<std::string>> name) {
+        [this, trigger, options, done = std::move(done)](std::optional<std::optional<std::string>> name) {
             starting_ = false;
             std::string run_id;
-            const StartError error = start_run_now(name ? *name : std::nullopt, trigger, run_id);
+            const StartError error = start_run_now(name ? *name : std::nullopt, trigger, options, run_id);
             done(error, run_id);
         });
 }
 
-Manager::StartError Manager::start_run_now(const std::optional<std::string> &lock_name, const std::string &trigger, std::string &run_id) {
+Manager::StartError Manager::start_run_now(const std::optional<std::string> &lock_name, const std::string &trigger, RunOptions options,
+                                           std::string &run_id) {
     if (state_ == ManagerState::stopping) return StartError::stopping;
     if (state_ == ManagerState::running) return StartError::already_running;
     RunLocks locks = take_run_locks(config_.state_dir, config_.destination, lock_name, "service");
@@ -188,8 +189,10 @@ Manager::StartError Manager::start_run_now(const std::optional<std::string> &loc
     if (!locks.why.empty()) journal_.log(LOG_ERR, locks.why + "; running without that lock");
     locks_ = std::move(locks);
     state_ = ManagerState::running;
+    Config config = config_;
+    if (options.allow_mass_change) config.max_change = {DeleteLimit::Kind::unlimited, 0};
     run_ = BackupRun::create(
-        io_, workers_, config_, false,
+        io_, workers_, std::move(config), false,
         [this] {
             if (observer_.progress_changed) observer_.progress_changed();
         },

@@ -21,6 +21,11 @@
 
 namespace dailysync {
 
+// What an admin may allow one run that the configuration would not.
+struct RunOptions {
+    bool allow_mass_change = false;   // max_change does not apply (the change is wanted)
+};
+
 enum class ManagerState { idle, running, stopping };
 std::string_view to_string(ManagerState state);
 
@@ -45,7 +50,7 @@ public:
     // Starts a run (`trigger` says why, for the journal); `done` gets the run id or why not,
     // on the loop, once the destination's lock is named (a stat, on a worker).
     using Started = std::function<void(StartError, const std::string &run_id)>;
-    void start_run(const std::string &trigger, Started done);
+    void start_run(const std::string &trigger, Started done, RunOptions options = {});
     const std::string &lock_refusal() const { return lock_refusal_; }
     bool cancel_run();   // false when no run is active
     // Re-reads the configuration; on error keeps the old one and returns the message.
@@ -74,7 +79,8 @@ private:
     template <class T>
     void on_state_worker(const std::string &what, std::function<T(WorkProgress &)> work, std::function<T(std::string)> unanswered,
                          std::function<void(T)> done);
-    StartError start_run_now(const std::optional<std::string> &lock_name, const std::string &trigger, std::string &run_id);
+    StartError start_run_now(const std::optional<std::string> &lock_name, const std::string &trigger, RunOptions options,
+                             std::string &run_id);
     void arm_schedule();
     void on_timer();
     void run_finished(const RunModel &model);

@@ -249,6 +249,17 @@ std::string describe(const Entry &e) {
 }
 }  // namespace
 
+std::vector<std::string> list_dir(const std::string &path) {
+    std::vector<std::string> names;
+    if (DIR *dir = ::opendir(path.c_str())) {
+        while (auto *e = ::readdir(dir))
+            if (std::string(e->d_name) != "." && std::string(e->d_name) != "..") names.push_back(e->d_name);
+        ::closedir(dir);
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
 Snapshot snapshot(const std::string &root) {
     Snapshot out;
     walk(root, "", out);

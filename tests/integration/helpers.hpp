@@ -28,6 +28,8 @@ std::string read_file(const std::string &path);
 void make_dirs(const std::string &path);
 void set_mtime(const std::string &path, long seconds);   // does not follow symlinks
 void remove_tree(const std::string &path);
+// The names in a folder, sorted (none when it cannot be read).
+std::vector<std::string> list_dir(const std::string &path);
 // Gives every entry below root (root included, symlinks themselves) a distinct mtime in the
 // past, as on a real NAS. rsync leaves a folder's or symlink's mtime alone when it falls in
 // the same second as the copy's own, so trees built moments before a run need this.

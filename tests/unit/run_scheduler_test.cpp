@@ -461,7 +461,7 @@ TEST(RunScheduler, SplitFoldersGoFirstAndTheirSubfoldersBecomeUnits) {
     sub.code = "cd+++++++++";
     sub.name = "sub/";   // relative to the unit's folder
     sub.type = 'd';
-    d.scheduler.item(unit, sub);
+    (void)d.scheduler.item(unit, sub, kNow);
     AttemptExit ok;
     ok.exit_code = 0;
     const std::size_t before = d.model.units().size();

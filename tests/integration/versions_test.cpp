@@ -1,0 +1,287 @@
+// Versions with real rsync: each day's backup restored exactly, retention that keeps the
+// other days exact, a killed run, the mass-change guard. Days are simulated: after each
+// run the test moves that run's version to its day (the clock is an input of retention
+// and of --at DATE, never waited for).
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <thread>
+
+#include "helpers.hpp"
+#include "once_fixture.hpp"
+
+using namespace testing_support;
+
+namespace {
+
+const std::string kVersions = ".dailysync-versions";
+constexpr long kDay = 86400;
+
+struct VersionsFixture : Fixture {
+    std::string cfg;
+    long base = static_cast<long>(::time(nullptr)) - 200 * kDay;   // day 0
+
+    std::string versions_dir() const { return destination + "/" + kVersions; }
+
+    // Version ids, oldest first (by their "at").
+    std::vector<std::pair<long, std::string>> points() const {
+        std::vector<std::pair<long, std::string>> out;
+        for (const auto &name : list_dir(versions_dir())) {
+            const std::string file = versions_dir() + "/" + name + "/version.json";
+            if (::access(file.c_str(), F_OK) != 0) continue;
+            auto doc = nlohmann::json::parse(read_file(file));
+            out.emplace_back(doc["at"].get<long>(), name);
+        }
+        std::sort(out.begin(), out.end());
+        return out;
+    }
+    // Moves the newest version to noon of `day`; returns its id.
+    std::string date_newest(int day) {
+        const std::string id = points().back().second;
+        const std::string file = versions_dir() + "/" + id + "/version.json";
+        auto doc = nlohmann::json::parse(read_file(file));
+        doc["at"] = base + day * kDay;
+        write_file(file, doc.dump());
+        return id;
+    }
+    Result backup() { return run({dailysyncd(), "--once", "--config", cfg}); }
+    // Restores PATH as of `at` into a new folder; the folder.
+    std::string restore(const std::string &path, const std::string &at, const std::string &name) {
+        const std::string into = dir / name;
+        make_dirs(into);
+        const Result r = run({dailysyncctl(), "restore", path, "--at", at, "--to", into, "--config", cfg});
+        EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+        return into;
+    }
+};
+
+// Gives entries changed on `day` an mtime of their own (age_tree's are the same each time
+// it runs, and rsync's quick check would take a same-size rewrite for no change).
+void stamp(const std::vector<std::string> &paths, int day) {
+    long t = 1'700'000'000L + day * 1000L;
+    for (const auto &path : paths) set_mtime(path, ++t);
+}
+
+// Folders' own times are not versioned (docs/operations.md): compare everything else.
+Snapshot without_folder_times(Snapshot s) {
+    for (auto &[path, entry] : s)
+        if (entry.type == 'd') entry.mtime_ns = 0;
+    return s;
+}
+
+}  // namespace
+
+TEST(Versions, EveryDayIsRestoredExactlyWithHostileNamesAndTypeChanges) {
+    VersionsFixture f;
+    f.build_tree();
+    f.cfg = f.config(R"("delete": true, "max_delete": "unlimited", "versions": {"keep_daily": 100})");
+    std::vector<Snapshot> oracle;
+    std::vector<std::string> ids;
+    std::vector<std::string> changed;
+    auto day = [&](int d) {
+        stamp(changed, d);
+        changed.clear();
+        const Result r = f.backup();
+        ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+        oracle.push_back(without_folder_times(snapshot(f.source)));
+        ids.push_back(f.date_newest(d));
+    };
+    day(0);
+    // day 1: a file modified in place with the same size, one with a new size
+    write_file(f.source + "/alpha/private", "SECRET", 0600);
+    write_file(f.source + "/beta/readme", "beta, second edition\n");
+    changed = {f.source + "/alpha/private", f.source + "/beta/readme"};
+    day(1);
+    // day 2: files deleted, one with a hostile name
+    ::unlink((f.source + "/alpha/edit/reel1/shot3").c_str());
+    ::unlink((f.source + "/odd/new\nline").c_str());
+    day(2);
+    // day 3: a folder renamed
+    ASSERT_EQ(::rename((f.source + "/alpha/edit").c_str(), (f.source + "/alpha/cut").c_str()), 0);
+    day(3);
+    // day 4: a file replaced by a symlink, a symlink by a file, a file by a folder
+    ::unlink((f.source + "/alpha/tool.sh").c_str());
+    ::symlink("cut/master.mov", (f.source + "/alpha/tool.sh").c_str());
+    ::unlink((f.source + "/alpha/latest").c_str());
+    write_file(f.source + "/alpha/latest", "now a file\n");
+    ::unlink((f.source + "/top-level-file").c_str());
+    make_dirs(f.source + "/top-level-file");
+    write_file(f.source + "/top-level-file/inside", "x\n");
+    changed = {f.source + "/alpha/tool.sh", f.source + "/alpha/latest", f.source + "/top-level-file/inside"};
+    day(4);
+    // day 5: a new file, and the day-1 file modified again
+    write_file(f.source + "/beta/new", "new\n");
+    write_file(f.source + "/alpha/private", "third", 0600);
+    changed = {f.source + "/beta/new", f.source + "/alpha/private"};
+    day(5);
+
+    for (std::size_t d = 0; d < ids.size(); ++d) {
+        const std::string into = f.restore("/", ids[d], "whole" + std::to_string(d));
+        EXPECT_EQ(differences(oracle[d], without_folder_times(snapshot(into))), "") << "day " << d;
+    }
+    // --at DATE names the last version of that day; one folder, by absolute path.
+    char date[16];
+    const std::time_t t = f.base + 3 * kDay;
+    std::strftime(date, sizeof date, "%Y-%m-%d", std::localtime(&t));
+    const std::string alpha = f.restore(f.source + "/alpha", date, "alpha3");
+    Snapshot expected;
+    for (const auto &[path, entry] : oracle[3])
+        if (path.rfind("alpha/", 0) == 0 || path == "alpha") expected[path] = entry;
+    Snapshot restored = without_folder_times(snapshot(alpha));
+    restored.erase(".");   // the folder restored into: the test's own
+    EXPECT_EQ(differences(expected, restored), "");
+    // One file as of day 0; the versions listing names what it was on each day.
+    const std::string one = f.restore("alpha/private", ids[0], "private0");
+    EXPECT_EQ(read_file(one + "/private"), "secret");
+    const Result listed = run({dailysyncctl(), "versions", "alpha/private", "--config", f.cfg});
+    EXPECT_EQ(listed.exit_code, 0) << listed.err;
+    EXPECT_NE(listed.out.find("6 B"), std::string::npos) << listed.out;
+    // Nothing is left behind by the restores.
+    for (const auto &name : list_dir(f.versions_dir())) EXPECT_EQ(name.rfind(".restore-", 0), std::string::npos) << name;
+}
+
+TEST(Versions, RetentionKeepsTheOtherDaysExact) {
+    VersionsFixture f;
+    f.build_tree();
+    f.cfg = f.config(R"("delete": true, "max_delete": "unlimited", "versions": {"keep_daily": 100})");
+    std::vector<Snapshot> oracle;
+    std::vector<std::string> ids;
+    // Ten days of changes to the same few files, so that later versions depend on what
+    // earlier ones say.
+    for (int d = 0; d < 10; ++d) {
+        if (d > 0) {
+            std::vector<std::string> changed = {f.source + "/beta/readme"};
+            write_file(f.source + "/beta/readme", "beta day " + std::to_string(d) + "\n");
+            if (d % 2) {
+                ::unlink((f.source + "/alpha/edit/reel1/shot" + std::to_string(d)).c_str());
+            } else {
+                write_file(f.source + "/alpha/edit/reel1/shot" + std::to_string(d - 1), "back on day " + std::to_string(d));
+                changed.push_back(f.source + "/alpha/edit/reel1/shot" + std::to_string(d - 1));
+            }
+            if (d == 4) ASSERT_EQ(::rename((f.source + "/alpha/empty").c_str(), (f.source + "/alpha/was-empty").c_str()), 0);
+            if (d == 6) {
+                write_file(f.source + "/alpha/empty", "a file where a folder was\n");
+                changed.push_back(f.source + "/alpha/empty");
+            }
+            stamp(changed, d);
+        }
+        const Result r = f.backup();
+        ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+        oracle.push_back(without_folder_times(snapshot(f.source)));
+        ids.push_back(f.date_newest(d * 7));   // days 0, 7, ... 63: each its own ISO week
+    }
+    // Keep 2 days and 3 weeks: after the next run (today, long after day 63) its own
+    // version, day 63's (the second day, and week) and day 56's (the third week) remain.
+    f.cfg = f.config(R"("delete": true, "max_delete": "unlimited", "versions": {"keep_daily": 2, "keep_weekly": 3})");
+    write_file(f.source + "/beta/readme", "today\n");
+    stamp({f.source + "/beta/readme"}, 99);
+    const Result r = f.backup();
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    const auto kept = f.points();
+    std::vector<std::string> kept_ids;
+    for (const auto &[at, id] : kept) kept_ids.push_back(id);
+    ASSERT_EQ(kept_ids.size(), 3u);
+    EXPECT_EQ(kept_ids[0], ids[8]);
+    EXPECT_EQ(kept_ids[1], ids[9]);
+    const auto report = f.report(r.out);
+    EXPECT_EQ(report["versions"]["pruned"].size(), 8u) << report.dump(2);
+    for (std::size_t d : {8u, 9u}) {
+        const std::string into = f.restore("/", ids[d], "kept" + std::to_string(d));
+        EXPECT_EQ(differences(oracle[d], without_folder_times(snapshot(into))), "") << "day " << d * 7;
+    }
+}
+
+TEST(Versions, AKilledRunLeavesThePreviousDayRestorable) {
+    VersionsFixture f;
+    make_dirs(f.source + "/big");
+    for (int i = 0; i < 40; ++i) write_file(f.source + "/big/f" + std::to_string(i), std::string(2'000'000, 'a' + i % 26));
+    age_tree(f.source);
+    f.cfg = f.config(R"("versions": {"keep_daily": 10}, "rsync_extra_args": ["--bwlimit=20000"])");
+    ASSERT_EQ(f.backup().exit_code, 0);
+    const Snapshot day0 = without_folder_times(snapshot(f.source));
+    const std::string id0 = f.date_newest(0);
+    // Every file rewritten; the run is killed (SIGKILL, no clean-up) part way.
+    std::vector<std::string> rewritten;
+    for (int i = 0; i < 40; ++i) {
+        rewritten.push_back(f.source + "/big/f" + std::to_string(i));
+        write_file(rewritten.back(), std::string(2'000'000, 'A' + i % 26));
+    }
+    stamp(rewritten, 1);
+    const Spawned spawned = spawn({dailysyncd(), "--once", "--config", f.cfg});
+    for (int i = 0; i < 200 && f.points().size() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    ::kill(spawned.pid, SIGKILL);   // the daemon dies without a word; its rsyncs get what systemd sends
+    wait_for(spawned);
+    for (pid_t pid : processes_mentioning(f.destination)) ::kill(pid, SIGTERM);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    const auto kept = f.points();
+    ASSERT_EQ(kept.size(), 2u);
+    const Result listed = run({dailysyncctl(), "versions", "--config", f.cfg});
+    EXPECT_NE(listed.out.find("partial"), std::string::npos) << listed.out;   // the killed run's version
+    const std::string into = f.restore("/", id0, "before-kill");
+    EXPECT_EQ(differences(day0, without_folder_times(snapshot(into))), "");
+}
+
+TEST(Versions, MassOverwriteTripsTheGuardAndThePreviousContentStaysRestorable) {
+    VersionsFixture f;
+    make_dirs(f.source + "/project");
+    for (int i = 0; i < 50; ++i) write_file(f.source + "/project/doc" + std::to_string(i), "original " + std::to_string(i));
+    age_tree(f.source);
+    f.cfg = f.config(R"("versions": {"keep_daily": 10}, "max_change": "10%")");
+    ASSERT_EQ(f.backup().exit_code, 0);
+    const Snapshot before = without_folder_times(snapshot(f.source));
+    const std::string id0 = f.date_newest(0);
+    // Ransomware-like: every file of the project rewritten.
+    std::vector<std::string> encrypted;
+    for (int i = 0; i < 50; ++i) {
+        encrypted.push_back(f.source + "/project/doc" + std::to_string(i));
+        write_file(encrypted.back(), "ENCRYPTED!" + std::to_string(i * 7));
+    }
+    stamp(encrypted, 1);
+    const Result r = f.backup();
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.err.find("mass change"), std::string::npos) << r.err;
+    const auto report = f.report(r.out);
+    EXPECT_EQ(report["result"], "failed");
+    EXPECT_NE(report["error"].get<std::string>().find("max_change 10%"), std::string::npos) << report.dump(2);
+    // Most files were never overwritten; the ones that were are in the versions.
+    int overwritten = 0;
+    for (int i = 0; i < 50; ++i) overwritten += read_file(f.destination + "/project/doc" + std::to_string(i)).rfind("ENCRYPTED", 0) == 0;
+    EXPECT_LT(overwritten, 25);
+    const std::string into = f.restore("/", id0, "before-attack");
+    EXPECT_EQ(differences(before, without_folder_times(snapshot(into))), "");
+}
+
+TEST(Versions, VersionsFolderIsNeitherCopiedNorDeletedAndRestoreNeverWritesOverTheSourceUnasked) {
+    VersionsFixture f;
+    make_dirs(f.source + "/p");
+    write_file(f.source + "/p/a", "a");
+    make_dirs(f.source + "/" + kVersions);
+    write_file(f.source + "/" + kVersions + "/intruder", "not copied");
+    age_tree(f.source);
+    f.cfg = f.config(R"("delete": true, "max_delete": "unlimited", "versions": {"keep_daily": 3})");
+    const Result first = f.backup();
+    ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+    EXPECT_NE(::access((f.versions_dir() + "/intruder").c_str(), F_OK), 0);
+    const std::string id = f.date_newest(0);
+    // Versions off: the folder stays (deletes spare it), and the next versioned run
+    // starts a new chain, so the old version is no longer offered as exact.
+    f.cfg = f.config(R"("delete": true, "max_delete": "unlimited")");
+    write_file(f.source + "/p/a", "changed while versions were off");
+    stamp({f.source + "/p/a"}, 1);
+    ASSERT_EQ(f.backup().exit_code, 0);
+    EXPECT_EQ(::access((f.versions_dir() + "/" + id + "/version.json").c_str(), F_OK), 0);
+    f.cfg = f.config(R"("delete": true, "max_delete": "unlimited", "versions": {"keep_daily": 3})");
+    const Result again = f.backup();
+    ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
+    Result r = run({dailysyncctl(), "restore", "p", "--at", id, "--to", f.dir.path(), "--config", f.cfg});
+    EXPECT_EQ(r.exit_code, 3);
+    EXPECT_NE(r.err.find("versions were not kept between"), std::string::npos) << r.err;
+    // Into the source only with --into-source.
+    r = run({dailysyncctl(), "restore", "p/a", "--at", f.points().back().second, "--to", f.source + "/p", "--config", f.cfg});
+    EXPECT_EQ(r.exit_code, 3);
+    EXPECT_NE(r.err.find("--into-source"), std::string::npos) << r.err;
+    r = run({dailysyncctl(), "restore", "p/a", "--at", "1999-01-01", "--to", f.dir.path(), "--config", f.cfg});
+    EXPECT_EQ(r.exit_code, 3);
+    EXPECT_NE(r.err.find("no version at or before 1999-01-01"), std::string::npos) << r.err;
+}
