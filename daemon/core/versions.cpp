@@ -152,16 +152,27 @@ bool RestoreView::descend(const std::string &path) const {
     return !claim || claim->kind == Kind::folder;
 }
 
+bool RestoreView::is_present(const std::string &path) const {
+    if (path.empty()) return true;
+    const auto claim = find(path);
+    if (!claim || claim->kind == Kind::absent) return false;
+    for (const auto &ancestor : ancestors_of(path))
+        if (const auto c = find(ancestor); c && c->kind != Kind::folder) return false;
+    return true;
+}
+
 std::vector<std::pair<std::string, RestoreView::Claim>> RestoreView::present() const {
     std::vector<std::pair<std::string, Claim>> out;
-    for (const auto &[path, claim] : claims_) {
-        if (claim.kind == Kind::absent) continue;
-        bool inside_absent = false;
-        for (const auto &ancestor : ancestors_of(path))
-            if (const auto c = find(ancestor); c && c->kind != Kind::folder) inside_absent = true;
-        if (!inside_absent) out.emplace_back(path, claim);
-    }
+    for (const auto &[path, claim] : claims_)
+        if (is_present(path)) out.emplace_back(path, claim);
     return out;
+}
+
+std::optional<std::string> source_relative(const Config &config, const std::string &path) {
+    if (path.empty() || path == "." || path == "/" || path == config.source) return std::string();
+    const std::string absolute = normalize_absolute_path(path.front() == '/' ? path : config.source + "/" + path);
+    if (absolute.empty() || !path_is_within(absolute, config.source)) return std::nullopt;
+    return absolute == config.source ? std::string() : absolute.substr(config.source.size() + 1);
 }
 
 std::vector<std::string> ancestors_of(const std::string &path) {

@@ -101,12 +101,20 @@ public:
     // Whether a walk of a layer should look inside folder `path`: not when an earlier
     // layer said it was absent or no folder.
     bool descend(const std::string &path) const;
+    // Whether `path` was there: claimed present, and no folder above it claimed absent or
+    // no folder. "" (the top) always is.
+    bool is_present(const std::string &path) const;
     // The entries present at the point, in path order (a folder before its contents).
     std::vector<std::pair<std::string, Claim>> present() const;
 
 private:
     std::map<std::string, Claim> claims_;
 };
+
+// A path as an admin gives it (absolute under the source, or relative to its top; "",
+// "." or "/" for all of it) -> raw, relative to the source ("" = the top); nullopt when
+// it is outside the source.
+std::optional<std::string> source_relative(const Config &config, const std::string &path);
 
 // "a/b/c" -> "a", "a/b"; "" has none.
 std::vector<std::string> ancestors_of(const std::string &path);

@@ -34,14 +34,6 @@ int fail(const std::string &message) {
     return kExitRefused;
 }
 
-// PATH as the admin wrote it -> relative to the source's top.
-std::optional<std::string> relative_to_source(const Config &config, const std::string &path) {
-    if (path.empty() || path == "." || path == "/" || path == config.source) return std::string();
-    const std::string absolute = normalize_absolute_path(path.front() == '/' ? path : config.source + "/" + path);
-    if (absolute.empty() || !path_is_within(absolute, config.source)) return std::nullopt;
-    return absolute == config.source ? std::string() : absolute.substr(config.source.size() + 1);
-}
-
 Setup set_up(const CommandLine &cl) {
     Setup s;
     ConfigResult loaded = load_config_file(cl.config_path);
@@ -51,7 +43,7 @@ Setup set_up(const CommandLine &cl) {
     }
     s.config = std::move(*loaded.config);
     if (cl.have_path) {
-        auto relative = relative_to_source(s.config, cl.path);
+        auto relative = source_relative(s.config, cl.path);
         if (!relative) {
             s.error = "\"" + printable_name(cl.path) + "\" is not in the source " + printable_name(s.config.source) +
                       " (give a path under it, or one relative to it)";
@@ -70,21 +62,6 @@ Setup set_up(const CommandLine &cl) {
         s.points = std::move(points.value());
     }
     return s;
-}
-
-std::string describe(const std::string &file) {
-    struct stat st {};
-    if (::lstat(file.c_str(), &st) != 0) return "unreadable (" + std::string(std::strerror(errno)) + ")";
-    const std::string when = format_local_time(st.st_mtim.tv_sec, false);
-    if (S_ISDIR(st.st_mode)) return "folder, modified " + when;
-    if (S_ISLNK(st.st_mode)) {
-        std::string target(4096, '\0');
-        const ssize_t n = ::readlink(file.c_str(), target.data(), target.size());
-        target.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
-        return "symlink -> " + printable_name(target);
-    }
-    if (S_ISREG(st.st_mode)) return "file, " + format_bytes(static_cast<std::uint64_t>(st.st_size)) + ", modified " + when;
-    return "special file, modified " + when;
 }
 
 // The steps of a long walk, shown on a terminal.
@@ -116,60 +93,38 @@ int list_versions(const CommandLine &cl) {
     Setup s = set_up(cl);
     if (!s.error.empty()) return fail(s.error);
     const VersionStore store(s.config.destination);
-    nlohmann::ordered_json rows = nlohmann::ordered_json::array();
     if (!cl.have_path) {
-        if (!cl.json) std::cout << "VERSION                         WHEN                  KIND      KEPT FOR IT\n";
-        for (const auto &point : s.points) {
-            const bool broken_before = point.chain_start && &point != &s.points.front();
-            const auto usage = store.usage(point.id);
-            if (cl.json) {
-                rows.push_back({{"version", point.id}, {"at", point.at}, {"kind", point_kind(point)}, {"bytes", usage.bytes},
-                                {"entries", usage.entries}, {"chain_start", point.chain_start}});
-                continue;
-            }
+        const auto rows = versions_json(store, s.points);
+        if (cl.json) {
+            std::cout << rows.dump(2) << "\n";
+            return kExitOk;
+        }
+        std::cout << "VERSION                         WHEN                  KIND      KEPT FOR IT\n";
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            const auto &row = rows[i];
             char line[256];
-            std::snprintf(line, sizeof line, "%-31s %-21s %-9s %s in %llu entries%s\n", point.id.c_str(),
-                          format_local_time(point.at, false).c_str(), point_kind(point).c_str(), format_bytes(usage.bytes).c_str(),
-                          static_cast<unsigned long long>(usage.entries),
-                          broken_before ? "  (versions were off before it: older ones are not exact)" : "");
+            std::snprintf(line, sizeof line, "%-31s %-21s %-9s %s in %llu entries%s\n", s.points[i].id.c_str(),
+                          format_local_time(s.points[i].at, false).c_str(), point_kind(s.points[i]).c_str(),
+                          format_bytes(row["bytes"].get<std::uint64_t>()).c_str(),
+                          static_cast<unsigned long long>(row["entries"].get<std::uint64_t>()),
+                          s.points[i].chain_start && i > 0 ? "  (versions were off before it: older ones are not exact)" : "");
             std::cout << line;
         }
-        if (cl.json) std::cout << rows.dump(2) << "\n";
         return kExitOk;
     }
     // One path: what it was at each version.
-    const std::string shown = s.path.empty() ? "/" : printable_name(s.path);
-    if (!cl.json) std::cout << shown << " in each version kept (the newest is the backup now):\n";
-    for (std::size_t i = 0; i < s.points.size(); ++i) {
-        auto assembled = store.assemble(s.points, i, s.path, false);
-        std::string state;
-        bool present = false;
-        if (!assembled.error.empty()) {
-            state = "cannot be put together (versions were off after it)";
-        } else if (auto claim = s.path.empty() ? std::optional<RestoreView::Claim>(RestoreView::Claim{RestoreView::Kind::folder,
-                                                                                                       static_cast<int>(assembled.layer_roots.size() - 1)})
-                                               : assembled.view.find(s.path);
-                   !claim || claim->kind == RestoreView::Kind::absent) {
-            state = "absent";
-        } else {
-            bool inside_absent = false;
-            for (const auto &ancestor : ancestors_of(s.path))
-                if (auto c = assembled.view.find(ancestor); c && c->kind != RestoreView::Kind::folder) inside_absent = true;
-            present = !inside_absent;
-            state = present ? describe(assembled.layer_roots[static_cast<std::size_t>(claim->layer)] + (s.path.empty() ? "" : "/" + s.path))
-                            : "absent";
-        }
-        if (cl.json) {
-            rows.push_back({{"version", s.points[i].id}, {"at", s.points[i].at}, {"kind", point_kind(s.points[i])}, {"present", present},
-                            {"state", state}});
-        } else {
-            char line[512];
-            std::snprintf(line, sizeof line, "  %-31s %-21s %-9s %s\n", s.points[i].id.c_str(),
-                          format_local_time(s.points[i].at, false).c_str(), point_kind(s.points[i]).c_str(), state.c_str());
-            std::cout << line;
-        }
+    const auto states = store.path_states(s.points, s.path);
+    if (cl.json) {
+        std::cout << path_states_json(s.points, states).dump(2) << "\n";
+        return kExitOk;
     }
-    if (cl.json) std::cout << rows.dump(2) << "\n";
+    std::cout << (s.path.empty() ? std::string("/") : printable_name(s.path)) << " in each version kept (the newest is the backup now):\n";
+    for (std::size_t i = 0; i < s.points.size(); ++i) {
+        char line[512];
+        std::snprintf(line, sizeof line, "  %-31s %-21s %-9s %s\n", s.points[i].id.c_str(), format_local_time(s.points[i].at, false).c_str(),
+                      point_kind(s.points[i]).c_str(), states[i].state.c_str());
+        std::cout << line;
+    }
     return kExitOk;
 }
 
@@ -199,13 +154,7 @@ int restore(const CommandLine &cl) {
     const VersionStore store(s.config.destination);
     auto assembled = store.assemble(s.points, *choice.index, s.path, true, ticker("reading the versions"));
     if (!assembled.error.empty()) return fail(assembled.error);
-    if (!s.path.empty()) {
-        auto claim = assembled.view.find(s.path);
-        bool absent = !claim || claim->kind == RestoreView::Kind::absent;
-        for (const auto &ancestor : ancestors_of(s.path))
-            if (auto c = assembled.view.find(ancestor); c && c->kind != RestoreView::Kind::folder) absent = true;
-        if (absent) return fail(printable_name(s.path) + " was not in the backup at " + point.id + " (see: dailysyncctl versions " + cl.path + ")");
-    }
+    if (!assembled.view.is_present(s.path)) return fail(printable_name(s.path) + " was not in the backup at " + point.id + " (see: dailysyncctl versions " + cl.path + ")");
     auto staged = store.stage(assembled, ticker("assembling"));
     if (!staged.has_value()) return fail(staged.error());
     const std::string staging = staged.value();

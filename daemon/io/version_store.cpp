@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/format.hpp"
 #include "core/names.hpp"
 #include "io/state_store.hpp"
 
@@ -324,6 +325,58 @@ VersionStore::Assembled VersionStore::assemble(const std::vector<VersionPoint> &
     out.layer_roots.push_back(destination_);
     walk(destination_, static_cast<int>(out.layer_roots.size() - 1), true);
     return out;
+}
+
+std::string VersionStore::describe(const std::string &file) {
+    struct stat st {};
+    if (::lstat(file.c_str(), &st) != 0) return "unreadable (" + std::string(std::strerror(errno)) + ")";
+    const std::string when = format_local_time(st.st_mtim.tv_sec, false);
+    if (S_ISDIR(st.st_mode)) return "folder, modified " + when;
+    if (S_ISLNK(st.st_mode)) {
+        std::string target(4096, '\0');
+        const ssize_t n = ::readlink(file.c_str(), target.data(), target.size());
+        target.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+        return "symlink -> " + printable_name(target);
+    }
+    if (S_ISREG(st.st_mode)) return "file, " + format_bytes(static_cast<std::uint64_t>(st.st_size)) + ", modified " + when;
+    return "special file, modified " + when;
+}
+
+std::vector<VersionStore::PathState> VersionStore::path_states(const std::vector<VersionPoint> &points, const std::string &path) const {
+    std::vector<PathState> states;
+    for (std::size_t i = 0; i < points.size(); ++i) {
+        const auto assembled = assemble(points, i, path, false);
+        PathState state;
+        if (!assembled.error.empty()) {
+            state.state = "cannot be put together (versions were off after it)";
+        } else if (!assembled.view.is_present(path)) {
+            state.state = "absent";
+        } else {
+            state.present = true;
+            const int layer = path.empty() ? static_cast<int>(assembled.layer_roots.size()) - 1 : assembled.view.find(path)->layer;
+            state.state = describe(join(assembled.layer_roots[static_cast<std::size_t>(layer)], path));
+        }
+        states.push_back(std::move(state));
+    }
+    return states;
+}
+
+nlohmann::ordered_json versions_json(const VersionStore &store, const std::vector<VersionPoint> &points) {
+    nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+    for (const auto &point : points) {
+        const auto usage = store.usage(point.id);
+        rows.push_back({{"version", point.id}, {"at", point.at}, {"kind", point_kind(point)}, {"bytes", usage.bytes},
+                        {"entries", usage.entries}, {"chain_start", point.chain_start}});
+    }
+    return rows;
+}
+
+nlohmann::ordered_json path_states_json(const std::vector<VersionPoint> &points, const std::vector<VersionStore::PathState> &states) {
+    nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+    for (std::size_t i = 0; i < points.size() && i < states.size(); ++i)
+        rows.push_back({{"version", points[i].id}, {"at", points[i].at}, {"kind", point_kind(points[i])}, {"present", states[i].present},
+                        {"state", states[i].state}});
+    return rows;
 }
 
 Loaded<std::string> VersionStore::stage(const Assembled &assembled, const std::function<void()> &step) const {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <memory>
 #include <set>
 #include <string>
@@ -74,6 +75,13 @@ public:
     Assembled assemble(const std::vector<VersionPoint> &points, std::size_t index, const std::string &path, bool recurse,
                        const std::function<void()> &step = {}) const;
 
+    // What `path` was at each of `points`, oldest first (versions PATH).
+    struct PathState {
+        bool present = false;
+        std::string state;   // "file, 3 B, modified ...", "symlink -> x", "absent", ...
+    };
+    std::vector<PathState> path_states(const std::vector<VersionPoint> &points, const std::string &path) const;
+
     // Builds, in a private folder beside the versions, the entries `assembled` holds as hard
     // links to where they are kept (folders made, with their attributes): one tree rsync
     // can copy from. Returns that folder; remove it with remove_tree().
@@ -81,10 +89,16 @@ public:
     static Done remove_tree(const std::string &path);
 
 private:
+    static std::string describe(const std::string &file);
     Done write_point(const VersionPoint &point) const;
     std::string merge_into(const std::string &from, const std::string &into, const std::function<void()> &step) const;
     std::string destination_;
     std::shared_ptr<std::mutex> append_lock_;   // appends to a creations file from several workers
 };
+
+// The listings as JSON, for dailysyncctl --json and D-Bus ListVersions: every version with
+// the space it holds, or what `path` was in each.
+nlohmann::ordered_json versions_json(const VersionStore &store, const std::vector<VersionPoint> &points);
+nlohmann::ordered_json path_states_json(const std::vector<VersionPoint> &points, const std::vector<VersionStore::PathState> &states);
 
 }  // namespace dailysync

@@ -1,5 +1,7 @@
 #include "service/bus.hpp"
 
+#include "core/versions.hpp"
+
 #include "core/names.hpp"
 
 #include <boost/asio/post.hpp>
@@ -50,6 +52,8 @@ static const sd_bus_vtable kVtable[] = {
     SD_BUS_METHOD_WITH_NAMES("GetRunReport", "s", SD_BUS_PARAM(run_id), "s", SD_BUS_PARAM(json), Bus::method_get_run_report,
                              SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD_WITH_NAMES("ListRuns", "", "", "a(ssttb)", SD_BUS_PARAM(runs), Bus::method_list_runs, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("ListVersions", "s", SD_BUS_PARAM(path), "s", SD_BUS_PARAM(json), Bus::method_list_versions,
+                             SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_SIGNAL_WITH_NAMES("RunStarted", "s", SD_BUS_PARAM(run_id), 0),
     SD_BUS_SIGNAL_WITH_NAMES("RunFinished", "ss", SD_BUS_PARAM(run_id) SD_BUS_PARAM(result), 0),
     SD_BUS_VTABLE_END};
@@ -352,6 +356,26 @@ int Bus::method_get_run_report(sd_bus_message *m, void *userdata, sd_bus_error *
         self->flush_soon();
     });
     return 1;
+}
+
+int Bus::method_list_versions(sd_bus_message *m, void *userdata, sd_bus_error *) {
+    auto *self = static_cast<Bus *>(userdata);
+    // Guarded like StartRun: a path's versions tell what was in the source.
+    return self->authorized(m, [self](sd_bus_message *call, sd_bus_error *error) {
+        const char *given = nullptr;
+        if (int r = sd_bus_message_read(call, "s", &given); r < 0) return r;
+        const std::string text = given;
+        const auto path = source_relative(self->manager_.config(), text);
+        if (!path) return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Not in the source: %s", printable_name(text).c_str());
+        sd_bus_message_ref(call);
+        self->manager_.list_versions(*path, !text.empty(), [self, call](Loaded<std::string> listed) {
+            if (listed.has_value()) sd_bus_reply_method_return(call, "s", listed.value().c_str());
+            else sd_bus_reply_method_errorf(call, kErrorUnreadable, "The versions cannot be read: %s", printable_name(listed.error()).c_str());
+            sd_bus_message_unref(call);
+            self->flush_soon();
+        });
+        return 1;
+    });
 }
 
 int Bus::method_list_runs(sd_bus_message *m, void *userdata, sd_bus_error *) {

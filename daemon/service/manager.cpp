@@ -1,5 +1,7 @@
 #include "service/manager.hpp"
 
+#include "io/version_store.hpp"
+
 #include <algorithm>
 #include <boost/asio/post.hpp>
 #include <cmath>
@@ -75,6 +77,22 @@ void Manager::list_runs(std::function<void(Loaded<std::vector<RunSummary>>)> don
     on_state_worker<Runs>(
         "the state folder " + config_.state_dir, [store = store_](WorkProgress &) { return store.list_runs(); }, Runs::unreadable,
         std::move(done));
+}
+
+void Manager::list_versions(const std::string &path, bool have_path, std::function<void(Loaded<std::string>)> done) {
+    workers_.trees.run<Loaded<std::string>>(
+        std::chrono::seconds(config_.filesystem_timeout_seconds),
+        [destination = config_.destination, path, have_path](WorkProgress &) {
+            const VersionStore store(destination);
+            auto points = store.points();
+            if (points.status() == Loaded<std::vector<VersionPoint>>::Status::unreadable)
+                return Loaded<std::string>::unreadable(points.error());
+            const auto list = std::move(points).take().value_or(std::vector<VersionPoint>{});
+            const auto rows = have_path ? path_states_json(list, store.path_states(list, path)) : versions_json(store, list);
+            return Loaded<std::string>::found(rows.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+        },
+        [done = std::move(done), message = no_answer_message("the destination " + config_.destination, config_.filesystem_timeout_seconds)](
+            std::optional<Loaded<std::string>> listed) { done(listed ? std::move(*listed) : Loaded<std::string>::unreadable(message)); });
 }
 
 void Manager::start() {

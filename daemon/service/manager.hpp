@@ -70,6 +70,9 @@ public:
     // The history, read on the state worker; `done` runs on the loop.
     void read_report(const std::string &run_id, std::function<void(Loaded<std::string>)> done);
     void list_runs(std::function<void(Loaded<std::vector<RunSummary>>)> done);
+    // The versions kept at the destination as JSON (dailysyncctl versions --json), or what
+    // `path` (relative to the source) was in each; on the trees workers.
+    void list_versions(const std::string &path, bool have_path, std::function<void(Loaded<std::string>)> done);
     const Config &config() const { return config_; }
     std::string status_line() const;   // one-line summary for sd_notify STATUS=
 

@@ -9,6 +9,7 @@
 
 #include "helpers.hpp"
 #include "once_fixture.hpp"
+#include "service_fixture.hpp"
 
 using namespace testing_support;
 
@@ -17,33 +18,37 @@ namespace {
 const std::string kVersions = ".dailysync-versions";
 constexpr long kDay = 86400;
 
+// Version ids in `versions_dir`, oldest first (by their "at").
+std::vector<std::pair<long, std::string>> points_in(const std::string &versions_dir) {
+    std::vector<std::pair<long, std::string>> out;
+    for (const auto &name : list_dir(versions_dir)) {
+        const std::string file = versions_dir + "/" + name + "/version.json";
+        if (::access(file.c_str(), F_OK) != 0) continue;
+        auto doc = nlohmann::json::parse(read_file(file));
+        out.emplace_back(doc["at"].get<long>(), name);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+// Moves the newest version in `versions_dir` to `at`; returns its id.
+std::string date_newest_in(const std::string &versions_dir, long at) {
+    const std::string id = points_in(versions_dir).back().second;
+    const std::string file = versions_dir + "/" + id + "/version.json";
+    auto doc = nlohmann::json::parse(read_file(file));
+    doc["at"] = at;
+    write_file(file, doc.dump());
+    return id;
+}
+
 struct VersionsFixture : Fixture {
     std::string cfg;
     long base = static_cast<long>(::time(nullptr)) - 200 * kDay;   // day 0
 
     std::string versions_dir() const { return destination + "/" + kVersions; }
-
-    // Version ids, oldest first (by their "at").
-    std::vector<std::pair<long, std::string>> points() const {
-        std::vector<std::pair<long, std::string>> out;
-        for (const auto &name : list_dir(versions_dir())) {
-            const std::string file = versions_dir() + "/" + name + "/version.json";
-            if (::access(file.c_str(), F_OK) != 0) continue;
-            auto doc = nlohmann::json::parse(read_file(file));
-            out.emplace_back(doc["at"].get<long>(), name);
-        }
-        std::sort(out.begin(), out.end());
-        return out;
-    }
+    std::vector<std::pair<long, std::string>> points() const { return points_in(versions_dir()); }
     // Moves the newest version to noon of `day`; returns its id.
-    std::string date_newest(int day) {
-        const std::string id = points().back().second;
-        const std::string file = versions_dir() + "/" + id + "/version.json";
-        auto doc = nlohmann::json::parse(read_file(file));
-        doc["at"] = base + day * kDay;
-        write_file(file, doc.dump());
-        return id;
-    }
+    std::string date_newest(int day) { return date_newest_in(versions_dir(), base + day * kDay); }
     Result backup() { return run({dailysyncd(), "--once", "--config", cfg}); }
     // Restores PATH as of `at` into a new folder; the folder.
     std::string restore(const std::string &path, const std::string &at, const std::string &name) {
@@ -284,4 +289,55 @@ TEST(Versions, VersionsFolderIsNeitherCopiedNorDeletedAndRestoreNeverWritesOverT
     r = run({dailysyncctl(), "restore", "p/a", "--at", "1999-01-01", "--to", f.dir.path(), "--config", f.cfg});
     EXPECT_EQ(r.exit_code, 3);
     EXPECT_NE(r.err.find("no version at or before 1999-01-01"), std::string::npos) << r.err;
+}
+
+// The service: the guard trips a scheduled-or-started run, dailysyncctl start
+// --allow-mass-change (D-Bus StartRunWithOptions) lets the wanted change through, and
+// ListVersions lists what is kept, over the bus as a tool would call it.
+TEST(Versions, TheServiceTripsTheGuardAndListsVersionsOverTheBus) {
+    Service s(R"("versions": {"keep_daily": 5}, "max_change": 3)");
+    age_tree(s.source);
+    s.start();
+    Result r = s.ctl({"start", "--wait"});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    const std::string versions_dir = s.destination + "/" + kVersions;
+    const long now = static_cast<long>(::time(nullptr));
+    date_newest_in(versions_dir, now - 3 * kDay);   // each run on a day of its own
+    std::vector<std::string> rewritten;
+    for (int i = 0; i < 20; ++i) {
+        rewritten.push_back(s.source + "/alpha/sub/f" + std::to_string(i));
+        write_file(rewritten.back(), std::string(1000 + i, 'Z'));
+    }
+    stamp(rewritten, 1);
+    r = s.ctl({"start", "--wait"});
+    EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+    EXPECT_NE((r.out + r.err).find("mass change: more than 3 files"), std::string::npos) << r.out << r.err;
+    date_newest_in(versions_dir, now - 2 * kDay);
+    r = s.ctl({"start", "--wait", "--allow-mass-change"});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(read_file(s.destination + "/alpha/sub/f7"), std::string(1007, 'Z'));
+
+    auto list = [&](const std::string &path) {
+        const Result called = run({"busctl", "--address=" + s.bus.address(), "--json=short", "call", "io.dailysync1", "/io/dailysync1",
+                                   "io.dailysync1.Manager", "ListVersions", "s", path});
+        EXPECT_EQ(called.exit_code, 0) << called.err;
+        if (called.exit_code != 0) return nlohmann::json::array();
+        return nlohmann::json::parse(nlohmann::json::parse(called.out)["data"][0].get<std::string>());
+    };
+    const auto versions = list("");
+    ASSERT_EQ(versions.size(), 3u) << versions.dump(2);   // first copy, the stopped run, the allowed one
+    EXPECT_EQ(versions[1]["kind"], "partial");
+    EXPECT_EQ(versions[2]["kind"], "complete");
+    EXPECT_GT(versions[1]["bytes"].get<std::uint64_t>(), 0u);   // what the allowed run replaced
+    const auto f7 = list(s.source + "/alpha/sub/f7");
+    ASSERT_EQ(f7.size(), 3u) << f7.dump(2);
+    EXPECT_NE(f7[0]["state"].get<std::string>().find("1.01 kB"), std::string::npos) << f7.dump(2);
+    EXPECT_TRUE(f7[2]["present"].get<bool>());
+    const Result outside = run({"busctl", "--address=" + s.bus.address(), "call", "io.dailysync1", "/io/dailysync1",
+                                "io.dailysync1.Manager", "ListVersions", "s", "/etc/passwd"});
+    EXPECT_NE(outside.exit_code, 0);
+    EXPECT_NE(outside.err.find("Not in the source"), std::string::npos) << outside.err;
+    const Result unknown = run({"busctl", "--address=" + s.bus.address(), "call", "io.dailysync1", "/io/dailysync1",
+                                "io.dailysync1.Manager", "StartRunWithOptions", "a{sv}", "1", "everything", "b", "true"});
+    EXPECT_NE(unknown.err.find("Unknown option"), std::string::npos) << unknown.err;
 }

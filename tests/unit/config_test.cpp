@@ -316,3 +316,38 @@ TEST(Config, NumbersTooBigForJsonAreAnErrorNotACrash) {
     EXPECT_NE(e.message.find("invalid JSON: "), std::string::npos) << e.message;
     EXPECT_NE(error_of(with(R"("retries": 1e999)")).message.find("invalid JSON: "), std::string::npos);
 }
+
+TEST(Config, VersionsAreOffUnlessAskedAndKeepSomething) {
+    EXPECT_FALSE(parse_config(with("")).config->versions);
+    EXPECT_FALSE(parse_config(with(R"("versions": null)")).config->versions);
+    const auto config = parse_config(with(R"("versions": {"keep_daily": 14, "keep_weekly": 8, "keep_monthly": 12})")).config;
+    ASSERT_TRUE(config && config->versions);
+    EXPECT_EQ(*config->versions, (VersionsPolicy{14, 8, 12}));
+    EXPECT_EQ(parse_config(with(R"("versions": {"keep_monthly": 3})")).config->versions, (VersionsPolicy{0, 0, 3}));
+    // The effective configuration says it back, and reads again the same.
+    EXPECT_EQ(parse_config(config_to_json(*config)).config->versions, config->versions);
+    EXPECT_EQ(error_of(with(R"("versions": {"keep_dayly": 3})")).pointer, "/versions/keep_dayly");
+    EXPECT_EQ(error_of(with(R"("versions": {"keep_daily": -1})")).pointer, "/versions/keep_daily");
+    EXPECT_EQ(error_of(with(R"("versions": {"keep_daily": "7"})")).pointer, "/versions/keep_daily");
+    EXPECT_EQ(error_of(with(R"("versions": true)")).pointer, "/versions");
+    EXPECT_NE(error_of(with(R"("versions": {"keep_daily": 0})")).message.find("keeps nothing"), std::string::npos);
+}
+
+TEST(Config, RsyncsOwnWaysOfKeepingOldFilesPointAtVersions) {
+    for (const char *arg : {"--backup", "--backup-dir=/x", "--suffix=.old", "--link-dest=/x", "--compare-dest=/x", "--copy-dest=/x", "-b"}) {
+        const auto error = error_of(with(std::string(R"("rsync_extra_args": ["--numeric-ids", ")") + arg + R"("])"));
+        EXPECT_EQ(error.pointer, "/rsync_extra_args/1") << arg;
+        EXPECT_NE(error.message.find("use the \"versions\" key"), std::string::npos) << arg << ": " << error.message;
+    }
+}
+
+TEST(Config, MaxChangeIsOffByDefaultAndTakesACountOrAPercentage) {
+    EXPECT_EQ(parse_config(with("")).config->max_change.kind, DeleteLimit::Kind::unlimited);
+    EXPECT_EQ(parse_config(with(R"("max_change": 500)")).config->max_change.allowed(1'000'000), 500u);
+    EXPECT_EQ(parse_config(with(R"("max_change": "10%")")).config->max_change.allowed(1000), 100u);
+    EXPECT_EQ(parse_config(with(R"("max_change": "unlimited")")).config->max_change.kind, DeleteLimit::Kind::unlimited);
+    EXPECT_EQ(error_of(with(R"("max_change": "110%")")).pointer, "/max_change");
+    EXPECT_NE(error_of(with(R"("max_change": "lots")")).message.find("a percentage of the source's entries"), std::string::npos);
+    const auto config = parse_config(with(R"("max_change": "5%")")).config;
+    EXPECT_EQ(parse_config(config_to_json(*config)).config->max_change.text(), "5%");
+}

@@ -127,3 +127,36 @@ TEST(RsyncCommand, PreserveOptions) {
     EXPECT_TRUE(has(all, "--hard-links") && has(all, "--acls") && has(all, "--xattrs"));
     EXPECT_FALSE(has(all, "--sparse"));
 }
+
+TEST(RsyncCommand, VersionsKeepOldFilesUnderTheUnitsWholePath) {
+    const std::string back = "/data/prod_backup/.dailysync-versions/V/back";
+    auto args = rsync_arguments(config(), folder("alpha/edit", true), false, back);
+    EXPECT_TRUE(has(args, "--backup"));
+    EXPECT_TRUE(has(args, "--backup-dir=" + back + "/alpha/edit"));
+    WorkUnit group;
+    group.base = "alpha";
+    group.members = {"a", "b"};
+    args = rsync_arguments(config(), group, false, back);
+    EXPECT_TRUE(has(args, "--backup-dir=" + back + "/alpha"));   // names below it start with the member
+    args = rsync_arguments(config(), folder("", false), false, back);
+    EXPECT_TRUE(has(args, "--backup-dir=" + back));
+    // A dry run changes nothing, so keeps nothing; no versions, no --backup.
+    EXPECT_FALSE(has(rsync_arguments(config(), folder("alpha", true), true, back), "--backup"));
+    EXPECT_FALSE(has(rsync_arguments(config(), folder("alpha", true), false), "--backup"));
+}
+
+TEST(RsyncCommand, TheVersionsFolderIsTheFirstRuleOfEveryUnitAtTheTop) {
+    Config c = config();
+    c.exclude = {"*.tmp"};
+    for (bool delete_extraneous : {false, true}) {
+        c.delete_extraneous = delete_extraneous;
+        const auto args = rsync_arguments(c, folder("", false), false);
+        const auto first_rule = std::find_if(args.begin(), args.end(), [](const std::string &a) {
+            return a.rfind("--filter", 0) == 0 || a.rfind("--exclude", 0) == 0;
+        });
+        ASSERT_NE(first_rule, args.end());
+        EXPECT_EQ(*first_rule, "--filter=- /.dailysync-versions");
+    }
+    // Below the top the name is the source's own.
+    EXPECT_FALSE(has(rsync_arguments(c, folder("alpha", true), false), "--filter=- /.dailysync-versions"));
+}

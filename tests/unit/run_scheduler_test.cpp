@@ -560,3 +560,90 @@ TEST(RunScheduler, AWarningKeepsWhatRsyncCountedUnlessAFolderTurnsOutGone) {
     EXPECT_EQ(describe(unit_named(gone.model, "a")->state), "failed");
     EXPECT_EQ(unit_named(gone.model, "a")->files_transferred, 8u);
 }
+
+namespace {
+ItemLine itemized(const std::string &code, const std::string &name) {
+    ItemLine line;
+    line.code = code;
+    line.name = name;
+    line.type = code[1];
+    line.transferred = code[0] == '>' || code[0] == '<';
+    return line;
+}
+template <class C>
+std::vector<C> all_of(const Commands &commands) {
+    std::vector<C> out;
+    for (const auto &c : commands)
+        if (const auto *x = std::get_if<C>(&c)) out.push_back(*x);
+    return out;
+}
+}  // namespace
+
+TEST(RunScheduler, PastMaxChangeTheRunStopsAndNothingIsRetriedExpandedOrDeleted) {
+    TreeStats stats;
+    Planner planner{stats, 2, Planner::Work::update};
+    Config c;
+    c.source = "/src";
+    c.destination = "/dst";
+    c.retries = 2;
+    c.delete_extraneous = true;
+    c.max_delete = {DeleteLimit::Kind::count, 100};
+    c.max_change = {DeleteLimit::Kind::count, 2};
+    RunModel model("run", {folder("a"), folder("b"), folder("c")}, false, kNow);
+    RunScheduler scheduler(model, planner, SchedulerSettings{c, false, 2, "/dst/.dailysync-versions/V/back", true, 2});
+    const auto prepares = all_of<command::Prepare>(scheduler.start(kNow));
+    ASSERT_EQ(prepares.size(), 2u);
+    EXPECT_EQ(prepares[0].backup_path, (std::vector<std::string>{".dailysync-versions/V/back/" + model.units()[prepares[0].unit].unit.base}));
+    const auto launch0 = all_of<command::Launch>(scheduler.prepared(prepares[0].unit, "", {}, kNow));
+    ASSERT_EQ(launch0.size(), 1u);
+    EXPECT_NE(std::find(launch0[0].arguments.begin(), launch0[0].arguments.end(), "--backup"), launch0[0].arguments.end());
+    // The second unit's backup path crosses an entry this run replaced: it keeps nothing.
+    const auto launch1 = all_of<command::Launch>(scheduler.prepared(prepares[1].unit, "", {}, kNow, true));
+    ASSERT_EQ(launch1.size(), 1u);
+    EXPECT_EQ(std::find(launch1[0].arguments.begin(), launch1[0].arguments.end(), "--backup"), launch1[0].arguments.end());
+
+    const std::size_t a = prepares[0].unit, b = prepares[1].unit;
+    // New files, attribute changes and folders are no content change; creations are noted.
+    EXPECT_TRUE(scheduler.item(a, itemized(">f+++++++++", "new"), kNow).empty());
+    EXPECT_TRUE(scheduler.item(a, itemized("cd+++++++++", "sub/"), kNow).empty());
+    EXPECT_TRUE(scheduler.item(a, itemized(".f...p.....", "mode-only"), kNow).empty());
+    EXPECT_EQ(scheduler.take_creations(), (std::vector<std::string>{model.units()[a].unit.base + "/new", model.units()[a].unit.base + "/sub"}));
+    EXPECT_TRUE(scheduler.item(a, itemized(">f.st......", "one"), kNow).empty());
+    EXPECT_TRUE(scheduler.item(b, itemized(">f..t......", "two"), kNow).empty());
+    const auto kills = all_of<command::Kill>(scheduler.item(b, itemized(">fcs.......", "three"), kNow));
+    ASSERT_EQ(kills.size(), 2u);   // both running rsyncs
+    EXPECT_NE(model.run_error().find("mass change: more than 2 files"), std::string::npos) << model.run_error();
+    EXPECT_NE(model.run_error().find("--allow-mass-change"), std::string::npos);
+    for (const auto &u : model.units())
+        if (u.unit.base != model.units()[a].unit.base && u.unit.base != model.units()[b].unit.base)
+            EXPECT_EQ(u.state, UnitState::failed);   // never started
+
+    // Killed: no retry, no deletion pass, the run finishes failed.
+    Commands rest;
+    for (std::size_t unit : {a, b}) {
+        AttemptExit killed;
+        killed.signal = 15;
+        for (auto &command : scheduler.exited(unit, killed, kNow)) rest.push_back(command);
+    }
+    for (std::size_t i = 0; i < rest.size(); ++i)
+        if (const auto *inspect = std::get_if<command::Inspect>(&rest[i]))
+            for (auto &command : scheduler.inspected(inspect->unit, {}, kNow)) rest.push_back(command);
+    EXPECT_TRUE(all_of<command::RetryAfter>(rest).empty());
+    EXPECT_TRUE(all_of<command::CheckSource>(rest).empty());
+    EXPECT_TRUE(all_of<command::Launch>(rest).empty());
+    EXPECT_EQ(all_of<command::Finish>(rest).size(), 1u);
+    EXPECT_EQ(model.result(), RunResult::failed);
+}
+
+TEST(RunScheduler, ContentChangesAreReplacedFilesOnly) {
+    EXPECT_TRUE(is_content_change(itemized(">f.st......", "x")));
+    EXPECT_TRUE(is_content_change(itemized(">f..t......", "x")));   // rsync sends it again
+    EXPECT_FALSE(is_content_change(itemized(">f+++++++++", "x")));
+    EXPECT_FALSE(is_content_change(itemized(".f...p.....", "x")));
+    EXPECT_FALSE(is_content_change(itemized("cL.st......", "x")));
+    EXPECT_FALSE(is_content_change(itemized(".d..t......", "x")));
+    Config c;
+    EXPECT_FALSE(change_limit(c, 1000));
+    c.max_change = {DeleteLimit::Kind::percent, 10};
+    EXPECT_EQ(change_limit(c, 1000), 100u);
+}
