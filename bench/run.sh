@@ -64,7 +64,8 @@ big_project=$(for p in "$nas/prod.v1"/*/; do echo "$(find "$p" -type f | wc -l) 
 
 # Names, types, sizes and file mtimes (whole seconds; folder times are not compared:
 # rclone does not keep them), symlink targets.
-listing() { (cd "$1" && find . \( -type d -printf '%P|d\n' \) -o -printf '%P|%y|%s|%T@|%l\n' | sed 's/\.[0-9]*|/|/' | sort); }
+# (The versions a versioned run keeps at the backup's top are not part of the copy.)
+listing() { (cd "$1" && find . -path ./.dailysync-versions -prune -o \( -type d -printf '%P|d\n' \) -o -printf '%P|%y|%s|%T@|%l\n' | sed 's/\.[0-9]*|/|/' | sort); }
 verify() { diff -q <(listing "$nas/prod") <(listing "$nas/prod_backup") >/dev/null; }
 
 # --- contenders: NAME -> command line run with the mounts as source and destination --
@@ -75,10 +76,15 @@ write_config() {
 {"source": "$src", "destination": "$dst", "state_dir": "$work/state", "delete": true, "concurrency": "auto",
  "retries": 0, "stall_timeout_seconds": 600}
 EOF
+    # The same with versions kept: what a run overwrites or deletes is renamed into them.
+    cat >"$work/dailysyncd-versions.json" <<EOF
+{"source": "$src", "destination": "$dst", "state_dir": "$work/state", "delete": true, "concurrency": "auto",
+ "retries": 0, "stall_timeout_seconds": 600, "versions": {"keep_daily": 14, "keep_weekly": 8, "keep_monthly": 12}}
+EOF
 }
 contender() {
     case "$1" in
-    dailysyncd) "$dailysyncd" --once --config "$work/dailysyncd.json" >"$work/last-dailysyncd.out" ;;
+    dailysyncd | dailysyncd-versions) "$dailysyncd" --once --config "$work/$1.json" >"$work/last-dailysyncd.out" ;;
     rsync) rsync -a --delete "$src/" "$dst/" ;;
     per-project-pool-8)
         # The classic script: one rsync per project, 8 at a time (top-level files first).
@@ -93,9 +99,10 @@ contender() {
     esac
 }
 contenders=(dailysyncd rsync per-project-pool-8 fpsync-8 fpsync-16 rclone-8 rclone-16)
-# Subsets, for measuring one change quickly (the default runs everything).
+# Subsets, for measuring one change quickly (the default runs everything). Versions change
+# nothing on a first copy (nothing to keep), so dailysyncd-versions is a daily contender.
 read -r -a full_contenders <<<"${DSBENCH_FULL:-${contenders[*]}}"
-read -r -a daily_contenders <<<"${DSBENCH_DAILY:-${contenders[*]}}"
+read -r -a daily_contenders <<<"${DSBENCH_DAILY:-${contenders[*]} dailysyncd-versions}"
 
 tsv=$work/results.tsv
 echo -e "scenario\tcontender\tseconds\tstatus\tcpu_busy_percent\textra\tcopier_cpu_seconds\tnas_cpu_seconds" >"$tsv"
@@ -135,9 +142,9 @@ run() {   # scenario contender
     local busy
     busy=$(echo "$cpu0 $cpu1" | awk '{printf "%.0f", 100 * ($3 - $1) / ($4 - $2)}')
     unmount_nas
-    if [ "$name" = dailysyncd ] && [ "$status" = "exit 1" ]; then status=ok; fi   # warnings only
+    if [[ $name == dailysyncd* ]] && [ "$status" = "exit 1" ]; then status=ok; fi   # warnings only
     if ! verify; then status="WRONG copy"; fi
-    if [ "$name" = dailysyncd ]; then
+    if [[ $name == dailysyncd* ]]; then
         local report
         report=$(grep '^report: ' "$work/last-dailysyncd.out" | cut -d' ' -f2)
         extra=$(jq -r '"cpu self \(.cpu.self_seconds*100|round/100) s, children \(.cpu.children_seconds*100|round/100) s, \(.units|length) units, concurrency " + ([(if (.concurrency_changes|length)>0 then .concurrency_changes[0].from else .concurrency end)] + [.concurrency_changes[]?.to] | map(tostring) | join("->"))' "$report" 2>/dev/null || echo "")
@@ -164,7 +171,7 @@ rm -rf "$nas/prod" && cp -a "$nas/prod.v1" "$nas/prod"
 for name in "${daily_contenders[@]}"; do
     rm -rf "$nas/prod_backup" && cp -a "$nas/prod.v1" "$nas/prod_backup"
     # dailysyncd plans from what its previous (full) run learnt, as it would every night.
-    [ "$name" = dailysyncd ] && rm -rf "$work/state" && cp -a "$work/state.after-full" "$work/state"
+    [[ $name == dailysyncd* ]] && rm -rf "$work/state" && cp -a "$work/state.after-full" "$work/state"
     run daily "$name"
 done
 

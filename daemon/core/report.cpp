@@ -140,7 +140,9 @@ std::string report_json(const RunModel &run, const ReportContext &context) {
         doc["versions"] = {{"point", context.versions->point},
                            {"kept_in", context.versions->kept_in},
                            {"pruned", context.versions->pruned},
-                           {"error", context.versions->error}};
+                           {"error", context.versions->error},
+                           {"prepare_seconds", context.versions->prepare_seconds},
+                           {"finish_seconds", context.versions->finish_seconds}};
     if (context.bottleneck)
         doc["bottleneck"] = {{"resource", context.bottleneck->resource},
                              {"evidence", context.bottleneck->evidence},

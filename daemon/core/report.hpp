@@ -19,6 +19,8 @@ struct VersionsOutcome {
     std::string kept_in;               // the point its overwritten and deleted files went to ("" = none)
     std::vector<std::string> pruned;   // points the retention removed after it
     std::string error;                 // what went wrong with the versions ("" = nothing)
+    double prepare_seconds = 0;        // making the run's version, before copying
+    double finish_seconds = 0;         // recording its end and the retention, after copying
 };
 
 struct ReportContext {

@@ -176,6 +176,8 @@ void RunScheduler::progress(std::size_t index, const TransferCounters &counters,
 
 std::optional<std::uint64_t> change_limit(const Config &config, std::uint64_t previous_entries) {
     if (config.max_change.kind == DeleteLimit::Kind::unlimited) return std::nullopt;
+    // No complete run yet: nothing to take a percentage of (a count still holds).
+    if (config.max_change.kind == DeleteLimit::Kind::percent && previous_entries == 0) return std::nullopt;
     return config.max_change.allowed(previous_entries);
 }
 

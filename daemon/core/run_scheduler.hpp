@@ -183,7 +183,8 @@ private:
 };
 
 // The mass-change guard's limit for a run whose source held `previous_entries` entries
-// at the last complete run: nullopt when max_change is unlimited.
+// at the last complete run: nullopt when max_change is unlimited, or a percentage with no
+// complete run to take it of.
 std::optional<std::uint64_t> change_limit(const Config &config, std::uint64_t previous_entries);
 
 // True for the itemized line of a file already in the backup whose data rsync sends

@@ -180,6 +180,12 @@ Loaded<std::string> slurp(const std::string &path) {
 }
 }  // namespace
 
+std::optional<std::int64_t> StateStore::tree_stats_time() const {
+    struct stat st {};
+    if (::stat(tree_stats_path().c_str(), &st) != 0) return std::nullopt;
+    return static_cast<std::int64_t>(st.st_mtim.tv_sec);
+}
+
 Loaded<TreeStats> StateStore::load_tree_stats() const {
     auto text = slurp(tree_stats_path());
     if (!text.has_value()) return text.status() == Loaded<std::string>::Status::missing ? Loaded<TreeStats>::missing() : Loaded<TreeStats>::unreadable(text.error());

@@ -56,6 +56,8 @@ public:
     // Per-folder statistics of the source, from the last complete run (tree-stats).
     std::string tree_stats_path() const { return dir_ + "/tree-stats"; }
     Loaded<TreeStats> load_tree_stats() const;
+    // When they were saved (the end of the last complete run); nullopt without them.
+    std::optional<std::int64_t> tree_stats_time() const;
     Done save_tree_stats(const TreeStats &stats) const;
 
     // The concurrency `auto` ended the last complete run with, to start the next one there.

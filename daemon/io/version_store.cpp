@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <sstream>
 #include <sys/stat.h>
@@ -119,7 +120,8 @@ Done VersionStore::write_point(const VersionPoint &point) const {
     return write_file_atomically(folder + "/" + kPointFile, point_json(point));
 }
 
-VersionStore::Began VersionStore::begin_run(const std::string &run_id, std::int64_t started, bool first_copy) const {
+VersionStore::Began VersionStore::begin_run(const std::string &run_id, std::int64_t started, bool first_copy,
+                                           std::optional<std::int64_t> previous_at) const {
     Began began;
     if (auto made = make_directories(root(), 0700); !made.ok()) return {{}, {}, "cannot make the versions folder: " + made.error()};
     auto listed = points();
@@ -132,7 +134,11 @@ VersionStore::Began VersionStore::begin_run(const std::string &run_id, std::int6
     } else {
         std::string keep_in;
         if (points.empty() || gap) {
-            const VersionPoint start{start_point_id(run_id), started, "start", true};
+            // The backup as the last complete run left it, dated then (so that retention
+            // counts it on its own day), never before the newest version kept.
+            std::int64_t at = std::min(previous_at.value_or(started), started);
+            if (!points.empty()) at = std::max(at, points.back().at);
+            const VersionPoint start{start_point_id(run_id), at, "start", true};
             if (auto written = write_point(start); !written.ok()) return {{}, {}, written.error()};
             keep_in = start.id;
         } else {
@@ -167,11 +173,22 @@ Done VersionStore::append_created(const std::string &created_path, const std::ve
         }
         written += static_cast<std::size_t>(n);
     }
-    if (::fsync(fd) != 0 || ::close(fd) != 0) return Done::failure(errno_text("cannot write", created_path));
+    // No fsync here: once written, a killed daemon loses nothing; finish_run syncs it once
+    // (an fsync per unit cost seconds on a NAS).
+    if (::close(fd) != 0) return Done::failure(errno_text("cannot write", created_path));
     return Done::success();
 }
 
-Done VersionStore::finish_run(const std::string &run_id, std::int64_t finished, const std::string &result) const {
+Done VersionStore::finish_run(const std::string &run_id, std::int64_t finished, const std::string &result,
+                              const std::string &created_path) const {
+    if (!created_path.empty()) {
+        const int fd = ::open(created_path.c_str(), O_WRONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            const bool synced = ::fsync(fd) == 0;
+            ::close(fd);
+            if (!synced) return Done::failure(errno_text("cannot write", created_path));
+        }
+    }
     auto text = read_text(root() + "/" + run_id + "/" + kPointFile);
     if (!text.has_value()) return Done::failure("the version of run " + run_id + " is gone: " + text.error());
     auto point = parse_point(text.value());
@@ -230,7 +247,9 @@ std::string VersionStore::merge_into(const std::string &from, const std::string 
     return error;
 }
 
-VersionStore::Pruned VersionStore::prune(const VersionsPolicy &policy, const std::function<void()> &step) const {
+VersionStore::Pruned VersionStore::prune(const VersionsPolicy &policy, const std::function<void()> &step,
+                                         std::chrono::seconds budget) const {
+    const auto stop_at = std::chrono::steady_clock::now() + budget;
     Pruned pruned;
     auto listed = points();
     if (!listed.has_value()) {
@@ -238,7 +257,12 @@ VersionStore::Pruned VersionStore::prune(const VersionsPolicy &policy, const std
         return pruned;
     }
     std::vector<VersionPoint> points = std::move(listed).take().value();
-    for (const auto &id : versions_to_prune(dated(points), policy)) {
+    const auto doomed = versions_to_prune(dated(points), policy);
+    for (const auto &id : doomed) {
+        if (std::chrono::steady_clock::now() >= stop_at) {
+            pruned.left = doomed.size() - pruned.removed.size();
+            return pruned;
+        }
         const auto it = std::find_if(points.begin(), points.end(), [&](const VersionPoint &p) { return p.id == id; });
         if (it == points.end()) continue;
         const std::size_t i = static_cast<std::size_t>(it - points.begin());
@@ -255,7 +279,7 @@ VersionStore::Pruned VersionStore::prune(const VersionsPolicy &policy, const std
                 return pruned;
             }
         }
-        if (auto removed = remove_tree(root() + "/" + id); !removed.ok()) {
+        if (auto removed = remove_tree(root() + "/" + id, step); !removed.ok()) {
             pruned.error = removed.error();
             return pruned;
         }
@@ -419,16 +443,26 @@ Loaded<std::string> VersionStore::stage(const Assembled &assembled, const std::f
     return Loaded<std::string>::found(staging);
 }
 
-Done VersionStore::remove_tree(const std::string &path) {
-    std::error_code ec;
-    // Own folders may be read-only (a restored folder's mode): make them writable first.
-    for (auto it = std::filesystem::recursive_directory_iterator(path, ec); !ec && it != std::filesystem::recursive_directory_iterator();
-         it.increment(ec))
-        if (it->is_directory(ec) && !it->is_symlink(ec)) ::chmod(it->path().c_str(), 0700);
-    ::chmod(path.c_str(), 0700);
-    std::filesystem::remove_all(path, ec);
-    if (ec) return Done::failure("cannot remove " + printable_name(path) + ": " + ec.message());
-    return Done::success();
+Done VersionStore::remove_tree(const std::string &path, const std::function<void()> &step) {
+    // Depth first, by hand: each entry is a step (a version can hold a million). Folders
+    // are made writable first (a kept folder may be read-only); files are never chmod'ed:
+    // a restore's staging tree holds hard links to the backup's own files.
+    std::string error;
+    std::function<void(const std::string &)> remove = [&](const std::string &folder) {
+        ::chmod(folder.c_str(), 0700);
+        for (const auto &name : names_in(folder)) {
+            if (step) step();
+            const std::string entry = folder + "/" + name;
+            const auto st = lstat_of(entry);
+            if (st && S_ISDIR(st->st_mode)) remove(entry);
+            else if (::unlink(entry.c_str()) != 0 && errno != ENOENT && error.empty()) error = errno_text("cannot remove", entry);
+        }
+        if (::rmdir(folder.c_str()) != 0 && errno != ENOENT && error.empty()) error = errno_text("cannot remove", folder);
+    };
+    if (const auto st = lstat_of(path); !st) return Done::success();
+    else if (!S_ISDIR(st->st_mode)) return ::unlink(path.c_str()) == 0 ? Done::success() : Done::failure(errno_text("cannot remove", path));
+    remove(path);
+    return error.empty() ? Done::success() : Done::failure(error);
 }
 
 }  // namespace dailysync

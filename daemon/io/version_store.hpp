@@ -4,9 +4,11 @@
 // calls it on its trees worker pool; dailysyncctl calls it directly.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <memory>
 #include <set>
@@ -41,22 +43,29 @@ public:
         std::string created_path;   // the creations file of that point
         std::string error;          // "" when begun
     };
-    Began begin_run(const std::string &run_id, std::int64_t started, bool first_copy) const;
+    // `previous_at`: when the backup was last complete (the last complete run's end), the
+    // time of a start point.
+    Began begin_run(const std::string &run_id, std::int64_t started, bool first_copy, std::optional<std::int64_t> previous_at = {}) const;
     // Appends entries (raw paths relative to the source) to a point's creations file.
     Done append_created(const std::string &created_path, const std::vector<std::string> &entries) const;
-    // Records how the run ended (its point's result and time).
-    Done finish_run(const std::string &run_id, std::int64_t finished, const std::string &result) const;
+    // Records how the run ended (its point's result and time), after syncing the creations
+    // file it appended to (`created_path`, "" = none).
+    Done finish_run(const std::string &run_id, std::int64_t finished, const std::string &result,
+                    const std::string &created_path = {}) const;
     // Called by runs without versions: if versions exist here, they stop being exact at
     // this run, and the next versioned run starts a new chain.
     Done note_unversioned_run() const;
 
-    // Removes the points `policy` no longer keeps, each merged into the one before it.
-    // One line per removed point; `error` says what could not be done.
+    // Removes the points `policy` no longer keeps, each merged into the one before it,
+    // oldest first, starting no removal after `budget` (the rest waits for the next run).
+    // `step` is called as entries are handled (for the caller's deadline).
     struct Pruned {
         std::vector<std::string> removed;
+        std::size_t left = 0;   // still to remove when the budget ran out
         std::string error;
     };
-    Pruned prune(const VersionsPolicy &policy, const std::function<void()> &step = {}) const;
+    Pruned prune(const VersionsPolicy &policy, const std::function<void()> &step = {},
+                 std::chrono::seconds budget = std::chrono::minutes(15)) const;
 
     // What a point's back/ holds: space and entries.
     struct Usage {
@@ -86,7 +95,7 @@ public:
     // links to where they are kept (folders made, with their attributes): one tree rsync
     // can copy from. Returns that folder; remove it with remove_tree().
     Loaded<std::string> stage(const Assembled &assembled, const std::function<void()> &step = {}) const;
-    static Done remove_tree(const std::string &path);
+    static Done remove_tree(const std::string &path, const std::function<void()> &step = {});
 
 private:
     static std::string describe(const std::string &file);

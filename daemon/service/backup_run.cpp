@@ -54,17 +54,22 @@ int BackupRun::concurrency() const {
 void BackupRun::start() {
     cpu_self_at_start_ = cpu_seconds(RUSAGE_SELF);
     cpu_children_at_start_ = cpu_seconds(RUSAGE_CHILDREN);
-    using State = std::pair<std::optional<TreeStats>, std::optional<int>>;
+    struct State {
+        std::optional<TreeStats> stats;
+        std::optional<int> concurrency;
+        std::optional<std::int64_t> stats_time;
+    };
     workers_.state.run<State>(
         deadline(),
         [store = store_](WorkProgress &) {
             // Damaged statistics or concurrency only cost a scan or the default start.
-            return State{std::move(store.load_tree_stats()).take(), std::move(store.load_concurrency()).take()};
+            return State{std::move(store.load_tree_stats()).take(), std::move(store.load_concurrency()).take(), store.tree_stats_time()};
         },
         [self = shared_from_this()](std::optional<State> state) {
             if (self->phase_ != Phase::checking) return;   // cancelled meanwhile
             if (!state) return self->finish_without_units(self->no_answer("the state folder " + self->config_.state_dir));
-            self->state_loaded(std::move(state->first), state->second);
+            self->last_complete_at_ = state->stats_time;
+            self->state_loaded(std::move(state->stats), state->concurrency);
         });
 }
 
@@ -159,19 +164,21 @@ void BackupRun::plan_and_copy() {
     }
     versions_ = std::make_shared<const VersionStore>(config_.destination);
     const std::int64_t started = std::chrono::duration_cast<std::chrono::seconds>(started_.time_since_epoch()).count();
+    const Seconds asked = monotonic_seconds();
     workers_.trees.run<VersionStore::Began>(
         deadline(),
-        [store = versions_, run_id = run_id_, started, first_copy = scanned_](WorkProgress &) {
-            return store->begin_run(run_id, started, first_copy);
+        [store = versions_, run_id = run_id_, started, first_copy = scanned_, previous_at = last_complete_at_](WorkProgress &) {
+            return store->begin_run(run_id, started, first_copy, previous_at);
         },
-        [self = shared_from_this()](std::optional<VersionStore::Began> began) {
+        [self = shared_from_this(), asked](std::optional<VersionStore::Began> began) {
             if (self->phase_ != Phase::checking && self->phase_ != Phase::scanning) return;   // cancelled meanwhile
             if (!began) return self->finish_without_units(self->no_answer("the destination " + self->config_.destination +
                                                                           " (while this run's version was made)"));
             if (!began->error.empty()) return self->finish_without_units("cannot keep versions: " + began->error);
             const std::string kept_in =
                 began->back_dir.empty() ? std::string() : std::filesystem::path(began->back_dir).parent_path().filename().string();
-            self->versions_outcome_ = VersionsOutcome{self->run_id_, kept_in, {}, {}};
+            self->versions_outcome_ = VersionsOutcome{self->run_id_, kept_in, {}, {}, monotonic_seconds() - asked, 0};
+            self->versions_created_path_ = began->created_path;
             self->start_copying(began->back_dir, began->created_path);
         });
 }
@@ -279,14 +286,16 @@ void BackupRun::finish_versions() {
     // Retention only after a run that copied everything: a failed night must never cost
     // the versions that may be needed because of it.
     const bool prune = result == RunResult::success || result == RunResult::warning;
-    auto work = [store = versions_, run_id = run_id_, now, result = std::string(to_string(result)), prune,
-                 policy = *config_.versions](WorkProgress &progress) {
+    auto work = [store = versions_, run_id = run_id_, now, result = std::string(to_string(result)), prune, policy = *config_.versions,
+                 created = versions_created_path_](WorkProgress &progress) {
         Ended ended;
-        if (auto done = store->finish_run(run_id, now, result); !done.ok()) ended.error = done.error();
+        if (auto done = store->finish_run(run_id, now, result, created); !done.ok()) ended.error = done.error();
         if (prune && ended.error.empty()) {
             auto pruned = store->prune(policy, [&progress] { ++progress.steps; });
             ended.pruned = std::move(pruned.removed);
             ended.error = std::move(pruned.error);
+            if (pruned.left > 0 && ended.error.empty())
+                ended.error = std::to_string(pruned.left) + " versions retention no longer keeps are left for the next run (time budget)";
         }
         return ended;
     };
@@ -295,7 +304,8 @@ void BackupRun::finish_versions() {
         workers_.trees.run<Ended>(deadline(), std::move(work), [](std::optional<Ended>) {});
         return report_and_save();
     }
-    workers_.trees.run<Ended>(deadline(), std::move(work), [self = shared_from_this()](std::optional<Ended> ended) {
+    workers_.trees.run<Ended>(deadline(), std::move(work), [self = shared_from_this(), asked = monotonic_seconds()](std::optional<Ended> ended) {
+        self->versions_outcome_->finish_seconds = monotonic_seconds() - asked;
         if (!ended) ended = Ended{{}, self->no_answer("the destination " + self->config_.destination + " (while its versions were pruned)")};
         self->versions_outcome_->pruned = ended->pruned;
         self->versions_outcome_->error = ended->error;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <set>
 #include <thread>
 
 #include "helpers.hpp"
@@ -79,7 +80,15 @@ Snapshot without_folder_times(Snapshot s) {
 TEST(Versions, EveryDayIsRestoredExactlyWithHostileNamesAndTypeChanges) {
     VersionsFixture f;
     f.build_tree();
-    f.cfg = f.config(R"("delete": true, "max_delete": "unlimited", "versions": {"keep_daily": 100})");
+    // A project big enough to be split (its own entries, then units for its subfolders),
+    // beside the small ones packed together; deletions through the guard's second pass.
+    for (int d = 0; d < 3; ++d) {
+        make_dirs(f.source + "/big/s" + std::to_string(d));
+        for (int i = 0; i < 900; ++i) write_file(f.source + "/big/s" + std::to_string(d) + "/f" + std::to_string(i), "v" + std::to_string(i));
+    }
+    age_tree(f.source);
+    f.cfg = f.config(R"("delete": true, "max_delete": "10%", "concurrency": 4, "versions": {"keep_daily": 100})");
+    std::set<std::string> unit_names;
     std::vector<Snapshot> oracle;
     std::vector<std::string> ids;
     std::vector<std::string> changed;
@@ -88,6 +97,8 @@ TEST(Versions, EveryDayIsRestoredExactlyWithHostileNamesAndTypeChanges) {
         changed.clear();
         const Result r = f.backup();
         ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+        const auto report = f.report(r.out);
+        for (const auto &unit : report["units"]) unit_names.insert(unit["name"].get<std::string>());
         oracle.push_back(without_folder_times(snapshot(f.source)));
         ids.push_back(f.date_newest(d));
     };
@@ -95,9 +106,11 @@ TEST(Versions, EveryDayIsRestoredExactlyWithHostileNamesAndTypeChanges) {
     // day 1: a file modified in place with the same size, one with a new size
     write_file(f.source + "/alpha/private", "SECRET", 0600);
     write_file(f.source + "/beta/readme", "beta, second edition\n");
-    changed = {f.source + "/alpha/private", f.source + "/beta/readme"};
+    write_file(f.source + "/big/s1/f7", "changed deep in a split project");
+    changed = {f.source + "/alpha/private", f.source + "/beta/readme", f.source + "/big/s1/f7"};
     day(1);
     // day 2: files deleted, one with a hostile name
+    ::unlink((f.source + "/big/s2/f9").c_str());
     ::unlink((f.source + "/alpha/edit/reel1/shot3").c_str());
     ::unlink((f.source + "/odd/new\nline").c_str());
     day(2);
@@ -120,6 +133,14 @@ TEST(Versions, EveryDayIsRestoredExactlyWithHostileNamesAndTypeChanges) {
     changed = {f.source + "/beta/new", f.source + "/alpha/private"};
     day(5);
 
+    // Every unit shape took part: the split project's own entries, a subfolder of it alone,
+    // small projects packed together, the deletion passes.
+    std::string names;
+    for (const auto &name : unit_names) names += name + "; ";
+    EXPECT_NE(names.find("big (own entries)"), std::string::npos) << names;
+    EXPECT_NE(names.find("big/s1"), std::string::npos) << names;
+    EXPECT_NE(names.find(" more"), std::string::npos) << names;
+    EXPECT_NE(names.find("deletions"), std::string::npos) << names;
     for (std::size_t d = 0; d < ids.size(); ++d) {
         const std::string into = f.restore("/", ids[d], "whole" + std::to_string(d));
         EXPECT_EQ(differences(oracle[d], without_folder_times(snapshot(into))), "") << "day " << d;

@@ -646,4 +646,7 @@ TEST(RunScheduler, ContentChangesAreReplacedFilesOnly) {
     EXPECT_FALSE(change_limit(c, 1000));
     c.max_change = {DeleteLimit::Kind::percent, 10};
     EXPECT_EQ(change_limit(c, 1000), 100u);
+    EXPECT_FALSE(change_limit(c, 0));   // no complete run yet
+    c.max_change = {DeleteLimit::Kind::count, 5};
+    EXPECT_EQ(change_limit(c, 0), 5u);
 }
