@@ -1,6 +1,8 @@
 #include "io/version_store.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -22,6 +24,8 @@ namespace dailysync {
 namespace {
 
 constexpr const char *kPointFile = "version.json";
+// Threads removing a version's files at once (see remove_tree).
+constexpr std::size_t kRemovers = 8;
 // Left by a run without versions: the kept versions stop being exact there.
 constexpr const char *kGapMarker = "unversioned-run";
 
@@ -114,10 +118,21 @@ std::vector<DatedPoint> VersionStore::dated(const std::vector<VersionPoint> &poi
     return out;
 }
 
+// Written whole or not at all (a temporary file renamed over it), but not synced: the
+// backup's own files, which rsync writes, are not either, and on a NAS every fsync waits
+// for its disk (seconds after a run's writes). A NAS that loses power loses the last
+// moments of both alike; a version whose record says "running" reads as partial.
 Done VersionStore::write_point(const VersionPoint &point) const {
     const std::string folder = root() + "/" + point.id;
     if (auto made = make_directories(folder, 0700); !made.ok()) return made;
-    return write_file_atomically(folder + "/" + kPointFile, point_json(point));
+    const std::string file = folder + "/" + kPointFile, temporary = file + ".new";
+    const std::string text = point_json(point);
+    const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return Done::failure(errno_text("cannot write", temporary));
+    const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    if (::close(fd) != 0 || !written) return Done::failure(errno_text("cannot write", temporary));
+    if (::rename(temporary.c_str(), file.c_str()) != 0) return Done::failure(errno_text("cannot write", file));
+    return Done::success();
 }
 
 VersionStore::Began VersionStore::begin_run(const std::string &run_id, std::int64_t started, bool first_copy,
@@ -173,22 +188,12 @@ Done VersionStore::append_created(const std::string &created_path, const std::ve
         }
         written += static_cast<std::size_t>(n);
     }
-    // No fsync here: once written, a killed daemon loses nothing; finish_run syncs it once
-    // (an fsync per unit cost seconds on a NAS).
+    // Not synced (see write_point): once written, a killed daemon loses nothing.
     if (::close(fd) != 0) return Done::failure(errno_text("cannot write", created_path));
     return Done::success();
 }
 
-Done VersionStore::finish_run(const std::string &run_id, std::int64_t finished, const std::string &result,
-                              const std::string &created_path) const {
-    if (!created_path.empty()) {
-        const int fd = ::open(created_path.c_str(), O_WRONLY | O_CLOEXEC);
-        if (fd >= 0) {
-            const bool synced = ::fsync(fd) == 0;
-            ::close(fd);
-            if (!synced) return Done::failure(errno_text("cannot write", created_path));
-        }
-    }
+Done VersionStore::finish_run(const std::string &run_id, std::int64_t finished, const std::string &result) const {
     auto text = read_text(root() + "/" + run_id + "/" + kPointFile);
     if (!text.has_value()) return Done::failure("the version of run " + run_id + " is gone: " + text.error());
     auto point = parse_point(text.value());
@@ -199,7 +204,7 @@ Done VersionStore::finish_run(const std::string &run_id, std::int64_t finished, 
 }
 
 Done VersionStore::note_unversioned_run() const {
-    if (!lstat_of(root())) return Done::success();
+    if (!lstat_of(root()) || lstat_of(root() + "/" + kGapMarker)) return Done::success();
     return write_file_atomically(root() + "/" + kGapMarker, "runs without versions changed the backup after the last version\n");
 }
 
@@ -444,24 +449,49 @@ Loaded<std::string> VersionStore::stage(const Assembled &assembled, const std::f
 }
 
 Done VersionStore::remove_tree(const std::string &path, const std::function<void()> &step) {
-    // Depth first, by hand: each entry is a step (a version can hold a million). Folders
-    // are made writable first (a kept folder may be read-only); files are never chmod'ed:
-    // a restore's staging tree holds hard links to the backup's own files.
-    std::string error;
-    std::function<void(const std::string &)> remove = [&](const std::string &folder) {
-        ::chmod(folder.c_str(), 0700);
-        for (const auto &name : names_in(folder)) {
-            if (step) step();
-            const std::string entry = folder + "/" + name;
-            const auto st = lstat_of(entry);
-            if (st && S_ISDIR(st->st_mode)) remove(entry);
-            else if (::unlink(entry.c_str()) != 0 && errno != ENOENT && error.empty()) error = errno_text("cannot remove", entry);
-        }
-        if (::rmdir(folder.c_str()) != 0 && errno != ENOENT && error.empty()) error = errno_text("cannot remove", folder);
-    };
     if (const auto st = lstat_of(path); !st) return Done::success();
     else if (!S_ISDIR(st->st_mode)) return ::unlink(path.c_str()) == 0 ? Done::success() : Done::failure(errno_text("cannot remove", path));
-    remove(path);
+    // A version holds what a day changed, a restore's staging tree what was restored: on a
+    // NAS each removal is a round trip, so the files go on several threads at once (as the
+    // copies do with several rsyncs), then the folders, deepest first. Folders are made
+    // writable first (a kept folder may be read-only); files are never chmod'ed: a
+    // staging tree holds hard links to the backup's own files.
+    std::vector<std::string> folders{path}, files;
+    for (std::size_t i = 0; i < folders.size(); ++i) {
+        ::chmod(folders[i].c_str(), 0700);
+        DIR *dir = ::opendir(folders[i].c_str());
+        if (!dir) continue;
+        while (const dirent *e = ::readdir(dir)) {
+            const std::string name = e->d_name;
+            if (name == "." || name == "..") continue;
+            const std::string entry = folders[i] + "/" + name;
+            bool is_dir = e->d_type == DT_DIR;
+            if (e->d_type == DT_UNKNOWN)
+                if (const auto st = lstat_of(entry)) is_dir = S_ISDIR(st->st_mode);
+            (is_dir ? folders : files).push_back(entry);
+        }
+        ::closedir(dir);
+        if (step) step();
+    }
+    std::atomic<std::size_t> next{0};
+    std::mutex error_lock;
+    std::string error;
+    auto unlink_some = [&] {
+        for (std::size_t i = next++; i < files.size(); i = next++) {
+            if (::unlink(files[i].c_str()) != 0 && errno != ENOENT) {
+                const std::string why = errno_text("cannot remove", files[i]);
+                std::lock_guard lock(error_lock);
+                if (error.empty()) error = why;
+            }
+            if (step) step();
+        }
+    };
+    std::vector<std::thread> threads;
+    for (std::size_t t = 1; t < std::min<std::size_t>(kRemovers, files.size() / 16 + 1); ++t) threads.emplace_back(unlink_some);
+    unlink_some();
+    for (auto &thread : threads) thread.join();
+    for (auto it = folders.rbegin(); it != folders.rend(); ++it)
+        if (::rmdir(it->c_str()) != 0 && errno != ENOENT && error.empty()) error = errno_text("cannot remove", *it);
     return error.empty() ? Done::success() : Done::failure(error);
 }
 

@@ -48,10 +48,8 @@ public:
     Began begin_run(const std::string &run_id, std::int64_t started, bool first_copy, std::optional<std::int64_t> previous_at = {}) const;
     // Appends entries (raw paths relative to the source) to a point's creations file.
     Done append_created(const std::string &created_path, const std::vector<std::string> &entries) const;
-    // Records how the run ended (its point's result and time), after syncing the creations
-    // file it appended to (`created_path`, "" = none).
-    Done finish_run(const std::string &run_id, std::int64_t finished, const std::string &result,
-                    const std::string &created_path = {}) const;
+    // Records how the run ended (its point's result and time).
+    Done finish_run(const std::string &run_id, std::int64_t finished, const std::string &result) const;
     // Called by runs without versions: if versions exist here, they stop being exact at
     // this run, and the next versioned run starts a new chain.
     Done note_unversioned_run() const;
@@ -95,6 +93,8 @@ public:
     // links to where they are kept (folders made, with their attributes): one tree rsync
     // can copy from. Returns that folder; remove it with remove_tree().
     Loaded<std::string> stage(const Assembled &assembled, const std::function<void()> &step = {}) const;
+    // Removes a folder and all below it (a version, a staging tree); `step` is called from
+    // several threads.
     static Done remove_tree(const std::string &path, const std::function<void()> &step = {});
 
 private:

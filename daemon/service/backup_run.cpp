@@ -178,7 +178,6 @@ void BackupRun::plan_and_copy() {
             const std::string kept_in =
                 began->back_dir.empty() ? std::string() : std::filesystem::path(began->back_dir).parent_path().filename().string();
             self->versions_outcome_ = VersionsOutcome{self->run_id_, kept_in, {}, {}, monotonic_seconds() - asked, 0};
-            self->versions_created_path_ = began->created_path;
             self->start_copying(began->back_dir, began->created_path);
         });
 }
@@ -286,10 +285,10 @@ void BackupRun::finish_versions() {
     // Retention only after a run that copied everything: a failed night must never cost
     // the versions that may be needed because of it.
     const bool prune = result == RunResult::success || result == RunResult::warning;
-    auto work = [store = versions_, run_id = run_id_, now, result = std::string(to_string(result)), prune, policy = *config_.versions,
-                 created = versions_created_path_](WorkProgress &progress) {
+    auto work = [store = versions_, run_id = run_id_, now, result = std::string(to_string(result)), prune,
+                 policy = *config_.versions](WorkProgress &progress) {
         Ended ended;
-        if (auto done = store->finish_run(run_id, now, result, created); !done.ok()) ended.error = done.error();
+        if (auto done = store->finish_run(run_id, now, result); !done.ok()) ended.error = done.error();
         if (prune && ended.error.empty()) {
             auto pruned = store->prune(policy, [&progress] { ++progress.steps; });
             ended.pruned = std::move(pruned.removed);

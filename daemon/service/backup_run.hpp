@@ -126,7 +126,6 @@ private:
     std::shared_ptr<const VersionStore> versions_;    // with "versions" (and not a dry run)
     std::optional<VersionsOutcome> versions_outcome_; // once the run's point is made
     bool versions_finished_ = false;                  // its end recorded (and retention done)
-    std::string versions_created_path_;               // the creations file this run appends to
     std::optional<std::int64_t> last_complete_at_;    // when the last complete run ended (its statistics' time)
     double cpu_self_at_start_ = 0, cpu_children_at_start_ = 0;
 };
