@@ -24,6 +24,8 @@ namespace dailysync {
 namespace {
 
 constexpr const char *kPointFile = "version.json";
+// A removed version waits under this name until empty_trash() deletes its files.
+constexpr const char *kTrashPrefix = ".removed-";
 // Threads removing a version's files at once (see remove_tree).
 constexpr std::size_t kRemovers = 8;
 // Left by a run without versions: the kept versions stop being exact there.
@@ -284,14 +286,23 @@ VersionStore::Pruned VersionStore::prune(const VersionsPolicy &policy, const std
                 return pruned;
             }
         }
-        if (auto removed = remove_tree(root() + "/" + id, step); !removed.ok()) {
-            pruned.error = removed.error();
+        // Out of the way at once (one rename); its files are removed by empty_trash(),
+        // which the next run does while it copies.
+        if (::rename((root() + "/" + id).c_str(), (root() + "/" + kTrashPrefix + id).c_str()) != 0) {
+            pruned.error = errno_text("cannot move aside", root() + "/" + id);
             return pruned;
         }
         pruned.removed.push_back(id);
         points.erase(points.begin() + static_cast<std::ptrdiff_t>(i));
     }
     return pruned;
+}
+
+Done VersionStore::empty_trash(const std::function<void()> &step) const {
+    for (const auto &name : names_in(root()))
+        if (name.rfind(kTrashPrefix, 0) == 0)
+            if (auto removed = remove_tree(root() + "/" + name, step); !removed.ok()) return removed;
+    return Done::success();
 }
 
 VersionStore::Usage VersionStore::usage(const std::string &id) const {

@@ -56,7 +56,8 @@ public:
 
     // Removes the points `policy` no longer keeps, each merged into the one before it,
     // oldest first, starting no removal after `budget` (the rest waits for the next run).
-    // `step` is called as entries are handled (for the caller's deadline).
+    // `step` is called as entries are handled (for the caller's deadline). What is left of
+    // a removed point is renamed aside at once, for empty_trash().
     struct Pruned {
         std::vector<std::string> removed;
         std::size_t left = 0;   // still to remove when the budget ran out
@@ -64,6 +65,10 @@ public:
     };
     Pruned prune(const VersionsPolicy &policy, const std::function<void()> &step = {},
                  std::chrono::seconds budget = std::chrono::minutes(15)) const;
+
+    // Deletes what prune() renamed aside: a day's changes, one round trip per file on a
+    // NAS, so a run does it while it copies rather than at its end.
+    Done empty_trash(const std::function<void()> &step = {}) const;
 
     // What a point's back/ holds: space and entries.
     struct Usage {

@@ -192,6 +192,16 @@ void BackupRun::start_copying(std::string backup_dir, std::string created_path) 
         settings.note_creations = [store = versions_, path = std::move(created_path)](const std::vector<std::string> &entries) {
             return store->append_created(path, entries);
         };
+    if (versions_)
+        // What the last retention set aside is deleted beside the copying (both wait on the
+        // NAS); not waited for: what is left stays aside until the next run.
+        workers_.trees.run<std::string>(
+            deadline(), [store = versions_](WorkProgress &progress) { return store->empty_trash([&progress] { ++progress.steps; }).error(); },
+            [self = shared_from_this()](std::optional<std::string> error) {
+                if (self->on_notice_ && (!error || !error->empty()))
+                    self->on_notice_("versions: removing what retention set aside: " +
+                                     (error ? *error : self->no_answer("the destination " + self->config_.destination)));
+            });
     RunPorts ports{source_, destination_, &workers_.launcher, &workers_.trees};
     supervisor_ = Supervisor::create(io_, *model_, *planner_, settings, ports, on_change_, [self = shared_from_this()] { self->finished(); });
     if (!config_.concurrency) controller_ = std::make_unique<ConcurrencyController>(concurrency());
