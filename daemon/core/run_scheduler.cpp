@@ -98,12 +98,16 @@ void RunScheduler::fill(Commands &out, WallClock::time_point now) {
         // Every unit's folders were listed by this run, so one missing now was removed
         // during the run (or its volume unmounted): its copy would be no backup of it.
         command::Prepare prepare{*index, {}, {}};
+        // Only where this run deleted or made something can the backup path hold no folder
+        // (the version it keeps in receives this run's files alone): only then is it checked.
         const std::string &destination = settings_.config.destination;
-        if (!unit.base.empty() && !settings_.dry_run && settings_.backup_dir.size() > destination.size() &&
+        std::vector<std::string> path = ancestors_of(unit.base);
+        path.push_back(unit.base);
+        const bool crosses_replaced = std::any_of(path.begin(), path.end(), [&](const std::string &p) { return replaced_.count(p) > 0; });
+        if (crosses_replaced && !unit.base.empty() && !settings_.dry_run && settings_.backup_dir.size() > destination.size() &&
             settings_.backup_dir.compare(0, destination.size() + 1, destination + "/") == 0) {
             const std::string back = settings_.backup_dir.substr(destination.size() + 1);
-            for (const auto &folder : ancestors_of(unit.base)) prepare.backup_path.push_back(back + "/" + folder);
-            prepare.backup_path.push_back(back + "/" + unit.base);
+            for (const auto &folder : path) prepare.backup_path.push_back(back + "/" + folder);
         }
         if (unit.members.empty()) prepare.folders.push_back(unit.base);
         for (const auto &member : unit.members) prepare.folders.push_back(join_path(unit.base, member));
@@ -206,12 +210,17 @@ Commands RunScheduler::item(std::size_t index, const ItemLine &line, WallClock::
                 model_.unit_attempt_ended(i, UnitState::failed, -1, "not started: the run was stopped by max_change", {}, {}, false, now);
         }
     }
-    if (settings_.note_creations && is_creation(line)) {
+    if (settings_.note_creations && (is_creation(line) || line.deletion)) {
         const std::string name = unescape_rsync_name(line.name);
         const std::string relative = name.size() > 1 && name.back() == '/' ? name.substr(0, name.size() - 1) : name;
         if (relative != "." && relative != "./") {
             const std::string &base = model_.units()[index].unit.base;
-            creations_.push_back(base.empty() ? relative : base + "/" + relative);
+            std::string path = base.empty() ? relative : base + "/" + relative;
+            // What was deleted, or made as a folder (with --backup rsync replaces a file by
+            // a folder without a deletion line: it renames the file into the version), may
+            // leave no folder in the version at that path.
+            if (line.deletion || line.type == 'd') replaced_.insert(path);
+            if (!line.deletion) creations_.push_back(std::move(path));
         }
     }
     if (!a.collector) return out;   // the deletion pass: only its creations count

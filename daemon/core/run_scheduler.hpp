@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <variant>
@@ -179,6 +180,7 @@ private:
     bool finished_ = false;
     bool halted_ = false;   // the source stopped answering: nothing more starts
     std::vector<std::string> creations_;
+    std::set<std::string> replaced_;   // entries this run deleted, and folders it made (maybe replacing another type)
     std::uint64_t changes_ = 0;   // files already in the backup whose content this run replaced
 };
 

@@ -593,7 +593,7 @@ TEST(RunScheduler, PastMaxChangeTheRunStopsAndNothingIsRetriedExpandedOrDeleted)
     RunScheduler scheduler(model, planner, SchedulerSettings{c, false, 2, "/dst/.dailysync-versions/V/back", true, 2});
     const auto prepares = all_of<command::Prepare>(scheduler.start(kNow));
     ASSERT_EQ(prepares.size(), 2u);
-    EXPECT_EQ(prepares[0].backup_path, (std::vector<std::string>{".dailysync-versions/V/back/" + model.units()[prepares[0].unit].unit.base}));
+    EXPECT_TRUE(prepares[0].backup_path.empty());   // nothing replaced on its path yet: nothing to check
     const auto launch0 = all_of<command::Launch>(scheduler.prepared(prepares[0].unit, "", {}, kNow));
     ASSERT_EQ(launch0.size(), 1u);
     EXPECT_NE(std::find(launch0[0].arguments.begin(), launch0[0].arguments.end(), "--backup"), launch0[0].arguments.end());
@@ -649,4 +649,31 @@ TEST(RunScheduler, ContentChangesAreReplacedFilesOnly) {
     EXPECT_FALSE(change_limit(c, 0));   // no complete run yet
     c.max_change = {DeleteLimit::Kind::count, 5};
     EXPECT_EQ(change_limit(c, 0), 5u);
+}
+
+TEST(RunScheduler, AUnitBelowWhatThisRunReplacedHasItsBackupPathChecked) {
+    TreeStats stats;
+    Planner planner{stats, 1, Planner::Work::update};
+    Config c;
+    c.source = "/src";
+    c.destination = "/dst";
+    WorkUnit top = folder("");
+    top.name = ".";
+    top.recursive = false;
+    WorkUnit b = folder("b");
+    RunModel model("run", {top, b}, false, kNow);
+    RunScheduler scheduler(model, planner, SchedulerSettings{c, false, 1, "/dst/.dailysync-versions/V/back", true, std::nullopt});
+    const auto first = all_of<command::Prepare>(scheduler.start(kNow));
+    ASSERT_EQ(first.size(), 1u);
+    ASSERT_EQ(model.units()[first[0].unit].unit.base, "");
+    (void)scheduler.prepared(first[0].unit, "", {}, kNow);
+    // The top's rsync replaces the file b by a folder: with --backup it renames the file
+    // into the version and says only that it made the folder.
+    (void)scheduler.item(first[0].unit, itemized("cd+++++++++", "b/"), kNow);
+    EXPECT_EQ(scheduler.take_creations(), (std::vector<std::string>{"b"}));
+    AttemptExit ok;
+    ok.exit_code = 0;
+    const auto next = all_of<command::Prepare>(scheduler.exited(first[0].unit, ok, kNow));
+    ASSERT_EQ(next.size(), 1u);
+    EXPECT_EQ(next[0].backup_path, (std::vector<std::string>{".dailysync-versions/V/back/b"}));
 }
