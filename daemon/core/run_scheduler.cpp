@@ -127,6 +127,12 @@ Commands RunScheduler::prepared(std::size_t index, const std::string &source_pro
     Commands out;
     Attempt &a = attempt(index);
     if (a.stage != Stage::preparing) return out;   // (a cancel settled it already)
+    // Halted while this unit's check was under way (mass change, a hung source): it
+    // must not start.
+    if (halted_) {
+        fail_before_start(index, "not started: the run was stopped", out, now);
+        return out;
+    }
     // An unmounted source leaves an empty mount point of the same name: nothing more may
     // start on it, least of all a deletion pass.
     if (!source_problem.empty()) {
@@ -152,8 +158,17 @@ Commands RunScheduler::prepared(std::size_t index, const std::string &source_pro
     }
     a.stage = Stage::running;
     if (!unit.deletion_pass) a.collector = std::make_unique<StatsCollector>(model_.units()[index].unit, seen_);
-    out.push_back(command::Launch{index, rsync_arguments(settings_.config, unit, settings_.dry_run, backup_blocked ? "" : settings_.backup_dir),
-                                   !unit.deletion_pass || settings_.note_creations});
+    // A unit's first rsync keeps into the version; any later one for the same folder (a
+    // retry, the deletion pass) into a scratch folder of its own, merged in after it.
+    std::string backup_dir = backup_blocked ? std::string() : settings_.backup_dir, scratch;
+    if (!backup_dir.empty() && !settings_.scratch_dir.empty() && !kept_once_.insert(unit.base).second) {
+        scratch = settings_.scratch_dir + "/" + std::to_string(++scratches_);
+        backup_dir = scratch;
+    }
+    a.backup_dir = settings_.dry_run ? std::string() : backup_dir;
+    a.scratch = scratch;
+    out.push_back(command::Launch{index, rsync_arguments(settings_.config, unit, settings_.dry_run, backup_dir),
+                                   !unit.deletion_pass || settings_.note_creations, scratch});
     return out;
 }
 
@@ -220,7 +235,9 @@ Commands RunScheduler::item(std::size_t index, const ItemLine &line, WallClock::
             // a folder without a deletion line: it renames the file into the version), may
             // leave no folder in the version at that path.
             if (line.deletion || line.type == 'd') replaced_.insert(path);
-            if (!line.deletion) creations_.push_back(std::move(path));
+            if (line.deletion && name.size() > 1 && name.back() == '/' && !a.backup_dir.empty())
+                deleted_folders_.push_back((base.empty() ? a.backup_dir : a.backup_dir + "/" + base) + "/" + relative);
+            if (!line.deletion) (a.scratch.empty() ? creations_ : scratch_creations_[a.scratch]).push_back(std::move(path));
         }
     }
     if (!a.collector) return out;   // the deletion pass: only its creations count

@@ -49,6 +49,11 @@ struct Launch {
     std::size_t unit;
     std::vector<std::string> arguments;   // rsync's, after the program
     bool collect = true;                  // feed itemized lines back (a deletion pass: only to note creations)
+    // With versions, an rsync that is not the unit's first in this run (a retry, the
+    // deletion pass) keeps what it replaces here, not in the version: there it would
+    // replace what the first one kept. After it, io moves into the version what the
+    // version does not say yet (VersionStore::keep_from).
+    std::string scratch_backup;
 };
 struct Kill {
     std::size_t unit;
@@ -100,6 +105,7 @@ struct SchedulerSettings {
     // With versions: the back/ folder this run's rsyncs keep old files in (rsync_arguments),
     // and whether to note the entries they create (the point's "created" list).
     std::string backup_dir;
+    std::string scratch_dir;   // where the rsyncs after a unit's first keep their files, each in a folder of its own
     bool note_creations = false;
     // The mass-change guard (max_change, see change_limit()): how many files already in
     // the backup may have their content replaced; nullopt = no limit.
@@ -138,6 +144,14 @@ public:
     // The entries created since the last call (raw, relative to the source), for the
     // newest version's "created" list; only with note_creations.
     std::vector<std::string> take_creations() { return std::exchange(creations_, {}); }
+    // The same for rsyncs that keep into a scratch folder, by folder: noted beside it and
+    // merged with it, so that what such an rsync kept and made at one path (a type
+    // change) says "it was this", as the first rsync's would.
+    std::map<std::string, std::vector<std::string>> take_scratch_creations() { return std::exchange(scratch_creations_, {}); }
+    // The folders rsync deleted since the last call, as they must appear where the attempt
+    // kept what it replaced (absolute): rsync keeps the files of a deleted folder, never
+    // the folder itself, so an empty one would be lost from the version.
+    std::vector<std::string> take_deleted_folders() { return std::exchange(deleted_folders_, {}); }
 
     int concurrency() const { return settings_.concurrency; }
     bool finished() const { return finished_; }
@@ -152,6 +166,8 @@ private:
         std::string gone_at_launch;   // printable folder found missing when it was to start
         AttemptExit exit;
         std::unique_ptr<StatsCollector> collector;
+        std::string backup_dir;   // where this attempt's rsync keeps what it replaces ("" = nowhere)
+        std::string scratch;      // its scratch folder, when it is not the unit's first rsync
     };
     struct Verdict {
         UnitState outcome;
@@ -180,7 +196,11 @@ private:
     bool finished_ = false;
     bool halted_ = false;   // the source stopped answering: nothing more starts
     std::vector<std::string> creations_;
+    std::map<std::string, std::vector<std::string>> scratch_creations_;
+    std::vector<std::string> deleted_folders_;
     std::set<std::string> replaced_;   // entries this run deleted, and folders it made (maybe replacing another type)
+    std::set<std::string> kept_once_;  // bases whose first rsync kept into the version already
+    std::size_t scratches_ = 0;
     std::uint64_t changes_ = 0;   // files already in the backup whose content this run replaced
 };
 

@@ -80,9 +80,7 @@ std::string point_kind(const VersionPoint &point) {
 std::vector<std::string> versions_to_prune(const std::vector<DatedPoint> &points, const VersionsPolicy &policy) {
     if (points.empty()) return {};
     std::vector<bool> keep(points.size(), false);
-    keep.back() = true;
-    for (std::size_t i = 0; i < points.size(); ++i)
-        if (points[i].point.result == "running") keep[i] = true;
+    keep.back() = true;   // the run in progress, or the newest state kept
     auto select = [&](int count, std::int64_t (*key)(const CivilDate &)) {
         std::optional<std::int64_t> last;
         for (std::size_t i = points.size(); i-- > 0 && count > 0;) {

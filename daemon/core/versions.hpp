@@ -61,8 +61,8 @@ struct DatedPoint {
     CivilDate date;   // of point.at, local time
 };
 
-// The ids retention removes from `points` (oldest first). Never the newest, never one
-// still "running" (the run in progress writes into it).
+// The ids retention removes from `points` (oldest first). Never the newest. (Called after
+// a run's rsyncs are done: the version it kept into may go too, merged into the one before.)
 std::vector<std::string> versions_to_prune(const std::vector<DatedPoint> &points, const VersionsPolicy &policy);
 
 // Which point "--at TEXT" names: a point id, or a date YYYY-MM-DD (the last point of

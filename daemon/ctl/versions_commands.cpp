@@ -77,7 +77,17 @@ int run_rsync(const std::vector<std::string> &args) {
     for (const auto &a : args) argv.push_back(const_cast<char *>(a.c_str()));
     argv.push_back(nullptr);
     pid_t pid = 0;
-    if (int e = ::posix_spawnp(&pid, argv[0], nullptr, nullptr, argv.data(), environ); e != 0) {
+    // dailysyncctl ignores Ctrl-C while rsync runs (to clean up after it); rsync must not.
+    posix_spawnattr_t attributes;
+    ::posix_spawnattr_init(&attributes);
+    sigset_t defaults;
+    sigemptyset(&defaults);
+    for (int signal : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&defaults, signal);
+    ::posix_spawnattr_setsigdefault(&attributes, &defaults);
+    ::posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGDEF);
+    const int e = ::posix_spawnp(&pid, argv[0], nullptr, &attributes, argv.data(), environ);
+    ::posix_spawnattr_destroy(&attributes);
+    if (e != 0) {
         std::cerr << "dailysyncctl: cannot start " << args[0] << ": " << std::strerror(e) << "\n";
         return -1;
     }
@@ -155,15 +165,17 @@ int restore(const CommandLine &cl) {
     auto assembled = store.assemble(s.points, *choice.index, s.path, true, ticker("reading the versions"));
     if (!assembled.error.empty()) return fail(assembled.error);
     if (!assembled.view.is_present(s.path)) return fail(printable_name(s.path) + " was not in the backup at " + point.id + " (see: dailysyncctl versions " + cl.path + ")");
+    // The staging tree is removed whatever happens from here on, even on Ctrl-C (rsync
+    // gets it too, and stops).
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    struct sigaction old_int {}, old_term {}, old_hup {};
+    ::sigaction(SIGINT, &ignore, &old_int);
+    ::sigaction(SIGTERM, &ignore, &old_term);
+    ::sigaction(SIGHUP, &ignore, &old_hup);
     auto staged = store.stage(assembled, ticker("assembling"));
     if (!staged.has_value()) return fail(staged.error());
     const std::string staging = staged.value();
-    // Removed whatever happens from here on, even on Ctrl-C (rsync gets it too).
-    struct sigaction ignore {};
-    ignore.sa_handler = SIG_IGN;
-    struct sigaction old_int {}, old_term {};
-    ::sigaction(SIGINT, &ignore, &old_int);
-    ::sigaction(SIGTERM, &ignore, &old_term);
 
     std::cerr << "restoring " << (s.path.empty() ? std::string("the whole backup") : printable_name(s.path)) << " as of " << point.id
               << " (" << format_local_time(point.at, false) << ", " << point_kind(point) << ") into " << printable_name(target)
@@ -182,6 +194,7 @@ int restore(const CommandLine &cl) {
     const Done removed = VersionStore::remove_tree(staging);
     ::sigaction(SIGINT, &old_int, nullptr);
     ::sigaction(SIGTERM, &old_term, nullptr);
+    ::sigaction(SIGHUP, &old_hup, nullptr);
     if (!removed.ok()) std::cerr << "dailysyncctl: " << removed.error() << " (remove it by hand)\n";
     if (status != 0) return fail("rsync ended with status " + std::to_string(status) + ": the restore is incomplete");
     std::cerr << (cl.dry_run ? "dry run done: nothing was changed\n" : "restored\n");

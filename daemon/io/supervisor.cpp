@@ -1,5 +1,7 @@
 #include "io/supervisor.hpp"
 
+#include "io/state_store.hpp"
+
 #include <boost/asio/post.hpp>
 #include <map>
 
@@ -29,6 +31,7 @@ Supervisor::Supervisor(boost::asio::io_context &io, RunModel &model, const Plann
       on_done_(std::move(on_done)),
       scheduler_(model, planner,
                  SchedulerSettings{settings_.config, settings_.dry_run, settings_.concurrency, settings_.backup_dir,
+                                   settings_.keep_scratch ? settings_.scratch_dir : std::string(),
                                    static_cast<bool>(settings_.note_creations),
                                    change_limit(settings_.config, settings_.previous_entries)}) {}
 
@@ -97,6 +100,7 @@ void Supervisor::carry_out(const command::Prepare &c) {
 }
 
 void Supervisor::carry_out(const command::Launch &c) {
+    if (!c.scratch_backup.empty()) scratch_of_[c.unit] = c.scratch_backup;
     RsyncChild::Options options;
     options.program = settings_.rsync_program;
     options.arguments = c.arguments;
@@ -135,6 +139,12 @@ void Supervisor::carry_out(const command::Launch &c) {
                 attempt.recent_transfers = child->output().recent_transfers();
             }
             self->note_creations();
+            // What a later rsync of the unit kept goes into the version after its creations.
+            if (auto scratch = self->scratch_of_.find(index); scratch != self->scratch_of_.end()) {
+                if (self->settings_.keep_scratch)
+                    self->write_note([keep = self->settings_.keep_scratch, path = scratch->second] { return keep(path); });
+                self->scratch_of_.erase(scratch);
+            }
             self->execute(self->scheduler_.exited(index, std::move(attempt), WallClock::now()));
         });
 }
@@ -233,21 +243,45 @@ void Supervisor::carry_out(const command::CheckSource &) {
 
 void Supervisor::note_creations() {
     auto entries = scheduler_.take_creations();
-    if (entries.empty() || !settings_.note_creations) return;
-    ++notes_pending_;
-    // Not given up on by a cancel: what the run created must be noted whatever happens.
+    if (!entries.empty() && settings_.note_creations)
+        write_note([note = settings_.note_creations, entries = std::move(entries)] { return note({}, entries); });
+    for (auto &[scratch, made] : scheduler_.take_scratch_creations())
+        if (settings_.note_creations)
+            write_note([note = settings_.note_creations, scratch = scratch, made = std::move(made)] { return note(scratch, made); });
+    if (auto folders = scheduler_.take_deleted_folders(); !folders.empty())
+        write_note([folders = std::move(folders)] {
+            for (const auto &folder : folders)
+                if (auto made = make_directories(folder, 0700); !made.ok()) return made;
+            return Done::success();
+        });
+}
+
+void Supervisor::write_note(std::function<Done()> work) {
+    notes_.push_back(std::move(work));
+    if (!note_writing_) next_note();
+}
+
+void Supervisor::next_note() {
+    if (notes_.empty()) {
+        note_writing_ = false;
+        if (finish_waiting_) done();
+        return;
+    }
+    note_writing_ = true;
+    auto work = std::move(notes_.front());
+    notes_.pop_front();
+    // Not given up on by a cancel: what the run did to the backup must be noted whatever happens.
     ports_.pool->run<std::string>(
-        std::chrono::seconds(settings_.config.filesystem_timeout_seconds),
-        [note = settings_.note_creations, entries = std::move(entries)](WorkProgress &) { return note(entries).error(); },
+        std::chrono::seconds(settings_.config.filesystem_timeout_seconds), [work = std::move(work)](WorkProgress &) { return work().error(); },
         [weak = weak_from_this(), what = settings_.config.destination, seconds = settings_.config.filesystem_timeout_seconds](
             std::optional<std::string> error) {
             auto self = weak.lock();
             if (!self) return;
             if (!error) error = no_answer_message("the destination " + what, seconds);
             if (!error->empty() && self->model_.run_error().empty())
-                self->model_.fail_run("cannot note what this run created in its version (a restore to the version before it would "
-                                      "show those entries): " + *error);
-            if (--self->notes_pending_ == 0 && self->finish_waiting_) self->done();
+                self->model_.fail_run("cannot note in the version what this run changed (a restore to the version before it "
+                                      "would not be exact): " + *error);
+            self->next_note();
         });
 }
 
@@ -259,7 +293,7 @@ void Supervisor::done() {
 
 void Supervisor::carry_out(const command::Finish &) {
     for (auto &[index, timer] : retry_timers_) timer->cancel();
-    if (notes_pending_ > 0) finish_waiting_ = true;
+    if (note_writing_ || !notes_.empty()) finish_waiting_ = true;
     else done();
 }
 

@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -50,7 +51,12 @@ public:
         // none), and how the entries it creates are noted in the version (a blocking call,
         // made on the pool after each attempt; the run finishes once all are written).
         std::string backup_dir;
-        std::function<Done(const std::vector<std::string> &)> note_creations;
+        // (scratch "": the version's own list; else the list beside that scratch folder)
+        std::function<Done(const std::string &scratch, const std::vector<std::string> &)> note_creations;
+        // Where the rsyncs after a unit's first keep their files, and how what they kept
+        // is moved into the version (a blocking call, on the pool, after the attempt).
+        std::string scratch_dir;
+        std::function<Done(const std::string &scratch)> keep_scratch;
     };
     using OnChange = std::function<void()>;
     using OnDone = std::function<void()>;
@@ -80,8 +86,18 @@ private:
     void carry_out(const command::RetryAfter &c);
     void carry_out(const command::CheckSource &c);
     void carry_out(const command::Finish &c);
-    void note_creations();
     void done();
+    // The version's notes (creations, what a later rsync kept) are written one after the
+    // other, in the order asked, on the pool; the run finishes once all are written.
+    void write_note(std::function<Done()> work);
+    void next_note();
+
+public:
+    // Hands what rsync created since the last call to the version (also called once a
+    // second during the run, so a daemon that dies loses at most that much).
+    void note_creations();
+
+private:
     std::chrono::milliseconds deadline() const;   // for a call on the trees
     // Hands a call on the trees to the pool, remembering it so a cancel can give up on it.
     template <class T>
@@ -96,8 +112,10 @@ private:
     RunScheduler scheduler_;
     std::map<std::size_t, std::shared_ptr<RsyncChild>> children_;
     std::map<std::size_t, std::unique_ptr<boost::asio::steady_timer>> retry_timers_;
-    int notes_pending_ = 0;        // creations being written to the version
-    bool finish_waiting_ = false;  // Finish came while some were
+    std::deque<std::function<Done()>> notes_;   // waiting to be written
+    bool note_writing_ = false;                 // one is being written
+    bool finish_waiting_ = false;               // Finish came while some were
+    std::map<std::size_t, std::string> scratch_of_;   // a running unit's scratch backup folder
     std::vector<std::weak_ptr<WorkProgress>> calls_;   // calls on the trees not answered yet
 };
 

@@ -26,6 +26,11 @@ namespace {
 constexpr const char *kPointFile = "version.json";
 // A removed version waits under this name until empty_trash() deletes its files.
 constexpr const char *kTrashPrefix = ".removed-";
+// Where a unit's later rsyncs keep their files: ".scratch-POINT/N".
+constexpr const char *kScratchPrefix = ".scratch-";
+// A version being merged into the one before: ".merging-ID-into-BEFORE".
+constexpr const char *kMergingPrefix = ".merging-";
+constexpr const char *kMergingInto = "-into-";
 // Threads removing a version's files at once (see remove_tree).
 constexpr std::size_t kRemovers = 8;
 // Left by a run without versions: the kept versions stop being exact there.
@@ -140,9 +145,15 @@ Done VersionStore::write_point(const VersionPoint &point) const {
 VersionStore::Began VersionStore::begin_run(const std::string &run_id, std::int64_t started, bool first_copy,
                                            std::optional<std::int64_t> previous_at) const {
     Began began;
-    if (auto made = make_directories(root(), 0700); !made.ok()) return {{}, {}, "cannot make the versions folder: " + made.error()};
+    if (auto made = make_directories(root(), 0700); !made.ok()) return {{}, {}, {}, "cannot make the versions folder: " + made.error()};
+    // The root must be our folder, never a symlink to somewhere else.
+    if (const auto st = lstat_of(root()); !st || !S_ISDIR(st->st_mode)) return {{}, {}, {}, printable_name(root()) + " is not a folder"};
+    // What a killed run left half-done goes where it belongs first: retention's merges,
+    // what its later rsyncs kept in scratch folders.
+    if (auto merged = recover_merges(); !merged.ok()) return {{}, {}, {}, merged.error()};
+    if (auto recovered = recover_scratch(); !recovered.ok()) return {{}, {}, {}, recovered.error()};
     auto listed = points();
-    if (listed.status() == Loaded<std::vector<VersionPoint>>::Status::unreadable) return {{}, {}, listed.error()};
+    if (listed.status() == Loaded<std::vector<VersionPoint>>::Status::unreadable) return {{}, {}, {}, listed.error()};
     std::vector<VersionPoint> points = std::move(listed).take().value_or(std::vector<VersionPoint>{});
     const bool gap = lstat_of(root() + "/" + kGapMarker).has_value();
     VersionPoint own{run_id, started, "running", false};
@@ -153,23 +164,52 @@ VersionStore::Began VersionStore::begin_run(const std::string &run_id, std::int6
         if (points.empty() || gap) {
             // The backup as the last complete run left it, dated then (so that retention
             // counts it on its own day), never before the newest version kept.
-            std::int64_t at = std::min(previous_at.value_or(started), started);
+            std::int64_t at = std::min(previous_at.value_or(started - 1), started - 1);
             if (!points.empty()) at = std::max(at, points.back().at);
             const VersionPoint start{start_point_id(run_id), at, "start", true};
-            if (auto written = write_point(start); !written.ok()) return {{}, {}, written.error()};
+            if (auto written = write_point(start); !written.ok()) return {{}, {}, {}, written.error()};
             keep_in = start.id;
         } else {
             keep_in = points.back().id;
         }
         began.back_dir = back_dir(keep_in);
         began.created_path = created_path(keep_in);
-        if (auto made = make_directories(began.back_dir, 0700); !made.ok()) return {{}, {}, made.error()};
+        began.scratch_dir = root() + "/" + kScratchPrefix + keep_in;
+        if (auto made = make_directories(began.back_dir, 0700); !made.ok()) return {{}, {}, {}, made.error()};
     }
     own.at = std::max<std::int64_t>(started, points.empty() ? started : points.back().at);
-    if (auto written = write_point(own); !written.ok()) return {{}, {}, written.error()};
+    if (auto written = write_point(own); !written.ok()) return {{}, {}, {}, written.error()};
     if (gap && ::unlink((root() + "/" + kGapMarker).c_str()) != 0 && errno != ENOENT)
-        return {{}, {}, errno_text("cannot remove", root() + "/" + kGapMarker)};
+        return {{}, {}, {}, errno_text("cannot remove", root() + "/" + kGapMarker)};
     return began;
+}
+
+Done VersionStore::keep_from(const std::string &scratch) const {
+    // SCRATCH = ROOT/.scratch-POINT/N
+    const std::string folder = std::filesystem::path(scratch).parent_path().filename().string();
+    if (folder.rfind(kScratchPrefix, 0) != 0) return Done::failure("not a scratch folder: " + printable_name(scratch));
+    const std::string into = folder.substr(std::string(kScratchPrefix).size());
+    if (lstat_of(scratch) || lstat_of(scratch_created_path(scratch)))
+        if (auto error = merge_into(scratch, scratch_created_path(scratch), into, {}); !error.empty()) return Done::failure(error);
+    if (::unlink(scratch_created_path(scratch).c_str()) != 0 && errno != ENOENT)
+        return Done::failure(errno_text("cannot remove", scratch_created_path(scratch)));
+    return remove_tree(scratch);
+}
+
+Done VersionStore::recover_scratch() const {
+    for (const auto &name : names_in(root())) {
+        if (name.rfind(kScratchPrefix, 0) != 0) continue;
+        const std::string folder = root() + "/" + name;
+        const bool point_there = lstat_of(root() + "/" + name.substr(std::string(kScratchPrefix).size()) + "/" + kPointFile).has_value();
+        std::set<std::string> attempts;   // N, from N and N.created
+        for (const auto &name : names_in(folder))
+            attempts.insert(name.size() > 8 && name.compare(name.size() - 8, 8, ".created") == 0 ? name.substr(0, name.size() - 8) : name);
+        for (const auto &attempt : attempts)
+            if (point_there)
+                if (auto kept = keep_from(folder + "/" + attempt); !kept.ok()) return kept;
+        if (auto removed = remove_tree(folder); !removed.ok()) return removed;
+    }
+    return Done::success();
 }
 
 Done VersionStore::append_created(const std::string &created_path, const std::vector<std::string> &entries) const {
@@ -177,7 +217,11 @@ Done VersionStore::append_created(const std::string &created_path, const std::ve
     std::string data;
     for (const auto &entry : entries) data += entry + '\0';
     std::lock_guard lock(*append_lock_);
-    const int fd = ::open(created_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    int fd = ::open(created_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == ENOENT) {   // a scratch folder rsync has not made yet
+        if (auto made = make_directories(created_path.substr(0, created_path.rfind('/')), 0700); !made.ok()) return made;
+        fd = ::open(created_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    }
     if (fd < 0) return Done::failure(errno_text("cannot open", created_path));
     std::size_t written = 0;
     while (written < data.size()) {
@@ -210,14 +254,15 @@ Done VersionStore::note_unversioned_run() const {
     return write_file_atomically(root() + "/" + kGapMarker, "runs without versions changed the backup after the last version\n");
 }
 
-std::string VersionStore::merge_into(const std::string &from, const std::string &into, const std::function<void()> &step) const {
+std::string VersionStore::merge_into(const std::string &from_back, const std::string &from_created, const std::string &into,
+                                     const std::function<void()> &step) const {
     const std::set<std::string> claimed_absent = read_created(created_path(into));
     // Whether `into` says anything below `path` through its creations.
     auto created_below = [&](const std::string &path) {
         const auto it = claimed_absent.lower_bound(path + "/");
         return it != claimed_absent.end() && it->compare(0, path.size() + 1, path + "/") == 0;
     };
-    const std::string from_root = back_dir(from), into_root = back_dir(into);
+    const std::string &from_root = from_back, into_root = back_dir(into);
     std::string error;
     std::function<void(const std::string &)> merge = [&](const std::string &folder) {
         for (const auto &name : names_in(join(from_root, folder))) {
@@ -248,7 +293,7 @@ std::string VersionStore::merge_into(const std::string &from, const std::string 
     merge("");
     // What `from` says was created, where `into` says nothing.
     std::vector<std::string> more;
-    for (const auto &entry : read_created(created_path(from)))
+    for (const auto &entry : from_created.empty() ? std::set<std::string>{} : read_created(from_created))
         if (!claimed_absent.count(entry) && !lstat_of(into_root + "/" + entry)) more.push_back(entry);
     if (auto appended = append_created(created_path(into), more); !appended.ok()) error = appended.error();
     return error;
@@ -274,11 +319,26 @@ VersionStore::Pruned VersionStore::prune(const VersionsPolicy &policy, const std
         if (it == points.end()) continue;
         const std::size_t i = static_cast<std::size_t>(it - points.begin());
         if (!it->chain_start && i > 0) {
-            // The point before takes over what this one says that it does not.
-            if (auto error = merge_into(id, points[i - 1].id, step); !error.empty()) {
+            // The point before takes over what this one says that it does not. First out of
+            // the list under a name that says where it goes, so a merge cut short (a killed
+            // daemon) is finished by the next run (recover_merges) rather than leaving both
+            // versions half-told.
+            const std::string merging = root() + "/" + kMergingPrefix + id + kMergingInto + points[i - 1].id;
+            if (::rename((root() + "/" + id).c_str(), merging.c_str()) != 0) {
+                pruned.error = errno_text("cannot move aside", root() + "/" + id);
+                return pruned;
+            }
+            if (auto error = merge_into(merging + "/back", merging + "/created", points[i - 1].id, step); !error.empty()) {
                 pruned.error = "keeping version " + id + " (" + error + ")";
                 return pruned;
             }
+            if (::rename(merging.c_str(), (root() + "/" + kTrashPrefix + id).c_str()) != 0) {
+                pruned.error = errno_text("cannot move aside", merging);
+                return pruned;
+            }
+            pruned.removed.push_back(id);
+            points.erase(points.begin() + static_cast<std::ptrdiff_t>(i));
+            continue;
         } else if (i + 1 < points.size() && !points[i + 1].chain_start) {
             points[i + 1].chain_start = true;   // nothing before it is reachable any more
             if (auto written = write_point(points[i + 1]); !written.ok()) {
@@ -296,6 +356,21 @@ VersionStore::Pruned VersionStore::prune(const VersionsPolicy &policy, const std
         points.erase(points.begin() + static_cast<std::ptrdiff_t>(i));
     }
     return pruned;
+}
+
+Done VersionStore::recover_merges() const {
+    for (const auto &name : names_in(root())) {
+        if (name.rfind(kMergingPrefix, 0) != 0) continue;
+        const auto into_at = name.find(kMergingInto);
+        if (into_at == std::string::npos) continue;
+        const std::string from = root() + "/" + name, into = name.substr(into_at + std::string(kMergingInto).size());
+        const std::string id = name.substr(std::string(kMergingPrefix).size(), into_at - std::string(kMergingPrefix).size());
+        if (lstat_of(root() + "/" + into + "/" + kPointFile))
+            if (auto error = merge_into(from + "/back", from + "/created", into, {}); !error.empty())
+                return Done::failure("finishing the merge of version " + id + ": " + error);
+        if (::rename(from.c_str(), (root() + "/" + kTrashPrefix + id).c_str()) != 0) return Done::failure(errno_text("cannot move aside", from));
+    }
+    return Done::success();
 }
 
 Done VersionStore::empty_trash(const std::function<void()> &step) const {

@@ -41,11 +41,19 @@ public:
     struct Began {
         std::string back_dir;       // for rsync --backup-dir; "" = keep nothing
         std::string created_path;   // the creations file of that point
+        std::string scratch_dir;    // where rsyncs after a unit's first keep their files (keep_from)
         std::string error;          // "" when begun
     };
     // `previous_at`: when the backup was last complete (the last complete run's end), the
     // time of a start point.
     Began begin_run(const std::string &run_id, std::int64_t started, bool first_copy, std::optional<std::int64_t> previous_at = {}) const;
+    // Moves what a later rsync of a unit kept in `scratch` (a folder of the Began's
+    // scratch_dir) into the point it belongs to, where that point says nothing yet (what
+    // it says came first), and removes the rest. Also done by begin_run for scratch
+    // folders a killed run left.
+    Done keep_from(const std::string &scratch) const;
+    // Where the entries such an rsync created are noted (beside its scratch folder).
+    static std::string scratch_created_path(const std::string &scratch) { return scratch + ".created"; }
     // Appends entries (raw paths relative to the source) to a point's creations file.
     Done append_created(const std::string &created_path, const std::vector<std::string> &entries) const;
     // Records how the run ended (its point's result and time).
@@ -105,7 +113,12 @@ public:
 private:
     static std::string describe(const std::string &file);
     Done write_point(const VersionPoint &point) const;
-    std::string merge_into(const std::string &from, const std::string &into, const std::function<void()> &step) const;
+    // Moves what `from_back` (and the creations file `from_created`, "" = none) say into
+    // point `into`, where it says nothing yet; "" or why not.
+    std::string merge_into(const std::string &from_back, const std::string &from_created, const std::string &into,
+                           const std::function<void()> &step) const;
+    Done recover_scratch() const;
+    Done recover_merges() const;
     std::string destination_;
     std::shared_ptr<std::mutex> append_lock_;   // appends to a creations file from several workers
 };

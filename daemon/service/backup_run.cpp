@@ -153,14 +153,19 @@ void BackupRun::plan_and_copy() {
     // Without them (first run, or state lost) the source was scanned: plan a first copy.
     planner_ = std::make_unique<Planner>(previous_, concurrency(), scanned_ ? Planner::Work::first_copy : Planner::Work::update,
                                          config_.preserve.hard_links ? Planner::Layout::one_rsync : Planner::Layout::balanced);
-    if (dry_run_) return start_copying({}, {});
+    if (dry_run_) return start_copying({}, {}, {});
     if (!config_.versions) {
         // Versions kept before (if any) stop being exact at this run: the next versioned
-        // run starts anew. Not waited for: a failure only costs that note.
-        workers_.trees.run<bool>(
-            deadline(), [store = VersionStore(config_.destination)](WorkProgress &) { return store.note_unversioned_run().ok(); },
-            [](std::optional<bool>) {});
-        return start_copying({}, {});
+        // run must start anew, so this is noted before anything is copied.
+        workers_.trees.run<std::string>(
+            deadline(), [store = VersionStore(config_.destination)](WorkProgress &) { return store.note_unversioned_run().error(); },
+            [self = shared_from_this()](std::optional<std::string> error) {
+                if (self->phase_ != Phase::checking && self->phase_ != Phase::scanning) return;   // cancelled meanwhile
+                if (!error) return self->finish_without_units(self->no_answer("the destination " + self->config_.destination));
+                if (!error->empty()) return self->finish_without_units("cannot note in the versions kept before that this run keeps none: " + *error);
+                self->start_copying({}, {}, {});
+            });
+        return;
     }
     versions_ = std::make_shared<const VersionStore>(config_.destination);
     const std::int64_t started = std::chrono::duration_cast<std::chrono::seconds>(started_.time_since_epoch()).count();
@@ -178,20 +183,23 @@ void BackupRun::plan_and_copy() {
             const std::string kept_in =
                 began->back_dir.empty() ? std::string() : std::filesystem::path(began->back_dir).parent_path().filename().string();
             self->versions_outcome_ = VersionsOutcome{self->run_id_, kept_in, {}, {}, monotonic_seconds() - asked, 0};
-            self->start_copying(began->back_dir, began->created_path);
+            self->start_copying(began->back_dir, began->created_path, began->scratch_dir);
         });
 }
 
-void BackupRun::start_copying(std::string backup_dir, std::string created_path) {
+void BackupRun::start_copying(std::string backup_dir, std::string created_path, std::string scratch_dir) {
     model_.emplace(run_id_, planner_->initial(), dry_run_, started_);
     model_->set_expected(previous_.total_entries(), previous_.total_bytes());
     phase_ = Phase::copying;
     Supervisor::Settings settings{config_, find_program(config_.rsync_path), dry_run_, concurrency(), checked_.source_identity,
-                                  previous_entries_, std::move(backup_dir), {}};
-    if (!created_path.empty())
-        settings.note_creations = [store = versions_, path = std::move(created_path)](const std::vector<std::string> &entries) {
-            return store->append_created(path, entries);
+                                  previous_entries_, std::move(backup_dir), {}, std::move(scratch_dir), {}};
+    if (!created_path.empty()) {
+        settings.note_creations = [store = versions_, path = std::move(created_path)](const std::string &scratch,
+                                                                                      const std::vector<std::string> &entries) {
+            return store->append_created(scratch.empty() ? path : VersionStore::scratch_created_path(scratch), entries);
         };
+        settings.keep_scratch = [store = versions_](const std::string &scratch) { return store->keep_from(scratch); };
+    }
     if (versions_)
         // What the last retention set aside is deleted beside the copying (both wait on the
         // NAS); not waited for: what is left stays aside until the next run.
@@ -214,6 +222,7 @@ void BackupRun::start_copying(std::string backup_dir, std::string created_path) 
 
 void BackupRun::tick() {
     if (!supervisor_ || !model_ || phase_ != Phase::copying) return;
+    supervisor_->note_creations();   // a daemon that dies loses at most a second of them
     const Seconds now = monotonic_seconds();
     const RunTotals t = model_->totals();
     if (auto sample = resources_->sample(now, supervisor_->process_groups(), t.files_done, t.bytes_done)) {

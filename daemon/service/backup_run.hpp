@@ -78,7 +78,7 @@ private:
     void checked(Checked result);
     void scanned(ScanResult result);
     void plan_and_copy();
-    void start_copying(std::string backup_dir, std::string created_path);
+    void start_copying(std::string backup_dir, std::string created_path, std::string scratch_dir);
     void finish_versions();
     void finish_without_units(const std::string &error);
     void finished();

@@ -590,7 +590,7 @@ TEST(RunScheduler, PastMaxChangeTheRunStopsAndNothingIsRetriedExpandedOrDeleted)
     c.max_delete = {DeleteLimit::Kind::count, 100};
     c.max_change = {DeleteLimit::Kind::count, 2};
     RunModel model("run", {folder("a"), folder("b"), folder("c")}, false, kNow);
-    RunScheduler scheduler(model, planner, SchedulerSettings{c, false, 2, "/dst/.dailysync-versions/V/back", true, 2});
+    RunScheduler scheduler(model, planner, SchedulerSettings{c, false, 2, "/dst/.dailysync-versions/V/back", "/dst/.dailysync-versions/.scratch-V", true, 2});
     const auto prepares = all_of<command::Prepare>(scheduler.start(kNow));
     ASSERT_EQ(prepares.size(), 2u);
     EXPECT_TRUE(prepares[0].backup_path.empty());   // nothing replaced on its path yet: nothing to check
@@ -614,9 +614,11 @@ TEST(RunScheduler, PastMaxChangeTheRunStopsAndNothingIsRetriedExpandedOrDeleted)
     ASSERT_EQ(kills.size(), 2u);   // both running rsyncs
     EXPECT_NE(model.run_error().find("mass change: more than 2 files"), std::string::npos) << model.run_error();
     EXPECT_NE(model.run_error().find("--allow-mass-change"), std::string::npos);
-    for (const auto &u : model.units())
-        if (u.unit.base != model.units()[a].unit.base && u.unit.base != model.units()[b].unit.base)
+    for (const auto &u : model.units()) {
+        if (u.unit.base != model.units()[a].unit.base && u.unit.base != model.units()[b].unit.base) {
             EXPECT_EQ(u.state, UnitState::failed);   // never started
+        }
+    }
 
     // Killed: no retry, no deletion pass, the run finishes failed.
     Commands rest;
@@ -662,7 +664,7 @@ TEST(RunScheduler, AUnitBelowWhatThisRunReplacedHasItsBackupPathChecked) {
     top.recursive = false;
     WorkUnit b = folder("b");
     RunModel model("run", {top, b}, false, kNow);
-    RunScheduler scheduler(model, planner, SchedulerSettings{c, false, 1, "/dst/.dailysync-versions/V/back", true, std::nullopt});
+    RunScheduler scheduler(model, planner, SchedulerSettings{c, false, 1, "/dst/.dailysync-versions/V/back", "/dst/.dailysync-versions/.scratch-V", true, std::nullopt});
     const auto first = all_of<command::Prepare>(scheduler.start(kNow));
     ASSERT_EQ(first.size(), 1u);
     ASSERT_EQ(model.units()[first[0].unit].unit.base, "");
@@ -676,4 +678,44 @@ TEST(RunScheduler, AUnitBelowWhatThisRunReplacedHasItsBackupPathChecked) {
     const auto next = all_of<command::Prepare>(scheduler.exited(first[0].unit, ok, kNow));
     ASSERT_EQ(next.size(), 1u);
     EXPECT_EQ(next[0].backup_path, (std::vector<std::string>{".dailysync-versions/V/back/b"}));
+}
+
+TEST(RunScheduler, AUnitsLaterRsyncsKeepIntoScratchFoldersNotIntoTheVersion) {
+    TreeStats stats;
+    Planner planner{stats, 1, Planner::Work::update};
+    Config c;
+    c.source = "/src";
+    c.destination = "/dst";
+    c.retries = 1;
+    c.retry_delay_seconds = 1;
+    RunModel model("run", {folder("a")}, false, kNow);
+    RunScheduler scheduler(model, planner,
+                           SchedulerSettings{c, false, 1, "/dst/.dailysync-versions/V/back", "/dst/.dailysync-versions/.scratch-V", true, std::nullopt});
+    const auto prepare = all_of<command::Prepare>(scheduler.start(kNow));
+    ASSERT_EQ(prepare.size(), 1u);
+    const auto first = all_of<command::Launch>(scheduler.prepared(prepare[0].unit, "", {}, kNow));
+    ASSERT_EQ(first.size(), 1u);
+    EXPECT_TRUE(first[0].scratch_backup.empty());
+    EXPECT_NE(std::find(first[0].arguments.begin(), first[0].arguments.end(), "--backup-dir=/dst/.dailysync-versions/V/back/a"),
+              first[0].arguments.end());
+    // It deletes an empty folder: the version must show it (rsync keeps files only).
+    ItemLine gone = itemized("*deleting  ", "old/");
+    gone.deletion = true;
+    (void)scheduler.item(prepare[0].unit, gone, kNow);
+    EXPECT_EQ(scheduler.take_deleted_folders(), (std::vector<std::string>{"/dst/.dailysync-versions/V/back/a/old"}));
+    // Killed: the retry keeps into a scratch folder of its own.
+    AttemptExit killed;
+    killed.signal = 9;
+    Commands after = scheduler.exited(prepare[0].unit, killed, kNow);
+    for (std::size_t i = 0; i < after.size(); ++i)
+        if (const auto *inspect = std::get_if<command::Inspect>(&after[i]))
+            for (auto &command : scheduler.inspected(inspect->unit, {}, kNow)) after.push_back(command);
+    ASSERT_EQ(all_of<command::RetryAfter>(after).size(), 1u);
+    const auto again = all_of<command::Prepare>(scheduler.retry_due(prepare[0].unit, kNow));
+    ASSERT_EQ(again.size(), 1u);
+    const auto second = all_of<command::Launch>(scheduler.prepared(again[0].unit, "", {}, kNow));
+    ASSERT_EQ(second.size(), 1u);
+    EXPECT_EQ(second[0].scratch_backup, "/dst/.dailysync-versions/.scratch-V/1");
+    EXPECT_NE(std::find(second[0].arguments.begin(), second[0].arguments.end(), "--backup-dir=/dst/.dailysync-versions/.scratch-V/1/a"),
+              second[0].arguments.end());
 }

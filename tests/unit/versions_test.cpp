@@ -84,12 +84,14 @@ TEST(Versions, RetentionOverSixtySimulatedDaysKeepsExactlyTheDocumentedSet) {
     EXPECT_EQ(actual, (std::set<std::string>{"d53a", "d54a", "d55a", "d56a", "d57a", "d58b", "d59a", "d49b", "d42a", "d41a", "d10a"}));
 }
 
-TEST(Versions, RetentionNeverRemovesTheNewestNorARunningOne) {
+TEST(Versions, RetentionNeverRemovesTheNewestButOneThatNeverEndedGoesLikeAnyOther) {
     using namespace std::chrono;
     const sys_days day = sys_days(year(2026) / 11 / 1);
     std::vector<DatedPoint> points = {point("a", day), point("b", day, 3), point("c", day, 4)};
-    points[0].point.result = "running";   // an old run that never ended: still written into? no, but left alone
-    EXPECT_EQ(versions_to_prune(points, {1, 0, 0}), (std::vector<std::string>{"b"}));
+    points[0].point.result = "running";   // a run the daemon did not live to finish
+    EXPECT_EQ(versions_to_prune(points, {1, 0, 0}), (std::vector<std::string>{"a", "b"}));
+    points[2].point.result = "running";   // the newest stays whatever it says
+    EXPECT_EQ(versions_to_prune(points, {1, 0, 0}), (std::vector<std::string>{"a", "b"}));
     EXPECT_TRUE(versions_to_prune({}, {1, 1, 1}).empty());
 }
 
