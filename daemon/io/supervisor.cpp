@@ -142,7 +142,7 @@ void Supervisor::carry_out(const command::Launch &c) {
             // What a later rsync of the unit kept goes into the version after its creations.
             if (auto scratch = self->scratch_of_.find(index); scratch != self->scratch_of_.end()) {
                 if (self->settings_.keep_scratch)
-                    self->write_note([keep = self->settings_.keep_scratch, path = scratch->second] { return keep(path); });
+                    self->write_note([keep = self->settings_.keep_scratch, path = scratch->second] { return keep(path); }, true);
                 self->scratch_of_.erase(scratch);
             }
             self->execute(self->scheduler_.exited(index, std::move(attempt), WallClock::now()));
@@ -256,33 +256,41 @@ void Supervisor::note_creations() {
         });
 }
 
-void Supervisor::write_note(std::function<Done()> work) {
-    notes_.push_back(std::move(work));
-    if (!note_writing_) next_note();
+void Supervisor::write_note(std::function<Done()> work, bool after_earlier) {
+    notes_.push_back({std::move(work), after_earlier});
+    next_note();
 }
 
 void Supervisor::next_note() {
-    if (notes_.empty()) {
-        note_writing_ = false;
-        if (finish_waiting_) done();
-        return;
+    // A few at once (each waits on the NAS). A merge of what a later rsync kept waits for
+    // the creations and folders noted before it (the version must already say what the
+    // unit's first rsync made); merges of different units touch different folders.
+    while (!notes_.empty() && notes_writing_ < kNotesAtOnce && !(notes_.front().after_earlier && plain_notes_writing_ > 0)) {
+        auto work = std::move(notes_.front().work);
+        const bool plain = !notes_.front().after_earlier;
+        notes_.pop_front();
+        ++notes_writing_;
+        if (plain) ++plain_notes_writing_;
+        // Not given up on by a cancel: what the run did to the backup must be noted whatever happens.
+        ports_.pool->run<std::string>(
+            std::chrono::seconds(settings_.config.filesystem_timeout_seconds), [work = std::move(work)](WorkProgress &) { return work().error(); },
+            [weak = weak_from_this(), what = settings_.config.destination, seconds = settings_.config.filesystem_timeout_seconds,
+             plain](std::optional<std::string> error) {
+                auto self = weak.lock();
+                if (!self) return;
+                if (!error) error = no_answer_message("the destination " + what, seconds);
+                if (!error->empty() && self->model_.run_error().empty())
+                    self->model_.fail_run("cannot note in the version what this run changed (a restore to the version before it "
+                                          "would not be exact): " + *error);
+                --self->notes_writing_;
+                if (plain) --self->plain_notes_writing_;
+                self->next_note();
+            });
     }
-    note_writing_ = true;
-    auto work = std::move(notes_.front());
-    notes_.pop_front();
-    // Not given up on by a cancel: what the run did to the backup must be noted whatever happens.
-    ports_.pool->run<std::string>(
-        std::chrono::seconds(settings_.config.filesystem_timeout_seconds), [work = std::move(work)](WorkProgress &) { return work().error(); },
-        [weak = weak_from_this(), what = settings_.config.destination, seconds = settings_.config.filesystem_timeout_seconds](
-            std::optional<std::string> error) {
-            auto self = weak.lock();
-            if (!self) return;
-            if (!error) error = no_answer_message("the destination " + what, seconds);
-            if (!error->empty() && self->model_.run_error().empty())
-                self->model_.fail_run("cannot note in the version what this run changed (a restore to the version before it "
-                                      "would not be exact): " + *error);
-            self->next_note();
-        });
+    if (notes_.empty() && notes_writing_ == 0 && finish_waiting_) {
+        finish_waiting_ = false;
+        done();
+    }
 }
 
 void Supervisor::done() {
@@ -293,7 +301,7 @@ void Supervisor::done() {
 
 void Supervisor::carry_out(const command::Finish &) {
     for (auto &[index, timer] : retry_timers_) timer->cancel();
-    if (note_writing_ || !notes_.empty()) finish_waiting_ = true;
+    if (notes_writing_ > 0 || !notes_.empty()) finish_waiting_ = true;
     else done();
 }
 

@@ -87,9 +87,9 @@ private:
     void carry_out(const command::CheckSource &c);
     void carry_out(const command::Finish &c);
     void done();
-    // The version's notes (creations, what a later rsync kept) are written one after the
-    // other, in the order asked, on the pool; the run finishes once all are written.
-    void write_note(std::function<Done()> work);
+    // The version's notes (creations, deleted folders, what a later rsync kept) are written
+    // on the pool; the run finishes once all are written.
+    void write_note(std::function<Done()> work, bool after_earlier = false);
     void next_note();
 
 public:
@@ -112,8 +112,14 @@ private:
     RunScheduler scheduler_;
     std::map<std::size_t, std::shared_ptr<RsyncChild>> children_;
     std::map<std::size_t, std::unique_ptr<boost::asio::steady_timer>> retry_timers_;
-    std::deque<std::function<Done()>> notes_;   // waiting to be written
-    bool note_writing_ = false;                 // one is being written
+    struct Note {
+        std::function<Done()> work;
+        bool after_earlier;   // a merge: starts only once the creations and folders noted before it are written
+    };
+    static constexpr int kNotesAtOnce = 3;   // of the trees pool's 4 threads
+    std::deque<Note> notes_;     // waiting to be written
+    int notes_writing_ = 0;      // being written
+    int plain_notes_writing_ = 0;   // of which creations and folders (not merges)
     bool finish_waiting_ = false;               // Finish came while some were
     std::map<std::size_t, std::string> scratch_of_;   // a running unit's scratch backup folder
     std::vector<std::weak_ptr<WorkProgress>> calls_;   // calls on the trees not answered yet

@@ -193,7 +193,17 @@ Done VersionStore::keep_from(const std::string &scratch) const {
         if (auto error = merge_into(scratch, scratch_created_path(scratch), into, {}); !error.empty()) return Done::failure(error);
     if (::unlink(scratch_created_path(scratch).c_str()) != 0 && errno != ENOENT)
         return Done::failure(errno_text("cannot remove", scratch_created_path(scratch)));
-    return remove_tree(scratch);
+    // What is left (what the version said already, and the folders) goes aside with the
+    // whole scratch folder at the run's end (retire_scratch): no removal on the way.
+    return Done::success();
+}
+
+Done VersionStore::retire_scratch(const std::string &into) const {
+    const std::string folder = root() + "/" + kScratchPrefix + into;
+    if (!lstat_of(folder)) return Done::success();
+    if (::rename(folder.c_str(), (root() + "/" + kTrashPrefix + "scratch-" + into).c_str()) != 0)
+        return Done::failure(errno_text("cannot move aside", folder));
+    return Done::success();
 }
 
 Done VersionStore::recover_scratch() const {

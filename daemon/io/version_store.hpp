@@ -49,9 +49,11 @@ public:
     Began begin_run(const std::string &run_id, std::int64_t started, bool first_copy, std::optional<std::int64_t> previous_at = {}) const;
     // Moves what a later rsync of a unit kept in `scratch` (a folder of the Began's
     // scratch_dir) into the point it belongs to, where that point says nothing yet (what
-    // it says came first), and removes the rest. Also done by begin_run for scratch
-    // folders a killed run left.
+    // it says came first); the rest stays until retire_scratch(). Also done by begin_run
+    // for scratch folders a killed run left.
     Done keep_from(const std::string &scratch) const;
+    // After a run: its scratch folders (all merged) go aside for empty_trash().
+    Done retire_scratch(const std::string &into) const;
     // Where the entries such an rsync created are noted (beside its scratch folder).
     static std::string scratch_created_path(const std::string &scratch) { return scratch + ".created"; }
     // Appends entries (raw paths relative to the source) to a point's creations file.

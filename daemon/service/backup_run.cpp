@@ -305,9 +305,10 @@ void BackupRun::finish_versions() {
     // the versions that may be needed because of it.
     const bool prune = result == RunResult::success || result == RunResult::warning;
     auto work = [store = versions_, run_id = run_id_, now, result = std::string(to_string(result)), prune,
-                 policy = *config_.versions](WorkProgress &progress) {
+                 policy = *config_.versions, kept_in = versions_outcome_->kept_in](WorkProgress &progress) {
         Ended ended;
         if (auto done = store->finish_run(run_id, now, result); !done.ok()) ended.error = done.error();
+        if (auto retired = store->retire_scratch(kept_in); !retired.ok() && ended.error.empty()) ended.error = retired.error();
         if (prune && ended.error.empty()) {
             auto pruned = store->prune(policy, [&progress] { ++progress.steps; });
             ended.pruned = std::move(pruned.removed);

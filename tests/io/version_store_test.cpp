@@ -61,8 +61,9 @@ TEST(VersionStore, WhatALaterRsyncKeptNeverReplacesWhatTheFirstKept) {
     EXPECT_EQ(get(store.back_dir("P") + "/a/X"), "<absent>");   // X was not there at P
     EXPECT_EQ(get(store.back_dir("P") + "/a/Y"), "vY");
     EXPECT_EQ(get(store.back_dir("P") + "/a/T"), "a file");
-    EXPECT_FALSE(exists(scratch));
     EXPECT_FALSE(exists(VersionStore::scratch_created_path(scratch)));
+    ASSERT_TRUE(store.retire_scratch("P").ok());   // what is left goes aside at the run's end
+    EXPECT_FALSE(exists(store.root() + "/.scratch-P"));
     auto points = store.points();
     ASSERT_TRUE(points.has_value());
     const auto at_p = store.assemble(points.value(), 0, "a", true);
