@@ -577,20 +577,26 @@ std::vector<C> all_of(const Commands &commands) {
         if (const auto *x = std::get_if<C>(&c)) out.push_back(*x);
     return out;
 }
+// A run keeping versions in V (its later rsyncs in V's scratch folder).
+const std::string kBack = "/dst/.dailysync-versions/V/back", kScratch = "/dst/.dailysync-versions/.scratch-V";
+Config versioned_config() {
+    Config c;
+    c.source = "/src";
+    c.destination = "/dst";
+    return c;
+}
 }  // namespace
 
 TEST(RunScheduler, PastMaxChangeTheRunStopsAndNothingIsRetriedExpandedOrDeleted) {
     TreeStats stats;
     Planner planner{stats, 2, Planner::Work::update};
-    Config c;
-    c.source = "/src";
-    c.destination = "/dst";
+    Config c = versioned_config();
     c.retries = 2;
     c.delete_extraneous = true;
     c.max_delete = {DeleteLimit::Kind::count, 100};
     c.max_change = {DeleteLimit::Kind::count, 2};
     RunModel model("run", {folder("a"), folder("b"), folder("c")}, false, kNow);
-    RunScheduler scheduler(model, planner, SchedulerSettings{c, false, 2, "/dst/.dailysync-versions/V/back", "/dst/.dailysync-versions/.scratch-V", true, 2});
+    RunScheduler scheduler(model, planner, SchedulerSettings{c, false, 2, kBack, kScratch, true, 2});
     const auto prepares = all_of<command::Prepare>(scheduler.start(kNow));
     ASSERT_EQ(prepares.size(), 2u);
     EXPECT_TRUE(prepares[0].backup_path.empty());   // nothing replaced on its path yet: nothing to check
@@ -656,15 +662,13 @@ TEST(RunScheduler, ContentChangesAreReplacedFilesOnly) {
 TEST(RunScheduler, AUnitBelowWhatThisRunReplacedHasItsBackupPathChecked) {
     TreeStats stats;
     Planner planner{stats, 1, Planner::Work::update};
-    Config c;
-    c.source = "/src";
-    c.destination = "/dst";
+    const Config c = versioned_config();
     WorkUnit top = folder("");
     top.name = ".";
     top.recursive = false;
     WorkUnit b = folder("b");
     RunModel model("run", {top, b}, false, kNow);
-    RunScheduler scheduler(model, planner, SchedulerSettings{c, false, 1, "/dst/.dailysync-versions/V/back", "/dst/.dailysync-versions/.scratch-V", true, std::nullopt});
+    RunScheduler scheduler(model, planner, SchedulerSettings{c, false, 1, kBack, kScratch, true, std::nullopt});
     const auto first = all_of<command::Prepare>(scheduler.start(kNow));
     ASSERT_EQ(first.size(), 1u);
     ASSERT_EQ(model.units()[first[0].unit].unit.base, "");
@@ -683,14 +687,12 @@ TEST(RunScheduler, AUnitBelowWhatThisRunReplacedHasItsBackupPathChecked) {
 TEST(RunScheduler, AUnitsLaterRsyncsKeepIntoScratchFoldersNotIntoTheVersion) {
     TreeStats stats;
     Planner planner{stats, 1, Planner::Work::update};
-    Config c;
-    c.source = "/src";
-    c.destination = "/dst";
+    Config c = versioned_config();
     c.retries = 1;
     c.retry_delay_seconds = 1;
     RunModel model("run", {folder("a")}, false, kNow);
     RunScheduler scheduler(model, planner,
-                           SchedulerSettings{c, false, 1, "/dst/.dailysync-versions/V/back", "/dst/.dailysync-versions/.scratch-V", true, std::nullopt});
+                           SchedulerSettings{c, false, 1, kBack, kScratch, true, std::nullopt});
     const auto prepare = all_of<command::Prepare>(scheduler.start(kNow));
     ASSERT_EQ(prepare.size(), 1u);
     const auto first = all_of<command::Launch>(scheduler.prepared(prepare[0].unit, "", {}, kNow));
