@@ -161,14 +161,17 @@ Commands RunScheduler::prepared(std::size_t index, const std::string &source_pro
     // A unit's first rsync keeps into the version; any later one for the same folder (a
     // retry, the deletion pass) into a scratch folder of its own, merged in after it.
     std::string backup_dir = backup_blocked ? std::string() : settings_.backup_dir, scratch;
-    if (!backup_dir.empty() && !settings_.scratch_dir.empty() && !kept_once_.insert(unit.base).second) {
+    // (A unit is its folder and members: packed siblings share a base, never an entry.)
+    std::string key = unit.base + (unit.recursive ? "/" : "/.");
+    for (const auto &member : unit.members) key += std::string(1, '\0') + member;
+    if (!backup_dir.empty() && !settings_.scratch_dir.empty() && !kept_once_.insert(key).second) {
         scratch = settings_.scratch_dir + "/" + std::to_string(++scratches_);
         backup_dir = scratch;
     }
     a.backup_dir = settings_.dry_run ? std::string() : backup_dir;
     a.scratch = scratch;
     out.push_back(command::Launch{index, rsync_arguments(settings_.config, unit, settings_.dry_run, backup_dir),
-                                   !unit.deletion_pass || settings_.note_creations, scratch});
+                                   !unit.deletion_pass || settings_.note_creations, scratch, key});
     return out;
 }
 

@@ -52,8 +52,10 @@ struct Launch {
     // With versions, an rsync that is not the unit's first in this run (a retry, the
     // deletion pass) keeps what it replaces here, not in the version: there it would
     // replace what the first one kept. After it, io moves into the version what the
-    // version does not say yet (VersionStore::keep_from).
+    // version does not say yet (VersionStore::keep_from), one merge of a unit at a time,
+    // in order.
     std::string scratch_backup;
+    std::string unit_key;   // the unit's folder and members (its merges' order)
 };
 struct Kill {
     std::size_t unit;
@@ -199,7 +201,7 @@ private:
     std::map<std::string, std::vector<std::string>> scratch_creations_;
     std::vector<std::string> deleted_folders_;
     std::set<std::string> replaced_;   // entries this run deleted, and folders it made (maybe replacing another type)
-    std::set<std::string> kept_once_;  // bases whose first rsync kept into the version already
+    std::set<std::string> kept_once_;  // units (base, members) whose first rsync kept into the version already
     std::size_t scratches_ = 0;
     std::uint64_t changes_ = 0;   // files already in the backup whose content this run replaced
 };

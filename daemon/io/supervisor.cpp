@@ -100,7 +100,7 @@ void Supervisor::carry_out(const command::Prepare &c) {
 }
 
 void Supervisor::carry_out(const command::Launch &c) {
-    if (!c.scratch_backup.empty()) scratch_of_[c.unit] = c.scratch_backup;
+    if (!c.scratch_backup.empty()) scratch_of_[c.unit] = {c.scratch_backup, c.unit_key};
     RsyncChild::Options options;
     options.program = settings_.rsync_program;
     options.arguments = c.arguments;
@@ -142,7 +142,10 @@ void Supervisor::carry_out(const command::Launch &c) {
             // What a later rsync of the unit kept goes into the version after its creations.
             if (auto scratch = self->scratch_of_.find(index); scratch != self->scratch_of_.end()) {
                 if (self->settings_.keep_scratch)
-                    self->write_note([keep = self->settings_.keep_scratch, path = scratch->second] { return keep(path); }, true);
+                    self->write_note([keep = self->settings_.keep_scratch, path = scratch->second.first](WorkProgress &progress) {
+                        return keep(path, progress);
+                    },
+                                     scratch->second.second);
                 self->scratch_of_.erase(scratch);
             }
             self->execute(self->scheduler_.exited(index, std::move(attempt), WallClock::now()));
@@ -244,46 +247,56 @@ void Supervisor::carry_out(const command::CheckSource &) {
 void Supervisor::note_creations() {
     auto entries = scheduler_.take_creations();
     if (!entries.empty() && settings_.note_creations)
-        write_note([note = settings_.note_creations, entries = std::move(entries)] { return note({}, entries); });
+        write_note([note = settings_.note_creations, entries = std::move(entries)](WorkProgress &) { return note({}, entries); });
     for (auto &[scratch, made] : scheduler_.take_scratch_creations())
         if (settings_.note_creations)
-            write_note([note = settings_.note_creations, scratch = scratch, made = std::move(made)] { return note(scratch, made); });
+            write_note([note = settings_.note_creations, scratch = scratch, made = std::move(made)](WorkProgress &) { return note(scratch, made); });
     if (auto folders = scheduler_.take_deleted_folders(); !folders.empty())
-        write_note([folders = std::move(folders)] {
+        write_note([folders = std::move(folders)](WorkProgress &) {
             for (const auto &folder : folders)
                 if (auto made = make_directories(folder, 0700); !made.ok()) return made;
             return Done::success();
         });
 }
 
-void Supervisor::write_note(std::function<Done()> work, bool after_earlier) {
-    notes_.push_back({std::move(work), after_earlier});
+void Supervisor::write_note(std::function<Done(WorkProgress &)> work, std::string merge_of) {
+    notes_.push_back({std::move(work), std::move(merge_of)});
     next_note();
 }
 
 void Supervisor::next_note() {
-    // A few at once (each waits on the NAS). A merge of what a later rsync kept waits for
-    // the creations and folders noted before it (the version must already say what the
-    // unit's first rsync made); merges of different units touch different folders.
-    while (!notes_.empty() && notes_writing_ < kNotesAtOnce && !(notes_.front().after_earlier && plain_notes_writing_ > 0)) {
+    // A few at once (each waits on the NAS). A merge of what a unit's later rsync kept
+    // waits for the creations and folders noted before it (the version must already say
+    // what the unit's first rsync made) and for the unit's earlier merges (the earlier
+    // rsync's files come first); merges of different units touch different entries.
+    while (!notes_.empty() && notes_writing_ < kNotesAtOnce) {
+        const Note &front = notes_.front();
+        const bool merge = !front.merge_of.empty();
+        if (merge && (plain_notes_writing_ > 0 || merging_.count(front.merge_of))) break;
         auto work = std::move(notes_.front().work);
-        const bool plain = !notes_.front().after_earlier;
+        const std::string merge_of = front.merge_of;
         notes_.pop_front();
         ++notes_writing_;
-        if (plain) ++plain_notes_writing_;
+        if (merge) merging_.insert(merge_of);
+        else ++plain_notes_writing_;
         // Not given up on by a cancel: what the run did to the backup must be noted whatever happens.
         ports_.pool->run<std::string>(
-            std::chrono::seconds(settings_.config.filesystem_timeout_seconds), [work = std::move(work)](WorkProgress &) { return work().error(); },
+            std::chrono::seconds(settings_.config.filesystem_timeout_seconds),
+            [work = std::move(work)](WorkProgress &progress) { return work(progress).error(); },
             [weak = weak_from_this(), what = settings_.config.destination, seconds = settings_.config.filesystem_timeout_seconds,
-             plain](std::optional<std::string> error) {
+             merge_of](std::optional<std::string> error) {
                 auto self = weak.lock();
                 if (!self) return;
                 if (!error) error = no_answer_message("the destination " + what, seconds);
-                if (!error->empty() && self->model_.run_error().empty())
-                    self->model_.fail_run("cannot note in the version what this run changed (a restore to the version before it "
-                                          "would not be exact): " + *error);
+                if (!error->empty()) {
+                    self->notes_failed_ = true;
+                    if (self->model_.run_error().empty())
+                        self->model_.fail_run("cannot note in the version what this run changed (a restore to the version before "
+                                              "it would not be exact): " + *error);
+                }
                 --self->notes_writing_;
-                if (plain) --self->plain_notes_writing_;
+                if (merge_of.empty()) --self->plain_notes_writing_;
+                else self->merging_.erase(merge_of);
                 self->next_note();
             });
     }

@@ -56,7 +56,7 @@ public:
         // Where the rsyncs after a unit's first keep their files, and how what they kept
         // is moved into the version (a blocking call, on the pool, after the attempt).
         std::string scratch_dir;
-        std::function<Done(const std::string &scratch)> keep_scratch;
+        std::function<Done(const std::string &scratch, WorkProgress &progress)> keep_scratch;
     };
     using OnChange = std::function<void()>;
     using OnDone = std::function<void()>;
@@ -72,6 +72,9 @@ public:
     void set_concurrency(int concurrency);
     int concurrency() const { return scheduler_.concurrency(); }
     std::set<pid_t> process_groups() const;   // one per running rsync (its pid)
+    // Whether some note for the version failed or went unanswered: its scratch folders
+    // must then stay for the next run to merge (VersionStore::recover_scratch).
+    bool notes_failed() const { return notes_failed_; }
     // The tree as this run's rsync output showed it (finalized when the run is done).
     const TreeStats &seen() const { return scheduler_.seen(); }
 
@@ -89,7 +92,8 @@ private:
     void done();
     // The version's notes (creations, deleted folders, what a later rsync kept) are written
     // on the pool; the run finishes once all are written.
-    void write_note(std::function<Done()> work, bool after_earlier = false);
+    // `merge_of`: a merge of that unit's scratch folder ("" = creations or folders).
+    void write_note(std::function<Done(WorkProgress &)> work, std::string merge_of = {});
     void next_note();
 
 public:
@@ -113,15 +117,17 @@ private:
     std::map<std::size_t, std::shared_ptr<RsyncChild>> children_;
     std::map<std::size_t, std::unique_ptr<boost::asio::steady_timer>> retry_timers_;
     struct Note {
-        std::function<Done()> work;
-        bool after_earlier;   // a merge: starts only once the creations and folders noted before it are written
+        std::function<Done(WorkProgress &)> work;
+        std::string merge_of;   // a merge of this unit: after the notes before it, and its earlier merges
     };
     static constexpr int kNotesAtOnce = 3;   // of the trees pool's 4 threads
     std::deque<Note> notes_;     // waiting to be written
     int notes_writing_ = 0;      // being written
     int plain_notes_writing_ = 0;   // of which creations and folders (not merges)
+    std::set<std::string> merging_;  // units whose merge is being written
+    bool notes_failed_ = false;      // a note could not be written (or did not answer in time)
     bool finish_waiting_ = false;               // Finish came while some were
-    std::map<std::size_t, std::string> scratch_of_;   // a running unit's scratch backup folder
+    std::map<std::size_t, std::pair<std::string, std::string>> scratch_of_;   // a running unit's scratch folder, and the unit
     std::vector<std::weak_ptr<WorkProgress>> calls_;   // calls on the trees not answered yet
 };
 

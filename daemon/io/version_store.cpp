@@ -4,6 +4,7 @@
 #include <atomic>
 #include <thread>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <dirent.h>
@@ -184,13 +185,13 @@ VersionStore::Began VersionStore::begin_run(const std::string &run_id, std::int6
     return began;
 }
 
-Done VersionStore::keep_from(const std::string &scratch) const {
+Done VersionStore::keep_from(const std::string &scratch, const std::function<void()> &step) const {
     // SCRATCH = ROOT/.scratch-POINT/N
     const std::string folder = std::filesystem::path(scratch).parent_path().filename().string();
     if (folder.rfind(kScratchPrefix, 0) != 0) return Done::failure("not a scratch folder: " + printable_name(scratch));
     const std::string into = folder.substr(std::string(kScratchPrefix).size());
     if (lstat_of(scratch) || lstat_of(scratch_created_path(scratch)))
-        if (auto error = merge_into(scratch, scratch_created_path(scratch), into, {}); !error.empty()) return Done::failure(error);
+        if (auto error = merge_into(scratch, scratch_created_path(scratch), into, step); !error.empty()) return Done::failure(error);
     if (::unlink(scratch_created_path(scratch).c_str()) != 0 && errno != ENOENT)
         return Done::failure(errno_text("cannot remove", scratch_created_path(scratch)));
     // What is left (what the version said already, and the folders) goes aside with the
@@ -211,12 +212,14 @@ Done VersionStore::recover_scratch() const {
         if (name.rfind(kScratchPrefix, 0) != 0) continue;
         const std::string folder = root() + "/" + name;
         const bool point_there = lstat_of(root() + "/" + name.substr(std::string(kScratchPrefix).size()) + "/" + kPointFile).has_value();
-        std::set<std::string> attempts;   // N, from N and N.created
-        for (const auto &name : names_in(folder))
-            attempts.insert(name.size() > 8 && name.compare(name.size() - 8, 8, ".created") == 0 ? name.substr(0, name.size() - 8) : name);
+        std::set<std::pair<unsigned long, std::string>> attempts;   // N (from N and N.created), in the order they ran
+        for (const auto &name : names_in(folder)) {
+            const std::string attempt = name.size() > 8 && name.compare(name.size() - 8, 8, ".created") == 0 ? name.substr(0, name.size() - 8) : name;
+            attempts.insert({std::strtoul(attempt.c_str(), nullptr, 10), attempt});
+        }
         for (const auto &attempt : attempts)
             if (point_there)
-                if (auto kept = keep_from(folder + "/" + attempt); !kept.ok()) return kept;
+                if (auto kept = keep_from(folder + "/" + attempt.second); !kept.ok()) return kept;
         if (auto removed = remove_tree(folder); !removed.ok()) return removed;
     }
     return Done::success();
@@ -296,8 +299,12 @@ std::string VersionStore::merge_into(const std::string &from_back, const std::st
                 error = made.error();
                 continue;
             }
-            if (::rename((from_root + "/" + path).c_str(), (into_root + "/" + path).c_str()) != 0)
-                error = errno_text("cannot move", from_root + "/" + path);
+            if (::rename((from_root + "/" + path).c_str(), (into_root + "/" + path).c_str()) != 0) {
+                // Another merge made that folder meanwhile (units share the folders above
+                // them): go inside it instead.
+                if ((errno == ENOTEMPTY || errno == EEXIST) && S_ISDIR(src->st_mode)) merge(path);
+                else error = errno_text("cannot move", from_root + "/" + path);
+            }
         }
     };
     merge("");

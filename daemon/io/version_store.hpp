@@ -51,7 +51,7 @@ public:
     // scratch_dir) into the point it belongs to, where that point says nothing yet (what
     // it says came first); the rest stays until retire_scratch(). Also done by begin_run
     // for scratch folders a killed run left.
-    Done keep_from(const std::string &scratch) const;
+    Done keep_from(const std::string &scratch, const std::function<void()> &step = {}) const;
     // After a run: its scratch folders (all merged) go aside for empty_trash().
     Done retire_scratch(const std::string &into) const;
     // Where the entries such an rsync created are noted (beside its scratch folder).

@@ -198,7 +198,9 @@ void BackupRun::start_copying(std::string backup_dir, std::string created_path, 
                                                                                       const std::vector<std::string> &entries) {
             return store->append_created(scratch.empty() ? path : VersionStore::scratch_created_path(scratch), entries);
         };
-        settings.keep_scratch = [store = versions_](const std::string &scratch) { return store->keep_from(scratch); };
+        settings.keep_scratch = [store = versions_](const std::string &scratch, WorkProgress &progress) {
+            return store->keep_from(scratch, [&progress] { ++progress.steps; });
+        };
     }
     if (versions_)
         // What the last retention set aside is deleted beside the copying (both wait on the
@@ -304,11 +306,15 @@ void BackupRun::finish_versions() {
     // Retention only after a run that copied everything: a failed night must never cost
     // the versions that may be needed because of it.
     const bool prune = result == RunResult::success || result == RunResult::warning;
+    // A note that failed may have left files in a scratch folder: it stays for the next
+    // run to merge.
+    const bool retire = !supervisor_ || !supervisor_->notes_failed();
     auto work = [store = versions_, run_id = run_id_, now, result = std::string(to_string(result)), prune,
-                 policy = *config_.versions, kept_in = versions_outcome_->kept_in](WorkProgress &progress) {
+                 policy = *config_.versions, kept_in = versions_outcome_->kept_in, retire](WorkProgress &progress) {
         Ended ended;
         if (auto done = store->finish_run(run_id, now, result); !done.ok()) ended.error = done.error();
-        if (auto retired = store->retire_scratch(kept_in); !retired.ok() && ended.error.empty()) ended.error = retired.error();
+        if (retire && !kept_in.empty())
+            if (auto retired = store->retire_scratch(kept_in); !retired.ok() && ended.error.empty()) ended.error = retired.error();
         if (prune && ended.error.empty()) {
             auto pruned = store->prune(policy, [&progress] { ++progress.steps; });
             ended.pruned = std::move(pruned.removed);

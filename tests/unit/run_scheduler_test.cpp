@@ -721,3 +721,22 @@ TEST(RunScheduler, AUnitsLaterRsyncsKeepIntoScratchFoldersNotIntoTheVersion) {
     EXPECT_NE(std::find(second[0].arguments.begin(), second[0].arguments.end(), "--backup-dir=/dst/.dailysync-versions/.scratch-V/1/a"),
               second[0].arguments.end());
 }
+
+TEST(RunScheduler, PackedSiblingsOfOneFolderEachKeepIntoTheVersionDirectly) {
+    TreeStats stats;
+    Planner planner{stats, 2, Planner::Work::update};
+    WorkUnit first = folder("b"), second = folder("b");
+    first.name = "b/m1 and 1 more";
+    first.members = {"m1", "m2"};
+    second.name = "b/m3 and 1 more";
+    second.members = {"m3", "m4"};
+    RunModel model("run", {first, second}, false, kNow);
+    RunScheduler scheduler(model, planner, SchedulerSettings{versioned_config(), false, 2, kBack, kScratch, true, std::nullopt});
+    const auto prepares = all_of<command::Prepare>(scheduler.start(kNow));
+    ASSERT_EQ(prepares.size(), 2u);
+    for (const auto &prepare : prepares) {
+        const auto launch = all_of<command::Launch>(scheduler.prepared(prepare.unit, "", {}, kNow));
+        ASSERT_EQ(launch.size(), 1u);
+        EXPECT_TRUE(launch[0].scratch_backup.empty()) << model.units()[prepare.unit].unit.name;   // different entries: no scratch
+    }
+}
