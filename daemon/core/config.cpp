@@ -231,6 +231,44 @@ DeleteLimit require_limit(const json &value, const std::string &pointer, const s
     return {DeleteLimit::Kind::percent, percent};
 }
 
+// "hooks": {"before_run": [["cmd", "arg"], ...], "after_run": ..., "on_failure": ...,
+// "timeout_seconds": 600, "before_run_failure": "fail" | "warn"}.
+Hooks require_hooks(const json &value) {
+    if (!value.is_object())
+        fail("/hooks", "must be an object such as {\"before_run\": [[\"/usr/local/sbin/snapshot-prod\", \"create\"]]}", &value);
+    Hooks hooks;
+    const std::pair<const char *, std::vector<std::vector<std::string>> *> lists[] = {
+        {"before_run", &hooks.before_run}, {"after_run", &hooks.after_run}, {"on_failure", &hooks.on_failure}};
+    for (const auto &[key, item] : value.items()) {
+        const std::string pointer = "/hooks" + pointer_of(key);
+        if (key == "timeout_seconds") {
+            hooks.timeout_seconds = require_int(item, pointer, 1, 86400);
+            continue;
+        }
+        if (key == "before_run_failure") {
+            const std::string &policy = require_string(item, pointer).get_ref<const std::string &>();
+            if (policy != "fail" && policy != "warn") fail(pointer, "must be \"fail\" (the run fails, nothing is copied) or \"warn\"", &item);
+            hooks.before_run_must_pass = policy == "fail";
+            continue;
+        }
+        std::vector<std::vector<std::string>> *target = nullptr;
+        for (const auto &[name, field] : lists)
+            if (key == name) target = field;
+        if (!target)
+            fail(pointer, "unknown key (known: before_run, after_run, on_failure, timeout_seconds, before_run_failure)", &item);
+        if (!item.is_array()) fail(pointer, "must be a list of commands, each a list of strings: [[\"logger\", \"backup done\"]]", &item);
+        for (std::size_t i = 0; i < item.size(); ++i) {
+            const std::string command_pointer = pointer + "/" + std::to_string(i);
+            if (item[i].is_string())
+                fail(command_pointer, "must be a command as a list of strings (no shell runs it): [\"program\", \"argument\", ...]", &item[i]);
+            auto argv = require_string_array(item[i], command_pointer);
+            if (argv.empty()) fail(command_pointer, "must name a program: [\"program\", \"argument\", ...]", &item[i]);
+            target->push_back(std::move(argv));
+        }
+    }
+    return hooks;
+}
+
 Config validate(const json &doc) {
     if (!doc.is_object()) fail("", "the configuration must be a JSON object", &doc);
     for (const auto &[key, value] : doc.items()) {
@@ -391,6 +429,7 @@ Config validate(const json &doc) {
             fail("/versions", "keeps nothing: give keep_daily, keep_weekly or keep_monthly a count above 0 (or set versions to null)", &value);
         config.versions = policy;
     }
+    if (doc.contains("hooks")) config.hooks = require_hooks(doc["hooks"]);
     return config;
 }
 
@@ -419,7 +458,7 @@ const std::vector<std::string> &config_keys() {
         "source", "destination", "daily_at", "concurrency", "delete", "state_dir", "exclude",
         "rsync_path", "rsync_extra_args", "retries", "retry_delay_seconds", "stall_timeout_seconds",
         "cancel_grace_seconds", "filesystem_timeout_seconds", "history_keep_runs", "history_keep_days", "metrics_file",
-        "max_delete", "max_change", "require_mountpoint", "source_sentinel", "preserve", "versions"};
+        "max_delete", "max_change", "require_mountpoint", "source_sentinel", "preserve", "versions", "hooks"};
     return keys;
 }
 
@@ -586,6 +625,11 @@ std::string config_to_json(const Config &config) {
                            {"keep_weekly", config.versions->keep_weekly},
                            {"keep_monthly", config.versions->keep_monthly}};
     else doc["versions"] = nullptr;
+    doc["hooks"] = {{"before_run", config.hooks.before_run},
+                    {"after_run", config.hooks.after_run},
+                    {"on_failure", config.hooks.on_failure},
+                    {"timeout_seconds", config.hooks.timeout_seconds},
+                    {"before_run_failure", config.hooks.before_run_must_pass ? "fail" : "warn"}};
     return doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 

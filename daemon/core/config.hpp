@@ -45,6 +45,17 @@ struct VersionsPolicy {
     bool operator==(const VersionsPolicy &) const = default;
 };
 
+// Commands run around each run ("hooks"), each an argv array run without a shell, in
+// order, with a clean environment (see core/hooks.hpp): before_run before anything is
+// checked or copied, after_run after every run once its report is written, on_failure
+// after a run that failed or was cancelled.
+struct Hooks {
+    std::vector<std::vector<std::string>> before_run, after_run, on_failure;
+    int timeout_seconds = 600;        // each command; then SIGTERM, and SIGKILL after cancel_grace_seconds
+    bool before_run_must_pass = true; // "before_run_failure": "fail" (true) or "warn"
+    bool empty() const { return before_run.empty() && after_run.empty() && on_failure.empty(); }
+};
+
 struct Config {
     std::string source;                      // absolute, normalised, no trailing slash
     std::string destination;                 // absolute, normalised, no trailing slash
@@ -71,6 +82,7 @@ struct Config {
     std::string source_sentinel;             // relative path that must exist in the source ("" = none)
     Preserve preserve;
     std::optional<VersionsPolicy> versions;  // nullopt: an exact mirror, nothing kept
+    Hooks hooks;
 
     std::string daily_at() const;            // "HH:MM"
 };

@@ -117,6 +117,7 @@ std::string report_json(const RunModel &run, const ReportContext &context) {
     doc["run_id"] = run.run_id();
     doc["result"] = std::string(to_string(run.result()));
     if (!run.run_error().empty()) doc["error"] = run.run_error();
+    if (!run.warnings().empty()) doc["warnings"] = run.warnings();
     doc["dry_run"] = run.dry_run();
     doc["source"] = context.source;
     doc["destination"] = context.destination;
@@ -143,6 +144,7 @@ std::string report_json(const RunModel &run, const ReportContext &context) {
                            {"error", context.versions->error},
                            {"prepare_seconds", context.versions->prepare_seconds},
                            {"finish_seconds", context.versions->finish_seconds}};
+    if (!context.hooks.empty()) doc["hooks"] = hooks_json(context.hooks);
     if (context.bottleneck)
         doc["bottleneck"] = {{"resource", context.bottleneck->resource},
                              {"evidence", context.bottleneck->evidence},
@@ -289,6 +291,19 @@ std::string report_text(const nlohmann::json &report) {
     out += row("TOTAL", result, count(totals, "files"), count(totals, "bytes"), count(totals, "bytes_transferred"),
                count(totals, "deletions"), seconds(report));
     if (!text(report, "error").empty()) out += "error: " + text(report, "error") + "\n";
+    for (const auto &warning : strings(report, "warnings")) out += "warning: " + warning + "\n";
+    if (report.contains("hooks") && report["hooks"].is_array())
+        for (const auto &hook : report["hooks"]) {
+            if (!hook.is_object() || (hook.contains("ok") && hook["ok"].is_boolean() && hook["ok"].get<bool>())) continue;
+            std::string command;
+            for (const auto &arg : strings(hook, "command")) command += (command.empty() ? "" : " ") + arg;
+            out += "hook failed: " + text(hook, "stage") + " " + std::to_string(count(hook, "index")) + " (" + command + ")";
+            if (!text(hook, "start_error").empty()) out += ": " + text(hook, "start_error");
+            else if (hook.value("timed_out", false)) out += ": timed out";
+            else if (count(hook, "signal") > 0) out += ": signal " + std::to_string(count(hook, "signal"));
+            else out += ": exit status " + std::to_string(count(hook, "exit_code"));
+            out += "\n";
+        }
     if (report.contains("bottleneck") && report["bottleneck"].is_object()) {
         const auto &b = report["bottleneck"];
         out += "bottleneck: " + text(b, "resource") + " (" + text(b, "evidence") + ")";

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/bottleneck.hpp"
+#include "core/hooks.hpp"
 #include "core/run_model.hpp"
 
 namespace dailysync {
@@ -31,6 +32,7 @@ struct ReportContext {
     double cpu_children_seconds = -1;   // its rsync children's
     std::optional<BottleneckVerdict> bottleneck = std::nullopt;   // what limited the run
     std::optional<VersionsOutcome> versions = std::nullopt;       // with "versions": what this run kept
+    std::vector<HookOutcome> hooks = {};                           // the hook commands run for it, in order
 };
 
 // The report's layout, in its "schema_version" field: raised when a field changes meaning

@@ -249,7 +249,7 @@ bool RunModel::all_units_final() const {
 RunResult RunModel::result() const {
     if (cancel_requested_) return RunResult::cancelled;
     if (!run_error_.empty()) return RunResult::failed;
-    bool warning = false;
+    bool warning = !warnings_.empty();
     for (const auto &u : units_) {
         switch (u.state) {
         case UnitState::failed:

@@ -142,6 +142,10 @@ public:
     // A failure of the run as a whole (source unreadable, destination missing): result failed.
     void fail_run(std::string message) { run_error_ = std::move(message); }
     const std::string &run_error() const { return run_error_; }
+    // Something about the run as a whole worth a look (a hook that failed with
+    // "before_run_failure": "warn"): a run that otherwise succeeded reads "warning".
+    void add_warning(std::string message) { warnings_.push_back(std::move(message)); }
+    const std::vector<std::string> &warnings() const { return warnings_; }
     bool cancel_requested() const { return cancel_requested_; }
     void finish(WallClock::time_point now) { finished_ = now; }
     void note_concurrency(ConcurrencyNote note) { concurrency_notes_.push_back(std::move(note)); }
@@ -165,6 +169,7 @@ private:
     std::vector<UnitStatus> units_;
     bool cancel_requested_ = false;
     std::string run_error_;
+    std::vector<std::string> warnings_;
     std::uint64_t expected_entries_ = 0, expected_bytes_ = 0;
     std::vector<ConcurrencyNote> concurrency_notes_;
     std::optional<DeletionSummary> deletions_;

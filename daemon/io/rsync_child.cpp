@@ -1,5 +1,7 @@
 #include "io/rsync_child.hpp"
 
+#include "io/child_setup.hpp"
+
 #include <boost/asio/connect_pipe.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/writable_pipe.hpp>
@@ -16,30 +18,6 @@ namespace dailysync {
 namespace asio = boost::asio;
 namespace bp = boost::process::v2;
 
-namespace {
-
-// Runs in the forked child before exec: a process group of its own (so cancelling reaches
-// rsync's own helper processes too), and death with the daemon (no orphan keeps writing).
-struct ChildSetup {
-    pid_t parent;
-    template <class Launcher>
-    bp::error_code on_exec_setup(Launcher &, const bp::filesystem::path &, const char *const *) {
-        if (::setpgid(0, 0) != 0) return bp::error_code(errno, bp::system_category());
-        if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return bp::error_code(errno, bp::system_category());
-        if (::getppid() != parent) ::_exit(127);   // the daemon died before prctl took effect
-        // The daemon may ignore or block signals; rsync must see the defaults.
-        ::signal(SIGPIPE, SIG_DFL);
-        ::signal(SIGTERM, SIG_DFL);
-        ::signal(SIGINT, SIG_DFL);
-        ::signal(SIGHUP, SIG_DFL);
-        sigset_t none;
-        sigemptyset(&none);
-        ::sigprocmask(SIG_SETMASK, &none, nullptr);
-        return {};
-    }
-};
-
-}  // namespace
 
 struct RsyncChild::ProcessHolder {
     bp::process process;

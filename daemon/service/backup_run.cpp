@@ -54,6 +54,35 @@ int BackupRun::concurrency() const {
 void BackupRun::start() {
     cpu_self_at_start_ = cpu_seconds(RUSAGE_SELF);
     cpu_children_at_start_ = cpu_seconds(RUSAGE_CHILDREN);
+    // A dry run changes nothing, and a hook (a database dump, a snapshot) would.
+    if (dry_run_ || config_.hooks.before_run.empty()) return load_state();
+    hooks_ = HookRunner::run(
+        io_, config_, HookStage::before_run, HookContext{run_id_, "", "", config_.source, config_.destination},
+        [self = shared_from_this()](const HookOutcome &command, const std::string &line) {
+            if (self->on_notice_) self->on_notice_(command.name() + ": " + line);
+        },
+        [self = shared_from_this()](std::vector<HookOutcome> outcomes) { self->before_run_hooks_done(std::move(outcomes)); });
+}
+
+void BackupRun::before_run_hooks_done(std::vector<HookOutcome> outcomes) {
+    hooks_.reset();
+    hook_outcomes_ = std::move(outcomes);
+    if (cancelled_) {
+        model_.emplace(run_id_, std::vector<WorkUnit>{}, dry_run_, started_);
+        model_->mark_cancelled();
+        return finished();
+    }
+    for (const auto &outcome : hook_outcomes_) {
+        if (outcome.ok()) continue;
+        if (config_.hooks.before_run_must_pass)
+            return finish_without_units(outcome.describe() + "; nothing was copied (hooks.before_run_failure is \"fail\")");
+        warnings_.push_back(outcome.describe() + "; the run went ahead (hooks.before_run_failure is \"warn\")");
+        if (on_notice_) on_notice_("warning: " + warnings_.back());
+    }
+    load_state();
+}
+
+void BackupRun::load_state() {
     struct State {
         std::optional<TreeStats> stats;
         std::optional<int> concurrency;
@@ -252,8 +281,17 @@ void BackupRun::cancel() {
         model_->fail_run("cancelled while the source was checked after the copy; this run is not known to be complete");
         return report_and_save();
     }
+    if (hooks_ && phase_ == Phase::finishing) {
+        // Stopping while the end hooks run: they are stopped (the service must stop in time).
+        hooks_->cancel();
+        return;
+    }
     if (cancelled_ || phase_ == Phase::finishing || phase_ == Phase::finished) return;
     cancelled_ = true;
+    if (hooks_) {
+        hooks_->cancel();   // before_run_hooks_done ends the run, cancelled
+        return;
+    }
     if (supervisor_) {
         supervisor_->cancel();
         return;
@@ -277,6 +315,8 @@ void BackupRun::finish_without_units(const std::string &error) {
 void BackupRun::finished() {
     phase_ = Phase::finishing;
     tick_timer_.stop();
+    for (auto &warning : warnings_) model_->add_warning(std::move(warning));
+    warnings_.clear();
     if (model_ && !model_->dry_run()) bottleneck_ = classify_bottleneck(samples_.samples(), online_cores(), model_->concurrency_notes());
     if (!model_->finished()) model_->finish(WallClock::now());
     // A source unmounted (or replaced) during the run: what vanished was not deleted by
@@ -351,28 +391,38 @@ void BackupRun::report_and_save() {
         versions_finished_ = true;
         return finish_versions();
     }
-    ReportContext context{config_.source, config_.destination, concurrency()};
-    context.versions = versions_outcome_;
-    context.cpu_self_seconds = cpu_seconds(RUSAGE_SELF) - cpu_self_at_start_;
-    context.cpu_children_seconds = cpu_seconds(RUSAGE_CHILDREN) - cpu_children_at_start_;
-    context.bottleneck = bottleneck_;
-    report_ = report_json(*model_, context);
+    report_context_ = ReportContext{config_.source, config_.destination, concurrency()};
+    report_context_.versions = versions_outcome_;
+    report_context_.cpu_self_seconds = cpu_seconds(RUSAGE_SELF) - cpu_self_at_start_;
+    report_context_.cpu_children_seconds = cpu_seconds(RUSAGE_CHILDREN) - cpu_children_at_start_;
+    report_context_.bottleneck = bottleneck_;
     // Only a complete run saw the whole tree; a partial picture would mislead the next plan.
     const RunResult result = model_->result();
-    std::optional<TreeStats> seen;
-    std::optional<int> level;
     if (supervisor_ && (result == RunResult::success || result == RunResult::warning)) {
-        seen = supervisor_->seen();
-        if (!config_.concurrency) level = supervisor_->concurrency();
+        seen_ = supervisor_->seen();
+        if (!config_.concurrency) level_ = supervisor_->concurrency();
     }
     supervisor_.reset();
+    write_report([self = shared_from_this(), result] {
+        std::vector<HookStage> stages;
+        if (!self->dry_run_ && !self->config_.hooks.after_run.empty()) stages.push_back(HookStage::after_run);
+        if (!self->dry_run_ && !self->config_.hooks.on_failure.empty() && (result == RunResult::failed || result == RunResult::cancelled))
+            stages.push_back(HookStage::on_failure);
+        self->run_end_hooks(std::move(stages));
+    });
+}
+
+void BackupRun::write_report(std::function<void()> then) {
+    report_context_.hooks = hook_outcomes_;
+    report_ = report_json(*model_, report_context_);
     struct Saved {
         bool report_written = false;
         std::string error;   // the first thing that could not be written
     };
     workers_.state.run<Saved>(
         deadline(),
-        [store = store_, run_id = run_id_, report = report_, seen = std::move(seen), level](WorkProgress &) {
+        [store = store_, run_id = run_id_, report = report_, seen = std::exchange(seen_, std::nullopt),
+         level = std::exchange(level_, std::nullopt)](WorkProgress &) {
             Saved saved;
             if (auto written = store.write_report(run_id, report); !written.ok()) return Saved{false, written.error()};
             saved.report_written = true;
@@ -382,13 +432,41 @@ void BackupRun::report_and_save() {
                 if (auto done = store.save_concurrency(*level); !done.ok()) saved.error = "cannot save the concurrency: " + done.error();
             return saved;
         },
-        [self = shared_from_this()](std::optional<Saved> saved) {
+        [self = shared_from_this(), then = std::move(then)](std::optional<Saved> saved) {
             if (!saved) saved = Saved{false, self->no_answer("the state folder " + self->config_.state_dir)};
-            self->report_error_ = saved->error;
+            if (self->report_error_.empty()) self->report_error_ = saved->error;
             if (saved->report_written) self->report_path_ = self->store_.report_path(self->run_id_);
-            self->phase_ = Phase::finished;
-            if (self->on_done_) self->on_done_(*self->model_);
+            then();
         });
+}
+
+void BackupRun::run_end_hooks(std::vector<HookStage> stages) {
+    if (stages.empty()) {
+        hooks_.reset();
+        // The report names the end hooks' outcomes too: written again once they ran.
+        if (hook_outcomes_.size() > report_context_.hooks.size()) return write_report([self = shared_from_this()] { self->done(); });
+        return done();
+    }
+    const HookStage stage = stages.front();
+    stages.erase(stages.begin());
+    const HookContext context{run_id_, std::string(to_string(model_->result())), report_path_, config_.source, config_.destination};
+    hooks_ = HookRunner::run(
+        io_, config_, stage, context,
+        [self = shared_from_this()](const HookOutcome &command, const std::string &line) {
+            if (self->on_notice_) self->on_notice_(command.name() + ": " + line);
+        },
+        [self = shared_from_this(), stages = std::move(stages)](std::vector<HookOutcome> outcomes) mutable {
+            for (auto &outcome : outcomes) {
+                if (!outcome.ok() && self->on_notice_) self->on_notice_("warning: " + outcome.describe());
+                self->hook_outcomes_.push_back(std::move(outcome));
+            }
+            self->run_end_hooks(std::move(stages));
+        });
+}
+
+void BackupRun::done() {
+    phase_ = Phase::finished;
+    if (on_done_) on_done_(*model_);
 }
 
 }  // namespace dailysync

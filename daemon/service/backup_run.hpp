@@ -25,6 +25,7 @@
 #include "io/supervisor.hpp"
 #include "io/version_store.hpp"
 #include "io/worker_pool.hpp"
+#include "service/hook_runner.hpp"
 
 namespace dailysync {
 
@@ -74,6 +75,8 @@ private:
         std::optional<BlockDevice> source_device, destination_device;
     };
     BackupRun(boost::asio::io_context &io, RunWorkers workers, Config config, bool dry_run, OnChange on_change, OnDone on_done);
+    void before_run_hooks_done(std::vector<HookOutcome> outcomes);
+    void load_state();
     void state_loaded(std::optional<TreeStats> stats, std::optional<int> saved_concurrency);
     void checked(Checked result);
     void scanned(ScanResult result);
@@ -83,6 +86,10 @@ private:
     void finish_without_units(const std::string &error);
     void finished();
     void report_and_save();
+    // Writes the report (again, once the end hooks ran); `then` runs on the loop after.
+    void write_report(std::function<void()> then);
+    void run_end_hooks(std::vector<HookStage> stages);
+    void done();
     void tick();    // once a second while copying: resource sample, concurrency "auto"
     void adapt(Seconds now, const RunTotals &totals, double cpu_busy);
     std::chrono::milliseconds deadline() const;
@@ -128,6 +135,12 @@ private:
     bool versions_finished_ = false;                  // its end recorded (and retention done)
     std::optional<std::int64_t> last_complete_at_;    // when the last complete run ended (its statistics' time)
     double cpu_self_at_start_ = 0, cpu_children_at_start_ = 0;
+    std::shared_ptr<HookRunner> hooks_;          // the hook stage running now
+    std::vector<HookOutcome> hook_outcomes_;     // every hook command run for this run
+    std::vector<std::string> warnings_;          // for the model, once it exists
+    ReportContext report_context_;
+    std::optional<TreeStats> seen_;              // what report_and_save saves for the next run
+    std::optional<int> level_;
 };
 
 }  // namespace dailysync

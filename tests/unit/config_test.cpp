@@ -318,7 +318,7 @@ TEST(Config, NumbersTooBigForJsonAreAnErrorNotACrash) {
 }
 
 TEST(Config, VersionsAreOffUnlessAskedAndKeepSomething) {
-    EXPECT_FALSE(parse_config(with("")).config->versions);
+    EXPECT_FALSE(parse_config(kMinimal).config->versions);
     EXPECT_FALSE(parse_config(with(R"("versions": null)")).config->versions);
     const auto config = parse_config(with(R"("versions": {"keep_daily": 14, "keep_weekly": 8, "keep_monthly": 12})")).config;
     ASSERT_TRUE(config && config->versions);
@@ -342,7 +342,7 @@ TEST(Config, RsyncsOwnWaysOfKeepingOldFilesPointAtVersions) {
 }
 
 TEST(Config, MaxChangeIsOffByDefaultAndTakesACountOrAPercentage) {
-    EXPECT_EQ(parse_config(with("")).config->max_change.kind, DeleteLimit::Kind::unlimited);
+    EXPECT_EQ(parse_config(kMinimal).config->max_change.kind, DeleteLimit::Kind::unlimited);
     EXPECT_EQ(parse_config(with(R"("max_change": 500)")).config->max_change.allowed(1'000'000), 500u);
     EXPECT_EQ(parse_config(with(R"("max_change": "10%")")).config->max_change.allowed(1000), 100u);
     EXPECT_EQ(parse_config(with(R"("max_change": "unlimited")")).config->max_change.kind, DeleteLimit::Kind::unlimited);
@@ -350,4 +350,40 @@ TEST(Config, MaxChangeIsOffByDefaultAndTakesACountOrAPercentage) {
     EXPECT_NE(error_of(with(R"("max_change": "lots")")).message.find("a percentage of the source's entries"), std::string::npos);
     const auto config = parse_config(with(R"("max_change": "5%")")).config;
     EXPECT_EQ(parse_config(config_to_json(*config)).config->max_change.text(), "5%");
+}
+
+TEST(Config, HooksAreArgvListsPerStageWithATimeoutAndAPolicy) {
+    const auto none = parse_config(kMinimal).config;
+    EXPECT_TRUE(none->hooks.empty());
+    EXPECT_EQ(none->hooks.timeout_seconds, 600);
+    EXPECT_TRUE(none->hooks.before_run_must_pass);
+    const auto config = parse_config(with(R"("hooks": {"before_run": [["pg_dump", "-f", "/data/prod/db.sql", "prod"], ["sync"]],
+        "after_run": [["/usr/local/sbin/snap", "dest"]], "on_failure": [["logger", "backup failed"]],
+        "timeout_seconds": 60, "before_run_failure": "warn"})")).config;
+    ASSERT_TRUE(config);
+    EXPECT_EQ(config->hooks.before_run, (std::vector<std::vector<std::string>>{{"pg_dump", "-f", "/data/prod/db.sql", "prod"}, {"sync"}}));
+    EXPECT_EQ(config->hooks.after_run.at(0).at(0), "/usr/local/sbin/snap");
+    EXPECT_EQ(config->hooks.on_failure.at(0).at(1), "backup failed");
+    EXPECT_EQ(config->hooks.timeout_seconds, 60);
+    EXPECT_FALSE(config->hooks.before_run_must_pass);
+    // The effective configuration says it back, and reads again the same.
+    const auto again = parse_config(config_to_json(*config)).config;
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->hooks.before_run, config->hooks.before_run);
+    EXPECT_EQ(again->hooks.on_failure, config->hooks.on_failure);
+    EXPECT_FALSE(again->hooks.before_run_must_pass);
+
+    // A shell string is refused with the way to write it.
+    auto error = error_of(with(R"("hooks": {"before_run": ["pg_dump -f /x prod"]})"));
+    EXPECT_EQ(error.pointer, "/hooks/before_run/0");
+    EXPECT_NE(error.message.find("no shell runs it"), std::string::npos) << error.message;
+    EXPECT_EQ(error_of(with(R"("hooks": {"after_run": [[]]})")).pointer, "/hooks/after_run/0");
+    EXPECT_EQ(error_of(with(R"("hooks": {"after_run": [["ls", 3]]})")).pointer, "/hooks/after_run/0/1");
+    EXPECT_EQ(error_of(with(R"("hooks": {"after_run": [["ls", "a\nb"]]})")).pointer, "/hooks/after_run/0/1");
+    EXPECT_EQ(error_of(with(R"("hooks": {"before_run": [["x"]], "on_failures": []})")).pointer, "/hooks/on_failures");
+    EXPECT_EQ(error_of(with(R"("hooks": {"after_run": ["ls"]})")).pointer, "/hooks/after_run/0");
+    EXPECT_EQ(error_of(with(R"("hooks": {"after_run": {"a": ["ls"]}})")).pointer, "/hooks/after_run");
+    EXPECT_EQ(error_of(with(R"("hooks": {"timeout_seconds": 0})")).pointer, "/hooks/timeout_seconds");
+    EXPECT_EQ(error_of(with(R"("hooks": {"before_run_failure": "ignore"})")).pointer, "/hooks/before_run_failure");
+    EXPECT_EQ(error_of(with(R"("hooks": [["ls"]])")).pointer, "/hooks");
 }

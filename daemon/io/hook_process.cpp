@@ -1,0 +1,151 @@
+#include "io/hook_process.hpp"
+
+#include <boost/asio/connect_pipe.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/writable_pipe.hpp>
+#include <boost/process/v2/environment.hpp>
+#include <boost/process/v2/process.hpp>
+#include <boost/process/v2/stdio.hpp>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "io/child_setup.hpp"
+
+namespace dailysync {
+
+namespace asio = boost::asio;
+namespace bp = boost::process::v2;
+
+struct HookProcess::ProcessHolder {
+    bp::process process;
+};
+
+namespace {
+// argv[0] as an absolute program path: itself when absolute, else found in kHookPath
+// (the hook's own PATH, not the daemon's). "" when not found.
+std::string resolve(const std::string &name) {
+    if (name.find('/') != std::string::npos) return name.front() == '/' && ::access(name.c_str(), X_OK) == 0 ? name : std::string{};
+    std::string_view path = kHookPath;
+    while (!path.empty()) {
+        const auto colon = path.find(':');
+        const std::string candidate = std::string(path.substr(0, colon)) + "/" + name;
+        if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+        if (colon == std::string_view::npos) break;
+        path.remove_prefix(colon + 1);
+    }
+    return {};
+}
+}  // namespace
+
+std::shared_ptr<HookProcess> HookProcess::start(asio::io_context &io, Options options, HookOutcome outcome, OnLine on_line, OnDone on_done) {
+    auto hook = std::shared_ptr<HookProcess>(new HookProcess(io, std::move(options), std::move(outcome), std::move(on_line), std::move(on_done)));
+    hook->begin();
+    return hook;
+}
+
+HookProcess::HookProcess(asio::io_context &io, Options options, HookOutcome outcome, OnLine on_line, OnDone on_done)
+    : io_(io), options_(std::move(options)), outcome_(std::move(outcome)), on_line_(std::move(on_line)), on_done_(std::move(on_done)),
+      pipe_(io), timeout_timer_(io), kill_timer_(io) {
+    outcome_.argv = options_.argv;
+}
+
+HookProcess::~HookProcess() {
+    if (process_) process_->process.detach();
+}
+
+void HookProcess::begin() {
+    started_ = std::chrono::steady_clock::now();
+    const std::string program = options_.argv.empty() ? std::string{} : resolve(options_.argv.front());
+    std::string error;
+    if (program.empty()) {
+        error = options_.argv.empty() ? "no program named"
+                                      : "\"" + options_.argv.front() + "\" is not an executable program (looked up in " + std::string(kHookPath) + ")";
+    } else {
+        asio::writable_pipe write_end(io_);
+        bp::error_code ec;
+        asio::connect_pipe(pipe_, write_end, ec);
+        if (ec) error = ec.message();
+        else {
+            try {
+                const std::vector<std::string> arguments(options_.argv.begin() + 1, options_.argv.end());
+                process_ = std::make_unique<ProcessHolder>(ProcessHolder{bp::process(
+                    io_, program, arguments, bp::process_stdio{nullptr, write_end, write_end},
+                    bp::process_environment(options_.environment), ChildSetup{::getpid()})});
+            } catch (const std::exception &e) {
+                error = e.what();
+            }
+        }
+        write_end.close();
+    }
+    if (!process_) {
+        outcome_.started = false;
+        outcome_.start_error = error;
+        asio::post(io_, [self = shared_from_this()] { self->on_done_(self->outcome_); });
+        return;
+    }
+    pid_ = process_->process.id();
+    read();
+    timeout_timer_.expires_after(options_.timeout);
+    timeout_timer_.async_wait([self = shared_from_this()](bp::error_code ec) {
+        if (!ec) self->stop(true);
+    });
+    process_->process.async_wait([self = shared_from_this()](bp::error_code wait_error, int) {
+        const int status = self->process_->process.native_exit_code();
+        if (wait_error) self->outcome_.exit_code = -1;
+        else if (WIFSIGNALED(status)) self->outcome_.signal = WTERMSIG(status);
+        else if (WIFEXITED(status)) self->outcome_.exit_code = WEXITSTATUS(status);
+        self->part_done();
+    });
+}
+
+void HookProcess::read() {
+    pipe_.async_read_some(asio::buffer(buffer_), [self = shared_from_this()](bp::error_code ec, std::size_t n) {
+        if (n > 0)
+            for (const auto &line : self->output_.feed(std::string_view(self->buffer_.data(), n)))
+                if (self->on_line_) self->on_line_(line);
+        if (ec) {
+            for (const auto &line : self->output_.finish())
+                if (self->on_line_) self->on_line_(line);
+            self->part_done();
+            return;
+        }
+        self->read();
+    });
+}
+
+void HookProcess::signal_group(int signal) {
+    // While a part is pending the group holds our pipe or is unreaped: the id is ours.
+    if (pid_ > 0 && parts_pending_ > 0) ::kill(-pid_, signal);
+}
+
+void HookProcess::cancel() {
+    if (parts_pending_ == 0 || stopping_) return;
+    outcome_.cancelled = true;
+    stop(false);
+}
+
+void HookProcess::stop(bool timed_out) {
+    if (parts_pending_ == 0 || stopping_) return;
+    stopping_ = true;
+    outcome_.timed_out = timed_out;
+    signal_group(SIGTERM);
+    signal_group(SIGCONT);
+    kill_timer_.expires_after(options_.grace);
+    kill_timer_.async_wait([self = shared_from_this()](bp::error_code ec) {
+        if (!ec) self->signal_group(SIGKILL);
+    });
+}
+
+void HookProcess::part_done() {
+    if (--parts_pending_ > 0) return;
+    timeout_timer_.cancel();
+    kill_timer_.cancel();
+    // A background process the hook left behind must not outlive it holding the run: the
+    // group goes (the pipe's EOF already says nobody else writes to it).
+    if (pid_ > 0) ::kill(-pid_, SIGKILL);
+    outcome_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    outcome_.output = output_.tail();
+    on_done_(outcome_);
+}
+
+}  // namespace dailysync

@@ -1,0 +1,63 @@
+// One hook command as a child process: no shell, a clean environment, stdin from
+// /dev/null, stdout and stderr together through one pipe read on the loop, its own
+// process group (killed whole at the timeout or on cancel). Mechanics only: the order of
+// the commands and what a failure means are service/hook_runner's.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/readable_pipe.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <array>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/hooks.hpp"
+
+namespace dailysync {
+
+class HookProcess : public std::enable_shared_from_this<HookProcess> {
+public:
+    struct Options {
+        std::vector<std::string> argv;          // argv[0]: absolute, or looked up in kHookPath
+        std::vector<std::string> environment;   // "NAME=value", the whole environment
+        std::chrono::seconds timeout{600};
+        std::chrono::seconds grace{10};         // SIGTERM -> SIGKILL
+    };
+    using OnLine = std::function<void(const std::string &)>;   // each output line (capped), on the loop
+    using OnDone = std::function<void(HookOutcome)>;           // exactly once, on the loop
+
+    // `outcome` carries the stage and index; the rest is filled in.
+    static std::shared_ptr<HookProcess> start(boost::asio::io_context &io, Options options, HookOutcome outcome, OnLine on_line,
+                                              OnDone on_done);
+    void cancel();   // the run was cancelled: SIGTERM the group, SIGKILL after the grace
+    ~HookProcess();
+
+private:
+    HookProcess(boost::asio::io_context &io, Options options, HookOutcome outcome, OnLine on_line, OnDone on_done);
+    void begin();
+    void read();
+    void stop(bool timed_out);
+    void part_done();
+    void signal_group(int signal);
+
+    boost::asio::io_context &io_;
+    Options options_;
+    HookOutcome outcome_;
+    OnLine on_line_;
+    OnDone on_done_;
+    boost::asio::readable_pipe pipe_;
+    boost::asio::steady_timer timeout_timer_, kill_timer_;
+    std::array<char, 4096> buffer_{};
+    HookOutput output_;
+    struct ProcessHolder;
+    std::unique_ptr<ProcessHolder> process_;
+    pid_t pid_ = -1;
+    int parts_pending_ = 2;   // EOF on the pipe, exit
+    bool stopping_ = false;
+    std::chrono::steady_clock::time_point started_;
+};
+
+}  // namespace dailysync
