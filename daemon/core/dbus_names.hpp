@@ -13,6 +13,7 @@ inline constexpr const char *kErrorAlreadyRunning = "io.dailysync1.Error.Already
 inline constexpr const char *kErrorNotRunning = "io.dailysync1.Error.NotRunning";
 inline constexpr const char *kErrorStopping = "io.dailysync1.Error.Stopping";
 inline constexpr const char *kErrorLocked = "io.dailysync1.Error.Locked";
+inline constexpr const char *kErrorNothingToRetry = "io.dailysync1.Error.NothingToRetry";
 inline constexpr const char *kErrorInvalidConfig = "io.dailysync1.Error.InvalidConfig";
 inline constexpr const char *kErrorNoSuchRun = "io.dailysync1.Error.NoSuchRun";
 inline constexpr const char *kErrorUnreadable = "io.dailysync1.Error.Unreadable";

@@ -1,6 +1,7 @@
 // Printable names: file names are arbitrary bytes, reports and logs are UTF-8 text.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -13,5 +14,9 @@ std::string printable_name(std::string_view raw);
 
 // Reverses rsync's "\#ooo" escapes, giving back the raw bytes of a name.
 std::string unescape_rsync_name(std::string_view escaped);
+
+// Raw bytes as lowercase hexadecimal, and back (nullopt when `hex` is not that).
+std::string to_hex(std::string_view raw);
+std::optional<std::string> from_hex(std::string_view hex);
 
 }  // namespace dailysync

@@ -119,6 +119,7 @@ std::string report_json(const RunModel &run, const ReportContext &context) {
     if (!run.run_error().empty()) doc["error"] = run.run_error();
     if (!run.warnings().empty()) doc["warnings"] = run.warnings();
     doc["dry_run"] = run.dry_run();
+    if (!context.retry_of.empty()) doc["retry_of"] = context.retry_of;
     doc["source"] = context.source;
     doc["destination"] = context.destination;
     doc["concurrency"] = context.concurrency;
@@ -185,6 +186,15 @@ std::string report_json(const RunModel &run, const ReportContext &context) {
             unit["members"] = std::move(members);
         }
         unit["recursive"] = u.unit.recursive;
+        if (u.unit.expand) unit["expand"] = true;
+        // Names that do not read back as they are (bytes that are not UTF-8, control
+        // characters, a backslash) also go in hexadecimal, for dailysyncctl retry.
+        auto exact = [](const std::string &raw) { return printable_name(raw) == raw && raw.find('\\') == std::string::npos; };
+        if (!exact(u.unit.base) || !std::all_of(u.unit.members.begin(), u.unit.members.end(), exact)) {
+            nlohmann::ordered_json members = nlohmann::ordered_json::array();
+            for (const auto &m : u.unit.members) members.push_back(to_hex(m));
+            unit["raw"] = {{"path", to_hex(u.unit.base)}, {"members", std::move(members)}};
+        }
         unit["result"] = std::string(to_string(u.state));
         unit["exit_code"] = u.exit_code;
         if (u.exit_code >= 0) unit["exit_meaning"] = std::string(interpret_exit_code(u.exit_code).description);
@@ -321,6 +331,7 @@ std::string report_text(const nlohmann::json &report) {
     }
     const bool dry_run = report.contains("dry_run") && report["dry_run"].is_boolean() && report["dry_run"].get<bool>();
     if (dry_run && report.contains("changes") && report["changes"].is_object()) out += changes_text(report["changes"]);
+    if (!text(report, "retry_of").empty()) out += "retry of run " + text(report, "retry_of") + ": only its units that did not succeed\n";
     out += "run " + text(report, "run_id") + (dry_run ? " (dry run: nothing was changed)" : "") + ": " + result + ", " +
            count_of(count(totals, "units"), "unit", "units") + ", " + std::to_string(count(totals, "units_failed")) + " failed, " +
            count_of(count(totals, "files_transferred"), "file", "files") + (dry_run ? " to copy, " : " copied, ") +

@@ -33,6 +33,7 @@ struct ReportContext {
     std::optional<BottleneckVerdict> bottleneck = std::nullopt;   // what limited the run
     std::optional<VersionsOutcome> versions = std::nullopt;       // with "versions": what this run kept
     std::vector<HookOutcome> hooks = {};                           // the hook commands run for it, in order
+    std::string retry_of = {};                                     // the run whose failed units this one ran again
 };
 
 // The report's layout, in its "schema_version" field: raised when a field changes meaning

@@ -8,7 +8,7 @@ namespace dailysync::ctl {
 namespace {
 
 const std::map<std::string, Command> kCommands = {
-    {"status", Command::status},   {"start", Command::start},     {"cancel", Command::cancel},
+    {"status", Command::status},   {"start", Command::start},     {"retry", Command::retry},     {"cancel", Command::cancel},
     {"reload", Command::reload},   {"watch", Command::watch},     {"history", Command::history},
     {"report", Command::report},   {"versions", Command::versions}, {"restore", Command::restore},
     {"help", Command::help},
@@ -80,7 +80,7 @@ CommandLine parse_command_line(const std::vector<std::string> &args) {
         } else if (!have_command) {
             auto it = kCommands.find(arg);
             if (it == kCommands.end()) {
-                cl.error = "unknown command \"" + arg + "\" (commands: status, start, cancel, reload, watch, history, report, versions, restore)";
+                cl.error = "unknown command \"" + arg + "\" (commands: status, start, retry, cancel, reload, watch, history, report, versions, restore)";
                 return cl;
             }
             cl.command = it->second;
@@ -96,6 +96,12 @@ CommandLine parse_command_line(const std::vector<std::string> &args) {
             return cl;
         }
         cl.run_id = operands[0];
+    } else if (cl.command == Command::retry) {
+        if (operands.size() > 1) {
+            cl.error = "unexpected argument \"" + operands[1] + "\" (retry takes one RUN_ID, or none for the last run)";
+            return cl;
+        }
+        if (operands.size() == 1) cl.run_id = operands[0];
     } else if (cl.command == Command::versions || cl.command == Command::restore) {
         if (operands.size() > 1) {
             cl.error = "unexpected argument \"" + operands[1] + "\" (one PATH)";
@@ -118,13 +124,13 @@ CommandLine parse_command_line(const std::vector<std::string> &args) {
         return cl;
     }
     const bool restoring = cl.command == Command::restore;
-    if (cl.wait && cl.command != Command::start) cl.error = "--wait goes with start";
+    if (cl.wait && cl.command != Command::start && cl.command != Command::retry) cl.error = "--wait goes with start and retry";
     else if (cl.allow_mass_change && cl.command != Command::start) cl.error = "--allow-mass-change goes with start";
     else if (!restoring && (cl.dry_run || cl.into_source || !cl.at.empty() || cl.to != "."))
         cl.error = "--at, --to, --into-source and --dry-run go with restore";
-    else if (restoring && cl.json) cl.error = "--json goes with status, start, watch, history, report and versions";
+    else if (restoring && cl.json) cl.error = "--json goes with status, start, retry, watch, history, report and versions";
     else if (cl.json && (cl.command == Command::cancel || cl.command == Command::reload))
-        cl.error = "--json goes with status, start, watch, history, report and versions";
+        cl.error = "--json goes with status, start, retry, watch, history, report and versions";
     return cl;
 }
 
@@ -133,6 +139,10 @@ const char *help_text() {
   dailysyncctl [OPTIONS] [status]       state, current progress or last result, next run
   dailysyncctl [OPTIONS] start [--wait] [--allow-mass-change]
                                         start a backup run now
+  dailysyncctl [OPTIONS] retry [RUN_ID] [--wait]
+                                        run again only the units of that run (default:
+                                        the last one) that failed, were partial or
+                                        cancelled, as a new run
   dailysyncctl [OPTIONS] cancel         cancel the run in progress
   dailysyncctl [OPTIONS] reload         re-read the configuration file
   dailysyncctl [OPTIONS] watch          follow the run in progress live, then summarize it
@@ -153,12 +163,12 @@ interface io.dailysync1.Manager) on the system bus.
 
 Options:
       --user        use the session bus (for a daemon started with dailysyncd --user)
-      --json        print JSON instead of text (status, start, watch, history,
-                    report); watch prints one JSON object per update and the
+      --json        print JSON instead of text (status, start, retry, watch,
+                    history, report); watch prints one JSON object per update and the
                     report last
       --no-color    no colors (also when NO_COLOR is set or output is not a
                     terminal)
-      --wait        with start: follow the run until it ends; the exit status is
+      --wait        with start and retry: follow the run until it ends; the exit status is
                     the run's result, and a run that did not succeed is followed
                     by its error and the units that failed, with their first
                     error line
@@ -179,7 +189,7 @@ Options:
   -h, --help        show this text
       --version     show the version
 
-start, cancel and reload need root, or polkit's authorization for the action
+start, retry, cancel and reload need root, or polkit's authorization for the action
 io.dailysync1.manage; everything else is open to every user. versions and
 restore do not use the daemon (a restore must work when it does not run): they
 read the backup with the caller's rights, so run them as root, and restore
@@ -192,7 +202,7 @@ Exit status:
   2   with --wait or watch: the run failed or was cancelled
   3   the daemon refused the request (a run is already active, another
       process runs into the same backup, no run is active, the
-      configuration is invalid, no such run, ...); versions or restore
+      configuration is invalid, no such run, nothing to retry, ...); versions or restore
       could not be done (no such version, PATH absent then, ...)
   4   not authorized
   5   dailysyncd is not running, or the bus is unreachable
@@ -202,6 +212,7 @@ Exit status:
 Examples:
   dailysyncctl                      # same as: dailysyncctl status
   dailysyncctl start --wait && echo backed up
+  dailysyncctl retry --wait         # only what failed in the last run
   dailysyncctl history -n 30
   dailysyncctl versions alpha/edit/cut.prproj
   dailysyncctl restore alpha/edit --at 2026-11-28 --to /tmp/restored

@@ -148,8 +148,10 @@ void BackupRun::checked(Checked result) {
     if (!result.problem.empty()) return finish_without_units(result.problem);
     checked_ = std::move(result);
     remote_ = checked_.remote;
-    if (stats_ && !stats_->empty()) {
-        previous_ = std::move(*stats_);
+    if ((stats_ && !stats_->empty()) || retry_) {
+        // A retry runs the units it was given: no scan (statistics only size the units
+        // the failed ones expand into).
+        if (stats_) previous_ = std::move(*stats_);
         plan_and_copy();
         return;
     }
@@ -217,8 +219,8 @@ void BackupRun::plan_and_copy() {
 }
 
 void BackupRun::start_copying(std::string backup_dir, std::string created_path, std::string scratch_dir) {
-    model_.emplace(run_id_, planner_->initial(), dry_run_, started_);
-    model_->set_expected(previous_.total_entries(), previous_.total_bytes());
+    model_.emplace(run_id_, retry_ ? retry_->units : planner_->initial(), dry_run_, started_);
+    if (!retry_) model_->set_expected(previous_.total_entries(), previous_.total_bytes());
     phase_ = Phase::copying;
     Supervisor::Settings settings{config_, find_program(config_.rsync_path), dry_run_, concurrency(), checked_.source_identity,
                                   previous_entries_, std::move(backup_dir), {}, std::move(scratch_dir), {}};
@@ -396,9 +398,10 @@ void BackupRun::report_and_save() {
     report_context_.cpu_self_seconds = cpu_seconds(RUSAGE_SELF) - cpu_self_at_start_;
     report_context_.cpu_children_seconds = cpu_seconds(RUSAGE_CHILDREN) - cpu_children_at_start_;
     report_context_.bottleneck = bottleneck_;
+    if (retry_) report_context_.retry_of = retry_->of;
     // Only a complete run saw the whole tree; a partial picture would mislead the next plan.
     const RunResult result = model_->result();
-    if (supervisor_ && (result == RunResult::success || result == RunResult::warning)) {
+    if (supervisor_ && !retry_ && (result == RunResult::success || result == RunResult::warning)) {
         seen_ = supervisor_->seen();
         if (!config_.concurrency) level_ = supervisor_->concurrency();
     }

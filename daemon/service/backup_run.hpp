@@ -14,6 +14,7 @@
 
 #include "core/concurrency.hpp"
 #include "core/report.hpp"
+#include "core/retry.hpp"
 #include "core/config.hpp"
 #include "core/plan.hpp"
 #include "core/run_model.hpp"
@@ -49,6 +50,10 @@ public:
 
     static std::shared_ptr<BackupRun> create(boost::asio::io_context &io, RunWorkers workers, Config config, bool dry_run,
                                              OnChange on_change, OnDone on_done);
+    // Before start(): run only these units of an earlier run (dailysyncctl retry). A retry
+    // sees part of the tree, so it leaves the statistics and the concurrency of the last
+    // complete run as they are.
+    void retry(RetryPlan plan) { retry_ = std::move(plan); }
     void start();
     void cancel();
     // Receives one-line notices worth logging (concurrency changes with their evidence).
@@ -141,6 +146,7 @@ private:
     ReportContext report_context_;
     std::optional<TreeStats> seen_;              // what report_and_save saves for the next run
     std::optional<int> level_;
+    std::optional<RetryPlan> retry_;
 };
 
 }  // namespace dailysync

@@ -47,6 +47,8 @@ static const sd_bus_vtable kVtable[] = {
     SD_BUS_METHOD_WITH_NAMES("StartRun", "", "", "s", SD_BUS_PARAM(run_id), Bus::method_start_run, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD_WITH_NAMES("StartRunWithOptions", "a{sv}", SD_BUS_PARAM(options), "s", SD_BUS_PARAM(run_id),
                              Bus::method_start_run_with_options, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("RetryRun", "s", SD_BUS_PARAM(run_id), "s", SD_BUS_PARAM(new_run_id), Bus::method_retry_run,
+                             SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD("CancelRun", "", "", Bus::method_cancel_run, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD("Reload", "", "", Bus::method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD_WITH_NAMES("GetRunReport", "s", SD_BUS_PARAM(run_id), "s", SD_BUS_PARAM(json), Bus::method_get_run_report,
@@ -262,28 +264,31 @@ int Bus::authorized(sd_bus_message *m, std::function<int(sd_bus_message *, sd_bu
     return 1;
 }
 
-// Starts a run and answers `call` once it has started (or could not); keeps it referenced
-// until then.
-void Bus::start_run(sd_bus_message *call, const std::string &trigger, RunOptions options) {
+// What answers `call` once a run has started (or could not); keeps it referenced until then.
+Manager::Started Bus::started_reply(sd_bus_message *call) {
     sd_bus_message_ref(call);
-    manager_.start_run(
-        trigger,
-        [this, call](Manager::StartError error, const std::string &run_id) {
-            switch (error) {
-            case Manager::StartError::already_running:
-                if (manager_.current_run_id().empty()) sd_bus_reply_method_errorf(call, kErrorAlreadyRunning, "A run is starting");
-                else sd_bus_reply_method_errorf(call, kErrorAlreadyRunning, "Run %s is active", manager_.current_run_id().c_str());
-                break;
-            case Manager::StartError::stopping: sd_bus_reply_method_errorf(call, kErrorStopping, "The service is stopping"); break;
-            case Manager::StartError::locked:
-                sd_bus_reply_method_errorf(call, kErrorLocked, "%s", printable_name(manager_.lock_refusal()).c_str());
-                break;
-            case Manager::StartError::none: sd_bus_reply_method_return(call, "s", run_id.c_str()); break;
-            }
-            sd_bus_message_unref(call);
-            flush_soon();
-        },
-        options);
+    return [this, call](Manager::StartError error, const std::string &run_id) {
+        switch (error) {
+        case Manager::StartError::already_running:
+            if (manager_.current_run_id().empty()) sd_bus_reply_method_errorf(call, kErrorAlreadyRunning, "A run is starting");
+            else sd_bus_reply_method_errorf(call, kErrorAlreadyRunning, "Run %s is active", manager_.current_run_id().c_str());
+            break;
+        case Manager::StartError::stopping: sd_bus_reply_method_errorf(call, kErrorStopping, "The service is stopping"); break;
+        case Manager::StartError::locked:
+            sd_bus_reply_method_errorf(call, kErrorLocked, "%s", printable_name(manager_.lock_refusal()).c_str());
+            break;
+        case Manager::StartError::refused:
+            sd_bus_reply_method_errorf(call, kErrorNothingToRetry, "%s", printable_name(manager_.refusal()).c_str());
+            break;
+        case Manager::StartError::none: sd_bus_reply_method_return(call, "s", run_id.c_str()); break;
+        }
+        sd_bus_message_unref(call);
+        flush_soon();
+    };
+}
+
+void Bus::start_run(sd_bus_message *call, const std::string &trigger, RunOptions options) {
+    manager_.start_run(trigger, started_reply(call), std::move(options));
 }
 
 int Bus::method_start_run(sd_bus_message *m, void *userdata, sd_bus_error *) {
@@ -315,6 +320,16 @@ int Bus::method_start_run_with_options(sd_bus_message *m, void *userdata, sd_bus
             return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "Options must be a{sv}");
         self->start_run(call, options.allow_mass_change ? "D-Bus StartRunWithOptions (mass change allowed)" : "D-Bus StartRunWithOptions",
                         options);
+        return 0;
+    });
+}
+
+int Bus::method_retry_run(sd_bus_message *m, void *userdata, sd_bus_error *) {
+    auto *self = static_cast<Bus *>(userdata);
+    return self->authorized(m, [self](sd_bus_message *call, sd_bus_error *) {
+        const char *run_id = nullptr;
+        if (int r = sd_bus_message_read(call, "s", &run_id); r < 0) return r;
+        self->manager_.retry_run(run_id, self->started_reply(call));
         return 0;
     });
 }

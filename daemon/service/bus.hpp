@@ -44,8 +44,10 @@ public:
     static int property(sd_bus *, const char *, const char *, const char *name, sd_bus_message *reply, void *userdata, sd_bus_error *);
     static int method_start_run(sd_bus_message *m, void *userdata, sd_bus_error *error);
     static int method_start_run_with_options(sd_bus_message *m, void *userdata, sd_bus_error *error);
+    static int method_retry_run(sd_bus_message *m, void *userdata, sd_bus_error *error);
     static int method_list_versions(sd_bus_message *m, void *userdata, sd_bus_error *error);
     void start_run(sd_bus_message *call, const std::string &trigger, RunOptions options);
+    Manager::Started started_reply(sd_bus_message *call);
     static int method_cancel_run(sd_bus_message *m, void *userdata, sd_bus_error *error);
     static int method_reload(sd_bus_message *m, void *userdata, sd_bus_error *error);
     static int method_get_run_report(sd_bus_message *m, void *userdata, sd_bus_error *error);

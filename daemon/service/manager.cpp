@@ -194,6 +194,36 @@ void Manager::start_run(const std::string &trigger, Started done, RunOptions opt
         });
 }
 
+void Manager::retry_run(std::string run_id, Started done) {
+    if (state_ == ManagerState::stopping) return done(StartError::stopping, {});
+    if (state_ == ManagerState::running || starting_) return done(StartError::already_running, {});
+    if (run_id.empty()) run_id = persisted_.last_run_id;
+    if (run_id.empty()) {
+        refusal_ = "no run has finished yet: nothing to retry";
+        return done(StartError::refused, {});
+    }
+    read_report(run_id, [this, run_id, done = std::move(done)](Loaded<std::string> text) {
+        if (!text.has_value()) {
+            refusal_ = text.status() == Loaded<std::string>::Status::missing
+                           ? "no report of run " + run_id + " (dailysyncctl history lists the runs kept)"
+                           : "cannot read the report of run " + run_id + ": " + text.error();
+            return done(StartError::refused, {});
+        }
+        const ParsedReport report = parse_report(text.value());
+        if (!report.error.empty()) {
+            refusal_ = "cannot read the report of run " + run_id + ": " + report.error;
+            return done(StartError::refused, {});
+        }
+        RetryPlan plan = plan_retry(run_id, report.doc);
+        if (!plan.error.empty()) {
+            refusal_ = plan.error;
+            return done(StartError::refused, {});
+        }
+        const std::string trigger = "retry of run " + run_id + ": " + std::to_string(plan.units.size()) + " units";
+        start_run(trigger, done, RunOptions{false, std::move(plan)});
+    });
+}
+
 Manager::StartError Manager::start_run_now(const std::optional<std::string> &lock_name, const std::string &trigger, RunOptions options,
                                            std::string &run_id) {
     if (state_ == ManagerState::stopping) return StartError::stopping;
@@ -215,6 +245,7 @@ Manager::StartError Manager::start_run_now(const std::optional<std::string> &loc
             if (observer_.progress_changed) observer_.progress_changed();
         },
         [this](const RunModel &model) { run_finished(model); });
+    if (options.retry) run_->retry(std::move(*options.retry));
     run_id = run_->run_id();
     locks_.set_run_id(run_id);
     run_->on_notice([this, run_id](const std::string &notice) {

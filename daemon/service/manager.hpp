@@ -24,6 +24,7 @@ namespace dailysync {
 // What an admin may allow one run that the configuration would not.
 struct RunOptions {
     bool allow_mass_change = false;   // max_change does not apply (the change is wanted)
+    std::optional<RetryPlan> retry;   // run only these units of an earlier run
 };
 
 enum class ManagerState { idle, running, stopping };
@@ -46,12 +47,18 @@ public:
 
     // locked: another process (dailysyncd --once, --diagnose, a second service on the same
     // state_dir) holds the run lock; lock_refusal() says who.
-    enum class StartError { none, already_running, stopping, locked };
+    // refused: a retry found nothing to retry; refusal() says why.
+    enum class StartError { none, already_running, stopping, locked, refused };
     // Starts a run (`trigger` says why, for the journal); `done` gets the run id or why not,
     // on the loop, once the destination's lock is named (a stat, on a worker).
     using Started = std::function<void(StartError, const std::string &run_id)>;
     void start_run(const std::string &trigger, Started done, RunOptions options = {});
     const std::string &lock_refusal() const { return lock_refusal_; }
+    // Runs again the units of run `run_id` ("" = the last finished run) that did not
+    // succeed, as a new run (its report says "retry_of"); the report is read on the state
+    // worker first.
+    void retry_run(std::string run_id, Started done);
+    const std::string &refusal() const { return refusal_; }
     bool cancel_run();   // false when no run is active
     // Re-reads the configuration; on error keeps the old one and returns the message.
     std::string reload();
@@ -106,6 +113,7 @@ private:
     std::shared_ptr<BackupRun> run_;
     RunLocks locks_;                // held from start_run to run_finished
     std::string lock_refusal_;      // why the last start_run found the lock taken
+    std::string refusal_;           // why the last retry_run had nothing to retry
     bool starting_ = false;           // start_run waits for the destination's lock name
     bool waiting_for_lock_ = false;   // the daily run is due and waits for another process's run
     std::optional<std::time_t> next_run_;

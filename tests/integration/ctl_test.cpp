@@ -1,6 +1,7 @@
 // dailysyncctl against the real daemon on a private bus: every command's text and JSON,
 // exit statuses, watch through a pseudo-terminal and a pipe, no daemon, not authorized.
 #include <csignal>
+#include <filesystem>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <pwd.h>
@@ -235,4 +236,58 @@ TEST(Ctl, BashCompletionOffersCommandsOptionsAndRunIds) {
     EXPECT_NE(complete("dailysyncctl start --").find("--wait"), std::string::npos);
     EXPECT_NE(complete("dailysyncctl history -").find("--limit"), std::string::npos);
     EXPECT_EQ(complete("dailysyncctl --user report "), run_id + "\n");
+}
+
+TEST(Ctl, RetryRunsAgainOnlyTheUnitsThatFailedAsANewRunLinkedToIt) {
+    Service s;
+    // Two projects big enough for a unit each; beta's rsync fails until "fixed" exists.
+    make_dirs(s.source + "/alpha/many");
+    make_dirs(s.source + "/beta/many");
+    for (int i = 0; i < 400; ++i) {
+        write_file(s.source + "/alpha/many/a" + std::to_string(i), "a");
+        write_file(s.source + "/beta/many/b" + std::to_string(i), "b");
+    }
+    const std::string wrapper = s.dir / "rsync-wrapper";
+    write_file(wrapper,
+               "#!/bin/sh\ncase \"$*\" in *beta*) if [ ! -e " + s.dir / "fixed" +
+                   " ]; then echo 'rsync: simulated network failure' >&2; exit 12; fi;; esac\nexec rsync \"$@\"\n",
+               0755);
+    s.write_config(R"("rsync_path": ")" + wrapper + R"(", "concurrency": 2)");
+    s.start();
+    EXPECT_EQ(ctl(s, {"retry"}).exit_code, 3) << "nothing has run yet";
+    auto first = ctl(s, {"start", "--wait", "--json"});
+    EXPECT_EQ(first.exit_code, 2) << first.out << first.err;
+    const auto status = parse(ctl(s, {"status", "--json"}).out);
+    const std::string failed_run = status["last_run_id"];
+    const auto report = parse(ctl(s, {"report", failed_run, "--json"}).out);
+    std::size_t failed_units = 0, good_units = 0;
+    for (const auto &unit : report["units"]) (unit["result"] == "success" ? good_units : failed_units) += 1;
+    ASSERT_GT(failed_units, 0u) << report.dump(2);
+    ASSERT_GT(good_units, 0u) << "alpha and beta were planned as one unit: " << report.dump(2);
+    EXPECT_FALSE(std::filesystem::exists(s.destination + "/beta/many/b1"));
+
+    // Overnight: both projects change; only beta's unit runs again.
+    write_file(s.dir / "fixed", "");
+    write_file(s.source + "/alpha/many/new-in-alpha", "x");
+    write_file(s.source + "/beta/many/new-in-beta", "y");
+    auto retried = ctl(s, {"retry", failed_run, "--wait"});
+    EXPECT_EQ(retried.exit_code, 0) << retried.out << retried.err;
+    EXPECT_EQ(read_file(s.destination + "/beta/many/b399"), "b");
+    EXPECT_EQ(read_file(s.destination + "/beta/many/new-in-beta"), "y");
+    EXPECT_FALSE(std::filesystem::exists(s.destination + "/alpha/many/new-in-alpha")) << "retry ran a unit that had succeeded";
+    const std::string retry_run = parse(ctl(s, {"status", "--json"}).out)["last_run_id"];
+    const auto retry_report = parse(ctl(s, {"report", retry_run, "--json"}).out);
+    EXPECT_EQ(retry_report["retry_of"], failed_run);
+    // The failed units again (one that expands into its subfolders does so again), nothing else.
+    for (const auto &unit : retry_report["units"])
+        EXPECT_EQ(unit["path"].get<std::string>().rfind("beta", 0), 0u) << unit.dump(2);
+    EXPECT_EQ(retry_report["result"], "success");
+
+    // The retry succeeded: retrying it (the last run) has nothing to do, and says so.
+    auto again = ctl(s, {"retry"});
+    EXPECT_EQ(again.exit_code, 3);
+    EXPECT_NE(again.err.find("ended success: no unit failed, nothing to retry"), std::string::npos) << again.err;
+    auto unknown = ctl(s, {"retry", "20000101T000000Z"});
+    EXPECT_EQ(unknown.exit_code, 3);
+    EXPECT_NE(unknown.err.find("no report of run 20000101T000000Z"), std::string::npos) << unknown.err;
 }

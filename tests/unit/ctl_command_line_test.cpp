@@ -54,3 +54,17 @@ TEST(CtlCommandLine, HelpNamesEveryCommandAndExitStatus) {
                              "--user", "io.dailysync1", "Exit status", "64"})
         EXPECT_NE(help.find(word), std::string::npos) << word;
 }
+
+TEST(CtlCommandLine, RetryTakesAnOptionalRunIdAndWaits) {
+    const auto last = parse_command_line({"retry"});
+    EXPECT_EQ(last.error, "");
+    EXPECT_EQ(last.command, Command::retry);
+    EXPECT_EQ(last.run_id, "");
+    const auto one = parse_command_line({"retry", "20261130T020000Z", "--wait", "--json"});
+    EXPECT_EQ(one.error, "");
+    EXPECT_EQ(one.run_id, "20261130T020000Z");
+    EXPECT_TRUE(one.wait);
+    EXPECT_NE(parse_command_line({"retry", "a", "b"}).error.find("retry takes one RUN_ID"), std::string::npos);
+    EXPECT_NE(parse_command_line({"retry", "--allow-mass-change"}).error.find("--allow-mass-change goes with start"), std::string::npos);
+    EXPECT_NE(std::string(help_text()).find("retry [RUN_ID] [--wait]"), std::string::npos);
+}

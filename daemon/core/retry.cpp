@@ -1,0 +1,94 @@
+#include "core/retry.hpp"
+
+#include <optional>
+
+#include "core/names.hpp"
+
+namespace dailysync {
+
+namespace {
+
+// A relative path below the source, as a unit names it: no "..", no empty component.
+bool safe_relative(const std::string &path) {
+    if (path.empty()) return true;   // the source itself
+    if (path.front() == '/' || path.back() == '/' || path.find('\0') != std::string::npos) return false;
+    std::size_t begin = 0;
+    while (begin <= path.size()) {
+        const std::size_t end = std::min(path.find('/', begin), path.size());
+        const std::string_view part(path.data() + begin, end - begin);
+        if (part.empty() || part == "." || part == "..") return false;
+        begin = end + 1;
+    }
+    return true;
+}
+
+// The unit as it was planned; nullopt when the report does not say it exactly.
+std::optional<WorkUnit> unit_of(const nlohmann::json &u) {
+    WorkUnit unit;
+    unit.name = u.value("name", "");
+    unit.recursive = u.value("recursive", true);
+    unit.expand = u.value("expand", false);
+    if (u.contains("raw")) {
+        const auto &raw = u["raw"];
+        if (!raw.is_object() || !raw.contains("path") || !raw["path"].is_string()) return std::nullopt;
+        auto base = from_hex(raw["path"].get<std::string>());
+        if (!base) return std::nullopt;
+        unit.base = *base;
+        if (raw.contains("members") && raw["members"].is_array())
+            for (const auto &m : raw["members"]) {
+                auto member = m.is_string() ? from_hex(m.get<std::string>()) : std::nullopt;
+                if (!member) return std::nullopt;
+                unit.members.push_back(*member);
+            }
+    } else {
+        if (!u.contains("path") || !u["path"].is_string()) return std::nullopt;
+        unit.base = u["path"].get<std::string>();
+        if (u.contains("members") && u["members"].is_array())
+            for (const auto &m : u["members"]) {
+                if (!m.is_string()) return std::nullopt;
+                unit.members.push_back(m.get<std::string>());
+            }
+    }
+    if (!safe_relative(unit.base)) return std::nullopt;
+    for (const auto &member : unit.members)
+        if (member.empty() || member.find('/') != std::string::npos || member == "." || member == "..") return std::nullopt;
+    return unit;
+}
+
+}  // namespace
+
+RetryPlan plan_retry(const std::string &run_id, const nlohmann::json &report) {
+    RetryPlan plan;
+    plan.of = run_id;
+    const std::string result = report.value("result", "");
+    if (report.value("dry_run", false)) {
+        plan.error = "run " + run_id + " was a dry run: nothing to retry";
+        return plan;
+    }
+    if (result == "success" || result == "warning") {
+        plan.error = "run " + run_id + " ended " + result + ": no unit failed, nothing to retry";
+        return plan;
+    }
+    const auto units = report.contains("units") && report["units"].is_array() ? report["units"] : nlohmann::json::array();
+    for (const auto &u : units) {
+        if (!u.is_object()) continue;
+        const std::string state = u.value("result", "");
+        if (state == "success" || state == "warning") continue;
+        auto unit = unit_of(u);
+        if (!unit) {
+            plan.units.clear();
+            plan.error = "the report of run " + run_id + " does not say exactly which folders unit \"" + printable_name(u.value("name", "?")) +
+                         "\" covered: start a whole run instead (dailysyncctl start)";
+            return plan;
+        }
+        plan.units.push_back(std::move(*unit));
+    }
+    if (plan.units.empty()) {
+        const std::string error = report.value("error", "");
+        plan.error = "run " + run_id + " " + (result.empty() ? "has no result" : "ended " + result) + " before any unit of it failed" +
+                     (error.empty() ? "" : " (" + error + ")") + ": nothing to retry; start a whole run instead (dailysyncctl start)";
+    }
+    return plan;
+}
+
+}  // namespace dailysync
