@@ -6,6 +6,7 @@ packages=(
     g++ cmake make pkg-config            # toolchain
     libboost1.81-dev libboost-filesystem1.81-dev   # Asio, Process v2 (which needs Boost.Filesystem)
     nlohmann-json3-dev libsystemd-dev    # JSON; sd-bus, sd-journal, sd-daemon
+    libcurl4-openssl-dev                  # the alerts webhook (HTTP POST); libcurl over our own sockets
     libgtest-dev                          # tests
     rsync                                 # what dailysyncd drives
     dbus                                  # dbus-daemon for the D-Bus tests

@@ -269,6 +269,42 @@ Hooks require_hooks(const json &value) {
     return hooks;
 }
 
+// An http(s) URL without spaces or control characters (libcurl takes the rest).
+std::string require_url(const json &value, const std::string &pointer) {
+    const std::string &url = require_string(value, pointer).get_ref<const std::string &>();
+    const bool scheme = url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
+    const bool clean = std::none_of(url.begin(), url.end(), [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; });
+    if (!scheme || !clean || url.size() < 10)
+        fail(pointer, "must be an http:// or https:// URL without spaces, e.g. \"https://hc-ping.com/UUID\"", &value);
+    return url;
+}
+
+// "alerts": {"unit": true, "webhook_url": "https://...", "webhook_failure_url": "https://...",
+// "stale_after": "36h", "webhook_timeout_seconds": 30}.
+Alerts require_alerts(const json &value) {
+    if (!value.is_object()) fail("/alerts", "must be an object such as {\"webhook_url\": \"https://hc-ping.com/UUID\", \"stale_after\": \"36h\"}", &value);
+    Alerts alerts;
+    for (const auto &[key, item] : value.items()) {
+        const std::string pointer = "/alerts" + pointer_of(key);
+        if (key == "unit") alerts.systemd_unit = require_bool(item, pointer);
+        else if (key == "webhook_url") alerts.webhook_url = item.is_null() ? std::string() : require_url(item, pointer);
+        else if (key == "webhook_failure_url") alerts.webhook_failure_url = item.is_null() ? std::string() : require_url(item, pointer);
+        else if (key == "webhook_timeout_seconds") alerts.webhook_timeout_seconds = require_int(item, pointer, 1, 300);
+        else if (key == "stale_after") {
+            const std::string &text = require_string(item, pointer).get_ref<const std::string &>();
+            const auto seconds = text == "off" ? std::optional<std::int64_t>(0) : parse_duration(text);
+            if (!seconds || (*seconds != 0 && *seconds < 1))
+                fail(pointer, "must be a duration such as \"36h\", \"90m\", \"2d\" or \"45s\" (at most 365d), or \"off\"", &item);
+            alerts.stale_after_seconds = *seconds;
+        } else {
+            fail(pointer, "unknown key (known: unit, webhook_url, webhook_failure_url, webhook_timeout_seconds, stale_after)", &item);
+        }
+    }
+    if (!alerts.webhook_failure_url.empty() && alerts.webhook_url.empty())
+        fail("/alerts/webhook_failure_url", "needs webhook_url too (where successful runs are reported)", &value["webhook_failure_url"]);
+    return alerts;
+}
+
 Config validate(const json &doc) {
     if (!doc.is_object()) fail("", "the configuration must be a JSON object", &doc);
     for (const auto &[key, value] : doc.items()) {
@@ -430,10 +466,37 @@ Config validate(const json &doc) {
         config.versions = policy;
     }
     if (doc.contains("hooks")) config.hooks = require_hooks(doc["hooks"]);
+    if (doc.contains("alerts")) config.alerts = require_alerts(doc["alerts"]);
     return config;
 }
 
 }  // namespace
+
+std::optional<std::int64_t> parse_duration(std::string_view text) {
+    if (text.size() < 2 || text.size() > 8) return std::nullopt;
+    const char unit = text.back();
+    const std::string_view digits = text.substr(0, text.size() - 1);
+    if (digits.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
+    std::int64_t value = 0;
+    for (char c : digits) value = value * 10 + (c - '0');
+    std::int64_t scale = 0;
+    switch (unit) {
+    case 's': scale = 1; break;
+    case 'm': scale = 60; break;
+    case 'h': scale = 3600; break;
+    case 'd': scale = 86400; break;
+    default: return std::nullopt;
+    }
+    if (value == 0 || value * scale > 365 * 86400) return std::nullopt;
+    return value * scale;
+}
+
+std::string format_duration_text(std::int64_t seconds) {
+    if (seconds > 0 && seconds % 86400 == 0) return std::to_string(seconds / 86400) + "d";
+    if (seconds > 0 && seconds % 3600 == 0) return std::to_string(seconds / 3600) + "h";
+    if (seconds > 0 && seconds % 60 == 0) return std::to_string(seconds / 60) + "m";
+    return std::to_string(seconds) + "s";
+}
 
 std::string DeleteLimit::text() const {
     switch (kind) {
@@ -458,7 +521,7 @@ const std::vector<std::string> &config_keys() {
         "source", "destination", "daily_at", "concurrency", "delete", "state_dir", "exclude",
         "rsync_path", "rsync_extra_args", "retries", "retry_delay_seconds", "stall_timeout_seconds",
         "cancel_grace_seconds", "filesystem_timeout_seconds", "history_keep_runs", "history_keep_days", "metrics_file",
-        "max_delete", "max_change", "require_mountpoint", "source_sentinel", "preserve", "versions", "hooks"};
+        "max_delete", "max_change", "require_mountpoint", "source_sentinel", "preserve", "versions", "hooks", "alerts"};
     return keys;
 }
 
@@ -630,6 +693,12 @@ std::string config_to_json(const Config &config) {
                     {"on_failure", config.hooks.on_failure},
                     {"timeout_seconds", config.hooks.timeout_seconds},
                     {"before_run_failure", config.hooks.before_run_must_pass ? "fail" : "warn"}};
+    doc["alerts"] = {{"unit", config.alerts.systemd_unit},
+                     {"webhook_url", config.alerts.webhook_url.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(config.alerts.webhook_url)},
+                     {"webhook_failure_url", config.alerts.webhook_failure_url.empty() ? nlohmann::ordered_json()
+                                                                                         : nlohmann::ordered_json(config.alerts.webhook_failure_url)},
+                     {"webhook_timeout_seconds", config.alerts.webhook_timeout_seconds},
+                     {"stale_after", config.alerts.stale_after_seconds == 0 ? std::string("off") : format_duration_text(config.alerts.stale_after_seconds)}};
     return doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 

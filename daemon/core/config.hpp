@@ -56,6 +56,17 @@ struct Hooks {
     bool empty() const { return before_run.empty() && after_run.empty() && on_failure.empty(); }
 };
 
+// Alerts that reach a person ("alerts"), in service mode: after a run that failed or was
+// cancelled (and one the daemon did not live to finish), and once when no run succeeded
+// for stale_after. See core/alerts.hpp.
+struct Alerts {
+    bool systemd_unit = true;              // "unit": start dailysyncd-alert@INSTANCE.service
+    std::string webhook_url;               // "" = none; POSTed a JSON summary after every run (a success ping too)
+    std::string webhook_failure_url;       // "" = webhook_url; where failures and stale alerts go instead
+    std::int64_t stale_after_seconds = 36 * 3600;   // "stale_after": "36h" ("off" = 0)
+    int webhook_timeout_seconds = 30;
+};
+
 struct Config {
     std::string source;                      // absolute, normalised, no trailing slash
     std::string destination;                 // absolute, normalised, no trailing slash
@@ -83,6 +94,7 @@ struct Config {
     Preserve preserve;
     std::optional<VersionsPolicy> versions;  // nullopt: an exact mirror, nothing kept
     Hooks hooks;
+    Alerts alerts;
 
     std::string daily_at() const;            // "HH:MM"
 };
@@ -118,6 +130,10 @@ const std::vector<std::string> &config_keys();
 
 // Closest key to `name` by edit distance, or "" when nothing is close.
 std::string closest_key(std::string_view name);
+
+// "36h", "90m", "2d", "45s" -> seconds; nullopt when not that (exposed for tests).
+std::optional<std::int64_t> parse_duration(std::string_view text);
+std::string format_duration_text(std::int64_t seconds);   // the inverse, in the largest whole unit
 
 // Lexical path helpers used by validation (exposed for tests).
 std::string normalize_absolute_path(std::string_view path);   // "" if not absolute

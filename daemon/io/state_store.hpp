@@ -30,6 +30,8 @@ struct DaemonState {
     std::map<std::string, std::time_t> project_success;   // printable project -> last complete copy
     std::string active_run_id;                 // set while a run is in progress: found at start = interrupted
     std::optional<std::time_t> active_run_started;
+    std::optional<std::time_t> watching_since;   // when the daemon first ran on this state (stale alerts before any success)
+    std::optional<std::time_t> stale_alerted;    // when the last "no success for stale_after" alert went out
 };
 
 class StateStore {

@@ -1,5 +1,7 @@
 #include "service/bus.hpp"
 
+#include <memory>
+
 #include "core/versions.hpp"
 
 #include "core/names.hpp"
@@ -183,6 +185,26 @@ void Bus::flush_soon() {
     if (pump_posted_) return;
     pump_posted_ = true;
     boost::asio::post(io_, [this] { pump(); });
+}
+
+void Bus::start_unit(const std::string &unit, std::function<void(std::string)> done) {
+    if (!bus_ || lost_) return done("not connected to the bus");
+    using Done = std::function<void(std::string)>;
+    auto *pending = new Done(std::move(done));
+    const int r = sd_bus_call_method_async(
+        bus_, nullptr, "org.freedesktop.systemd1", "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager", "StartUnit",
+        [](sd_bus_message *reply, void *userdata, sd_bus_error *) {
+            std::unique_ptr<Done> callback(static_cast<Done *>(userdata));
+            const sd_bus_error *error = sd_bus_message_get_error(reply);
+            (*callback)(error ? std::string(error->name ? error->name : "error") + ": " + (error->message ? error->message : "") : "");
+            return 0;
+        },
+        pending, "ss", unit.c_str(), "replace");
+    if (r < 0) {
+        std::unique_ptr<Done> callback(pending);
+        return (*callback)(std::string("cannot call StartUnit: ") + std::strerror(-r));
+    }
+    flush_soon();
 }
 
 void Bus::run_started(const std::string &run_id) {

@@ -39,6 +39,9 @@ public:
     void progress_changed();   // throttled to 4 PropertiesChanged per second
     void run_started(const std::string &run_id);
     void run_finished(const std::string &run_id, const std::string &result);
+    // Asks the service manager on this bus (org.freedesktop.systemd1) to start `unit`
+    // ("replace" mode); `done` gets "" or why not, on the loop.
+    void start_unit(const std::string &unit, std::function<void(std::string)> done);
 
     // sd-bus callbacks (used by the vtable)
     static int property(sd_bus *, const char *, const char *, const char *name, sd_bus_message *reply, void *userdata, sd_bus_error *);

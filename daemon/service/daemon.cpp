@@ -33,6 +33,7 @@ int run_daemon(const std::string &config_path, const Config &config, bool user_b
     Notifier notifier;
     Manager manager(io, RunWorkers{trees, state, launcher}, config_path, config, journal);
     Bus bus(io, manager, journal);
+    Alerter alerter(trees, journal, [&](const std::string &unit, std::function<void(std::string)> done) { bus.start_unit(unit, std::move(done)); });
     int exit_status = 0;
 
     manager.set_observer(ManagerObserver{
@@ -46,6 +47,7 @@ int run_daemon(const std::string &config_path, const Config &config, bool user_b
             bus.run_finished(id, result);
             notifier.status(manager.status_line());
         },
+        [&](const AlertEvent &event) { alerter.send(manager.config().alerts, event); },
     });
 
     bool stopping = false;

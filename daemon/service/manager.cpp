@@ -1,5 +1,9 @@
 #include "service/manager.hpp"
 
+#include <unistd.h>
+
+#include "core/alerts.hpp"
+
 #include "io/version_store.hpp"
 
 #include <algorithm>
@@ -15,6 +19,14 @@
 #include "io/supervisor.hpp"
 
 namespace dailysync {
+
+namespace {
+std::string host_name() {
+    char name[256] = "";
+    if (::gethostname(name, sizeof name - 1) != 0) return "unknown";
+    return name;
+}
+}  // namespace
 
 namespace {
 
@@ -54,7 +66,7 @@ std::string_view to_string(ManagerState state) {
 
 Manager::Manager(boost::asio::io_context &io, RunWorkers workers, std::string config_path, Config config, Journal &journal)
     : io_(io), workers_(workers), config_path_(std::move(config_path)), config_(std::move(config)), journal_(journal),
-      store_(config_), schedule_timer_(io), sample_timer_(io) {}
+      store_(config_), schedule_timer_(io), stale_timer_(io), sample_timer_(io) {}
 
 template <class T>
 void Manager::on_state_worker(const std::string &what, std::function<T(WorkProgress &)> work,
@@ -99,10 +111,16 @@ void Manager::start() {
     std::string warning;
     persisted_ = store_.load_state(&warning);
     if (!warning.empty()) journal_.log(LOG_WARNING, warning);
+    if (!persisted_.watching_since) {
+        persisted_.watching_since = std::time(nullptr);
+        persist();
+    }
     if (!persisted_.active_run_id.empty()) record_interrupted_run();
+    check_stale();
     clock_watch_ = std::make_unique<ClockWatch>(io_, [this] {
         journal_.log(LOG_INFO, "the system clock was set; re-arming the daily timer");
         arm_schedule();
+        check_stale();
     });
     if (needs_catch_up(std::time(nullptr), persisted_.last_success)) {
         journal_.log(LOG_NOTICE, "the last successful backup finished at " + local_time_text(*persisted_.last_success) +
@@ -122,11 +140,18 @@ void Manager::record_interrupted_run() {
                  "the machine went down); the next run completes the backup",
                  {{"DAILYSYNC_RUN_ID", run_id}, {"DAILYSYNC_RESULT", "interrupted"}}, kMessageRunFinished);
     // At start, before any run: the state folder is read here, on the loop.
-    if (store_.read_report(run_id).status() == Loaded<std::string>::Status::missing) {
-        const std::string report = interrupted_report_json(run_id, started, now, ReportContext{config_.source, config_.destination, 0});
-        if (auto written = store_.write_report(run_id, report); !written.ok())
+    auto report = store_.read_report(run_id);
+    std::string text = report.has_value() ? report.value() : std::string();
+    if (report.status() == Loaded<std::string>::Status::missing) {
+        text = interrupted_report_json(run_id, started, now, ReportContext{config_.source, config_.destination, 0});
+        if (auto written = store_.write_report(run_id, text); !written.ok())
             journal_.log(LOG_ERR, "run " + run_id + ": cannot write the report: " + written.error());
     }
+    auto parsed = parse_report(text).doc;
+    if (!parsed.is_object()) parsed = nlohmann::json::object();
+    parsed["run_id"] = run_id;
+    parsed["result"] = "interrupted";
+    alert(AlertEvent{true, run_id, "run " + run_id + " was interrupted", run_alert_payload(parsed, host_name())});
     persisted_.last_run_id = run_id;
     persisted_.last_result = "interrupted";
     persisted_.last_duration = static_cast<double>(now - started);
@@ -338,6 +363,14 @@ void Manager::run_finished(const RunModel &model) {
         if (ok && !model.dry_run()) persisted_.project_success[project] = finished;
     persist();
     write_metrics();
+    if (!model.dry_run()) {
+        const bool failure = run_needs_alert(result_text);
+        auto report = parse_report(run_->report()).doc;
+        if (!report.is_object()) report = nlohmann::json{{"run_id", model.run_id()}, {"result", result_text}, {"error", model.run_error()}};
+        alert(AlertEvent{failure, failure ? model.run_id() : std::string(), "run " + model.run_id() + " " + result_text,
+                         run_alert_payload(report, host_name())});
+    }
+    check_stale();
     locks_ = RunLocks{};
     const std::string run_id = model.run_id();
     // The model lives in run_; keep it until the observers have read the final numbers.
@@ -392,11 +425,40 @@ std::string Manager::reload() {
     journal_.log(LOG_INFO, "configuration reloaded from " + config_path_ + "; daily at " + config_.daily_at() +
                                (run_ ? " (the active run keeps the previous configuration)" : ""));
     arm_schedule();
+    check_stale();
     return {};
+}
+
+void Manager::alert(AlertEvent event) const {
+    if (observer_.alert) observer_.alert(event);
+}
+
+void Manager::check_stale() {
+    stale_timer_.cancel();
+    const StaleWatch watch{persisted_.last_success, persisted_.watching_since, persisted_.stale_alerted, config_.alerts.stale_after_seconds};
+    const std::time_t now = std::time(nullptr);
+    if (stale_alert_due(watch, now)) {
+        persisted_.stale_alerted = now;
+        persist();
+        const auto payload = stale_alert_payload(watch, now, persisted_.last_run_id, persisted_.last_result, host_name());
+        journal_.log(LOG_ERR, "the backup is stale: " + payload.value("error", std::string()) + " (alerts.stale_after " +
+                                  format_duration_text(config_.alerts.stale_after_seconds) + ")",
+                     {{"DAILYSYNC_RESULT", "stale"}});
+        alert(AlertEvent{true, std::string(kStaleInstance), "backup stale", payload});
+        return;
+    }
+    const auto at = stale_at(watch);
+    if (!at || *at <= now) return;   // off, or this spell was alerted already: the next success re-arms
+    // Wall-clock time, checked at least hourly (a clock set meanwhile re-arms through clock_watch_).
+    stale_timer_.expires_after(std::min<std::chrono::seconds>(std::chrono::seconds(*at - now), std::chrono::hours(1)));
+    stale_timer_.async_wait([this](boost::system::error_code ec) {
+        if (!ec && state_ != ManagerState::stopping) check_stale();
+    });
 }
 
 void Manager::shutdown(std::function<void()> done) {
     schedule_timer_.cancel();
+    stale_timer_.cancel();
     clock_watch_.reset();
     const bool active = run_ != nullptr;
     state_ = ManagerState::stopping;

@@ -16,6 +16,7 @@
 #include "io/periodic_timer.hpp"
 #include "io/run_lock.hpp"
 #include "io/state_store.hpp"
+#include "service/alerter.hpp"
 #include "service/backup_run.hpp"
 #include "service/journal.hpp"
 
@@ -35,6 +36,7 @@ struct ManagerObserver {
     std::function<void()> progress_changed;                    // counters of the current run
     std::function<void(const std::string &)> run_started;      // run id
     std::function<void(const std::string &, const std::string &)> run_finished;   // run id, result
+    std::function<void(const AlertEvent &)> alert;             // an alert to send (service/alerter)
 };
 
 class Manager {
@@ -98,6 +100,9 @@ private:
     void persist(std::function<void()> then = nullptr);
     void record_interrupted_run();   // the state names a run that never finished
     void write_metrics();
+    // Alerts once when no run succeeded for alerts.stale_after; re-armed after each run.
+    void check_stale();
+    void alert(AlertEvent event) const;
     void notify_state() const;
 
     boost::asio::io_context &io_;
@@ -119,6 +124,7 @@ private:
     std::optional<std::time_t> next_run_;
     std::optional<std::time_t> catch_up_at_;   // set at start when a catch-up run is due
     boost::asio::steady_timer schedule_timer_;
+    boost::asio::steady_timer stale_timer_;
     PeriodicTimer sample_timer_;
     std::unique_ptr<ClockWatch> clock_watch_;
     std::function<void()> shutdown_done_;

@@ -387,3 +387,39 @@ TEST(Config, HooksAreArgvListsPerStageWithATimeoutAndAPolicy) {
     EXPECT_EQ(error_of(with(R"("hooks": {"before_run_failure": "ignore"})")).pointer, "/hooks/before_run_failure");
     EXPECT_EQ(error_of(with(R"("hooks": [["ls"]])")).pointer, "/hooks");
 }
+
+TEST(Config, AlertsHaveAUnitAWebhookAndAStaleLimit) {
+    const auto defaults = parse_config(kMinimal).config;
+    EXPECT_TRUE(defaults->alerts.systemd_unit);
+    EXPECT_EQ(defaults->alerts.webhook_url, "");
+    EXPECT_EQ(defaults->alerts.stale_after_seconds, 36 * 3600);
+    const auto config = parse_config(with(R"("alerts": {"unit": false, "webhook_url": "https://hc-ping.com/abc",
+        "webhook_failure_url": "https://hc-ping.com/abc/fail", "stale_after": "2d", "webhook_timeout_seconds": 10})")).config;
+    ASSERT_TRUE(config);
+    EXPECT_FALSE(config->alerts.systemd_unit);
+    EXPECT_EQ(config->alerts.webhook_failure_url, "https://hc-ping.com/abc/fail");
+    EXPECT_EQ(config->alerts.stale_after_seconds, 2 * 86400);
+    EXPECT_EQ(config->alerts.webhook_timeout_seconds, 10);
+    const auto again = parse_config(config_to_json(*config)).config;
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->alerts.stale_after_seconds, 2 * 86400);
+    EXPECT_EQ(again->alerts.webhook_url, "https://hc-ping.com/abc");
+    EXPECT_EQ(parse_config(with(R"("alerts": {"stale_after": "off"})")).config->alerts.stale_after_seconds, 0);
+    EXPECT_EQ(parse_config(config_to_json(*parse_config(with(R"("alerts": {"stale_after": "off"})")).config)).config->alerts.stale_after_seconds, 0);
+
+    EXPECT_EQ(error_of(with(R"("alerts": {"webhook_url": "ftp://x.example/y"})")).pointer, "/alerts/webhook_url");
+    EXPECT_EQ(error_of(with(R"("alerts": {"webhook_url": "https://x.example/a b"})")).pointer, "/alerts/webhook_url");
+    EXPECT_EQ(error_of(with(R"("alerts": {"webhook_failure_url": "https://x.example/f"})")).pointer, "/alerts/webhook_failure_url");
+    EXPECT_EQ(error_of(with(R"("alerts": {"stale_after": "36"})")).pointer, "/alerts/stale_after");
+    EXPECT_EQ(error_of(with(R"("alerts": {"stale_after": "400d"})")).pointer, "/alerts/stale_after");
+    EXPECT_EQ(error_of(with(R"("alerts": {"stale_after": 36})")).pointer, "/alerts/stale_after");
+    EXPECT_EQ(error_of(with(R"("alerts": {"webhook": "https://x.example"})")).pointer, "/alerts/webhook");
+    EXPECT_EQ(parse_duration("36h"), 36 * 3600);
+    EXPECT_EQ(parse_duration("90m"), 90 * 60);
+    EXPECT_EQ(parse_duration("45s"), 45);
+    EXPECT_FALSE(parse_duration("0h"));
+    EXPECT_FALSE(parse_duration("h"));
+    EXPECT_FALSE(parse_duration("-1h"));
+    EXPECT_EQ(format_duration_text(129600), "36h");
+    EXPECT_EQ(format_duration_text(90), "90s");
+}
