@@ -68,6 +68,8 @@ chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq /tmp/da
     { cat "$root.apt.log"; fail "apt install ./dailysyncd.deb"; }
 chroot "$root" useradd --create-home alice
 test -x "$root/usr/sbin/dailysyncd" || fail "binary not installed"
+test -f "$root/lib/systemd/system/dailysyncd-alert@.service" -o -f "$root/usr/lib/systemd/system/dailysyncd-alert@.service" ||
+    fail "the alert unit is not installed"
 test -f "$root/etc/dailysyncd/dailysyncd.json" || fail "default config not installed"
 grep -q dailysyncd.json "$root/var/lib/dpkg/info/dailysyncd.conffiles" || fail "config is not a conffile"
 
@@ -194,6 +196,31 @@ inside pgrep -x rsync && fail "rsync survived systemctl stop"
 echo "stopped; no rsync left"
 cp "$root/good.json" "$root/etc/dailysyncd/dailysyncd.json"
 inside systemctl start dailysyncd
+
+step "hooks under the service's sandbox; a failed run starts the alert unit"
+cat >"$root/etc/dailysyncd/dailysyncd.json" <<'JSON'
+{"source": "/data/prod", "destination": "/data/prod_backup",
+ "hooks": {"before_run": [["sh", "-c", "echo snapshot refused >&2; exit 4"]], "after_run": [["echo", "after_run says hi"]]}}
+JSON
+before=$(reloads)
+inside systemctl reload dailysyncd
+for _ in $(seq 1 50); do [ "$(reloads)" -gt "$before" ] && break; sleep 0.1; done
+run_id=$(call StartRun | sed 's/^s "\(.*\)"$/\1/')
+wait_idle_after "$run_id"
+[ "$(get LastResult)" = 's "failed"' ] || fail "a failing before_run hook did not fail the run: $(get LastResult)"
+inside journalctl -u dailysyncd --no-pager -o cat | grep "run $run_id finished: failed.*failed: exit status 4: snapshot refused" ||
+    { inside journalctl -u dailysyncd --no-pager -o cat | tail -15; fail "the failing hook is not in the journal"; }
+inside journalctl -u dailysyncd --no-pager -o cat | grep -q "after_run hook 1 (echo after_run says hi): after_run says hi" ||
+    fail "the after_run hook's output is not in the journal"
+alert_unit="dailysyncd-alert@$(inside systemd-escape "$run_id").service"
+alerted() { inside journalctl -u "$alert_unit" --no-pager -o cat 2>/dev/null | grep -q "snapshot refused"; }
+for _ in $(seq 1 100); do alerted && break; sleep 0.1; done
+alerted || { inside journalctl -u dailysyncd --no-pager -o cat | grep alert; inside systemctl status "$alert_unit" --no-pager; fail "no report from $alert_unit"; }
+inside journalctl -u "$alert_unit" --no-pager -o cat -p err | grep "backup run $run_id did not succeed" || fail "the alert is not at priority err"
+cp "$root/good.json" "$root/etc/dailysyncd/dailysyncd.json"
+before=$(reloads)
+inside systemctl reload dailysyncd
+for _ in $(seq 1 50); do [ "$(reloads)" -gt "$before" ] && break; sleep 0.1; done
 
 step "a normal user may read but not act"
 inside runuser -u alice -- busctl get-property io.dailysync1 /io/dailysync1 io.dailysync1.Manager State | grep -q idle ||
