@@ -467,6 +467,15 @@ Config validate(const json &doc) {
     }
     if (doc.contains("hooks")) config.hooks = require_hooks(doc["hooks"]);
     if (doc.contains("alerts")) config.alerts = require_alerts(doc["alerts"]);
+    if (doc.contains("verify") && !doc["verify"].is_null()) {
+        const auto &value = doc["verify"];
+        if (!value.is_object()) fail("/verify", "must be an object such as {\"every_days\": 7}, or null", &value);
+        for (const auto &[key, item] : value.items()) {
+            if (key != "every_days") fail("/verify" + pointer_of(key), "unknown key (known: every_days)", &item);
+            config.verify_every_days = require_int(item, "/verify/every_days", 1, 366);
+        }
+        if (config.verify_every_days == 0) fail("/verify", "needs every_days: the period in which the whole backup is checked once", &value);
+    }
     return config;
 }
 
@@ -521,7 +530,7 @@ const std::vector<std::string> &config_keys() {
         "source", "destination", "daily_at", "concurrency", "delete", "state_dir", "exclude",
         "rsync_path", "rsync_extra_args", "retries", "retry_delay_seconds", "stall_timeout_seconds",
         "cancel_grace_seconds", "filesystem_timeout_seconds", "history_keep_runs", "history_keep_days", "metrics_file",
-        "max_delete", "max_change", "require_mountpoint", "source_sentinel", "preserve", "versions", "hooks", "alerts"};
+        "max_delete", "max_change", "require_mountpoint", "source_sentinel", "preserve", "versions", "hooks", "alerts", "verify"};
     return keys;
 }
 
@@ -699,6 +708,8 @@ std::string config_to_json(const Config &config) {
                                                                                          : nlohmann::ordered_json(config.alerts.webhook_failure_url)},
                      {"webhook_timeout_seconds", config.alerts.webhook_timeout_seconds},
                      {"stale_after", config.alerts.stale_after_seconds == 0 ? std::string("off") : format_duration_text(config.alerts.stale_after_seconds)}};
+    if (config.verify_every_days > 0) doc["verify"] = {{"every_days", config.verify_every_days}};
+    else doc["verify"] = nullptr;
     return doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 

@@ -95,6 +95,7 @@ struct Config {
     std::optional<VersionsPolicy> versions;  // nullopt: an exact mirror, nothing kept
     Hooks hooks;
     Alerts alerts;
+    int verify_every_days = 0;               // "verify": {"every_days": N}: 0 = no verification at rest
 
     std::string daily_at() const;            // "HH:MM"
 };

@@ -47,6 +47,11 @@ std::string format_metrics(const MetricsSnapshot &s) {
     for (const auto &[project, when] : s.project_last_success)
         out += "dailysync_project_last_success_timestamp_seconds{project=\"" + label_value(project) + "\"} " +
                number(static_cast<double>(when)) + "\n";
+    header(out, "dailysync_last_verify_timestamp_seconds", "Unix time at which the last verify of the backup at rest finished (0: none yet).");
+    out += "dailysync_last_verify_timestamp_seconds " + number(s.last_verify ? static_cast<double>(*s.last_verify) : 0) + "\n";
+    header(out, "dailysync_last_verify_differing_files",
+           "Files the last verify found differing in content from the source though size and time matched (damaged at rest).");
+    out += "dailysync_last_verify_differing_files " + number(static_cast<double>(s.last_verify_differing)) + "\n";
     return out;
 }
 

@@ -16,6 +16,8 @@ struct MetricsSnapshot {
     std::uint64_t last_files = 0;                   // files copied by the last run
     std::string last_result;                        // "" before the first run
     std::map<std::string, std::time_t> project_last_success;   // printable project name -> time
+    std::optional<std::time_t> last_verify;          // end of the last verify (nullopt: none yet)
+    std::uint64_t last_verify_differing = 0;         // files it found differing from the source
 };
 
 // Every metric with # HELP and # TYPE lines; label values escaped as the format requires.

@@ -1,5 +1,7 @@
 #include "core/names.hpp"
 
+#include <algorithm>
+
 namespace dailysync {
 
 namespace {
@@ -71,6 +73,19 @@ std::string unescape_rsync_name(std::string_view escaped) {
         }
     }
     return out;
+}
+
+bool is_safe_relative_path(std::string_view path) {
+    if (path.empty()) return true;
+    if (path.front() == '/' || path.back() == '/' || path.find('\0') != std::string_view::npos) return false;
+    std::size_t begin = 0;
+    while (begin <= path.size()) {
+        const std::size_t end = std::min(path.find('/', begin), path.size());
+        const std::string_view part = path.substr(begin, end - begin);
+        if (part.empty() || part == "." || part == "..") return false;
+        begin = end + 1;
+    }
+    return true;
 }
 
 std::string to_hex(std::string_view raw) {

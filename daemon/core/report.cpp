@@ -120,6 +120,12 @@ std::string report_json(const RunModel &run, const ReportContext &context) {
     if (!run.warnings().empty()) doc["warnings"] = run.warnings();
     doc["dry_run"] = run.dry_run();
     if (!context.retry_of.empty()) doc["retry_of"] = context.retry_of;
+    if (context.verify)
+        doc["verify"] = {{"scope", context.verify->scope},
+                         {"differing", context.verify->differing},
+                         {"differing_paths", context.verify->paths},
+                         {"marked", context.verify->marked},
+                         {"mark_errors", context.verify->mark_errors}};
     doc["source"] = context.source;
     doc["destination"] = context.destination;
     doc["concurrency"] = context.concurrency;
@@ -162,7 +168,7 @@ std::string report_json(const RunModel &run, const ReportContext &context) {
         ordered_json listed = ordered_json::array();
         for (const auto &change : c.listed) listed.push_back({{"action", std::string(to_string(change.kind))}, {"path", change.path}});
         ordered_json counts = ordered_json::object();
-        for (auto kind : {ChangeKind::copy, ChangeKind::update, ChangeKind::attributes, ChangeKind::remove})
+        for (auto kind : {ChangeKind::copy, ChangeKind::update, ChangeKind::attributes, ChangeKind::remove, ChangeKind::differs})
             counts[std::string(to_string(kind))] = c.counts[static_cast<int>(kind)];
         doc["changes"] = {{"counts", std::move(counts)}, {"listed", std::move(listed)}, {"omitted", c.omitted}};
     }
@@ -331,6 +337,13 @@ std::string report_text(const nlohmann::json &report) {
     }
     const bool dry_run = report.contains("dry_run") && report["dry_run"].is_boolean() && report["dry_run"].get<bool>();
     if (dry_run && report.contains("changes") && report["changes"].is_object()) out += changes_text(report["changes"]);
+    if (report.contains("verify") && report["verify"].is_object()) {
+        const auto &verify = report["verify"];
+        out += "verify of " + text(verify, "scope") + ": " + count_of(count(verify, "differing"), "file differs", "files differ") +
+               " in content from the source\n";
+        for (const auto &path : strings(verify, "differing_paths")) out += "    differs: " + path + "\n";
+        for (const auto &error : strings(verify, "mark_errors")) out += "    not marked: " + error + "\n";
+    }
     if (!text(report, "retry_of").empty()) out += "retry of run " + text(report, "retry_of") + ": only its units that did not succeed\n";
     out += "run " + text(report, "run_id") + (dry_run ? " (dry run: nothing was changed)" : "") + ": " + result + ", " +
            count_of(count(totals, "units"), "unit", "units") + ", " + std::to_string(count(totals, "units_failed")) + " failed, " +

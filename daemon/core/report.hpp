@@ -24,6 +24,15 @@ struct VersionsOutcome {
     double finish_seconds = 0;         // recording its end and the retention, after copying
 };
 
+// What a verify found (report field "verify").
+struct VerifyOutcome {
+    std::string scope;                    // "slice 3 of 7 (alpha, gamma)", "alpha/edit", "the whole backup"
+    std::uint64_t differing = 0;          // files whose content differs though size and time match
+    std::vector<std::string> paths;       // the first of them (printable, relative to the source)
+    std::uint64_t marked = 0;             // given a time the next run will not skip
+    std::vector<std::string> mark_errors; // why some could not be marked
+};
+
 struct ReportContext {
     std::string source;
     std::string destination;
@@ -34,6 +43,7 @@ struct ReportContext {
     std::optional<VersionsOutcome> versions = std::nullopt;       // with "versions": what this run kept
     std::vector<HookOutcome> hooks = {};                           // the hook commands run for it, in order
     std::string retry_of = {};                                     // the run whose failed units this one ran again
+    std::optional<VerifyOutcome> verify = std::nullopt;            // a verify: what it checked and found
 };
 
 // The report's layout, in its "schema_version" field: raised when a field changes meaning

@@ -8,20 +8,6 @@ namespace dailysync {
 
 namespace {
 
-// A relative path below the source, as a unit names it: no "..", no empty component.
-bool safe_relative(const std::string &path) {
-    if (path.empty()) return true;   // the source itself
-    if (path.front() == '/' || path.back() == '/' || path.find('\0') != std::string::npos) return false;
-    std::size_t begin = 0;
-    while (begin <= path.size()) {
-        const std::size_t end = std::min(path.find('/', begin), path.size());
-        const std::string_view part(path.data() + begin, end - begin);
-        if (part.empty() || part == "." || part == "..") return false;
-        begin = end + 1;
-    }
-    return true;
-}
-
 // The unit as it was planned; nullopt when the report does not say it exactly.
 std::optional<WorkUnit> unit_of(const nlohmann::json &u) {
     WorkUnit unit;
@@ -49,7 +35,7 @@ std::optional<WorkUnit> unit_of(const nlohmann::json &u) {
                 unit.members.push_back(m.get<std::string>());
             }
     }
-    if (!safe_relative(unit.base)) return std::nullopt;
+    if (!is_safe_relative_path(unit.base)) return std::nullopt;
     for (const auto &member : unit.members)
         if (member.empty() || member.find('/') != std::string::npos || member == "." || member == "..") return std::nullopt;
     return unit;

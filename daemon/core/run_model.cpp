@@ -40,6 +40,7 @@ std::string_view to_string(ChangeKind kind) {
     case ChangeKind::update: return "update";
     case ChangeKind::attributes: return "attributes";
     case ChangeKind::remove: return "delete";
+    case ChangeKind::differs: return "differs";
     }
     return "update";
 }
@@ -50,6 +51,9 @@ std::optional<ChangeKind> change_kind(const ItemLine &item) {
     if (code.size() < 3) return std::nullopt;
     // "YXcstpoguax": '+' everywhere after the type: a new entry; a hard link ('h') too.
     if (code.find_first_not_of('+', 2) == std::string::npos || code[0] == 'h') return ChangeKind::copy;
+    // A file to send again only because its checksum differs: ">fc.." (size and time equal).
+    if (item.transferred && code.size() >= 5 && code[1] == 'f' && code[2] == 'c' && code[3] == '.' && code[4] == '.')
+        return ChangeKind::differs;
     // Data sent, or (for a symlink or device) its value changed: 'c' in the third column.
     if (item.transferred || code[2] == 'c') return ChangeKind::update;
     // '.' or ' ' in every attribute column: nothing differs.
@@ -142,6 +146,7 @@ void RunModel::note_item(std::size_t index, const ItemLine &item) {
     std::string path = unit.base.empty() ? name : printable_name(unit.base) + (name.empty() ? "" : "/" + name);
     if (path.empty()) path = ".";
     ++changes_.counts[static_cast<int>(*kind)];
+    if (*kind == ChangeKind::differs && changes_.differing.size() < ChangeList::kMaxDiffering) changes_.differing.push_back(path);
     if (changes_.listed.size() < ChangeList::kMaxListed) changes_.listed.push_back({*kind, std::move(path)});
     else ++changes_.omitted;
 }

@@ -62,8 +62,10 @@ struct DeletionSummary {
 };
 
 // What a dry run found would change, path by path (like rsync -n -i, rclone --dry-run).
-enum class ChangeKind { copy, update, attributes, remove };
-std::string_view to_string(ChangeKind kind);   // "copy", "update", "attributes", "delete"
+// differs: the content differs though size and time are the same (only rsync --checksum
+// finds it: a file corrupted at rest, what a verify looks for).
+enum class ChangeKind { copy, update, attributes, remove, differs };
+std::string_view to_string(ChangeKind kind);   // "copy", "update", "attributes", "delete", "differs"
 struct Change {
     ChangeKind kind;
     std::string path;   // relative to the source root, printable (\#ooo escapes as rsync's)
@@ -74,7 +76,9 @@ struct ChangeList {
     static constexpr std::size_t kMaxListed = 1000;
     std::vector<Change> listed;   // the first kMaxListed, in the order rsync found them
     std::uint64_t omitted = 0;    // changes found beyond those
-    std::uint64_t counts[4] = {}; // by ChangeKind
+    std::uint64_t counts[5] = {}; // by ChangeKind
+    static constexpr std::size_t kMaxDiffering = 10000;
+    std::vector<std::string> differing;   // paths (printable) of the first kMaxDiffering "differs" changes
 };
 
 struct RunTotals {

@@ -58,6 +58,14 @@ const DirStats *TreeStats::find(const std::string &path) const {
     return it == dirs_.end() ? nullptr : &it->second;
 }
 
+std::vector<std::string> TreeStats::subfolders(const std::string &path) const {
+    std::vector<std::string> names;
+    for (const auto &[folder, stats] : dirs_)
+        if (!folder.empty() && parent_path(folder) == path) names.push_back(path.empty() ? folder : folder.substr(path.size() + 1));
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
 std::uint64_t TreeStats::total_entries() const {
     const DirStats *root = find("");
     return root ? root->tree_entries + 1 : 0;

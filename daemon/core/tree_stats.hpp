@@ -31,6 +31,8 @@ public:
     void finalize();
 
     const DirStats *find(const std::string &path) const;
+    // The names of the folders directly inside `path` (sorted; a walk over every folder).
+    std::vector<std::string> subfolders(const std::string &path) const;
     std::uint64_t total_entries() const;   // the source's tree entries + 1 for itself
     std::uint64_t total_bytes() const;
     bool empty() const { return dirs_.empty(); }

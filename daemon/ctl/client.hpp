@@ -35,6 +35,7 @@ public:
     Outcome<std::string> start_run_allowing_mass_change();
     // The new run's id; run_id "" = the last run.
     Outcome<std::string> retry_run(const std::string &run_id) { return call_for_string("RetryRun", run_id.c_str()); }
+    Outcome<std::string> start_verify(const std::string &path) { return call_for_string("StartVerify", path.c_str()); }
     std::optional<Failure> cancel_run() { return call_for_nothing("CancelRun"); }
     std::optional<Failure> reload() { return call_for_nothing("Reload"); }
     Outcome<std::string> run_report(const std::string &run_id) { return call_for_string("GetRunReport", run_id.c_str()); }

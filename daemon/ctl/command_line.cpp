@@ -8,7 +8,7 @@ namespace dailysync::ctl {
 namespace {
 
 const std::map<std::string, Command> kCommands = {
-    {"status", Command::status},   {"start", Command::start},     {"retry", Command::retry},     {"cancel", Command::cancel},
+    {"status", Command::status},   {"start", Command::start},     {"retry", Command::retry},     {"verify", Command::verify},   {"cancel", Command::cancel},
     {"reload", Command::reload},   {"watch", Command::watch},     {"history", Command::history},
     {"report", Command::report},   {"versions", Command::versions}, {"restore", Command::restore},
     {"help", Command::help},
@@ -80,7 +80,7 @@ CommandLine parse_command_line(const std::vector<std::string> &args) {
         } else if (!have_command) {
             auto it = kCommands.find(arg);
             if (it == kCommands.end()) {
-                cl.error = "unknown command \"" + arg + "\" (commands: status, start, retry, cancel, reload, watch, history, report, versions, restore)";
+                cl.error = "unknown command \"" + arg + "\" (commands: status, start, retry, verify, cancel, reload, watch, history, report, versions, restore)";
                 return cl;
             }
             cl.command = it->second;
@@ -102,6 +102,12 @@ CommandLine parse_command_line(const std::vector<std::string> &args) {
             return cl;
         }
         if (operands.size() == 1) cl.run_id = operands[0];
+    } else if (cl.command == Command::verify) {
+        if (operands.size() > 1) {
+            cl.error = "unexpected argument \"" + operands[1] + "\" (verify takes one folder of the source, or none for all of it)";
+            return cl;
+        }
+        if (operands.size() == 1) cl.path = operands[0];
     } else if (cl.command == Command::versions || cl.command == Command::restore) {
         if (operands.size() > 1) {
             cl.error = "unexpected argument \"" + operands[1] + "\" (one PATH)";
@@ -128,9 +134,10 @@ CommandLine parse_command_line(const std::vector<std::string> &args) {
     else if (cl.allow_mass_change && cl.command != Command::start) cl.error = "--allow-mass-change goes with start";
     else if (!restoring && (cl.dry_run || cl.into_source || !cl.at.empty() || cl.to != "."))
         cl.error = "--at, --to, --into-source and --dry-run go with restore";
-    else if (restoring && cl.json) cl.error = "--json goes with status, start, retry, watch, history, report and versions";
+    else if (restoring && cl.json) cl.error = "--json goes with status, start, retry, verify, watch, history, report and versions";
     else if (cl.json && (cl.command == Command::cancel || cl.command == Command::reload))
-        cl.error = "--json goes with status, start, retry, watch, history, report and versions";
+        cl.error = "--json goes with status, start, retry, verify, watch, history, report and versions";
+    if (cl.command == Command::verify) cl.wait = true;   // a verify is followed: its progress, then what it found
     return cl;
 }
 
@@ -143,6 +150,9 @@ const char *help_text() {
                                         run again only the units of that run (default:
                                         the last one) that failed, were partial or
                                         cancelled, as a new run
+  dailysyncctl [OPTIONS] verify [PATH]  compare the backup (or that folder of it) with the
+                                        source by content now, following it; files
+                                        found to differ are copied again by the next run
   dailysyncctl [OPTIONS] cancel         cancel the run in progress
   dailysyncctl [OPTIONS] reload         re-read the configuration file
   dailysyncctl [OPTIONS] watch          follow the run in progress live, then summarize it
@@ -168,7 +178,7 @@ Options:
                     report last
       --no-color    no colors (also when NO_COLOR is set or output is not a
                     terminal)
-      --wait        with start and retry: follow the run until it ends; the exit status is
+      --wait        with start and retry (verify always does): follow the run until it ends; the exit status is
                     the run's result, and a run that did not succeed is followed
                     by its error and the units that failed, with their first
                     error line
@@ -189,7 +199,7 @@ Options:
   -h, --help        show this text
       --version     show the version
 
-start, retry, cancel and reload need root, or polkit's authorization for the action
+start, retry, verify, cancel and reload need root, or polkit's authorization for the action
 io.dailysync1.manage; everything else is open to every user. versions and
 restore do not use the daemon (a restore must work when it does not run): they
 read the backup with the caller's rights, so run them as root, and restore

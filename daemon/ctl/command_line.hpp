@@ -6,7 +6,7 @@
 
 namespace dailysync::ctl {
 
-enum class Command { status, start, retry, cancel, reload, watch, history, report, versions, restore, help, version };
+enum class Command { status, start, retry, verify, cancel, reload, watch, history, report, versions, restore, help, version };
 
 struct CommandLine {
     Command command = Command::status;

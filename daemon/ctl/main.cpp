@@ -166,8 +166,9 @@ int start(Client &client, const CommandLine &cl) {
         follower.emplace(client, cl);
         if (follower->failure()) return fail(*follower->failure());
     }
-    auto started = cl.command == Command::retry ? client.retry_run(cl.run_id)
-                   : cl.allow_mass_change     ? client.start_run_allowing_mass_change()
+    auto started = cl.command == Command::retry    ? client.retry_run(cl.run_id)
+                   : cl.command == Command::verify ? client.start_verify(cl.path)
+                   : cl.allow_mass_change          ? client.start_run_allowing_mass_change()
                                               : client.start_run();
     if (started.failure) return fail(*started.failure);
     if (!cl.wait) {
@@ -208,7 +209,8 @@ int main(int argc, char **argv) {
     switch (cl.command) {
     case Command::status: return show_status(client, cl);
     case Command::start:
-    case Command::retry: return start(client, cl);
+    case Command::retry:
+    case Command::verify: return start(client, cl);
     case Command::cancel:
         if (auto failure = client.cancel_run()) return fail(*failure);
         std::cout << "cancelling the run\n";

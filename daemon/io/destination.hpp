@@ -26,6 +26,10 @@ public:
     // The names in a folder (relative to the root); empty when it cannot be read.
     virtual std::vector<std::string> list(const std::string &folder) const = 0;
     virtual void remove(const std::string &relative) const = 0;
+    // Gives a regular file (reached through no symlink) a modification time the next
+    // run's quick check cannot match (1970-01-01 00:00:01), so that run copies it again:
+    // a verify found its content damaged. "" when done, else why not.
+    virtual std::string mark_for_copy(const std::string &relative) const = 0;
 };
 
 }  // namespace dailysync

@@ -1,5 +1,13 @@
 #include "io/local_tree.hpp"
 
+#include <climits>
+
+#include <fcntl.h>
+
+#include <cstring>
+
+#include <cstdlib>
+
 #include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -63,6 +71,28 @@ public:
         return names;
     }
     void remove(const std::string &relative) const override { ::unlink(below(root_, relative).c_str()); }
+    std::string mark_for_copy(const std::string &relative) const override {
+        const std::string path = below(root_, relative);
+        // The folders on the way must be the real ones: a symlink inside the backup would
+        // lead the change elsewhere.
+        auto real = [](const std::string &p) {
+            char *resolved = ::realpath(p.c_str(), nullptr);
+            std::string out = resolved ? resolved : "";
+            std::free(resolved);
+            return out;
+        };
+        const auto slash = relative.rfind('/');
+        const std::string root = real(root_);
+        const std::string folder = real(path.substr(0, path.rfind('/')));
+        if (root.empty() || folder.empty() || folder != (slash == std::string::npos ? root : root + "/" + relative.substr(0, slash)))
+            return "its folder is not where the backup has it (a symlink on the way, or gone)";
+        struct stat st {};
+        if (::lstat(path.c_str(), &st) != 0) return std::strerror(errno);
+        if (!S_ISREG(st.st_mode)) return "not a regular file any more";
+        const timespec times[2] = {{0, UTIME_OMIT}, {1, 0}};
+        if (::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) return std::strerror(errno);
+        return {};
+    }
 
 private:
     std::string root_;

@@ -278,11 +278,13 @@ DaemonState StateStore::load_state(std::string *warning) const {
             if (!id->empty() && !is_valid_run_id(*id)) throw std::runtime_error("\"" + id->substr(0, 64) + "\" is not a run id");
         if (doc.contains("active_run_started") && doc["active_run_started"].is_number_integer())
             state.active_run_started = doc["active_run_started"].get<std::int64_t>();
-        for (auto [key, field] : {std::pair{"watching_since", &state.watching_since}, std::pair{"stale_alerted", &state.stale_alerted}})
+        for (auto [key, field] : {std::pair{"watching_since", &state.watching_since}, std::pair{"stale_alerted", &state.stale_alerted},
+                                  std::pair{"last_verify", &state.last_verify}})
             if (doc.contains(key) && doc[key].is_number_integer()) *field = doc[key].get<std::int64_t>();
         if (doc.contains("last_duration") && doc["last_duration"].is_number()) state.last_duration = doc["last_duration"].get<double>();
         state.last_bytes = doc.value("last_bytes", std::uint64_t{0});
         state.last_files = doc.value("last_files", std::uint64_t{0});
+        state.last_verify_differing = doc.value("last_verify_differing", std::uint64_t{0});
         if (doc.contains("projects") && doc["projects"].is_object())
             for (const auto &[name, when] : doc["projects"].items()) state.project_success[name] = when.get<std::int64_t>();
     } catch (const std::exception &e) {
@@ -307,6 +309,10 @@ Done StateStore::save_state(const DaemonState &state) const {
     }
     if (state.watching_since) doc["watching_since"] = static_cast<std::int64_t>(*state.watching_since);
     if (state.stale_alerted) doc["stale_alerted"] = static_cast<std::int64_t>(*state.stale_alerted);
+    if (state.last_verify) {
+        doc["last_verify"] = static_cast<std::int64_t>(*state.last_verify);
+        doc["last_verify_differing"] = state.last_verify_differing;
+    }
     doc["last_duration"] = state.last_duration ? nlohmann::json(*state.last_duration) : nlohmann::json();
     doc["last_bytes"] = state.last_bytes;
     doc["last_files"] = state.last_files;

@@ -32,6 +32,8 @@ struct DaemonState {
     std::optional<std::time_t> active_run_started;
     std::optional<std::time_t> watching_since;   // when the daemon first ran on this state (stale alerts before any success)
     std::optional<std::time_t> stale_alerted;    // when the last "no success for stale_after" alert went out
+    std::optional<std::time_t> last_verify;      // when the last verify finished...
+    std::uint64_t last_verify_differing = 0;     // ...and how many files it found differing
 };
 
 class StateStore {

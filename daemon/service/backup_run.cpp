@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <sys/resource.h>
 
+#include "core/names.hpp"
 #include "core/report.hpp"
 #include <filesystem>
 #include "io/local_tree.hpp"
@@ -148,7 +149,10 @@ void BackupRun::checked(Checked result) {
     if (!result.problem.empty()) return finish_without_units(result.problem);
     checked_ = std::move(result);
     remote_ = checked_.remote;
-    if ((stats_ && !stats_->empty()) || retry_) {
+    if (verify_ && !verify_->path && (!stats_ || stats_->empty()))
+        return finish_without_units("verify: no complete run yet, so no statistics name the projects to verify "
+                                    "(verify a folder by name, or after the first complete run)");
+    if ((stats_ && !stats_->empty()) || retry_ || verify_) {
         // A retry runs the units it was given: no scan (statistics only size the units
         // the failed ones expand into).
         if (stats_) previous_ = std::move(*stats_);
@@ -219,8 +223,18 @@ void BackupRun::plan_and_copy() {
 }
 
 void BackupRun::start_copying(std::string backup_dir, std::string created_path, std::string scratch_dir) {
-    model_.emplace(run_id_, retry_ ? retry_->units : planner_->initial(), dry_run_, started_);
-    if (!retry_) model_->set_expected(previous_.total_entries(), previous_.total_bytes());
+    std::vector<WorkUnit> units = retry_ ? retry_->units : planner_->initial();
+    if (verify_) {
+        units = verify_units(*verify_, previous_, *planner_);
+        verify_outcome_ = VerifyOutcome{verify_scope_text(*verify_, units), 0, {}, 0, {}};
+    }
+    model_.emplace(run_id_, std::move(units), dry_run_, started_);
+    if (!retry_ && !verify_) model_->set_expected(previous_.total_entries(), previous_.total_bytes());
+    if (model_->units().empty()) {   // a verify slice with nothing in it
+        phase_ = Phase::copying;
+        boost::asio::post(io_, [self = shared_from_this()] { self->finished(); });
+        return;
+    }
     phase_ = Phase::copying;
     Supervisor::Settings settings{config_, find_program(config_.rsync_path), dry_run_, concurrency(), checked_.source_identity,
                                   previous_entries_, std::move(backup_dir), {}, std::move(scratch_dir), {}};
@@ -388,7 +402,44 @@ void BackupRun::finish_versions() {
     });
 }
 
+void BackupRun::finish_verify() {
+    const ChangeList &changes = model_->changes();
+    verify_outcome_->differing = changes.counts[static_cast<int>(ChangeKind::differs)];
+    const std::size_t listed = std::min<std::size_t>(changes.differing.size(), 100);
+    verify_outcome_->paths.assign(changes.differing.begin(), changes.differing.begin() + static_cast<std::ptrdiff_t>(listed));
+    if (verify_outcome_->differing == 0 || cancelled_ || model_->cancel_requested()) return report_and_save();
+    if (on_notice_)
+        for (std::size_t i = 0; i < std::min<std::size_t>(listed, 20); ++i) on_notice_("verify: differs: " + changes.differing[i]);
+    struct Marked {
+        std::uint64_t marked = 0;
+        std::vector<std::string> errors;
+    };
+    workers_.trees.run<Marked>(
+        deadline(),
+        [destination = destination_, paths = changes.differing](WorkProgress &progress) {
+            Marked out;
+            for (const auto &path : paths) {
+                ++progress.steps;
+                const std::string error = destination->mark_for_copy(unescape_rsync_name(path));
+                if (error.empty()) ++out.marked;
+                else if (out.errors.size() < 10) out.errors.push_back(path + ": " + error);
+            }
+            return out;
+        },
+        [self = shared_from_this()](std::optional<Marked> marked) {
+            if (!marked) marked = Marked{0, {self->no_answer("the destination " + self->config_.destination + " (while differing files were marked)")}};
+            self->verify_outcome_->marked = marked->marked;
+            self->verify_outcome_->mark_errors = marked->errors;
+            self->model_->fail_run(verify_error(self->verify_outcome_->differing, marked->marked));
+            self->report_and_save();
+        });
+}
+
 void BackupRun::report_and_save() {
+    if (verify_outcome_ && !verify_finished_) {
+        verify_finished_ = true;
+        return finish_verify();
+    }
     if (versions_outcome_ && !versions_finished_) {
         versions_finished_ = true;
         return finish_versions();
@@ -399,6 +450,7 @@ void BackupRun::report_and_save() {
     report_context_.cpu_children_seconds = cpu_seconds(RUSAGE_CHILDREN) - cpu_children_at_start_;
     report_context_.bottleneck = bottleneck_;
     if (retry_) report_context_.retry_of = retry_->of;
+    report_context_.verify = verify_outcome_;
     // Only a complete run saw the whole tree; a partial picture would mislead the next plan.
     const RunResult result = model_->result();
     if (supervisor_ && !retry_ && (result == RunResult::success || result == RunResult::warning)) {

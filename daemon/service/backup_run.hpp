@@ -15,6 +15,7 @@
 #include "core/concurrency.hpp"
 #include "core/report.hpp"
 #include "core/retry.hpp"
+#include "core/verify.hpp"
 #include "core/config.hpp"
 #include "core/plan.hpp"
 #include "core/run_model.hpp"
@@ -54,6 +55,9 @@ public:
     // sees part of the tree, so it leaves the statistics and the concurrency of the last
     // complete run as they are.
     void retry(RetryPlan plan) { retry_ = std::move(plan); }
+    // Before start(), on a dry run with --checksum: verify the backup at rest (core/verify.hpp).
+    // Files found to differ get a time the next run will not skip, and fail the run.
+    void verify(VerifyRequest request) { verify_ = std::move(request); }
     void start();
     void cancel();
     // Receives one-line notices worth logging (concurrency changes with their evidence).
@@ -88,6 +92,7 @@ private:
     void plan_and_copy();
     void start_copying(std::string backup_dir, std::string created_path, std::string scratch_dir);
     void finish_versions();
+    void finish_verify();
     void finish_without_units(const std::string &error);
     void finished();
     void report_and_save();
@@ -147,6 +152,9 @@ private:
     std::optional<TreeStats> seen_;              // what report_and_save saves for the next run
     std::optional<int> level_;
     std::optional<RetryPlan> retry_;
+    std::optional<VerifyRequest> verify_;
+    std::optional<VerifyOutcome> verify_outcome_;   // a verify, once its units are known
+    bool verify_finished_ = false;                  // what it found is marked and reported
 };
 
 }  // namespace dailysync

@@ -49,6 +49,8 @@ static const sd_bus_vtable kVtable[] = {
     SD_BUS_METHOD_WITH_NAMES("StartRun", "", "", "s", SD_BUS_PARAM(run_id), Bus::method_start_run, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD_WITH_NAMES("StartRunWithOptions", "a{sv}", SD_BUS_PARAM(options), "s", SD_BUS_PARAM(run_id),
                              Bus::method_start_run_with_options, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("StartVerify", "s", SD_BUS_PARAM(path), "s", SD_BUS_PARAM(run_id), Bus::method_start_verify,
+                             SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD_WITH_NAMES("RetryRun", "s", SD_BUS_PARAM(run_id), "s", SD_BUS_PARAM(new_run_id), Bus::method_retry_run,
                              SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD("CancelRun", "", "", Bus::method_cancel_run, SD_BUS_VTABLE_UNPRIVILEGED),
@@ -352,6 +354,25 @@ int Bus::method_retry_run(sd_bus_message *m, void *userdata, sd_bus_error *) {
         const char *run_id = nullptr;
         if (int r = sd_bus_message_read(call, "s", &run_id); r < 0) return r;
         self->manager_.retry_run(run_id, self->started_reply(call));
+        return 0;
+    });
+}
+
+int Bus::method_start_verify(sd_bus_message *m, void *userdata, sd_bus_error *) {
+    auto *self = static_cast<Bus *>(userdata);
+    return self->authorized(m, [self](sd_bus_message *call, sd_bus_error *error) {
+        const char *given = nullptr;
+        if (int r = sd_bus_message_read(call, "s", &given); r < 0) return r;
+        // A folder of the source: relative to it, or absolute below it; "" = all of it.
+        std::string path = given;
+        while (path.size() > 1 && path.back() == '/') path.pop_back();
+        const std::string &source = self->manager_.config().source;
+        if (path == "." || path == source) path.clear();
+        else if (path.rfind(source + "/", 0) == 0) path = path.substr(source.size() + 1);
+        if (!is_safe_relative_path(path))
+            return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "\"%s\" is not a folder of the source %s (a path relative to it, or below it)",
+                                     printable_name(given).c_str(), source.c_str());
+        self->manager_.start_verify(path, self->started_reply(call));
         return 0;
     });
 }

@@ -48,6 +48,7 @@ public:
     static int method_start_run(sd_bus_message *m, void *userdata, sd_bus_error *error);
     static int method_start_run_with_options(sd_bus_message *m, void *userdata, sd_bus_error *error);
     static int method_retry_run(sd_bus_message *m, void *userdata, sd_bus_error *error);
+    static int method_start_verify(sd_bus_message *m, void *userdata, sd_bus_error *error);
     static int method_list_versions(sd_bus_message *m, void *userdata, sd_bus_error *error);
     void start_run(sd_bus_message *call, const std::string &trigger, RunOptions options);
     Manager::Started started_reply(sd_bus_message *call);

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "core/alerts.hpp"
+#include "core/names.hpp"
 
 #include "io/version_store.hpp"
 
@@ -245,8 +246,26 @@ void Manager::retry_run(std::string run_id, Started done) {
             return done(StartError::refused, {});
         }
         const std::string trigger = "retry of run " + run_id + ": " + std::to_string(plan.units.size()) + " units";
-        start_run(trigger, done, RunOptions{false, std::move(plan)});
+        start_run(trigger, done, RunOptions{false, std::move(plan), std::nullopt});
     });
+}
+
+void Manager::start_verify(const std::string &path, Started done) {
+    start_run(path.empty() ? "verify of the whole backup" : "verify of " + printable_name(path), std::move(done),
+              RunOptions{false, std::nullopt, VerifyRequest{path, 1, 0}});
+}
+
+void Manager::start_verify_slice() {
+    const std::time_t now = std::time(nullptr);
+    std::tm local{};
+    ::localtime_r(&now, &local);
+    const std::int64_t day = (static_cast<std::int64_t>(now) + local.tm_gmtoff) / 86400;
+    VerifyRequest request{std::nullopt, config_.verify_every_days, slice_of_day(day, config_.verify_every_days)};
+    const std::string trigger = "verify of slice " + std::to_string(request.slice + 1) + " of " + std::to_string(request.slices) +
+                                " (verify.every_days " + std::to_string(request.slices) + ")";
+    start_run(trigger, [this](StartError error, const std::string &) {
+        if (error != StartError::none) journal_.log(LOG_WARNING, "the verify after the daily run did not start: another run is active or the lock is taken");
+    }, RunOptions{false, std::nullopt, request});
 }
 
 Manager::StartError Manager::start_run_now(const std::optional<std::string> &lock_name, const std::string &trigger, RunOptions options,
@@ -264,13 +283,18 @@ Manager::StartError Manager::start_run_now(const std::optional<std::string> &loc
     state_ = ManagerState::running;
     Config config = config_;
     if (options.allow_mass_change) config.max_change = {DeleteLimit::Kind::unlimited, 0};
+    const bool verify = options.verify.has_value();
+    if (verify && std::find(config.rsync_extra_args.begin(), config.rsync_extra_args.end(), "--checksum") == config.rsync_extra_args.end())
+        config.rsync_extra_args.push_back("--checksum");
+    run_scheduled_ = trigger == "schedule";
     run_ = BackupRun::create(
-        io_, workers_, std::move(config), false,
+        io_, workers_, std::move(config), verify,
         [this] {
             if (observer_.progress_changed) observer_.progress_changed();
         },
         [this](const RunModel &model) { run_finished(model); });
     if (options.retry) run_->retry(std::move(*options.retry));
+    if (options.verify) run_->verify(std::move(*options.verify));
     run_id = run_->run_id();
     locks_.set_run_id(run_id);
     run_->on_notice([this, run_id](const std::string &notice) {
@@ -346,7 +370,12 @@ void Manager::run_finished(const RunModel &model) {
     persisted_.active_run_id.clear();
     persisted_.active_run_started.reset();
     const std::time_t finished = std::chrono::system_clock::to_time_t(model.finished().value_or(std::chrono::system_clock::now()));
-    if (result == RunResult::success || result == RunResult::warning) persisted_.last_success = finished;
+    const bool succeeded = result == RunResult::success || result == RunResult::warning;
+    if (succeeded && !model.dry_run()) persisted_.last_success = finished;   // a verify copies nothing
+    if (model.dry_run() && result != RunResult::cancelled && !model.units().empty()) {   // a verify that compared
+        persisted_.last_verify = finished;
+        persisted_.last_verify_differing = model.changes().counts[static_cast<int>(ChangeKind::differs)];
+    }
     persisted_.last_duration = seconds;
     persisted_.last_bytes = totals.bytes_transferred;
     persisted_.last_files = totals.files_transferred;
@@ -371,15 +400,22 @@ void Manager::run_finished(const RunModel &model) {
                          run_alert_payload(report, host_name())});
     }
     check_stale();
+    if (model.dry_run())
+        for (const auto &path : model.changes().differing)
+            journal_.log(LOG_ERR, "run " + model.run_id() + ": verify: differs from the source: " + path,
+                         {{"DAILYSYNC_RUN_ID", model.run_id()}, {"DAILYSYNC_VERIFY_DIFFERS", path}});
+    // The daily run went well: today's slice of the backup is verified next.
+    const bool verify_next = run_scheduled_ && succeeded && !model.dry_run() && config_.verify_every_days > 0;
     locks_ = RunLocks{};
     const std::string run_id = model.run_id();
     // The model lives in run_; keep it until the observers have read the final numbers.
-    boost::asio::post(io_, [this, run_id, result_text] {
+    boost::asio::post(io_, [this, run_id, result_text, verify_next] {
         run_.reset();
         if (state_ == ManagerState::running) state_ = ManagerState::idle;
         if (state_ != ManagerState::stopping) arm_schedule();
         if (observer_.run_finished) observer_.run_finished(run_id, result_text);
-        if (shutdown_done_) persist(std::move(shutdown_done_));   // once every state write is done
+        if (shutdown_done_) return persist(std::move(shutdown_done_));   // once every state write is done
+        if (verify_next) start_verify_slice();
     });
 }
 
@@ -403,6 +439,8 @@ void Manager::write_metrics() {
     snapshot.last_files = persisted_.last_files;
     snapshot.last_result = persisted_.last_result;
     snapshot.project_last_success = persisted_.project_success;
+    snapshot.last_verify = persisted_.last_verify;
+    snapshot.last_verify_differing = persisted_.last_verify_differing;
     // Readable by node_exporter's textfile collector, which runs as its own user.
     on_state_worker<std::string>(
         "the metrics file " + config_.metrics_file,

@@ -26,6 +26,7 @@ namespace dailysync {
 struct RunOptions {
     bool allow_mass_change = false;   // max_change does not apply (the change is wanted)
     std::optional<RetryPlan> retry;   // run only these units of an earlier run
+    std::optional<VerifyRequest> verify;   // a verify (a dry run with --checksum) instead of a backup
 };
 
 enum class ManagerState { idle, running, stopping };
@@ -61,6 +62,8 @@ public:
     // worker first.
     void retry_run(std::string run_id, Started done);
     const std::string &refusal() const { return refusal_; }
+    // Verifies `path` (relative to the source; "" = the whole backup) now, as a run.
+    void start_verify(const std::string &path, Started done);
     bool cancel_run();   // false when no run is active
     // Re-reads the configuration; on error keeps the old one and returns the message.
     std::string reload();
@@ -102,6 +105,7 @@ private:
     void write_metrics();
     // Alerts once when no run succeeded for alerts.stale_after; re-armed after each run.
     void check_stale();
+    void start_verify_slice();   // today's slice, after the daily run
     void alert(AlertEvent event) const;
     void notify_state() const;
 
@@ -119,6 +123,7 @@ private:
     RunLocks locks_;                // held from start_run to run_finished
     std::string lock_refusal_;      // why the last start_run found the lock taken
     std::string refusal_;           // why the last retry_run had nothing to retry
+    bool run_scheduled_ = false;    // the active run is the daily one (a verify of today's slice follows it)
     bool starting_ = false;           // start_run waits for the destination's lock name
     bool waiting_for_lock_ = false;   // the daily run is due and waits for another process's run
     std::optional<std::time_t> next_run_;
