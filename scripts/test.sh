@@ -18,9 +18,10 @@ cmake --build build-asan -j"$(nproc)" --target unit_tests io_tests integration_t
 # Not again: the end-to-end test, the induced-bottleneck tests (they judge the machine's
 # load, which the sanitizers change) and the hung-NAS tests (minutes of deadlines on a
 # simulated NAS; their daemon code is the one the integration tests run). Neither of the
-# last two is built here.
+# last two is built here. Nor the run-wide bwlimit tests: a minute of rsync sleeping to
+# its rate limits, of which the daemon's part (the shares) is the unit-tested scheduler.
 ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    ctest --test-dir build-asan --output-on-failure -j"$(nproc)" --timeout 900 -E '^e2e|^InducedBottleneck\.|^bottleneck_tests_NOT_BUILT|^HungNas\.|^hung_nas_tests_NOT_BUILT'
+    ctest --test-dir build-asan --output-on-failure -j"$(nproc)" --timeout 900 -E '^e2e|^InducedBottleneck\.|^bottleneck_tests_NOT_BUILT|^HungNas\.|^hung_nas_tests_NOT_BUILT|^Bwlimit\.'
 
 
 echo "== fuzzing"

@@ -4,6 +4,7 @@
 
 
 #include <algorithm>
+#include <cstdio>
 #include <limits>
 #include <array>
 #include <nlohmann/json.hpp>
@@ -305,6 +306,42 @@ Alerts require_alerts(const json &value) {
     return alerts;
 }
 
+// "bwlimit": "20M", or {"08:00-19:00": "20M", "19:00-08:00": "off"}.
+BandwidthSchedule require_bwlimit(const json &value) {
+    const std::string rate_help = "a rate such as \"20M\" (MiB/s), \"500K\", \"1G\", or \"off\"";
+    auto rate = [&](const json &item, const std::string &pointer) {
+        const ParsedRate parsed = item.is_string() ? parse_rate(item.get_ref<const std::string &>()) : ParsedRate{};
+        if (!parsed.ok) fail(pointer, "must be " + rate_help, &item);
+        return parsed.bytes_per_second;
+    };
+    BandwidthSchedule schedule;
+    if (!value.is_object()) {
+        if (!value.is_string())
+            fail("/bwlimit", "must be " + rate_help + ", or a timetable such as {\"08:00-19:00\": \"20M\", \"19:00-08:00\": \"off\"}", &value);
+        schedule.always = rate(value, "/bwlimit");
+        return schedule;
+    }
+    for (const auto &[key, item] : value.items()) {
+        const std::string pointer = "/bwlimit" + pointer_of(key);
+        auto window = parse_window(key);
+        if (!window) fail(pointer, "must be a time range \"HH:MM-HH:MM\" (local time; may pass midnight)", &item);
+        window->bytes_per_second = rate(item, pointer);
+        for (const auto &other : schedule.windows) {
+            BandwidthSchedule probe;
+            probe.windows = {other};
+            BandwidthSchedule mine;
+            mine.windows = {*window};
+            mine.windows[0].bytes_per_second = 1;
+            probe.windows[0].bytes_per_second = 1;
+            for (int minute = 0; minute < 1440; ++minute)
+                if (probe.at(minute) && mine.at(minute)) fail(pointer, "overlaps another time range of the timetable", &item);
+        }
+        schedule.windows.push_back(*window);
+    }
+    if (schedule.windows.empty()) fail("/bwlimit", "a timetable needs at least one time range", &value);
+    return schedule;
+}
+
 Config validate(const json &doc) {
     if (!doc.is_object()) fail("", "the configuration must be a JSON object", &doc);
     for (const auto &[key, value] : doc.items()) {
@@ -467,6 +504,13 @@ Config validate(const json &doc) {
     }
     if (doc.contains("hooks")) config.hooks = require_hooks(doc["hooks"]);
     if (doc.contains("alerts")) config.alerts = require_alerts(doc["alerts"]);
+    if (doc.contains("bwlimit") && !doc["bwlimit"].is_null()) {
+        config.bwlimit = require_bwlimit(doc["bwlimit"]);
+        for (std::size_t i = 0; i < config.rsync_extra_args.size(); ++i)
+            if (config.rsync_extra_args[i].rfind("--bwlimit=", 0) == 0)
+                fail("/rsync_extra_args/" + std::to_string(i), "limits each rsync while bwlimit limits the whole run: keep one of them",
+                     &doc["rsync_extra_args"][i]);
+    }
     if (doc.contains("verify") && !doc["verify"].is_null()) {
         const auto &value = doc["verify"];
         if (!value.is_object()) fail("/verify", "must be an object such as {\"every_days\": 7}, or null", &value);
@@ -530,7 +574,7 @@ const std::vector<std::string> &config_keys() {
         "source", "destination", "daily_at", "concurrency", "delete", "state_dir", "exclude",
         "rsync_path", "rsync_extra_args", "retries", "retry_delay_seconds", "stall_timeout_seconds",
         "cancel_grace_seconds", "filesystem_timeout_seconds", "history_keep_runs", "history_keep_days", "metrics_file",
-        "max_delete", "max_change", "require_mountpoint", "source_sentinel", "preserve", "versions", "hooks", "alerts", "verify"};
+        "max_delete", "max_change", "require_mountpoint", "source_sentinel", "preserve", "versions", "hooks", "alerts", "verify", "bwlimit"};
     return keys;
 }
 
@@ -710,6 +754,18 @@ std::string config_to_json(const Config &config) {
                      {"stale_after", config.alerts.stale_after_seconds == 0 ? std::string("off") : format_duration_text(config.alerts.stale_after_seconds)}};
     if (config.verify_every_days > 0) doc["verify"] = {{"every_days", config.verify_every_days}};
     else doc["verify"] = nullptr;
+    if (!config.bwlimit) doc["bwlimit"] = nullptr;
+    else if (config.bwlimit->windows.empty()) doc["bwlimit"] = rate_text(config.bwlimit->always);
+    else {
+        auto clock = [](int minute) {
+            char text[16];
+            std::snprintf(text, sizeof text, "%02d:%02d", minute / 60, minute % 60);
+            return std::string(text);
+        };
+        doc["bwlimit"] = nlohmann::ordered_json::object();
+        for (const auto &w : config.bwlimit->windows)
+            doc["bwlimit"][clock(w.start_minute) + "-" + clock(w.end_minute)] = rate_text(w.bytes_per_second);
+    }
     return doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 

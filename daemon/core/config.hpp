@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+
+#include "core/bandwidth.hpp"
 #include <optional>
 #include <string>
 #include <string_view>
@@ -95,7 +97,8 @@ struct Config {
     std::optional<VersionsPolicy> versions;  // nullopt: an exact mirror, nothing kept
     Hooks hooks;
     Alerts alerts;
-    int verify_every_days = 0;               // "verify": {"every_days": N}: 0 = no verification at rest
+    int verify_every_days = 0;
+    std::optional<BandwidthSchedule> bwlimit;   // the whole run's bandwidth ("bwlimit"); nullopt = unlimited               // "verify": {"every_days": N}: 0 = no verification at rest
 
     std::string daily_at() const;            // "HH:MM"
 };

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/bandwidth.hpp"
 #include "core/format.hpp"
 #include "core/names.hpp"
 #include "core/rsync_command.hpp"
@@ -170,8 +171,30 @@ Commands RunScheduler::prepared(std::size_t index, const std::string &source_pro
     }
     a.backup_dir = settings_.dry_run ? std::string() : backup_dir;
     a.scratch = scratch;
-    out.push_back(command::Launch{index, rsync_arguments(settings_.config, unit, settings_.dry_run, backup_dir),
-                                   !unit.deletion_pass || settings_.note_creations, scratch, key});
+    auto arguments = rsync_arguments(settings_.config, unit, settings_.dry_run, backup_dir);
+    a.bandwidth = 0;
+    if (const auto budget = settings_.bandwidth ? settings_.bandwidth() : std::nullopt) {
+        // What the running rsyncs leave, over the slots filling now: this one and the
+        // units waiting to start, as many as the concurrency allows.
+        std::uint64_t running_total = 0;
+        int running = 0, preparing = 0;
+        for (const auto &other : attempts_) {
+            if (&other == &a) continue;
+            if (other.stage == Stage::running) {
+                running_total += other.bandwidth;
+                ++running;
+            } else if (other.stage == Stage::preparing) {
+                ++preparing;
+            }
+        }
+        const auto waiting = std::count_if(model_.units().begin(), model_.units().end(), [](const UnitStatus &u) {
+            return u.state == UnitState::pending || u.state == UnitState::retry_wait;
+        });
+        const int to_fill = std::max(1, std::min(settings_.concurrency - running, preparing + static_cast<int>(waiting) + 1));
+        a.bandwidth = launch_share(*budget, running_total, to_fill);
+        arguments.insert(std::find(arguments.begin(), arguments.end(), "--"), bwlimit_option(a.bandwidth));
+    }
+    out.push_back(command::Launch{index, std::move(arguments), !unit.deletion_pass || settings_.note_creations, scratch, key});
     return out;
 }
 

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <map>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -112,6 +113,9 @@ struct SchedulerSettings {
     // The mass-change guard (max_change, see change_limit()): how many files already in
     // the backup may have their content replaced; nullopt = no limit.
     std::optional<std::uint64_t> max_changes;
+    // The run-wide bandwidth limit in force now (bwlimit, its timetable read at the local
+    // time), bytes/s; nullopt or no function = unlimited. Shared out as rsyncs start.
+    std::function<std::optional<std::uint64_t>()> bandwidth;
 };
 
 class RunScheduler {
@@ -170,6 +174,7 @@ private:
         std::unique_ptr<StatsCollector> collector;
         std::string backup_dir;   // where this attempt's rsync keeps what it replaces ("" = nowhere)
         std::string scratch;      // its scratch folder, when it is not the unit's first rsync
+        std::uint64_t bandwidth = 0;   // its share of the run's bandwidth (0 = unlimited)
     };
     struct Verdict {
         UnitState outcome;

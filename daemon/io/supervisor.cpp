@@ -1,5 +1,7 @@
 #include "io/supervisor.hpp"
 
+#include <ctime>
+
 #include "io/state_store.hpp"
 
 #include <boost/asio/post.hpp>
@@ -25,6 +27,19 @@ std::shared_ptr<Supervisor> Supervisor::create(boost::asio::io_context &io, RunM
         new Supervisor(io, model, planner, std::move(settings), std::move(ports), std::move(on_change), std::move(on_done)));
 }
 
+namespace {
+// The bwlimit in force now, read from the timetable at the local time of day.
+std::function<std::optional<std::uint64_t>()> bandwidth_now(const Config &config) {
+    if (!config.bwlimit) return nullptr;
+    return [schedule = *config.bwlimit]() -> std::optional<std::uint64_t> {
+        const std::time_t now = std::time(nullptr);
+        std::tm local{};
+        ::localtime_r(&now, &local);
+        return schedule.at(local.tm_hour * 60 + local.tm_min);
+    };
+}
+}  // namespace
+
 Supervisor::Supervisor(boost::asio::io_context &io, RunModel &model, const Planner &planner, Settings settings, RunPorts ports,
                        OnChange on_change, OnDone on_done)
     : io_(io), model_(model), settings_(std::move(settings)), ports_(std::move(ports)), on_change_(std::move(on_change)),
@@ -33,7 +48,7 @@ Supervisor::Supervisor(boost::asio::io_context &io, RunModel &model, const Plann
                  SchedulerSettings{settings_.config, settings_.dry_run, settings_.concurrency, settings_.backup_dir,
                                    settings_.keep_scratch ? settings_.scratch_dir : std::string(),
                                    static_cast<bool>(settings_.note_creations),
-                                   change_limit(settings_.config, settings_.previous_entries)}) {}
+                                   change_limit(settings_.config, settings_.previous_entries), bandwidth_now(settings_.config)}) {}
 
 std::chrono::milliseconds Supervisor::deadline() const {
     std::chrono::milliseconds full = std::chrono::seconds(settings_.config.filesystem_timeout_seconds);

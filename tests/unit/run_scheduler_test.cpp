@@ -740,3 +740,55 @@ TEST(RunScheduler, PackedSiblingsOfOneFolderEachKeepIntoTheVersionDirectly) {
         EXPECT_TRUE(launch[0].scratch_backup.empty()) << model.units()[prepare.unit].unit.name;   // different entries: no scratch
     }
 }
+
+TEST(RunScheduler, TheRunsBandwidthIsSharedOutAsRsyncsStartAndNeverExceeded) {
+    TreeStats stats;
+    Planner planner{stats, 4, Planner::Work::update};
+    Config c;
+    c.source = "/s";
+    c.destination = "/d";
+    std::optional<std::uint64_t> budget = 4 * 1024 * 1024;
+    auto share_of = [](const command::Launch &launch) {
+        for (const auto &arg : launch.arguments)
+            if (arg.rfind("--bwlimit=", 0) == 0) return std::stoull(arg.substr(10));
+        return 0ull;
+    };
+    RunModel model("run", {folder("a"), folder("b"), folder("c"), folder("d"), folder("e")}, false, kNow);
+    SchedulerSettings settings{c, false, 4, "", "", false, std::nullopt};
+    settings.bandwidth = [&budget] { return budget; };
+    RunScheduler scheduler(model, planner, settings);
+    const auto prepares = all_of<command::Prepare>(scheduler.start(kNow));
+    ASSERT_EQ(prepares.size(), 4u);
+    std::vector<std::size_t> launched;
+    for (const auto &p : prepares) {
+        const auto launches = all_of<command::Launch>(scheduler.prepared(p.unit, "", {}, kNow));
+        ASSERT_EQ(launches.size(), 1u);
+        EXPECT_EQ(share_of(launches[0]), 1024u) << "a quarter of 4 MiB/s, in rsync's KiB/s";
+        const auto &args = launches[0].arguments;
+        EXPECT_LT(std::find(args.begin(), args.end(), "--bwlimit=1024") - args.begin(), std::find(args.begin(), args.end(), "--") - args.begin())
+            << "an option, before the paths";
+        launched.push_back(p.unit);
+    }
+    // One ends: the fifth gets what it leaves, not more.
+    AttemptExit ok;
+    ok.exit_code = 0;
+    const auto next = all_of<command::Prepare>(scheduler.exited(launched[0], ok, kNow));
+    ASSERT_EQ(next.size(), 1u);
+    budget = 2 * 1024 * 1024;   // the timetable says less now: the running ones already hold 3 MiB/s
+    const auto fifth = all_of<command::Launch>(scheduler.prepared(next[0].unit, "", {}, kNow));
+    ASSERT_EQ(fifth.size(), 1u);
+    EXPECT_EQ(share_of(fifth[0]), kMinShare / 1024) << "nothing left: the least rsync can work with";
+
+    // One unit alone gets the whole budget; unlimited adds no option.
+    RunModel single("run2", {folder("a")}, false, kNow);
+    budget = 4 * 1024 * 1024;
+    RunScheduler alone(single, planner, settings);
+    const auto p = all_of<command::Prepare>(alone.start(kNow));
+    ASSERT_EQ(p.size(), 1u);
+    EXPECT_EQ(share_of(all_of<command::Launch>(alone.prepared(p[0].unit, "", {}, kNow)).at(0)), 4096u);
+    RunModel free_run("run3", {folder("a")}, false, kNow);
+    budget = std::nullopt;
+    RunScheduler unlimited(free_run, planner, settings);
+    const auto q = all_of<command::Prepare>(unlimited.start(kNow));
+    EXPECT_EQ(share_of(all_of<command::Launch>(unlimited.prepared(q[0].unit, "", {}, kNow)).at(0)), 0u);
+}
