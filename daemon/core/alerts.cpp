@@ -51,6 +51,7 @@ nlohmann::json run_alert_payload(const nlohmann::json &report, const std::string
                           {"source", report.value("source", "")},
                           {"destination", report.value("destination", "")}};
     if (report.contains("retry_of")) out["retry_of"] = report["retry_of"];
+    if (report.contains("verify")) out["verify"] = report["verify"];
     if (report.contains("totals") && report["totals"].is_object()) out["totals"] = report["totals"];
     nlohmann::json failing = nlohmann::json::array();
     std::size_t more = 0;

@@ -55,7 +55,9 @@ std::optional<BandwidthSchedule::Window> parse_window(std::string_view text) {
 
 std::uint64_t launch_share(std::uint64_t budget, std::uint64_t running_total, int to_fill) {
     const std::uint64_t left = budget > running_total ? budget - running_total : 0;
-    return std::max(kMinShare, left / static_cast<std::uint64_t>(std::max(1, to_fill)));
+    // The floor never exceeds a sixteenth of the limit: a small limit stays small.
+    const std::uint64_t floor = std::max<std::uint64_t>(1024, std::min(kMinShare, budget / 16));
+    return std::max(floor, left / static_cast<std::uint64_t>(std::max(1, to_fill)));
 }
 
 std::string bwlimit_option(std::uint64_t bytes_per_second) {

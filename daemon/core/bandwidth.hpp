@@ -38,7 +38,9 @@ std::optional<BandwidthSchedule::Window> parse_window(std::string_view text);
 
 // What one rsync about to start may use: what the running ones leave of `budget`, shared
 // over the slots about to be filled (`to_fill` >= 1: this one and those that may start
-// with it), never below kMinShare (rsync needs some rate to make progress).
+// with it), never below kMinShare (rsync needs some rate to make progress) nor, for a
+// small limit, a sixteenth of it. A running rsync started without a limit counts as using
+// all of it.
 inline constexpr std::uint64_t kMinShare = 16 * 1024;
 std::uint64_t launch_share(std::uint64_t budget, std::uint64_t running_total, int to_fill);
 // rsync's option for a share: --bwlimit in KiB/s (rsync's unit), at least 1.

@@ -25,7 +25,8 @@ std::vector<std::string> hook_environment(HookStage stage, const HookContext &co
             "DAILYSYNC_RESULT=" + context.result,
             "DAILYSYNC_REPORT=" + context.report_path,
             "DAILYSYNC_SOURCE=" + context.source,
-            "DAILYSYNC_DESTINATION=" + context.destination};
+            "DAILYSYNC_DESTINATION=" + context.destination,
+            "DAILYSYNC_RUN_KIND=" + context.run_kind};
 }
 
 void HookOutput::keep(std::string_view bytes) {

@@ -21,6 +21,7 @@ struct HookContext {
     std::string report_path;   // DAILYSYNC_REPORT: the report JSON ("" before the run, or when it could not be written)
     std::string source;        // DAILYSYNC_SOURCE
     std::string destination;   // DAILYSYNC_DESTINATION
+    std::string run_kind = "backup";   // DAILYSYNC_RUN_KIND: backup, retry or verify
 };
 
 // The whole environment of a hook ("NAME=value" strings): nothing of the daemon's own,

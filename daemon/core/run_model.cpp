@@ -1,5 +1,7 @@
 #include "core/run_model.hpp"
 
+#include "core/tree_stats.hpp"
+
 #include <algorithm>
 
 #include "core/names.hpp"
@@ -146,7 +148,10 @@ void RunModel::note_item(std::size_t index, const ItemLine &item) {
     std::string path = unit.base.empty() ? name : printable_name(unit.base) + (name.empty() ? "" : "/" + name);
     if (path.empty()) path = ".";
     ++changes_.counts[static_cast<int>(*kind)];
-    if (*kind == ChangeKind::differs && changes_.differing.size() < ChangeList::kMaxDiffering) changes_.differing.push_back(path);
+    if (*kind == ChangeKind::differs && changes_.differing.size() < ChangeList::kMaxDiffering) {
+        changes_.differing.push_back(path);
+        changes_.differing_raw.push_back(join_path(unit.base, unescape_rsync_name(name)));
+    }
     if (changes_.listed.size() < ChangeList::kMaxListed) changes_.listed.push_back({*kind, std::move(path)});
     else ++changes_.omitted;
 }

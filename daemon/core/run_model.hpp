@@ -78,7 +78,8 @@ struct ChangeList {
     std::uint64_t omitted = 0;    // changes found beyond those
     std::uint64_t counts[5] = {}; // by ChangeKind
     static constexpr std::size_t kMaxDiffering = 10000;
-    std::vector<std::string> differing;   // paths (printable) of the first kMaxDiffering "differs" changes
+    std::vector<std::string> differing;       // paths (printable) of the first kMaxDiffering "differs" changes
+    std::vector<std::string> differing_raw;   // the same paths as raw bytes (the unit's base, rsync's name unescaped)
 };
 
 struct RunTotals {

@@ -181,7 +181,8 @@ Commands RunScheduler::prepared(std::size_t index, const std::string &source_pro
         for (const auto &other : attempts_) {
             if (&other == &a) continue;
             if (other.stage == Stage::running) {
-                running_total += other.bandwidth;
+                // One started unlimited (before the timetable's limit began) may use it all.
+                running_total += other.bandwidth == 0 ? *budget : other.bandwidth;
                 ++running;
             } else if (other.stage == Stage::preparing) {
                 ++preparing;

@@ -130,7 +130,8 @@ CommandLine parse_command_line(const std::vector<std::string> &args) {
         return cl;
     }
     const bool restoring = cl.command == Command::restore;
-    if (cl.wait && cl.command != Command::start && cl.command != Command::retry) cl.error = "--wait goes with start and retry";
+    if (cl.wait && cl.command != Command::start && cl.command != Command::retry && cl.command != Command::verify)
+        cl.error = "--wait goes with start, retry and verify";
     else if (cl.allow_mass_change && cl.command != Command::start) cl.error = "--allow-mass-change goes with start";
     else if (!restoring && (cl.dry_run || cl.into_source || !cl.at.empty() || cl.to != "."))
         cl.error = "--at, --to, --into-source and --dry-run go with restore";

@@ -272,9 +272,10 @@ DaemonState StateStore::load_state(std::string *warning) const {
         if (doc.contains("last_fire") && !doc["last_fire"].is_null()) state.last_fire = doc["last_fire"].get<std::int64_t>();
         state.last_run_id = doc.value("last_run_id", "");
         state.last_result = doc.value("last_result", "");
+        state.last_backup_run_id = doc.value("last_backup_run_id", "");
         state.active_run_id = doc.value("active_run_id", "");
         // Ids become file names (runs/ID.json): anything but a run id is refused whole.
-        for (const auto *id : {&state.last_run_id, &state.active_run_id})
+        for (const auto *id : {&state.last_run_id, &state.active_run_id, &state.last_backup_run_id})
             if (!id->empty() && !is_valid_run_id(*id)) throw std::runtime_error("\"" + id->substr(0, 64) + "\" is not a run id");
         if (doc.contains("active_run_started") && doc["active_run_started"].is_number_integer())
             state.active_run_started = doc["active_run_started"].get<std::int64_t>();
@@ -303,6 +304,7 @@ Done StateStore::save_state(const DaemonState &state) const {
     doc["last_fire"] = state.last_fire ? nlohmann::json(static_cast<std::int64_t>(*state.last_fire)) : nlohmann::json();
     doc["last_run_id"] = state.last_run_id;
     doc["last_result"] = state.last_result;
+    if (!state.last_backup_run_id.empty()) doc["last_backup_run_id"] = state.last_backup_run_id;
     if (!state.active_run_id.empty()) {
         doc["active_run_id"] = state.active_run_id;
         if (state.active_run_started) doc["active_run_started"] = static_cast<std::int64_t>(*state.active_run_started);

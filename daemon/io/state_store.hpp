@@ -25,6 +25,7 @@ struct DaemonState {
     std::optional<std::time_t> last_fire;      // when the scheduler last started a run
     std::string last_run_id;
     std::string last_result;
+    std::string last_backup_run_id;             // the last run that was not a verify (what retry retries by default)
     std::optional<double> last_duration;         // seconds
     std::uint64_t last_bytes = 0, last_files = 0;   // copied by the last run
     std::map<std::string, std::time_t> project_success;   // printable project -> last complete copy

@@ -10,9 +10,11 @@ namespace dailysync {
 void Alerter::send(const Alerts &config, const AlertEvent &event) {
     if (event.failure && config.systemd_unit && !event.unit_instance.empty()) {
         const std::string unit = alert_unit_name(event.unit_instance);
+        ++pending_;
         start_unit_(unit, [this, unit, what = event.what](std::string error) {
             if (error.empty()) journal_.log(LOG_NOTICE, "alert: " + what + ": started " + unit);
             else journal_.log(LOG_ERR, "alert: " + what + ": cannot start " + unit + " (" + error + "); is it installed? (see docs/operations.md, \"Alerting\")");
+            settled();
         });
     }
     const std::string &url = webhook_target(config, event.failure);
@@ -20,6 +22,7 @@ void Alerter::send(const Alerts &config, const AlertEvent &event) {
     // The URL is not logged: Healthchecks-style URLs are secrets.
     const char *which = event.failure && !config.webhook_failure_url.empty() ? "webhook_failure_url" : "webhook_url";
     const int timeout = config.webhook_timeout_seconds;
+    ++pending_;
     pool_.run<WebhookResult>(
         std::chrono::seconds(timeout + 5),
         [url, body = event.payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), timeout](WorkProgress &) {
@@ -33,7 +36,29 @@ void Alerter::send(const Alerts &config, const AlertEvent &event) {
                                                                "installed: see docs/operations.md, \"Alerting\")"
                                                              : ""));
             else journal_.log(LOG_INFO, "alert: " + what + ": posted to " + which + " (HTTP " + std::to_string(sent->status) + ")");
+            settled();
         });
+}
+
+void Alerter::settled() {
+    if (--pending_ > 0 || !on_idle_) return;
+    idle_timer_.cancel();
+    auto done = std::move(on_idle_);
+    on_idle_ = nullptr;
+    done();
+}
+
+void Alerter::when_idle(std::chrono::seconds limit, std::function<void()> done) {
+    if (pending_ == 0) return done();
+    on_idle_ = std::move(done);
+    idle_timer_.expires_after(limit);
+    idle_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec || !on_idle_) return;
+        journal_.log(LOG_WARNING, "stopping with " + std::to_string(pending_) + " alert(s) not yet sent");
+        auto done = std::move(on_idle_);
+        on_idle_ = nullptr;
+        done();
+    });
 }
 
 }  // namespace dailysync

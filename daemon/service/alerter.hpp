@@ -4,6 +4,9 @@
 // outcome goes to the journal; a failed alert is logged, never retried in a loop.
 #pragma once
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -24,13 +27,22 @@ struct AlertEvent {
 class Alerter {
 public:
     using StartUnit = std::function<void(const std::string &unit, std::function<void(std::string error)> done)>;
-    Alerter(WorkerPool &pool, Journal &journal, StartUnit start_unit) : pool_(pool), journal_(journal), start_unit_(std::move(start_unit)) {}
+    // `pool`: a worker of its own, so a POST never waits behind calls stuck on a hung NAS.
+    Alerter(boost::asio::io_context &io, WorkerPool &pool, Journal &journal, StartUnit start_unit)
+        : pool_(pool), journal_(journal), start_unit_(std::move(start_unit)), idle_timer_(io) {}
     void send(const Alerts &config, const AlertEvent &event);
+    // Calls `done` once no alert is on its way any more, or after `limit` (stopping: the
+    // alert about the run the stop cancelled should still go out).
+    void when_idle(std::chrono::seconds limit, std::function<void()> done);
 
 private:
+    void settled();
     WorkerPool &pool_;
     Journal &journal_;
     StartUnit start_unit_;
+    int pending_ = 0;
+    std::function<void()> on_idle_;
+    boost::asio::steady_timer idle_timer_;
 };
 
 }  // namespace dailysync

@@ -55,10 +55,11 @@ int BackupRun::concurrency() const {
 void BackupRun::start() {
     cpu_self_at_start_ = cpu_seconds(RUSAGE_SELF);
     cpu_children_at_start_ = cpu_seconds(RUSAGE_CHILDREN);
-    // A dry run changes nothing, and a hook (a database dump, a snapshot) would.
-    if (dry_run_ || config_.hooks.before_run.empty()) return load_state();
+    // A dry run changes nothing, and a hook (a database dump, a snapshot) would. A verify
+    // runs them: the source it reads may be the snapshot before_run makes.
+    if (!runs_hooks() || config_.hooks.before_run.empty()) return load_state();
     hooks_ = HookRunner::run(
-        io_, config_, HookStage::before_run, HookContext{run_id_, "", "", config_.source, config_.destination},
+        io_, config_, HookStage::before_run, HookContext{run_id_, "", "", config_.source, config_.destination, run_kind()},
         [self = shared_from_this()](const HookOutcome &command, const std::string &line) {
             if (self->on_notice_) self->on_notice_(command.name() + ": " + line);
         },
@@ -231,7 +232,7 @@ void BackupRun::start_copying(std::string backup_dir, std::string created_path, 
     model_.emplace(run_id_, std::move(units), dry_run_, started_);
     if (!retry_ && !verify_) model_->set_expected(previous_.total_entries(), previous_.total_bytes());
     if (model_->units().empty()) {   // a verify slice with nothing in it
-        phase_ = Phase::copying;
+        phase_ = Phase::finishing;    // no cancel path may finish it a second time
         boost::asio::post(io_, [self = shared_from_this()] { self->finished(); });
         return;
     }
@@ -290,6 +291,10 @@ void BackupRun::adapt(Seconds now, const RunTotals &t, double cpu_busy) {
 }
 
 void BackupRun::cancel() {
+    // Whatever the phase: the end hooks still to come run with a short timeout, and the
+    // marking of a verify's findings stops.
+    stop_requested_ = true;
+    if (marking_) marking_->cancelled = true;
     if (awaiting_end_check_) {
         // The service is stopping while the source is checked after the run: a hung NAS
         // must not hold it. The run is reported without that check.
@@ -298,7 +303,9 @@ void BackupRun::cancel() {
         return report_and_save();
     }
     if (hooks_ && phase_ == Phase::finishing) {
-        // Stopping while the end hooks run: they are stopped (the service must stop in time).
+        // Stopping while the end hooks run: they are stopped, the stages after them are
+        // skipped (the service must stop in time).
+        end_hooks_stopped_ = true;
         hooks_->cancel();
         return;
     }
@@ -407,30 +414,34 @@ void BackupRun::finish_verify() {
     verify_outcome_->differing = changes.counts[static_cast<int>(ChangeKind::differs)];
     const std::size_t listed = std::min<std::size_t>(changes.differing.size(), 100);
     verify_outcome_->paths.assign(changes.differing.begin(), changes.differing.begin() + static_cast<std::ptrdiff_t>(listed));
-    if (verify_outcome_->differing == 0 || cancelled_ || model_->cancel_requested()) return report_and_save();
+    if (verify_outcome_->differing == 0 || stop_requested_ || model_->cancel_requested()) return report_and_save();
     if (on_notice_)
         for (std::size_t i = 0; i < std::min<std::size_t>(listed, 20); ++i) on_notice_("verify: differs: " + changes.differing[i]);
     struct Marked {
         std::uint64_t marked = 0;
         std::vector<std::string> errors;
     };
-    workers_.trees.run<Marked>(
+    marking_ = workers_.trees.run<Marked>(
         deadline(),
-        [destination = destination_, paths = changes.differing](WorkProgress &progress) {
+        [destination = destination_, raw = changes.differing_raw, shown = changes.differing](WorkProgress &progress) {
             Marked out;
-            for (const auto &path : paths) {
+            for (std::size_t i = 0; i < raw.size() && !progress.cancelled; ++i) {
                 ++progress.steps;
-                const std::string error = destination->mark_for_copy(unescape_rsync_name(path));
+                const std::string error = destination->mark_for_copy(raw[i]);
                 if (error.empty()) ++out.marked;
-                else if (out.errors.size() < 10) out.errors.push_back(path + ": " + error);
+                else if (out.errors.size() < 10) out.errors.push_back(shown[i] + ": " + error);
             }
             return out;
         },
         [self = shared_from_this()](std::optional<Marked> marked) {
+            self->marking_.reset();
             if (!marked) marked = Marked{0, {self->no_answer("the destination " + self->config_.destination + " (while differing files were marked)")}};
             self->verify_outcome_->marked = marked->marked;
             self->verify_outcome_->mark_errors = marked->errors;
-            self->model_->fail_run(verify_error(self->verify_outcome_->differing, marked->marked));
+            // Whatever failed the run before keeps its place; the finding is added to it.
+            const std::string finding = verify_error(self->verify_outcome_->differing, marked->marked);
+            const std::string before = self->model_->run_error();
+            self->model_->fail_run(before.empty() ? finding : before + "; " + finding);
             self->report_and_save();
         });
 }
@@ -453,15 +464,16 @@ void BackupRun::report_and_save() {
     report_context_.verify = verify_outcome_;
     // Only a complete run saw the whole tree; a partial picture would mislead the next plan.
     const RunResult result = model_->result();
-    if (supervisor_ && !retry_ && (result == RunResult::success || result == RunResult::warning)) {
+    // A retry or a verify saw part of the tree: the last complete run's picture stays.
+    if (supervisor_ && !retry_ && !verify_ && (result == RunResult::success || result == RunResult::warning)) {
         seen_ = supervisor_->seen();
         if (!config_.concurrency) level_ = supervisor_->concurrency();
     }
     supervisor_.reset();
     write_report([self = shared_from_this(), result] {
         std::vector<HookStage> stages;
-        if (!self->dry_run_ && !self->config_.hooks.after_run.empty()) stages.push_back(HookStage::after_run);
-        if (!self->dry_run_ && !self->config_.hooks.on_failure.empty() && (result == RunResult::failed || result == RunResult::cancelled))
+        if (self->runs_hooks() && !self->config_.hooks.after_run.empty()) stages.push_back(HookStage::after_run);
+        if (self->runs_hooks() && !self->config_.hooks.on_failure.empty() && (result == RunResult::failed || result == RunResult::cancelled))
             stages.push_back(HookStage::on_failure);
         self->run_end_hooks(std::move(stages));
     });
@@ -496,6 +508,7 @@ void BackupRun::write_report(std::function<void()> then) {
 }
 
 void BackupRun::run_end_hooks(std::vector<HookStage> stages) {
+    if (end_hooks_stopped_) stages.clear();
     if (stages.empty()) {
         hooks_.reset();
         // The report names the end hooks' outcomes too: written again once they ran.
@@ -504,9 +517,13 @@ void BackupRun::run_end_hooks(std::vector<HookStage> stages) {
     }
     const HookStage stage = stages.front();
     stages.erase(stages.begin());
-    const HookContext context{run_id_, std::string(to_string(model_->result())), report_path_, config_.source, config_.destination};
+    const HookContext context{run_id_, std::string(to_string(model_->result())), report_path_, config_.source, config_.destination,
+                              run_kind()};
+    // After a cancel (the service stopping), each gets cancel_grace_seconds at most.
+    Config hook_config = config_;
+    if (stop_requested_) hook_config.hooks.timeout_seconds = std::min(config_.hooks.timeout_seconds, config_.cancel_grace_seconds);
     hooks_ = HookRunner::run(
-        io_, config_, stage, context,
+        io_, hook_config, stage, context,
         [self = shared_from_this()](const HookOutcome &command, const std::string &line) {
             if (self->on_notice_) self->on_notice_(command.name() + ": " + line);
         },

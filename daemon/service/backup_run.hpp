@@ -100,6 +100,9 @@ private:
     void write_report(std::function<void()> then);
     void run_end_hooks(std::vector<HookStage> stages);
     void done();
+    // Hooks run around backups, retries and verifies; never around a --once --dry-run.
+    bool runs_hooks() const { return !dry_run_ || verify_.has_value(); }
+    std::string run_kind() const { return verify_ ? "verify" : retry_ ? "retry" : "backup"; }
     void tick();    // once a second while copying: resource sample, concurrency "auto"
     void adapt(Seconds now, const RunTotals &totals, double cpu_busy);
     std::chrono::milliseconds deadline() const;
@@ -155,6 +158,9 @@ private:
     std::optional<VerifyRequest> verify_;
     std::optional<VerifyOutcome> verify_outcome_;   // a verify, once its units are known
     bool verify_finished_ = false;                  // what it found is marked and reported
+    std::shared_ptr<WorkProgress> marking_;         // a verify's findings being marked (a cancel stops it)
+    bool stop_requested_ = false;                   // cancel() was called, in whatever phase
+    bool end_hooks_stopped_ = false;                // a cancel stopped the end hooks: no further stage
 };
 
 }  // namespace dailysync

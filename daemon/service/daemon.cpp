@@ -33,7 +33,9 @@ int run_daemon(const std::string &config_path, const Config &config, bool user_b
     Notifier notifier;
     Manager manager(io, RunWorkers{trees, state, launcher}, config_path, config, journal);
     Bus bus(io, manager, journal);
-    Alerter alerter(trees, journal, [&](const std::string &unit, std::function<void(std::string)> done) { bus.start_unit(unit, std::move(done)); });
+    WorkerPool alert_worker(io, 1);
+    Alerter alerter(io, alert_worker, journal,
+                    [&](const std::string &unit, std::function<void(std::string)> done) { bus.start_unit(unit, std::move(done)); });
     int exit_status = 0;
 
     manager.set_observer(ManagerObserver{
@@ -55,6 +57,7 @@ int run_daemon(const std::string &config_path, const Config &config, bool user_b
     boost::asio::signal_set hup(io, SIGHUP);
     PeriodicTimer status_timer(io), watchdog_timer(io);
 
+    std::function<void()> stopped;
     auto stop = [&](const char *why) {
         if (stopping) return;
         stopping = true;
@@ -62,12 +65,17 @@ int run_daemon(const std::string &config_path, const Config &config, bool user_b
         notifier.stopping();
         hup.cancel();
         manager.shutdown([&] {
-            stop_signals.cancel();
-            status_timer.stop();
-            watchdog_timer.stop();
-            journal.log(LOG_INFO, "stopped");
-            io.stop();
+            // The alert about the run the stop cancelled goes out first (within 10 s of
+            // systemd's 30 s TimeoutStopSec).
+            alerter.when_idle(std::chrono::seconds(10), [&] { stopped(); });
         });
+    };
+    stopped = [&] {
+        stop_signals.cancel();
+        status_timer.stop();
+        watchdog_timer.stop();
+        journal.log(LOG_INFO, "stopped");
+        io.stop();
     };
 
     std::function<void()> wait_stop = [&] {

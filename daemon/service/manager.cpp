@@ -195,6 +195,12 @@ void Manager::on_timer() {
             catch_up_at_ = now + kLockRetry.count();
             arm_schedule();
         });
+    } else if (run_ && run_is_verify_) {
+        // A verify never costs a night's backup: it stops, and the daily run starts after it.
+        journal_.log(LOG_NOTICE, "the daily run is due: stopping the verify " + run_->run_id() + " in progress; the daily run starts next");
+        daily_after_run_ = true;
+        run_->cancel();
+        persist();
     } else {
         journal_.log(LOG_WARNING, "the daily run is due but a run is still active; skipping until the next one");
         persist();
@@ -223,7 +229,7 @@ void Manager::start_run(const std::string &trigger, Started done, RunOptions opt
 void Manager::retry_run(std::string run_id, Started done) {
     if (state_ == ManagerState::stopping) return done(StartError::stopping, {});
     if (state_ == ManagerState::running || starting_) return done(StartError::already_running, {});
-    if (run_id.empty()) run_id = persisted_.last_run_id;
+    if (run_id.empty()) run_id = persisted_.last_backup_run_id.empty() ? persisted_.last_run_id : persisted_.last_backup_run_id;
     if (run_id.empty()) {
         refusal_ = "no run has finished yet: nothing to retry";
         return done(StartError::refused, {});
@@ -264,7 +270,8 @@ void Manager::start_verify_slice() {
     const std::string trigger = "verify of slice " + std::to_string(request.slice + 1) + " of " + std::to_string(request.slices) +
                                 " (verify.every_days " + std::to_string(request.slices) + ")";
     start_run(trigger, [this](StartError error, const std::string &) {
-        if (error != StartError::none) journal_.log(LOG_WARNING, "the verify after the daily run did not start: another run is active or the lock is taken");
+        if (error == StartError::locked) journal_.log(LOG_WARNING, "the verify after the daily run did not start: " + lock_refusal_);
+        else if (error == StartError::already_running) journal_.log(LOG_WARNING, "the verify after the daily run did not start: a run was started first");
     }, RunOptions{false, std::nullopt, request});
 }
 
@@ -287,6 +294,7 @@ Manager::StartError Manager::start_run_now(const std::optional<std::string> &loc
     if (verify && std::find(config.rsync_extra_args.begin(), config.rsync_extra_args.end(), "--checksum") == config.rsync_extra_args.end())
         config.rsync_extra_args.push_back("--checksum");
     run_scheduled_ = trigger == "schedule";
+    run_is_verify_ = verify;
     run_ = BackupRun::create(
         io_, workers_, std::move(config), verify,
         [this] {
@@ -367,6 +375,7 @@ void Manager::run_finished(const RunModel &model) {
     journal_.log(priority_for(result), message, fields, kMessageRunFinished);
     persisted_.last_run_id = model.run_id();
     persisted_.last_result = result_text;
+    if (!model.dry_run()) persisted_.last_backup_run_id = model.run_id();
     persisted_.active_run_id.clear();
     persisted_.active_run_started.reset();
     const std::time_t finished = std::chrono::system_clock::to_time_t(model.finished().value_or(std::chrono::system_clock::now()));
@@ -376,9 +385,11 @@ void Manager::run_finished(const RunModel &model) {
         persisted_.last_verify = finished;
         persisted_.last_verify_differing = model.changes().counts[static_cast<int>(ChangeKind::differs)];
     }
-    persisted_.last_duration = seconds;
-    persisted_.last_bytes = totals.bytes_transferred;
-    persisted_.last_files = totals.files_transferred;
+    if (!model.dry_run()) {   // what the last backup copied, not what a verify compared
+        persisted_.last_duration = seconds;
+        persisted_.last_bytes = totals.bytes_transferred;
+        persisted_.last_files = totals.files_transferred;
+    }
     // A project is backed up when every unit that copies part of it succeeded.
     std::map<std::string, bool> complete;
     for (const auto &unit : model.units()) {
@@ -392,7 +403,9 @@ void Manager::run_finished(const RunModel &model) {
         if (ok && !model.dry_run()) persisted_.project_success[project] = finished;
     persist();
     write_metrics();
-    if (!model.dry_run()) {
+    // Every backup pings the webhook; a verify alerts only when it failed (found damage,
+    // or could not compare), not when it was stopped (by the daily run, by an admin).
+    if (!model.dry_run() || result == RunResult::failed) {
         const bool failure = run_needs_alert(result_text);
         auto report = parse_report(run_->report()).doc;
         if (!report.is_object()) report = nlohmann::json{{"run_id", model.run_id()}, {"result", result_text}, {"error", model.run_error()}};
@@ -412,6 +425,8 @@ void Manager::run_finished(const RunModel &model) {
     boost::asio::post(io_, [this, run_id, result_text, verify_next] {
         run_.reset();
         if (state_ == ManagerState::running) state_ = ManagerState::idle;
+        if (daily_after_run_ && state_ != ManagerState::stopping) catch_up_at_ = std::time(nullptr);   // the daily run, now
+        daily_after_run_ = false;
         if (state_ != ManagerState::stopping) arm_schedule();
         if (observer_.run_finished) observer_.run_finished(run_id, result_text);
         if (shutdown_done_) return persist(std::move(shutdown_done_));   // once every state write is done

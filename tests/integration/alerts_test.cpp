@@ -4,6 +4,8 @@
 // backup alerting once and only once, across a restart.
 #include <arpa/inet.h>
 #include <csignal>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <gtest/gtest.h>
 #include <mutex>
 #include <netinet/in.h>
@@ -194,4 +196,33 @@ TEST(Alerts, AStaleBackupAlertsOnceNotOverAndOverAndNotAgainAfterARestart) {
     EXPECT_EQ(parse(http.requests()[1].body)["result"], "success");
     EXPECT_EQ(parse(http.requests()[2].body)["event"], "stale");
     EXPECT_NE(parse(http.requests()[2].body)["error"].get<std::string>().find("no successful backup for"), std::string::npos);
+}
+
+TEST(Alerts, AVerifyThatFindsDamageAlertsOneThatFindsNothingStaysQuiet) {
+    HttpListener http;
+    Service s;
+    s.write_config(R"("alerts": {"webhook_url": ")" + http.url("/ok") + R"(", "webhook_failure_url": ")" + http.url("/fail") + R"("})");
+    SystemdMock systemd(s);
+    s.start();
+    ASSERT_EQ(s.ctl({"start", "--wait"}).exit_code, 0);
+    ASSERT_TRUE(http.wait_for(1));
+    ASSERT_EQ(s.ctl({"verify"}).exit_code, 0);
+    std::this_thread::sleep_for(1s);
+    EXPECT_EQ(http.requests().size(), 1u) << "a clean verify is no backup: no ping";
+    // Damage one byte, keeping size and time.
+    const std::string path = s.destination + "/alpha/sub/f3";
+    struct stat st {};
+    ASSERT_EQ(::stat(path.c_str(), &st), 0);
+    std::string content = read_file(path);
+    content[10] ^= 1;
+    write_file(path, content);
+    const timespec times[2] = {st.st_atim, st.st_mtim};
+    ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0);
+    EXPECT_EQ(s.ctl({"verify"}).exit_code, 2);
+    ASSERT_TRUE(http.wait_for(2));
+    const auto alert = http.requests()[1];
+    EXPECT_EQ(alert.target, "POST /fail");
+    const auto body = parse(alert.body);
+    EXPECT_EQ(body["verify"]["differing"], 1) << body.dump(2);
+    EXPECT_TRUE(systemd.wait_for_starts(1));
 }

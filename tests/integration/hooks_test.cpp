@@ -75,6 +75,7 @@ TEST(Hooks, RunInOrderWithTheDocumentedEnvironmentAndTheirOutputIsLoggedAndRepor
     EXPECT_EQ(before.at("DAILYSYNC_REPORT"), "");
     EXPECT_EQ(before.at("DAILYSYNC_SOURCE"), f.source);
     EXPECT_EQ(before.at("DAILYSYNC_DESTINATION"), f.destination);
+    EXPECT_EQ(before.at("DAILYSYNC_RUN_KIND"), "backup");
     const auto after = environment_in(f.dir / "after.env");
     EXPECT_EQ(after.at("DAILYSYNC_HOOK"), "after_run");
     EXPECT_EQ(after.at("DAILYSYNC_RESULT"), "success");
@@ -173,4 +174,28 @@ TEST(Hooks, ADryRunRunsNoHook) {
     auto r = run({dailysyncd(), "--once", "--dry-run", "--config", config});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_FALSE(::access((f.dir / "order").c_str(), F_OK) == 0) << read_file(f.dir / "order");
+}
+
+TEST(Hooks, AStopDuringTheCopyGivesTheEndHooksOnlyTheCancelGrace) {
+    // The service's stop must finish within systemd's TimeoutStopSec: end hooks after a
+    // cancel get cancel_grace_seconds each, not their 10 minutes.
+    Fixture f;
+    make_dirs(f.source + "/alpha");
+    write_file(f.source + "/alpha/big", std::string(4'000'000, 'b'));
+    const std::string config = f.config(R"("cancel_grace_seconds": 1, "rsync_extra_args": ["--bwlimit=100"],
+        "hooks": {"after_run": [["sleep", "3600.4545"]], "on_failure": [["sleep", "3600.4646"]]})");
+    auto spawned = spawn({dailysyncd(), "--once", "--config", config});
+    for (int i = 0; i < 500 && processes_with("rsync") == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    const auto asked = std::chrono::steady_clock::now();
+    ::kill(spawned.pid, SIGTERM);
+    auto r = wait_for(spawned, std::chrono::seconds(60));
+    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count();
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_LT(took, 30.0) << "the end hooks held the stop";
+    const auto report = f.report(r.out);
+    ASSERT_EQ(report["hooks"].size(), 2u) << report.dump(2);
+    EXPECT_TRUE(report["hooks"][0].value("timed_out", false));
+    EXPECT_EQ(report["hooks"][1]["stage"], "on_failure");
+    EXPECT_EQ(processes_with("sleep 3600.4"), 0);
 }

@@ -71,8 +71,12 @@ TEST(Verify, ADamagedFileIsFoundReportedAndCopiedAgainByTheNextRun) {
     ASSERT_EQ(s.ctl({"start", "--wait"}).exit_code, 0);
     EXPECT_EQ(read_file(s.destination + "/alpha/sub/f7"), read_file(s.source + "/alpha/sub/f7"));
     EXPECT_EQ(differences(snapshot(s.source), snapshot(s.destination)), "");
+    // A verify of part of the tree leaves the last complete run's statistics alone (the
+    // next run plans from them, and max_change counts against them).
+    const std::string stats = read_file(s.state + "/tree-stats");
     EXPECT_EQ(s.ctl({"verify", "alpha"}).exit_code, 0);
     EXPECT_EQ(last_report(s)["verify"]["scope"], "alpha");
+    EXPECT_EQ(read_file(s.state + "/tree-stats"), stats);
     const auto stopped = s.stop();
     EXPECT_NE(stopped.err.find("verify: differs from the source: alpha/sub/f7"), std::string::npos) << stopped.err;
 }

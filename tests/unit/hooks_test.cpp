@@ -11,7 +11,7 @@ TEST(Hooks, TheEnvironmentIsExactlyTheDocumentedOne) {
     EXPECT_EQ(env, (std::vector<std::string>{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8",
                                              "DAILYSYNC_HOOK=after_run", "DAILYSYNC_RUN_ID=20261130-020000", "DAILYSYNC_RESULT=failed",
                                              "DAILYSYNC_REPORT=/var/lib/dailysyncd/runs/x.json", "DAILYSYNC_SOURCE=/data/prod",
-                                             "DAILYSYNC_DESTINATION=/data/prod_backup"}));
+                                             "DAILYSYNC_DESTINATION=/data/prod_backup", "DAILYSYNC_RUN_KIND=backup"}));
 }
 
 TEST(Hooks, OutputGoesToTheJournalLineByLineUpToACapAndTheReportKeepsTheTail) {

@@ -786,6 +786,23 @@ TEST(RunScheduler, TheRunsBandwidthIsSharedOutAsRsyncsStartAndNeverExceeded) {
     const auto p = all_of<command::Prepare>(alone.start(kNow));
     ASSERT_EQ(p.size(), 1u);
     EXPECT_EQ(share_of(all_of<command::Launch>(alone.prepared(p[0].unit, "", {}, kNow)).at(0)), 4096u);
+    // The timetable's limit begins while rsyncs started unlimited still run: they count as
+    // using all of it, so the next gets the least share, not the whole limit again.
+    RunModel night("run4", {folder("a"), folder("b"), folder("c")}, false, kNow);
+    budget = std::nullopt;
+    SchedulerSettings two = settings;
+    two.concurrency = 2;
+    RunScheduler changing(night, planner, two);
+    std::vector<std::size_t> night_units;
+    for (const auto &prepare : all_of<command::Prepare>(changing.start(kNow))) {
+        EXPECT_EQ(share_of(all_of<command::Launch>(changing.prepared(prepare.unit, "", {}, kNow)).at(0)), 0u);
+        night_units.push_back(prepare.unit);
+    }
+    budget = 4 * 1024 * 1024;
+    const auto morning = all_of<command::Prepare>(changing.exited(night_units.at(0), ok, kNow));
+    ASSERT_EQ(morning.size(), 1u);
+    EXPECT_EQ(share_of(all_of<command::Launch>(changing.prepared(morning[0].unit, "", {}, kNow)).at(0)), kMinShare / 1024);
+
     RunModel free_run("run3", {folder("a")}, false, kNow);
     budget = std::nullopt;
     RunScheduler unlimited(free_run, planner, settings);
