@@ -505,6 +505,12 @@ Config validate(const json &doc) {
     }
     if (doc.contains("hooks")) config.hooks = require_hooks(doc["hooks"]);
     if (doc.contains("alerts")) config.alerts = require_alerts(doc["alerts"]);
+    if (doc.contains("scan_threads")) {
+        const auto &value = doc["scan_threads"];
+        if (value.is_string() && value.get<std::string>() == "auto") config.scan_threads.reset();
+        else if (value.is_number_integer()) config.scan_threads = require_int(value, "/scan_threads", 1, 64);
+        else fail("/scan_threads", "must be \"auto\" or a whole number from 1 to 64", &value);
+    }
     if (doc.contains("bwlimit") && !doc["bwlimit"].is_null()) {
         config.bwlimit = require_bwlimit(doc["bwlimit"]);
         for (std::size_t i = 0; i < config.rsync_extra_args.size(); ++i)
@@ -575,7 +581,7 @@ const std::vector<std::string> &config_keys() {
         "source", "destination", "daily_at", "concurrency", "delete", "state_dir", "exclude",
         "rsync_path", "rsync_extra_args", "retries", "retry_delay_seconds", "stall_timeout_seconds",
         "cancel_grace_seconds", "filesystem_timeout_seconds", "history_keep_runs", "history_keep_days", "metrics_file",
-        "max_delete", "max_change", "require_mountpoint", "source_sentinel", "preserve", "versions", "hooks", "alerts", "verify", "bwlimit"};
+        "max_delete", "max_change", "require_mountpoint", "source_sentinel", "preserve", "versions", "hooks", "alerts", "verify", "bwlimit", "scan_threads"};
     return keys;
 }
 
@@ -755,6 +761,8 @@ std::string config_to_json(const Config &config) {
                      {"stale_after", config.alerts.stale_after_seconds == 0 ? std::string("off") : format_duration_text(config.alerts.stale_after_seconds)}};
     if (config.verify_every_days > 0) doc["verify"] = {{"every_days", config.verify_every_days}};
     else doc["verify"] = nullptr;
+    if (config.scan_threads) doc["scan_threads"] = *config.scan_threads;
+    else doc["scan_threads"] = "auto";
     if (!config.bwlimit) doc["bwlimit"] = nullptr;
     else if (config.bwlimit->windows.empty()) doc["bwlimit"] = rate_text(config.bwlimit->always);
     else {

@@ -35,6 +35,15 @@ void TreeStats::add_entry(const std::string &parent, std::string_view name, bool
 
 void TreeStats::touch_dir(const std::string &path) { dirs_.try_emplace(path); }
 
+void TreeStats::merge(const TreeStats &other) {
+    for (const auto &[path, stats] : other.dirs_) {
+        DirStats &mine = dirs_[path];
+        mine.own_entries += stats.own_entries;
+        mine.own_bytes += stats.own_bytes;
+        mine.subdirs += stats.subdirs;
+    }
+}
+
 void TreeStats::finalize() {
     std::vector<std::pair<std::size_t, std::string>> by_depth;
     by_depth.reserve(dirs_.size());

@@ -27,6 +27,8 @@ public:
     void add_entry(const std::string &parent, std::string_view name, bool is_directory, std::uint64_t size);
     // Makes sure a folder has a record (an empty folder has no entries to add).
     void touch_dir(const std::string &path);
+    // Adds another walk's own counts (folders listed elsewhere), before finalize().
+    void merge(const TreeStats &other);
     // Computes tree totals from the own counts. Call once all entries are in.
     void finalize();
 

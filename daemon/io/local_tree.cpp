@@ -29,7 +29,8 @@ std::string below(const std::string &root, const std::string &relative) { return
 class LocalSource final : public Source {
 public:
     explicit LocalSource(const Config &config)
-        : root_(config.source), must_be_mount_point_(config.source_must_be_mountpoint), sentinel_(config.source_sentinel) {}
+        : root_(config.source), must_be_mount_point_(config.source_must_be_mountpoint), sentinel_(config.source_sentinel),
+          scan_threads_(config.scan_threads) {}
 
     const std::string &location() const override { return root_; }
     std::string check(std::uint64_t previous_entries) const override {
@@ -44,12 +45,17 @@ public:
     std::optional<FolderIdentity> identity() const override { return folder_identity(root_); }
     bool remote() const override { return is_remote_filesystem(root_); }
     std::optional<EntryFacts> entry(const std::string &relative) const override { return lstat_facts(below(root_, relative)); }
-    ScanResult scan(WorkProgress &progress) const override { return scan_tree(root_, progress); }
+    // scan_threads "auto": a NAS answers each thread's calls one at a time, so more there.
+    ScanResult scan(WorkProgress &progress) const override {
+        const unsigned threads = scan_threads_ ? static_cast<unsigned>(*scan_threads_) : (remote() ? kAutoScanThreadsRemote : kAutoScanThreadsLocal);
+        return scan_tree(root_, progress, threads);
+    }
 
 private:
     std::string root_;
     bool must_be_mount_point_;
     std::string sentinel_;
+    std::optional<int> scan_threads_;
 };
 
 class LocalDestination final : public Destination {

@@ -1,9 +1,12 @@
 // Walks a folder tree and records per-folder statistics for the planner, when there are
 // none from a previous run. Blocking (every entry is a stat on what may be a network
-// mount): run it on the WorkerPool. Each entry counts as a step of its progress, so its
-// deadline counts from the last entry seen; a cancelled walk stops at the next entry.
-// Memory is bounded by the number of folders (the statistics) and the depth (open
-// directories), not by the number of files.
+// mount): run it on the WorkerPool. Several threads list folders at once (a NAS answers
+// one metadata call at a time per client thread: the walk is latency-bound, so threads,
+// not CPU, make it fast); no symlink is followed, also not on the way to a folder. Each
+// entry counts as a step of its progress, so its deadline counts from the last entry
+// seen; a cancelled walk stops at the next entry. Memory is bounded by the number of
+// folders (the statistics, one record per thread) and the folders waiting to be listed,
+// not by the number of files.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +23,10 @@ struct ScanResult {
     std::uint64_t unreadable_dirs = 0; // folders below it that could not be opened
 };
 
-ScanResult scan_tree(const std::string &root, WorkProgress &progress);
+inline constexpr unsigned kMaxScanThreads = 64;
+inline constexpr unsigned kAutoScanThreadsLocal = 4;    // scan_threads "auto", local disks
+inline constexpr unsigned kAutoScanThreadsRemote = 16;  // ... NFS, SMB, FUSE
+// `threads`: how many folders are listed at once (1..kMaxScanThreads).
+ScanResult scan_tree(const std::string &root, WorkProgress &progress, unsigned threads);
 
 }  // namespace dailysync

@@ -423,3 +423,12 @@ TEST(Config, AlertsHaveAUnitAWebhookAndAStaleLimit) {
     EXPECT_EQ(format_duration_text(129600), "36h");
     EXPECT_EQ(format_duration_text(90), "90s");
 }
+
+TEST(Config, ScanThreadsAreAutoOrACount) {
+    EXPECT_FALSE(parse_config(kMinimal).config->scan_threads);
+    EXPECT_EQ(parse_config(with(R"("scan_threads": 16)")).config->scan_threads, 16);
+    EXPECT_FALSE(parse_config(with(R"("scan_threads": "auto")")).config->scan_threads);
+    EXPECT_EQ(parse_config(config_to_json(*parse_config(with(R"("scan_threads": 8)")).config)).config->scan_threads, 8);
+    for (const char *bad : {R"("scan_threads": 0)", R"("scan_threads": 65)", R"("scan_threads": "many")", R"("scan_threads": 1.5)"})
+        EXPECT_EQ(error_of(with(bad)).pointer, "/scan_threads") << bad;
+}

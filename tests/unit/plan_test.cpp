@@ -188,3 +188,27 @@ TEST(Planner, AnUpdatePlansFewerBiggerUnitsThanAFirstCopy) {
     for (const auto &u : update_units) covered += u.members.size();
     EXPECT_EQ(covered, subs.size());
 }
+
+TEST(TreeStats, WalksOfDifferentFoldersAddUp) {
+    TreeStats a, b, whole;
+    a.add_entry("", "x", true, 0);
+    a.add_entry("", "top", false, 5);
+    b.add_entry("x", "f", false, 7);
+    b.add_entry("x", "y", true, 0);
+    for (auto *t : {&whole}) {
+        t->add_entry("", "x", true, 0);
+        t->add_entry("", "top", false, 5);
+        t->add_entry("x", "f", false, 7);
+        t->add_entry("x", "y", true, 0);
+    }
+    TreeStats merged;
+    merged.merge(a);
+    merged.merge(b);
+    merged.finalize();
+    whole.finalize();
+    EXPECT_EQ(merged.total_entries(), whole.total_entries());
+    EXPECT_EQ(merged.total_bytes(), 12u);
+    EXPECT_EQ(merged.find("x")->tree_entries, 2u);
+    EXPECT_EQ(merged.subfolders(""), std::vector<std::string>{"x"});
+    EXPECT_EQ(merged.subfolders("x"), std::vector<std::string>{"y"});
+}
