@@ -30,11 +30,8 @@ std::string rate_text(std::optional<std::uint64_t> rate) {
 
 std::optional<std::uint64_t> BandwidthSchedule::at(int minute) const {
     if (windows.empty()) return always;
-    for (const auto &w : windows) {
-        const bool inside = w.start_minute <= w.end_minute ? (minute >= w.start_minute && minute < w.end_minute)
-                                                           : (minute >= w.start_minute || minute < w.end_minute);
-        if (inside) return w.bytes_per_second;
-    }
+    for (const auto &w : windows)
+        if (w.contains(minute)) return w.bytes_per_second;
     return std::nullopt;
 }
 

@@ -26,6 +26,10 @@ struct BandwidthSchedule {
     struct Window {
         int start_minute = 0, end_minute = 0;          // minutes after midnight, local; end may be before start (past midnight)
         std::optional<std::uint64_t> bytes_per_second;   // nullopt: off
+        bool contains(int minute_of_day) const {
+            return start_minute <= end_minute ? (minute_of_day >= start_minute && minute_of_day < end_minute)
+                                              : (minute_of_day >= start_minute || minute_of_day < end_minute);
+        }
     };
     std::optional<std::uint64_t> always;   // when there is no timetable
     std::vector<Window> windows;           // the timetable; a time it does not cover is unlimited

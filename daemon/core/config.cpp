@@ -327,16 +327,9 @@ BandwidthSchedule require_bwlimit(const json &value) {
         auto window = parse_window(key);
         if (!window) fail(pointer, "must be a time range \"HH:MM-HH:MM\" (local time; may pass midnight)", &item);
         window->bytes_per_second = rate(item, pointer);
-        for (const auto &other : schedule.windows) {
-            BandwidthSchedule probe;
-            probe.windows = {other};
-            BandwidthSchedule mine;
-            mine.windows = {*window};
-            mine.windows[0].bytes_per_second = 1;
-            probe.windows[0].bytes_per_second = 1;
+        for (const auto &other : schedule.windows)
             for (int minute = 0; minute < 1440; ++minute)
-                if (probe.at(minute) && mine.at(minute)) fail(pointer, "overlaps another time range of the timetable", &item);
-        }
+                if (other.contains(minute) && window->contains(minute)) fail(pointer, "overlaps another time range of the timetable", &item);
         schedule.windows.push_back(*window);
     }
     if (schedule.windows.empty()) fail("/bwlimit", "a timetable needs at least one time range", &value);

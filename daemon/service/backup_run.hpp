@@ -58,6 +58,7 @@ public:
     // Before start(), on a dry run with --checksum: verify the backup at rest (core/verify.hpp).
     // Files found to differ get a time the next run will not skip, and fail the run.
     void verify(VerifyRequest request) { verify_ = std::move(request); }
+    bool is_verify() const { return verify_.has_value(); }
     void start();
     void cancel();
     // Receives one-line notices worth logging (concurrency changes with their evidence).

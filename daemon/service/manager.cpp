@@ -195,7 +195,7 @@ void Manager::on_timer() {
             catch_up_at_ = now + kLockRetry.count();
             arm_schedule();
         });
-    } else if (run_ && run_is_verify_) {
+    } else if (run_ && run_->is_verify()) {
         // A verify never costs a night's backup: it stops, and the daily run starts after it.
         journal_.log(LOG_NOTICE, "the daily run is due: stopping the verify " + run_->run_id() + " in progress; the daily run starts next");
         daily_after_run_ = true;
@@ -294,7 +294,6 @@ Manager::StartError Manager::start_run_now(const std::optional<std::string> &loc
     if (verify && std::find(config.rsync_extra_args.begin(), config.rsync_extra_args.end(), "--checksum") == config.rsync_extra_args.end())
         config.rsync_extra_args.push_back("--checksum");
     run_scheduled_ = trigger == "schedule";
-    run_is_verify_ = verify;
     run_ = BackupRun::create(
         io_, workers_, std::move(config), verify,
         [this] {

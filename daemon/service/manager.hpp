@@ -124,7 +124,6 @@ private:
     std::string lock_refusal_;      // why the last start_run found the lock taken
     std::string refusal_;           // why the last retry_run had nothing to retry
     bool run_scheduled_ = false;    // the active run is the daily one (a verify of today's slice follows it)
-    bool run_is_verify_ = false;    // the active run is a verify (the daily run stops it)
     bool daily_after_run_ = false;  // the daily run came due during a verify: it starts once that ends
     bool starting_ = false;           // start_run waits for the destination's lock name
     bool waiting_for_lock_ = false;   // the daily run is due and waits for another process's run

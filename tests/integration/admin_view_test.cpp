@@ -11,26 +11,18 @@
 
 using namespace testing_support;
 
-namespace {
-nlohmann::json parse(const std::string &text) {
-    auto doc = nlohmann::json::parse(text, nullptr, false);
-    EXPECT_FALSE(doc.is_discarded()) << text;
-    return doc;
-}
-}  // namespace
-
 TEST(AdminView, StatusTextJsonAndHistoryAgreeOnTheLastRunAndDryRunsNeverCount) {
     Service s;
     age_tree(s.source);
     s.start();
     ASSERT_EQ(s.ctl({"start", "--wait"}).exit_code, 0);
-    const std::string backup_run = parse(s.ctl({"status", "--json"}).out)["last_run_id"];
+    const std::string backup_run = parse_json(s.ctl({"status", "--json"}).out)["last_run_id"];
     // A dry run into the same state folder afterwards: newest in the history, never the last run.
     write_file(s.source + "/beta/new", "n");
     auto dry = run({dailysyncd(), "--once", "--dry-run", "--config", s.config_path});
     ASSERT_EQ(dry.exit_code, 0) << dry.err;
 
-    auto json = parse(s.ctl({"status", "--json"}).out);
+    auto json = parse_json(s.ctl({"status", "--json"}).out);
     EXPECT_EQ(json["last_run_id"], backup_run);
     EXPECT_EQ(json["last_result"], "success");
     EXPECT_TRUE(json.contains("last_run_started")) << json;
@@ -41,7 +33,7 @@ TEST(AdminView, StatusTextJsonAndHistoryAgreeOnTheLastRunAndDryRunsNeverCount) {
     EXPECT_EQ(report.exit_code, 0) << report.err;
     EXPECT_NE(report.out.find("run " + backup_run + ": success"), std::string::npos) << report.out;
 
-    auto history = parse(s.ctl({"history", "--json"}).out);
+    auto history = parse_json(s.ctl({"history", "--json"}).out);
     ASSERT_EQ(history.size(), 2u) << history;
     EXPECT_EQ(history[0]["run_id"], backup_run);
     EXPECT_EQ(history[0]["dry_run"], false);

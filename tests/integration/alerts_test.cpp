@@ -126,12 +126,6 @@ struct SystemdMock {
     }
 };
 
-nlohmann::json parse(const std::string &text) {
-    auto doc = nlohmann::json::parse(text, nullptr, false);
-    EXPECT_FALSE(doc.is_discarded()) << text;
-    return doc;
-}
-
 }  // namespace
 
 TEST(Alerts, AFailedRunStartsTheAlertUnitAndPostsToTheFailureUrlASuccessPingsTheWebhook) {
@@ -146,7 +140,7 @@ TEST(Alerts, AFailedRunStartsTheAlertUnitAndPostsToTheFailureUrlASuccessPingsThe
     ASSERT_TRUE(http.wait_for(1)) << "no success ping";
     auto requests = http.requests();
     EXPECT_EQ(requests[0].target, "POST /ping/uuid");
-    const auto ping = parse(requests[0].body);
+    const auto ping = parse_json(requests[0].body);
     EXPECT_EQ(ping["event"], "run");
     EXPECT_EQ(ping["result"], "success");
     EXPECT_TRUE(systemd.started().empty()) << "an alert unit for a successful run";
@@ -154,7 +148,7 @@ TEST(Alerts, AFailedRunStartsTheAlertUnitAndPostsToTheFailureUrlASuccessPingsThe
     remove_tree(s.destination);   // the next run fails: the destination is missing
     auto failed = s.ctl({"start", "--wait"});
     EXPECT_EQ(failed.exit_code, 2);
-    const std::string run_id = parse(s.ctl({"status", "--json"}).out)["last_run_id"];
+    const std::string run_id = parse_json(s.ctl({"status", "--json"}).out)["last_run_id"];
     ASSERT_TRUE(systemd.wait_for_starts(1));
     std::string instance = run_id;   // as systemd-escape writes it: "-" is "\x2d"
     for (auto at = instance.find('-'); at != std::string::npos; at = instance.find('-', at)) instance.replace(at, 1, "\\x2d");
@@ -162,7 +156,7 @@ TEST(Alerts, AFailedRunStartsTheAlertUnitAndPostsToTheFailureUrlASuccessPingsThe
     ASSERT_TRUE(http.wait_for(2));
     requests = http.requests();
     EXPECT_EQ(requests[1].target, "POST /ping/uuid/fail");
-    const auto alert = parse(requests[1].body);
+    const auto alert = parse_json(requests[1].body);
     EXPECT_EQ(alert["run_id"], run_id);
     EXPECT_EQ(alert["result"], "failed");
     EXPECT_NE(alert["error"].get<std::string>().find("is not available"), std::string::npos) << alert.dump(2);
@@ -179,7 +173,7 @@ TEST(Alerts, AStaleBackupAlertsOnceNotOverAndOverAndNotAgainAfterARestart) {
     ASSERT_TRUE(systemd.wait_for_starts(1, 20s));
     EXPECT_EQ(systemd.started()[0], "\"dailysyncd-alert@stale.service\" \"replace\"");
     ASSERT_TRUE(http.wait_for(1));
-    EXPECT_EQ(parse(http.requests()[0].body)["event"], "stale");
+    EXPECT_EQ(parse_json(http.requests()[0].body)["event"], "stale");
     std::this_thread::sleep_for(5s);
     EXPECT_EQ(systemd.started().size(), 1u) << "alerted again within one stale spell";
     EXPECT_EQ(http.requests().size(), 1u);
@@ -193,9 +187,9 @@ TEST(Alerts, AStaleBackupAlertsOnceNotOverAndOverAndNotAgainAfterARestart) {
     ASSERT_TRUE(systemd.wait_for_starts(2, 20s));
     EXPECT_EQ(systemd.started()[1], "\"dailysyncd-alert@stale.service\" \"replace\"");
     ASSERT_TRUE(http.wait_for(3));
-    EXPECT_EQ(parse(http.requests()[1].body)["result"], "success");
-    EXPECT_EQ(parse(http.requests()[2].body)["event"], "stale");
-    EXPECT_NE(parse(http.requests()[2].body)["error"].get<std::string>().find("no successful backup for"), std::string::npos);
+    EXPECT_EQ(parse_json(http.requests()[1].body)["result"], "success");
+    EXPECT_EQ(parse_json(http.requests()[2].body)["event"], "stale");
+    EXPECT_NE(parse_json(http.requests()[2].body)["error"].get<std::string>().find("no successful backup for"), std::string::npos);
 }
 
 TEST(Alerts, AVerifyThatFindsDamageAlertsOneThatFindsNothingStaysQuiet) {
@@ -222,7 +216,7 @@ TEST(Alerts, AVerifyThatFindsDamageAlertsOneThatFindsNothingStaysQuiet) {
     ASSERT_TRUE(http.wait_for(2));
     const auto alert = http.requests()[1];
     EXPECT_EQ(alert.target, "POST /fail");
-    const auto body = parse(alert.body);
+    const auto body = parse_json(alert.body);
     EXPECT_EQ(body["verify"]["differing"], 1) << body.dump(2);
     EXPECT_TRUE(systemd.wait_for_starts(1));
 }

@@ -18,12 +18,6 @@ namespace {
 
 Result ctl(const Service &s, std::vector<std::string> args) { return s.ctl(std::move(args)); }
 
-nlohmann::json parse(const std::string &text) {
-    auto doc = nlohmann::json::parse(text, nullptr, false);
-    EXPECT_FALSE(doc.is_discarded()) << text;
-    return doc;
-}
-
 // A run long enough to watch: one big file at a limited rate.
 void make_slow(Service &s, const std::string &rate = "--bwlimit=1000") {
     write_file(s.source + "/alpha/big", std::string(3'000'000, 'b'));
@@ -65,24 +59,24 @@ TEST(Ctl, StatusStartWaitHistoryReportAndErrors) {
     EXPECT_NE(idle.out.find("dailysyncd: idle"), std::string::npos) << idle.out;
     EXPECT_NE(idle.out.find("last run:   none yet"), std::string::npos);
     EXPECT_NE(idle.out.find("next run:   "), std::string::npos);
-    auto idle_json = parse(ctl(s, {"status", "--json"}).out);
+    auto idle_json = parse_json(ctl(s, {"status", "--json"}).out);
     EXPECT_EQ(idle_json["state"], "idle");
     EXPECT_GT(idle_json["next_run"].get<long long>(), static_cast<long long>(std::time(nullptr)));
     EXPECT_EQ(ctl(s, {"history"}).out, "no runs yet\n");
 
     auto waited = ctl(s, {"start", "--wait"});
     EXPECT_EQ(waited.exit_code, 0) << waited.out << waited.err;
-    const std::string run_id = parse(ctl(s, {"status", "--json"}).out)["last_run_id"];
+    const std::string run_id = parse_json(ctl(s, {"status", "--json"}).out)["last_run_id"];
     EXPECT_NE(waited.out.find("run " + run_id + " started\nrun " + run_id + " finished: success"), std::string::npos) << waited.out;
     EXPECT_EQ(differences(snapshot(s.source), snapshot(s.destination)), "");
 
     auto after = ctl(s, {"status"});
     EXPECT_NE(after.out.find("last run:   " + run_id + " success, started "), std::string::npos) << after.out;
-    auto after_json = parse(ctl(s, {"status", "--json"}).out);
+    auto after_json = parse_json(ctl(s, {"status", "--json"}).out);
     EXPECT_EQ(after_json["last_result"], "success");
     EXPECT_LE(after_json["last_run_started"].get<long long>(), after_json["last_run_finished"].get<long long>());
 
-    auto json_wait = parse(ctl(s, {"start", "--wait", "--json"}).out);
+    auto json_wait = parse_json(ctl(s, {"start", "--wait", "--json"}).out);
     EXPECT_EQ(json_wait["result"], "success");
     const std::string second_id = json_wait["run_id"];
 
@@ -91,13 +85,13 @@ TEST(Ctl, StatusStartWaitHistoryReportAndErrors) {
     EXPECT_EQ(history.exit_code, 0);
     EXPECT_LT(history.out.find(run_id), history.out.find(second_id)) << history.out;
     EXPECT_NE(history.out.find("RUN ID"), std::string::npos);
-    auto history_json = parse(ctl(s, {"history", "--json"}).out);
+    auto history_json = parse_json(ctl(s, {"history", "--json"}).out);
     ASSERT_EQ(history_json.size(), 2u);
     auto report = parsed_report(read_file(s.state + "/runs/" + run_id + ".json"));
     EXPECT_EQ(history_json[0]["run_id"], run_id);
     EXPECT_EQ(history_json[0]["files"], report["totals"]["files"]);
     EXPECT_EQ(history_json[0]["bytes"], report["totals"]["bytes"]);
-    auto last_one = parse(ctl(s, {"history", "-n", "1", "--json"}).out);
+    auto last_one = parse_json(ctl(s, {"history", "-n", "1", "--json"}).out);
     ASSERT_EQ(last_one.size(), 1u);
     EXPECT_EQ(last_one[0]["run_id"], second_id);
 
@@ -126,7 +120,7 @@ TEST(Ctl, StatusStartWaitHistoryReportAndErrors) {
     EXPECT_EQ(broken.exit_code, 3);
     EXPECT_NE(broken.err.find(s.config_path), std::string::npos) << broken.err;
     EXPECT_NE(broken.err.find("/source"), std::string::npos) << broken.err;
-    EXPECT_EQ(parse(ctl(s, {"status", "--json"}).out)["state"], "idle") << "still serving";
+    EXPECT_EQ(parse_json(ctl(s, {"status", "--json"}).out)["state"], "idle") << "still serving";
 }
 
 TEST(Ctl, StartWaitExitStatusIsTheRunsResult) {
@@ -150,7 +144,7 @@ TEST(Ctl, WatchAsPlainTextEndsWithTheSummary) {
     s.start();
     auto started = ctl(s, {"start", "--json"});
     ASSERT_EQ(started.exit_code, 0) << started.err;
-    const std::string run_id = parse(started.out)["run_id"];
+    const std::string run_id = parse_json(started.out)["run_id"];
     auto watched = ctl(s, {"watch"});
     EXPECT_EQ(watched.exit_code, 0) << watched.err;
     EXPECT_EQ(watched.out.rfind("progress ", 0), 0u) << watched.out;
@@ -194,7 +188,7 @@ TEST(Ctl, WatchJsonAndCancelDuringARun) {
     std::vector<nlohmann::json> lines;
     std::size_t start = 0;
     for (std::size_t end; (end = watched.out.find('\n', start)) != std::string::npos; start = end + 1)
-        if (end > start) lines.push_back(parse(watched.out.substr(start, end - start)));
+        if (end > start) lines.push_back(parse_json(watched.out.substr(start, end - start)));
     ASSERT_GE(lines.size(), 2u) << watched.out;
     EXPECT_EQ(lines.front()["state"], "running");
     EXPECT_TRUE(lines.front()["progress"]["units"].is_array());
@@ -221,7 +215,7 @@ TEST(Ctl, NotAuthorizedToActButFreeToRead) {
 TEST(Ctl, BashCompletionOffersCommandsOptionsAndRunIds) {
     Service s;
     s.start();
-    auto started = parse(ctl(s, {"start", "--wait", "--json"}).out);
+    auto started = parse_json(ctl(s, {"start", "--wait", "--json"}).out);
     const std::string run_id = started["run_id"];
     const std::string bin_dir = dailysyncctl().substr(0, dailysyncctl().rfind('/'));
     auto complete = [&](const std::string &line) {
@@ -257,9 +251,9 @@ TEST(Ctl, RetryRunsAgainOnlyTheUnitsThatFailedAsANewRunLinkedToIt) {
     EXPECT_EQ(ctl(s, {"retry"}).exit_code, 3) << "nothing has run yet";
     auto first = ctl(s, {"start", "--wait", "--json"});
     EXPECT_EQ(first.exit_code, 2) << first.out << first.err;
-    const auto status = parse(ctl(s, {"status", "--json"}).out);
+    const auto status = parse_json(ctl(s, {"status", "--json"}).out);
     const std::string failed_run = status["last_run_id"];
-    const auto report = parse(ctl(s, {"report", failed_run, "--json"}).out);
+    const auto report = parse_json(ctl(s, {"report", failed_run, "--json"}).out);
     std::size_t failed_units = 0, good_units = 0;
     for (const auto &unit : report["units"]) (unit["result"] == "success" ? good_units : failed_units) += 1;
     ASSERT_GT(failed_units, 0u) << report.dump(2);
@@ -275,8 +269,8 @@ TEST(Ctl, RetryRunsAgainOnlyTheUnitsThatFailedAsANewRunLinkedToIt) {
     EXPECT_EQ(read_file(s.destination + "/beta/many/b399"), "b");
     EXPECT_EQ(read_file(s.destination + "/beta/many/new-in-beta"), "y");
     EXPECT_FALSE(std::filesystem::exists(s.destination + "/alpha/many/new-in-alpha")) << "retry ran a unit that had succeeded";
-    const std::string retry_run = parse(ctl(s, {"status", "--json"}).out)["last_run_id"];
-    const auto retry_report = parse(ctl(s, {"report", retry_run, "--json"}).out);
+    const std::string retry_run = parse_json(ctl(s, {"status", "--json"}).out)["last_run_id"];
+    const auto retry_report = parse_json(ctl(s, {"report", retry_run, "--json"}).out);
     EXPECT_EQ(retry_report["retry_of"], failed_run);
     // The failed units again (one that expands into its subfolders does so again), nothing else.
     for (const auto &unit : retry_report["units"])

@@ -314,4 +314,10 @@ nlohmann::json parsed_report(const std::string &text) {
     return parsed.doc;
 }
 
+nlohmann::json parse_json(const std::string &text) {
+    auto doc = nlohmann::json::parse(text, nullptr, false);
+    EXPECT_FALSE(doc.is_discarded()) << text;
+    return doc;
+}
+
 }  // namespace testing_support

@@ -78,6 +78,8 @@ std::string differences(const Snapshot &expected, const Snapshot &actual);
 // A run report's text read with the daemon's own reader (core/report's parse_report): the
 // document, or an empty object after failing the test with the reader's error.
 nlohmann::json parsed_report(const std::string &text);
+// Text that must be JSON (dailysyncctl --json output): the document, failing the test otherwise.
+nlohmann::json parse_json(const std::string &text);
 
 // pids of processes whose command line mentions `needle`.
 std::vector<pid_t> processes_mentioning(const std::string &needle);

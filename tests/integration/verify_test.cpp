@@ -14,12 +14,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-nlohmann::json parse(const std::string &text) {
-    auto doc = nlohmann::json::parse(text, nullptr, false);
-    EXPECT_FALSE(doc.is_discarded()) << text;
-    return doc;
-}
-
 // Flips one byte in the middle of a file, keeping its size and modification time.
 void damage(const std::string &path) {
     struct stat st {};
@@ -33,8 +27,8 @@ void damage(const std::string &path) {
 }
 
 nlohmann::json last_report(const Service &s) {
-    const std::string run_id = parse(s.ctl({"status", "--json"}).out)["last_run_id"];
-    return parse(s.ctl({"report", run_id, "--json"}).out);
+    const std::string run_id = parse_json(s.ctl({"status", "--json"}).out)["last_run_id"];
+    return parse_json(s.ctl({"report", run_id, "--json"}).out);
 }
 
 }  // namespace
@@ -101,8 +95,8 @@ TEST(Verify, TheDailyRunIsFollowedByTodaysSlice) {
     s.start();
     nlohmann::json runs;
     for (int i = 0; i < 600; ++i) {
-        runs = parse(s.ctl({"history", "--json"}).out);
-        if (runs.is_array() && runs.size() >= 2 && parse(s.ctl({"status", "--json"}).out)["state"] == "idle") break;
+        runs = parse_json(s.ctl({"history", "--json"}).out);
+        if (runs.is_array() && runs.size() >= 2 && parse_json(s.ctl({"status", "--json"}).out)["state"] == "idle") break;
         std::this_thread::sleep_for(100ms);
     }
     ASSERT_TRUE(runs.is_array() && runs.size() >= 2) << runs.dump(2);

@@ -196,7 +196,9 @@ TEST(Versions, RetentionKeepsTheOtherDaysExact) {
                 write_file(f.source + "/alpha/edit/reel1/shot" + std::to_string(d - 1), "back on day " + std::to_string(d));
                 changed.push_back(f.source + "/alpha/edit/reel1/shot" + std::to_string(d - 1));
             }
-            if (d == 4) ASSERT_EQ(::rename((f.source + "/alpha/empty").c_str(), (f.source + "/alpha/was-empty").c_str()), 0);
+            if (d == 4) {
+                ASSERT_EQ(::rename((f.source + "/alpha/empty").c_str(), (f.source + "/alpha/was-empty").c_str()), 0);
+            }
             if (d == 6) {
                 write_file(f.source + "/alpha/empty", "a file where a folder was\n");
                 changed.push_back(f.source + "/alpha/empty");
