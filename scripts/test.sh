@@ -20,7 +20,7 @@ cmake --build build-asan -j"$(nproc)" --target unit_tests io_tests integration_t
 # simulated NAS; their daemon code is the one the integration tests run). Neither of the
 # last two is built here. Nor the run-wide bwlimit tests: a minute of rsync sleeping to
 # its rate limits, of which the daemon's part (the shares) is the unit-tested scheduler.
-ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+DAILYSYNC_COMPARE_CASES=40 ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     ctest --test-dir build-asan --output-on-failure -j"$(nproc)" --timeout 900 -E '^e2e|^InducedBottleneck\.|^bottleneck_tests_NOT_BUILT|^HungNas\.|^hung_nas_tests_NOT_BUILT|^Bwlimit\.'
 
 

@@ -504,6 +504,13 @@ Config validate(const json &doc) {
         else if (value.is_number_integer()) config.scan_threads = require_int(value, "/scan_threads", 1, 64);
         else fail("/scan_threads", "must be \"auto\" or a whole number from 1 to 64", &value);
     }
+    if (doc.contains("daily_compare")) {
+        const auto &value = doc["daily_compare"];
+        const std::string text = value.is_string() ? value.get<std::string>() : std::string();
+        if (text == "daemon") config.daemon_compares = true;
+        else if (text == "rsync") config.daemon_compares = false;
+        else fail("/daily_compare", "must be \"rsync\" (each rsync compares its part) or \"daemon\" (the daemon compares both trees, rsync copies what differs)", &value);
+    }
     if (doc.contains("bwlimit") && !doc["bwlimit"].is_null()) {
         config.bwlimit = require_bwlimit(doc["bwlimit"]);
         for (std::size_t i = 0; i < config.rsync_extra_args.size(); ++i)
@@ -574,7 +581,7 @@ const std::vector<std::string> &config_keys() {
         "source", "destination", "daily_at", "concurrency", "delete", "state_dir", "exclude",
         "rsync_path", "rsync_extra_args", "retries", "retry_delay_seconds", "stall_timeout_seconds",
         "cancel_grace_seconds", "filesystem_timeout_seconds", "history_keep_runs", "history_keep_days", "metrics_file",
-        "max_delete", "max_change", "require_mountpoint", "source_sentinel", "preserve", "versions", "hooks", "alerts", "verify", "bwlimit", "scan_threads"};
+        "max_delete", "max_change", "require_mountpoint", "source_sentinel", "preserve", "versions", "hooks", "alerts", "verify", "bwlimit", "scan_threads", "daily_compare"};
     return keys;
 }
 
@@ -756,6 +763,7 @@ std::string config_to_json(const Config &config) {
     else doc["verify"] = nullptr;
     if (config.scan_threads) doc["scan_threads"] = *config.scan_threads;
     else doc["scan_threads"] = "auto";
+    doc["daily_compare"] = config.daemon_compares ? "daemon" : "rsync";
     if (!config.bwlimit) doc["bwlimit"] = nullptr;
     else if (config.bwlimit->windows.empty()) doc["bwlimit"] = rate_text(config.bwlimit->always);
     else {

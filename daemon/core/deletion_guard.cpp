@@ -17,7 +17,9 @@ DeletionPlan plan_deletions(const RunModel &run, const DeleteLimit &limit) {
         holding.push_back(&u);
     }
     // Before deleting, the destination holds the source's entries (just copied) plus the
-    // extraneous ones.
+    // extraneous ones. The units of a compared run saw only what changed: the compare
+    // counted the source.
+    if (run.compared_entries()) entries = *run.compared_entries();
     s.destination_entries = entries + s.pending;
     s.allowed = limit.allowed(s.destination_entries);
     if (s.pending == 0) return plan;

@@ -36,6 +36,15 @@ struct WorkUnit {
     // deletions allowed, up to `max_delete` of them.
     bool deletion_pass = false;
     std::uint64_t max_delete = 0;
+    // A listed unit (core/change_units.hpp): exactly these entries (raw, relative to the
+    // source, "." for the source itself) go to one rsync --files-from, from the source's
+    // top; base and members are unused. Entries the compare found gone are listed too
+    // (rsync --delete-missing-args deletes them). `recursive`: each listed folder's whole
+    // tree, compared by rsync (see FolderDiff::needs_rsync).
+    std::vector<std::string> files;
+    std::vector<std::string> folders;   // the folders whose changes it carries (reports, retries)
+    std::uint64_t deletions = 0;        // how many of `files` the compare found gone
+    bool listed() const { return !files.empty(); }
 };
 
 class Planner {

@@ -120,6 +120,29 @@ std::string report_json(const RunModel &run, const ReportContext &context) {
     if (!run.warnings().empty()) doc["warnings"] = run.warnings();
     doc["dry_run"] = run.dry_run();
     if (!context.retry_of.empty()) doc["retry_of"] = context.retry_of;
+    if (context.compare) {
+        const CompareOutcome &c = *context.compare;
+        if (c.used) {
+            const double total = run.finished() ? seconds_between(run.started(), run.finished()) : 0;
+            doc["compare"] = {{"used", true},
+                              {"seconds", c.seconds},
+                              {"copy_seconds", std::max(0.0, total - c.seconds)},
+                              {"cpu_seconds", c.cpu_seconds},
+                              {"threads", c.threads},
+                              {"entries_compared", c.compared},
+                              {"created", c.created},
+                              {"updated", c.updated},
+                              {"attributes", c.attributes},
+                              {"replaced", c.replaced},
+                              {"deleted", c.deleted},
+                              {"bytes_to_send", c.bytes},
+                              {"unreadable", c.unreadable},
+                              {"unreadable_count", c.unreadable_count},
+                              {"whole_trees", c.whole}};
+        } else {
+            doc["compare"] = {{"used", false}, {"why_not", c.why_not}};
+        }
+    }
     if (context.verify)
         doc["verify"] = {{"scope", context.verify->scope},
                          {"differing", context.verify->differing},
@@ -193,6 +216,17 @@ std::string report_json(const RunModel &run, const ReportContext &context) {
         }
         unit["recursive"] = u.unit.recursive;
         if (u.unit.expand) unit["expand"] = true;
+        if (u.unit.listed()) {
+            // A daily run's list: the folders whose changes it carried (a retry copies
+            // their trees again; the list itself is not kept).
+            ordered_json folders = ordered_json::array(), raw = ordered_json::array();
+            for (const auto &f : u.unit.folders) {
+                folders.push_back(f.empty() ? std::string(".") : printable_name(f));
+                raw.push_back(to_hex(f));
+            }
+            unit["listed"] = {{"entries", u.unit.files.size()}, {"deletions", u.unit.deletions}, {"folders", std::move(folders)},
+                              {"raw_folders", std::move(raw)}};
+        }
         // Names that do not read back as they are (bytes that are not UTF-8, control
         // characters, a backslash) also go in hexadecimal, for dailysyncctl retry.
         auto exact = [](const std::string &raw) { return printable_name(raw) == raw && raw.find('\\') == std::string::npos; };

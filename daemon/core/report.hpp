@@ -33,6 +33,19 @@ struct VerifyOutcome {
     std::vector<std::string> mark_errors; // why some could not be marked
 };
 
+// The daily run's compare of both trees (io/tree_compare.hpp), for the report.
+struct CompareOutcome {
+    bool used = false;
+    std::string why_not;          // when not used: why rsync compared instead ("" for a first run, a retry, a verify)
+    double seconds = 0;           // wall time of the compare (the rest of the run is the copy)
+    double cpu_seconds = 0;       // of its threads
+    unsigned threads = 0;
+    std::uint64_t compared = 0, created = 0, updated = 0, attributes = 0, replaced = 0, deleted = 0, bytes = 0;
+    std::vector<std::string> unreadable;   // folders that could not be read (the first 20)
+    std::uint64_t unreadable_count = 0;
+    std::vector<std::string> whole;        // folders whose trees rsync compared itself (printable)
+};
+
 struct ReportContext {
     std::string source;
     std::string destination;
@@ -44,6 +57,7 @@ struct ReportContext {
     std::vector<HookOutcome> hooks = {};                           // the hook commands run for it, in order
     std::string retry_of = {};                                     // the run whose failed units this one ran again
     std::optional<VerifyOutcome> verify = std::nullopt;            // a verify: what it checked and found
+    std::optional<CompareOutcome> compare = std::nullopt;          // a daily run: its compare of both trees
 };
 
 // The report's layout, in its "schema_version" field: raised when a field changes meaning

@@ -1,5 +1,6 @@
 #include "core/retry.hpp"
 
+#include <algorithm>
 #include <optional>
 
 #include "core/names.hpp"
@@ -8,8 +9,39 @@ namespace dailysync {
 
 namespace {
 
+// A daily run's listed unit, again: the whole trees of the folders whose changes it
+// carried (what changed there since is copied too), each once, by one recursive rsync
+// from the source's top.
+std::optional<WorkUnit> listed_unit_of(const nlohmann::json &u) {
+    const auto &listed = u["listed"];
+    if (!listed.is_object() || !listed.contains("raw_folders") || !listed["raw_folders"].is_array()) return std::nullopt;
+    std::vector<std::string> folders;
+    for (const auto &f : listed["raw_folders"]) {
+        auto folder = f.is_string() ? from_hex(f.get<std::string>()) : std::nullopt;
+        if (!folder || !is_safe_relative_path(*folder)) return std::nullopt;
+        folders.push_back(*folder);
+    }
+    if (folders.empty()) return std::nullopt;
+    std::sort(folders.begin(), folders.end());
+    std::vector<std::string> cover;   // none below another
+    for (const auto &f : folders) {
+        const bool covered = std::any_of(cover.begin(), cover.end(), [&f](const std::string &c) {
+            return c.empty() || f == c || f.rfind(c + "/", 0) == 0;
+        });
+        if (!covered) cover.push_back(f);
+    }
+    WorkUnit unit;
+    unit.name = u.value("name", "") + " (whole folders)";
+    unit.base = "";
+    unit.recursive = true;
+    unit.folders = cover;
+    for (const auto &f : cover) unit.files.push_back(f.empty() ? "." : f);
+    return unit;
+}
+
 // The unit as it was planned; nullopt when the report does not say it exactly.
 std::optional<WorkUnit> unit_of(const nlohmann::json &u) {
+    if (u.contains("listed")) return listed_unit_of(u);
     WorkUnit unit;
     unit.name = u.value("name", "");
     unit.recursive = u.value("recursive", true);

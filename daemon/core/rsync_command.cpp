@@ -11,6 +11,7 @@ std::string folder(const std::string &root, const std::string &relative) {
 }  // namespace
 
 std::vector<std::string> unit_sources(const Config &config, const WorkUnit &unit) {
+    if (unit.listed()) return {folder(config.source, "")};
     if (unit.members.empty()) return {folder(config.source, unit.base)};
     std::vector<std::string> sources;
     for (const auto &member : unit.members) sources.push_back(folder(config.source, unit.base) + member);
@@ -31,7 +32,14 @@ std::vector<std::string> rsync_arguments(const Config &config, const WorkUnit &u
     if (config.preserve.acls) args.push_back("--acls");
     if (config.preserve.xattrs) args.push_back("--xattrs");
     if (config.preserve.sparse) args.push_back("--sparse");
-    if (!unit.recursive) {
+    if (unit.listed()) {
+        // The entries on stdin, NUL-separated, each with its path from the source's top
+        // (--relative is implied: so are their parent folders, which exist on both sides
+        // or are listed). No recursion: a listed folder is itself, its new contents are
+        // listed one by one.
+        // A recursive one (a folder's whole tree) deletes like every recursive unit.
+        args.insert(args.end(), {"--files-from=-", "--from0", unit.recursive ? "--recursive" : "--no-recursive"});
+    } else if (!unit.recursive) {
         args.push_back("--no-recursive");
         args.push_back("--dirs");          // the folder's own entries, not below
     }
@@ -56,7 +64,21 @@ std::vector<std::string> rsync_arguments(const Config &config, const WorkUnit &u
     if (!unit.deletion_pass && !config.delete_extraneous) args.push_back("--filter=protect *");
     for (const auto &pattern : config.exclude) args.push_back("--exclude=" + pattern);
     for (const auto &extra : config.rsync_extra_args) args.push_back(extra);
-    if (unit.deletion_pass) {
+    if (unit.listed() && !unit.recursive) {
+        // What the compare found gone is listed: --delete-missing-args deletes it, and
+        // --force lets a folder go for a file of the same name. The guard's two passes
+        // hold as for every unit: --max-delete=0 first, then the share.
+        if (unit.deletion_pass) {
+            args.insert(args.end(), {"--delete-missing-args", "--force", "--max-delete=" + std::to_string(unit.max_delete)});
+        } else if (config.delete_extraneous) {
+            args.insert(args.end(), {"--delete-missing-args", "--force"});
+            if (config.max_delete.kind != DeleteLimit::Kind::unlimited && !dry_run) args.push_back("--max-delete=0");
+        } else {
+            // Without deletions, an entry gone since the compare is no error (as a file
+            // vanishing under a recursive rsync is none).
+            args.push_back("--ignore-missing-args");
+        }
+    } else if (unit.deletion_pass) {
         // The guard's second pass: deletions allowed, within the unit's share of max_delete
         // (it also finishes type changes, which need a deletion first).
         args.insert(args.end(), {"--delete", "--max-delete=" + std::to_string(unit.max_delete)});

@@ -146,6 +146,10 @@ public:
     void mark_cancelled() { cancel_requested_ = true; }
     // A failure of the run as a whole (source unreadable, destination missing): result failed.
     void fail_run(std::string message) { run_error_ = std::move(message); }
+    // The daemon compared the trees and saw this many entries in the source (its listed
+    // units see only what changed): the deletion guard's count of the tree.
+    void set_compared_entries(std::uint64_t entries) { compared_entries_ = entries; }
+    std::optional<std::uint64_t> compared_entries() const { return compared_entries_; }
     const std::string &run_error() const { return run_error_; }
     // Something about the run as a whole worth a look (a hook that failed with
     // "before_run_failure": "warn"): a run that otherwise succeeded reads "warning".
@@ -171,6 +175,7 @@ private:
     bool dry_run_;
     WallClock::time_point started_;
     std::optional<WallClock::time_point> finished_;
+    std::optional<std::uint64_t> compared_entries_;
     std::vector<UnitStatus> units_;
     bool cancel_requested_ = false;
     std::string run_error_;

@@ -165,6 +165,7 @@ Commands RunScheduler::prepared(std::size_t index, const std::string &source_pro
     // (A unit is its folder and members: packed siblings share a base, never an entry.)
     std::string key = unit.base + (unit.recursive ? "/" : "/.");
     for (const auto &member : unit.members) key += std::string(1, '\0') + member;
+    if (unit.listed()) key = std::string(1, '\0') + "listed " + unit.name;   // its own entries, shared with no other
     if (!backup_dir.empty() && !settings_.scratch_dir.empty() && !kept_once_.insert(key).second) {
         scratch = settings_.scratch_dir + "/" + std::to_string(++scratches_);
         backup_dir = scratch;
@@ -195,7 +196,10 @@ Commands RunScheduler::prepared(std::size_t index, const std::string &source_pro
         a.bandwidth = launch_share(*budget, running_total, to_fill);
         arguments.insert(std::find(arguments.begin(), arguments.end(), "--"), bwlimit_option(a.bandwidth));
     }
-    out.push_back(command::Launch{index, std::move(arguments), !unit.deletion_pass || settings_.note_creations, scratch, key});
+    std::string input;   // a listed unit's entries, NUL-separated (rsync --files-from=- --from0)
+    for (const auto &file : unit.files) (input += file) += '\0';
+    out.push_back(command::Launch{index, std::move(arguments), !unit.deletion_pass || settings_.note_creations, scratch, key,
+                                  std::move(input)});
     return out;
 }
 

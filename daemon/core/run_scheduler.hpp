@@ -57,6 +57,7 @@ struct Launch {
     // in order.
     std::string scratch_backup;
     std::string unit_key;   // the unit's folder and members (its merges' order)
+    std::string input;      // rsync's stdin (a listed unit's entries); "" = none
 };
 struct Kill {
     std::size_t unit;

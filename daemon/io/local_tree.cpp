@@ -47,7 +47,7 @@ public:
     std::optional<EntryFacts> entry(const std::string &relative) const override { return lstat_facts(below(root_, relative)); }
     // scan_threads "auto": a NAS answers each thread's calls one at a time, so more there.
     ScanResult scan(WorkProgress &progress) const override {
-        const unsigned threads = scan_threads_ ? static_cast<unsigned>(*scan_threads_) : (remote() ? kAutoScanThreadsRemote : kAutoScanThreadsLocal);
+        const unsigned threads = scan_thread_count(scan_threads_, remote());
         return scan_tree(root_, progress, threads);
     }
 

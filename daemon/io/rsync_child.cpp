@@ -4,11 +4,13 @@
 
 #include <boost/asio/connect_pipe.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/writable_pipe.hpp>
 #include <boost/process/v2/environment.hpp>
 #include <boost/process/v2/process.hpp>
 #include <boost/process/v2/stdio.hpp>
 #include <csignal>
+#include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -36,7 +38,7 @@ std::shared_ptr<RsyncChild> RsyncChild::create(asio::io_context &io, Options opt
 
 RsyncChild::RsyncChild(asio::io_context &io, Options options, OnOutput on_output, OnExit on_exit)
     : io_(io), options_(std::move(options)), on_output_(std::move(on_output)), on_exit_(std::move(on_exit)),
-      stdout_pipe_(io), stderr_pipe_(io), quiet_timer_(io), kill_timer_(io), drain_timer_(io), stdout_parser_(options_.dry_run) {
+      stdin_pipe_(io), stdout_pipe_(io), stderr_pipe_(io), quiet_timer_(io), kill_timer_(io), drain_timer_(io), stdout_parser_(options_.dry_run) {
     if (options_.on_item) stdout_parser_.on_item(options_.on_item);
 }
 
@@ -47,21 +49,34 @@ RsyncChild::~RsyncChild() {
 
 void RsyncChild::start() {
     asio::writable_pipe stdout_write(io_), stderr_write(io_);
+    asio::readable_pipe stdin_read(io_);
     bp::error_code ec;
     asio::connect_pipe(stdout_pipe_, stdout_write, ec);
     if (!ec) asio::connect_pipe(stderr_pipe_, stderr_write, ec);
+    if (!ec && !options_.input.empty()) {
+        asio::connect_pipe(stdin_read, stdin_pipe_, ec);
+        // Our end must not reach the child: rsync would hold its own stdin open and
+        // never read the end of the list.
+        if (!ec) ::fcntl(stdin_pipe_.native_handle(), F_SETFD, FD_CLOEXEC);
+    }
     std::string start_error = ec ? ec.message() : std::string{};
     if (!ec) {
         try {
-            process_ = std::make_unique<ProcessHolder>(ProcessHolder{bp::process(
-                io_, options_.program, options_.arguments, bp::process_stdio{nullptr, stdout_write, stderr_write},
-                ChildSetup{::getpid()})});
+            if (options_.input.empty())
+                process_ = std::make_unique<ProcessHolder>(ProcessHolder{bp::process(
+                    io_, options_.program, options_.arguments, bp::process_stdio{nullptr, stdout_write, stderr_write},
+                    ChildSetup{::getpid()})});
+            else
+                process_ = std::make_unique<ProcessHolder>(ProcessHolder{bp::process(
+                    io_, options_.program, options_.arguments, bp::process_stdio{stdin_read, stdout_write, stderr_write},
+                    ChildSetup{::getpid()})});
         } catch (const std::exception &e) {
             start_error = e.what();
         }
     }
     stdout_write.close();
     stderr_write.close();
+    if (stdin_read.is_open()) stdin_read.close();
     if (!process_) {
         exit_.started = false;
         exit_.start_error = "cannot start " + options_.program + ": " + start_error;
@@ -69,6 +84,13 @@ void RsyncChild::start() {
         return;
     }
     pid_ = process_->process.id();
+    if (!options_.input.empty())
+        // A child that exits before reading it all ends the write with EPIPE (SIGPIPE is
+        // ignored by the daemon): its exit tells what went wrong.
+        asio::async_write(stdin_pipe_, asio::buffer(options_.input), [self = shared_from_this()](bp::error_code, std::size_t) {
+            bp::error_code ignored;
+            self->stdin_pipe_.close(ignored);
+        });
     read_stdout();
     read_stderr();
     arm_quiet_timer();

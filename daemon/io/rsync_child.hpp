@@ -5,6 +5,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/readable_pipe.hpp>
+#include <boost/asio/writable_pipe.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
@@ -35,6 +36,7 @@ public:
         std::chrono::seconds quiet_after{0};     // on_quiet after this long without output (0 = never)
         std::function<void()> on_quiet;          // once per silence; the child keeps running
         std::function<void(const ItemLine &)> on_item;   // every itemized line, as it arrives
+        std::string input;                       // written to its stdin, then closed ("": stdin is /dev/null)
     };
     using OnOutput = std::function<void()>;
     using OnExit = std::function<void(const ChildExit &)>;
@@ -67,6 +69,7 @@ private:
     Options options_;
     OnOutput on_output_;
     OnExit on_exit_;
+    boost::asio::writable_pipe stdin_pipe_;
     boost::asio::readable_pipe stdout_pipe_;
     boost::asio::readable_pipe stderr_pipe_;
     boost::asio::steady_timer quiet_timer_;

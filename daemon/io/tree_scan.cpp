@@ -20,18 +20,6 @@ namespace dailysync {
 namespace {
 bool is_dot(const char *name) { return name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0)); }
 
-// Opens folder `relative` below the root's descriptor without following any symlink on
-// the way (a folder replaced by a symlink during the walk is not walked into).
-int open_below(int root_fd, const std::string &relative) {
-    if (relative.empty()) return ::openat(root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    open_how how{};
-    how.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
-    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-    const long fd = ::syscall(SYS_openat2, root_fd, relative.c_str(), &how, sizeof how);
-    if (fd >= 0 || errno != ENOSYS) return static_cast<int>(fd);
-    return ::openat(root_fd, relative.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);   // kernels before 5.6
-}
-
 // The walk shared by the threads: folders waiting to be listed, and how many are being
 // listed (the walk is over when both are zero).
 struct Walk {
@@ -90,6 +78,18 @@ struct Walk {
     }
 };
 }  // namespace
+
+// Opens folder `relative` below the root's descriptor without following any symlink on
+// the way (a folder replaced by a symlink during the walk is not walked into).
+int open_below(int root_fd, const std::string &relative) {
+    if (relative.empty()) return ::openat(root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    open_how how{};
+    how.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    const long fd = ::syscall(SYS_openat2, root_fd, relative.c_str(), &how, sizeof how);
+    if (fd >= 0 || errno != ENOSYS) return static_cast<int>(fd);
+    return ::openat(root_fd, relative.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);   // kernels before 5.6
+}
 
 ScanResult scan_tree(const std::string &root, WorkProgress &progress, unsigned threads) {
     ScanResult result;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "core/tree_stats.hpp"
@@ -26,7 +27,17 @@ struct ScanResult {
 inline constexpr unsigned kMaxScanThreads = 64;
 inline constexpr unsigned kAutoScanThreadsLocal = 4;    // scan_threads "auto", local disks
 inline constexpr unsigned kAutoScanThreadsRemote = 16;  // ... NFS, SMB, FUSE
+// scan_threads as configured (nullopt = "auto": more on a network filesystem, whose
+// every call is a round trip) for a tree on a `remote` filesystem.
+inline unsigned scan_thread_count(std::optional<int> configured, bool remote) {
+    return configured ? static_cast<unsigned>(*configured) : (remote ? kAutoScanThreadsRemote : kAutoScanThreadsLocal);
+}
 // `threads`: how many folders are listed at once (1..kMaxScanThreads).
+// Opens folder `relative` below the root's descriptor without following any symlink on
+// the way (a folder replaced by a symlink during a walk is not walked into). -1 and errno
+// when it cannot.
+int open_below(int root_fd, const std::string &relative);
+
 ScanResult scan_tree(const std::string &root, WorkProgress &progress, unsigned threads);
 
 }  // namespace dailysync

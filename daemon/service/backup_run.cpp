@@ -3,7 +3,9 @@
 #include <boost/asio/post.hpp>
 #include <sys/resource.h>
 
+#include "core/format.hpp"
 #include "core/names.hpp"
+#include "core/tree_compare.hpp"
 #include "core/report.hpp"
 #include <filesystem>
 #include "io/local_tree.hpp"
@@ -157,6 +159,13 @@ void BackupRun::checked(Checked result) {
         // A retry runs the units it was given: no scan (statistics only size the units
         // the failed ones expand into).
         if (stats_) previous_ = std::move(*stats_);
+        if (!retry_ && !verify_ && config_.daemon_compares) {
+            const std::string why = compare_unsupported(config_);
+            if (why.empty()) return compare();
+            compare_outcome_ = CompareOutcome{};
+            compare_outcome_->why_not = why;
+            if (on_notice_) on_notice_("each rsync compares its part of the trees itself: " + why);
+        }
         plan_and_copy();
         return;
     }
@@ -170,6 +179,90 @@ void BackupRun::checked(Checked result) {
             if (!result) return self->finish_without_units(self->no_answer("the source " + self->config_.source + " (while it was scanned)"));
             self->scanned(std::move(*result));
         });
+}
+
+void BackupRun::compare() {
+    phase_ = Phase::comparing;
+    changed();
+    const unsigned threads = scan_thread_count(config_.scan_threads, remote_);
+    compare_started_ = monotonic_seconds();
+    compare_expected_ = 2 * previous_.total_entries();
+    compare_outcome_ = CompareOutcome{};
+    compare_outcome_->threads = threads;
+    // Checked by compare_unsupported() already: the patterns compile.
+    auto rules = std::make_shared<const ExcludeRules>(std::get<ExcludeRules>(ExcludeRules::compile(config_.exclude)));
+    scan_ = workers_.trees.run<CompareResult>(
+        deadline(),
+        [source = config_.source, destination = config_.destination, rules, threads,
+         deletions = config_.delete_extraneous](WorkProgress &progress) {
+            // rsync -o takes effect only for root: so does the owner's comparison.
+            const CompareSettings settings{DiffOptions{::geteuid() == 0, deletions}, rules.get(), threads};
+            return compare_trees(source, destination, settings, progress);
+        },
+        [self = shared_from_this()](std::optional<CompareResult> result) {
+            if (self->phase_ != Phase::comparing) return;
+            self->scan_.reset();
+            if (!result)
+                return self->finish_without_units(self->no_answer("the source " + self->config_.source + " or the destination " +
+                                                                  self->config_.destination + " (while they were compared)"));
+            self->compared(std::move(*result));
+        });
+}
+
+void BackupRun::compared(CompareResult result) {
+    if (!result.error.empty()) return finish_without_units(result.error);
+    CompareOutcome &o = *compare_outcome_;
+    o.used = true;
+    o.seconds = monotonic_seconds() - compare_started_;
+    o.cpu_seconds = result.cpu_seconds;
+    const CompareCounts &c = result.counts;
+    o.compared = c.compared;
+    o.created = c.created;
+    o.updated = c.updated;
+    o.attributes = c.attributes;
+    o.replaced = c.replaced;
+    o.deleted = c.deleted;
+    o.bytes = c.bytes;
+    o.unreadable = result.unreadable;
+    o.unreadable_count = result.unreadable_count;
+    for (const auto &folder : result.whole) o.whole.push_back(folder.empty() ? "." : printable_name(folder));
+    if (result.unreadable_count > 0)
+        compare_problem_ = std::to_string(result.unreadable_count) + " folder(s) could not be read (" + result.unreadable.front() +
+                           (result.unreadable_count > 1 ? ", ..." : "") + "): not compared, so nothing in them was copied" +
+                           (config_.delete_extraneous ? ", and nothing was deleted this run" : "");
+    compared_entries_ = result.source_tree.total_entries();
+    compared_tree_ = std::move(result.source_tree);
+    listed_units_ = plan_listed_units(std::move(result.groups), result.whole, concurrency());
+    if (on_notice_) {
+        char seconds[32];
+        std::snprintf(seconds, sizeof seconds, "%.1f", o.seconds);
+        on_notice_("compared " + std::to_string(c.compared) + " entries in " + seconds + " s (" + std::to_string(o.threads) +
+                   " threads): " + std::to_string(c.created) + " new, " + std::to_string(c.updated) + " changed, " +
+                   std::to_string(c.attributes) + " with new attributes, " + std::to_string(c.replaced) + " replaced, " +
+                   std::to_string(c.deleted) + " to delete; " + std::to_string(listed_units_->size()) + " rsync(s) to start");
+    }
+    plan_and_copy();
+}
+
+std::string BackupRun::phase_text() const {
+    switch (phase_) {
+    case Phase::checking: return "checking the source and the destination...";
+    case Phase::scanning: return "scanning the source" + (scan_ ? ": " + std::to_string(scan_->steps.load()) + " entries" : std::string()) + "...";
+    case Phase::comparing: {
+        std::string text = "comparing the source with the backup";
+        if (!scan_) return text + "...";
+        const std::uint64_t seen = scan_->steps.load();
+        text += ": " + std::to_string(seen) + (compare_expected_ ? " of about " + std::to_string(compare_expected_) : std::string()) + " entries";
+        const double elapsed = monotonic_seconds() - compare_started_;
+        if (elapsed > 1 && seen > 0) {
+            const double rate = static_cast<double>(seen) / elapsed;
+            text += ", " + std::to_string(static_cast<std::uint64_t>(rate)) + "/s";
+            if (compare_expected_ > seen) text += ", ETA " + format_eta(static_cast<double>(compare_expected_ - seen) / rate);
+        }
+        return text;
+    }
+    default: return "";
+    }
 }
 
 void BackupRun::scanned(ScanResult result) {
@@ -196,7 +289,7 @@ void BackupRun::plan_and_copy() {
         workers_.trees.run<std::string>(
             deadline(), [store = VersionStore(config_.destination)](WorkProgress &) { return store.note_unversioned_run().error(); },
             [self = shared_from_this()](std::optional<std::string> error) {
-                if (self->phase_ != Phase::checking && self->phase_ != Phase::scanning) return;   // cancelled meanwhile
+                if (!self->before_copying()) return;   // cancelled meanwhile
                 if (!error) return self->finish_without_units(self->no_answer("the destination " + self->config_.destination));
                 if (!error->empty()) return self->finish_without_units("cannot note in the versions kept before that this run keeps none: " + *error);
                 self->start_copying({}, {}, {});
@@ -212,7 +305,7 @@ void BackupRun::plan_and_copy() {
             return store->begin_run(run_id, started, first_copy, previous_at);
         },
         [self = shared_from_this(), asked](std::optional<VersionStore::Began> began) {
-            if (self->phase_ != Phase::checking && self->phase_ != Phase::scanning) return;   // cancelled meanwhile
+            if (!self->before_copying()) return;   // cancelled meanwhile
             if (!began) return self->finish_without_units(self->no_answer("the destination " + self->config_.destination +
                                                                           " (while this run's version was made)"));
             if (!began->error.empty()) return self->finish_without_units("cannot keep versions: " + began->error);
@@ -224,14 +317,22 @@ void BackupRun::plan_and_copy() {
 }
 
 void BackupRun::start_copying(std::string backup_dir, std::string created_path, std::string scratch_dir) {
-    std::vector<WorkUnit> units = retry_ ? retry_->units : planner_->initial();
+    std::vector<WorkUnit> units = retry_ ? retry_->units : listed_units_ ? std::move(*listed_units_) : planner_->initial();
     if (verify_) {
         units = verify_units(*verify_, previous_, *planner_);
         verify_outcome_ = VerifyOutcome{verify_scope_text(*verify_, units), 0, {}, 0, {}};
     }
     model_.emplace(run_id_, std::move(units), dry_run_, started_);
-    if (!retry_ && !verify_) model_->set_expected(previous_.total_entries(), previous_.total_bytes());
-    if (model_->units().empty()) {   // a verify slice with nothing in it
+    if (compared_tree_) {
+        // What the lists hold is what there is to do.
+        std::uint64_t entries = 0, bytes = 0;
+        for (const auto &u : model_->units()) entries += u.unit.estimated_entries, bytes += u.unit.estimated_bytes;
+        model_->set_expected(entries, bytes);
+        model_->set_compared_entries(compared_entries_);
+    } else if (!retry_ && !verify_) {
+        model_->set_expected(previous_.total_entries(), previous_.total_bytes());
+    }
+    if (model_->units().empty()) {   // a verify slice with nothing in it, nothing changed since the last run
         phase_ = Phase::finishing;    // no cancel path may finish it a second time
         boost::asio::post(io_, [self = shared_from_this()] { self->finished(); });
         return;
@@ -342,6 +443,7 @@ void BackupRun::finished() {
     warnings_.clear();
     if (model_ && !model_->dry_run()) bottleneck_ = classify_bottleneck(samples_.samples(), online_cores(), model_->concurrency_notes());
     if (!model_->finished()) model_->finish(WallClock::now());
+    if (!compare_problem_.empty() && model_->run_error().empty()) model_->fail_run(compare_problem_);
     // A source unmounted (or replaced) during the run: what vanished was not deleted by
     // anyone, and this run is no backup of it. Never a success, whatever rsync said.
     // (A cancel that came as the copying ended skips the check: the run is over anyway.)
@@ -462,12 +564,16 @@ void BackupRun::report_and_save() {
     report_context_.bottleneck = bottleneck_;
     if (retry_) report_context_.retry_of = retry_->of;
     report_context_.verify = verify_outcome_;
+    report_context_.compare = compare_outcome_;
     // Only a complete run saw the whole tree; a partial picture would mislead the next plan.
     const RunResult result = model_->result();
     // A retry or a verify saw part of the tree: the last complete run's picture stays.
-    if (supervisor_ && !retry_ && !verify_ && (result == RunResult::success || result == RunResult::warning)) {
-        seen_ = supervisor_->seen();
-        if (!config_.concurrency) level_ = supervisor_->concurrency();
+    if (!retry_ && !verify_ && (result == RunResult::success || result == RunResult::warning)) {
+        // The compare saw the whole source; the units of a run without it saw it through
+        // rsync's output. (Below folders left whole to rsync the compare did not look.)
+        if (compared_tree_) seen_ = std::move(*compared_tree_);
+        else if (supervisor_) seen_ = supervisor_->seen();
+        if (supervisor_ && !config_.concurrency) level_ = supervisor_->concurrency();
     }
     supervisor_.reset();
     write_report([self = shared_from_this(), result] {

@@ -525,8 +525,9 @@ void Manager::shutdown(std::function<void()> done) {
 
 std::string Manager::status_line() const {
     if (state_ == ManagerState::running && run_) {
-        if (run_->phase() == BackupRun::Phase::checking) return "Running " + run_->run_id() + ": checking the source and the destination";
-        if (run_->phase() == BackupRun::Phase::scanning) return "Running " + run_->run_id() + ": scanning the source";
+        if (run_->phase() == BackupRun::Phase::checking || run_->phase() == BackupRun::Phase::scanning ||
+            run_->phase() == BackupRun::Phase::comparing)
+            return "Running " + run_->run_id() + ": " + run_->phase_text();
         if (const RunModel *model = run_->model()) {
             const RunTotals t = model->totals();
             char percent[16];

@@ -2,6 +2,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <csignal>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdio>
 #include <iostream>
@@ -32,17 +33,15 @@ public:
     void draw(const BackupRun &run) {
         const RunModel *model = run.model();
         const bool copying = model && run.phase() == BackupRun::Phase::copying;
-        const char *before = run.phase() == BackupRun::Phase::scanning   ? "scanning the source..."
-                             : run.phase() == BackupRun::Phase::checking ? "checking the source and the destination..."
-                                                                         : nullptr;
+        const std::string before = copying ? std::string() : run.phase_text();
         if (!tty_) {
             if (copying) std::cout << plain_progress_line(snapshot_of(*model)) << std::endl;
-            else if (before) std::cout << before << std::endl;
+            else if (!before.empty()) std::cout << before << std::endl;
             return;
         }
         std::vector<std::string> lines;
         if (copying) lines = live_view(snapshot_of(*model), terminal_width(STDOUT_FILENO) - 1);
-        else if (before) lines = {before};
+        else if (!before.empty()) lines = {before};
         area_.draw(lines);
     }
 
@@ -58,6 +57,7 @@ private:
 }  // namespace
 
 int run_once(const Config &config, bool dry_run) {
+    ::signal(SIGPIPE, SIG_IGN);   // a child that stops reading its stdin early must not end us
     RunLocks locks = take_run_locks(config.state_dir, config.destination, dry_run ? "--once --dry-run" : "--once");
     if (locks.held_elsewhere) {
         std::cerr << "dailysyncd: " << locks.why << "\n";

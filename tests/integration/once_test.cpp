@@ -381,3 +381,60 @@ TEST(Once, SplitFoldersKeepDeletionsAndTypeChangesExact) {
     EXPECT_EQ(f.report(third.out)["totals"]["files_transferred"], 0);
     EXPECT_EQ(differences(snapshot(f.source), snapshot(f.destination)), "");
 }
+
+// daily_compare "daemon": the daemon compares both trees and rsync copies only what
+// differs, through the deletion guard's two passes and into the version, with deletions,
+// type changes both ways and new folders; nothing changed: no rsync at all.
+TEST(Once, TheDaemonsCompareCopiesOnlyWhatChanged) {
+    Fixture f;
+    auto mirror = [&f] {   // the backup without its versions
+        auto s = snapshot(f.destination);
+        std::erase_if(s, [](const auto &entry) { return entry.first.rfind(".dailysync-versions", 0) == 0; });
+        return s;
+    };
+    for (int s = 0; s < 4; ++s)
+        for (int i = 0; i < 30; ++i) {
+            make_dirs(f.source + "/big/sub" + std::to_string(s));
+            write_file(f.source + "/big/sub" + std::to_string(s) + "/f" + std::to_string(i), "x" + std::to_string(i));
+        }
+    write_file(f.source + "/big/own-file", "own");
+    write_file(f.source + "/big/becomes-dir", "file now");
+    make_dirs(f.source + "/big/becomes-file");
+    write_file(f.source + "/big/becomes-file/inner", "inner");
+    write_file(f.source + "/small", "s");
+    age_tree(f.source);
+    const std::string config =
+        f.config(R"("delete": true, "concurrency": 2, "daily_compare": "daemon", "versions": {"keep_daily": 3})");
+    auto first = run({dailysyncd(), "--once", "--config", config});
+    ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+    EXPECT_FALSE(f.report(first.out).contains("compare"));   // a first copy: nothing to compare with
+
+    ::unlink((f.source + "/big/own-file").c_str());
+    remove_tree(f.source + "/big/sub1");
+    ::unlink((f.source + "/big/becomes-dir").c_str());
+    make_dirs(f.source + "/big/becomes-dir/deeper");
+    write_file(f.source + "/big/becomes-dir/deeper/x", "x");
+    remove_tree(f.source + "/big/becomes-file");
+    write_file(f.source + "/big/becomes-file", "a file now");
+    write_file(f.source + "/big/sub0/f0", "changed content");
+    age_tree(f.source);
+    auto second = run({dailysyncd(), "--once", "--config", config});
+    ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
+    EXPECT_EQ(differences(snapshot(f.source), mirror()), "");
+    const auto report = f.report(second.out);
+    ASSERT_TRUE(report.contains("compare")) << report.dump(1);
+    EXPECT_TRUE(report["compare"]["used"].get<bool>());
+    EXPECT_EQ(report["compare"]["deleted"], 2);   // own-file and sub1 (a folder counts once)
+    EXPECT_EQ(report["compare"]["replaced"], 2);
+    EXPECT_GE(report["totals"]["deletions"].get<int>(), 2);
+    for (const auto &unit : report["units"]) EXPECT_TRUE(unit.contains("listed")) << unit.dump();
+    // What the run replaced or deleted is in its version.
+    EXPECT_NE(run({"sh", "-c", "find '" + f.destination + "/.dailysync-versions' -name own-file | grep -q ."}).exit_code, 1);
+
+    auto third = run({dailysyncd(), "--once", "--config", config});
+    ASSERT_EQ(third.exit_code, 0) << third.out << third.err;
+    const auto quiet = f.report(third.out);
+    EXPECT_EQ(quiet["units"].size(), 0u) << quiet.dump(1);
+    EXPECT_EQ(quiet["compare"]["created"], 0);
+    EXPECT_EQ(differences(snapshot(f.source), mirror()), "");
+}
