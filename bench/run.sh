@@ -77,6 +77,11 @@ write_config() {
  "retries": 0, "stall_timeout_seconds": 600}
 EOF
     # The same with versions kept: what a run overwrites or deletes is renamed into them.
+    # The same with the daemon comparing both trees (rsync copies only what differs).
+    cat >"$work/dailysyncd-daemon-compares.json" <<EOF
+{"source": "$src", "destination": "$dst", "state_dir": "$work/state", "delete": true, "concurrency": "auto",
+ "retries": 0, "stall_timeout_seconds": 600, "daily_compare": "daemon"}
+EOF
     cat >"$work/dailysyncd-versions.json" <<EOF
 {"source": "$src", "destination": "$dst", "state_dir": "$work/state", "delete": true, "concurrency": "auto",
  "retries": 0, "stall_timeout_seconds": 600, "versions": {"keep_daily": 14, "keep_weekly": 8, "keep_monthly": 12}}
@@ -84,7 +89,11 @@ EOF
 }
 contender() {
     case "$1" in
-    dailysyncd | dailysyncd-versions) "$dailysyncd" --once --config "$work/$1.json" >"$work/last-dailysyncd.out" ;;
+    dailysyncd | dailysyncd-versions | dailysyncd-daemon-compares) "$dailysyncd" --once --config "$work/$1.json" >"$work/last-dailysyncd.out" ;;
+    metadata-limit)
+        # The floor of a daily run: both trees listed with 16 threads each, nothing
+        # compared or copied (the copy is left as it is: it is reported, not judged).
+        "$(dirname "$dailysyncd")/list_trees" 16 "$src" "$dst" ;;
     rsync) rsync -a --delete "$src/" "$dst/" ;;
     per-project-pool-8)
         # The classic script: one rsync per project, 8 at a time (top-level files first).
@@ -102,7 +111,7 @@ contenders=(dailysyncd rsync per-project-pool-8 fpsync-8 fpsync-16 rclone-8 rclo
 # Subsets, for measuring one change quickly (the default runs everything). Versions change
 # nothing on a first copy (nothing to keep), so dailysyncd-versions is a daily contender.
 read -r -a full_contenders <<<"${DSBENCH_FULL:-${contenders[*]}}"
-read -r -a daily_contenders <<<"${DSBENCH_DAILY:-${contenders[*]} dailysyncd-versions}"
+read -r -a daily_contenders <<<"${DSBENCH_DAILY:-${contenders[*]} dailysyncd-versions dailysyncd-daemon-compares metadata-limit}"
 
 tsv=$work/results.tsv
 echo -e "scenario\tcontender\tseconds\tstatus\tcpu_busy_percent\textra\tcopier_cpu_seconds\tnas_cpu_seconds" >"$tsv"
@@ -143,7 +152,7 @@ run() {   # scenario contender
     busy=$(echo "$cpu0 $cpu1" | awk '{printf "%.0f", 100 * ($3 - $1) / ($4 - $2)}')
     unmount_nas
     if [[ $name == dailysyncd* ]] && [ "$status" = "exit 1" ]; then status=ok; fi   # warnings only
-    if ! verify; then status="WRONG copy"; fi
+    if [ "$name" = metadata-limit ]; then status="ok (lists only)"; elif ! verify; then status="WRONG copy"; fi
     if [[ $name == dailysyncd* ]]; then
         local report
         report=$(grep '^report: ' "$work/last-dailysyncd.out" | cut -d' ' -f2)

@@ -334,7 +334,19 @@ void BackupRun::start_copying(std::string backup_dir, std::string created_path, 
     }
     if (model_->units().empty()) {   // a verify slice with nothing in it, nothing changed since the last run
         phase_ = Phase::finishing;    // no cancel path may finish it a second time
-        boost::asio::post(io_, [self = shared_from_this()] { self->finished(); });
+        if (!versions_) {
+            boost::asio::post(io_, [self = shared_from_this()] { self->finished(); });
+            return;
+        }
+        // No copy to delete beside: what the last retention set aside goes now.
+        workers_.trees.run<std::string>(
+            deadline(), [store = versions_](WorkProgress &progress) { return store->empty_trash([&progress] { ++progress.steps; }).error(); },
+            [self = shared_from_this()](std::optional<std::string> error) {
+                if (self->on_notice_ && (!error || !error->empty()))
+                    self->on_notice_("versions: removing what retention set aside: " +
+                                     (error ? *error : self->no_answer("the destination " + self->config_.destination)));
+                self->finished();
+            });
         return;
     }
     phase_ = Phase::copying;

@@ -45,6 +45,8 @@ std::string date_newest_in(const std::string &versions_dir, long at) {
 
 struct VersionsFixture : Fixture {
     std::string cfg;
+    // Who compares on daily runs (the tests that check every day's restore run both).
+    std::string compare = R"("daily_compare": "rsync", )";
     long base = static_cast<long>(::time(nullptr)) - 200 * kDay;   // day 0
 
     std::string versions_dir() const { return destination + "/" + kVersions; }
@@ -89,8 +91,9 @@ Snapshot without_folder_times(Snapshot s) {
 
 }  // namespace
 
-TEST(Versions, EveryDayIsRestoredExactlyWithHostileNamesAndTypeChanges) {
+void every_day_is_restored_exactly(const std::string &compare) {
     VersionsFixture f;
+    f.compare = compare;
     f.build_tree();
     // A project big enough to be split (its own entries, then units for its subfolders),
     // beside the small ones packed together; deletions through the guard's second pass.
@@ -99,7 +102,7 @@ TEST(Versions, EveryDayIsRestoredExactlyWithHostileNamesAndTypeChanges) {
         for (int i = 0; i < 900; ++i) write_file(f.source + "/big/s" + std::to_string(d) + "/f" + std::to_string(i), "v" + std::to_string(i));
     }
     age_tree(f.source);
-    f.cfg = f.config(R"("delete": true, "max_delete": "10%", "concurrency": 4, "versions": {"keep_daily": 100})");
+    f.cfg = f.config(f.compare + R"("delete": true, "max_delete": "10%", "concurrency": 4, "versions": {"keep_daily": 100})");
     std::set<std::string> unit_names;
     std::vector<Snapshot> oracle;
     std::vector<std::string> ids;
@@ -178,10 +181,14 @@ TEST(Versions, EveryDayIsRestoredExactlyWithHostileNamesAndTypeChanges) {
     for (const auto &name : list_dir(f.versions_dir())) EXPECT_EQ(name.rfind(".restore-", 0), std::string::npos) << name;
 }
 
-TEST(Versions, RetentionKeepsTheOtherDaysExact) {
+TEST(Versions, EveryDayIsRestoredExactlyWithHostileNamesAndTypeChanges) { every_day_is_restored_exactly(R"("daily_compare": "rsync", )"); }
+TEST(Versions, EveryDayIsRestoredExactlyWithHostileNamesAndTypeChangesWhenTheDaemonCompares) { every_day_is_restored_exactly(R"("daily_compare": "daemon", )"); }
+
+void retention_keeps_the_other_days_exact(const std::string &compare) {
     VersionsFixture f;
+    f.compare = compare;
     f.build_tree();
-    f.cfg = f.config(R"("delete": true, "max_delete": "unlimited", "versions": {"keep_daily": 100})");
+    f.cfg = f.config(f.compare + R"("delete": true, "max_delete": "unlimited", "versions": {"keep_daily": 100})");
     std::vector<Snapshot> oracle;
     std::vector<std::string> ids;
     // Ten days of changes to the same few files, so that later versions depend on what
@@ -212,7 +219,7 @@ TEST(Versions, RetentionKeepsTheOtherDaysExact) {
     }
     // Keep 2 days and 3 weeks: after the next run (today, long after day 63) its own
     // version, day 63's (the second day, and week) and day 56's (the third week) remain.
-    f.cfg = f.config(R"("delete": true, "max_delete": "unlimited", "versions": {"keep_daily": 2, "keep_weekly": 3})");
+    f.cfg = f.config(f.compare + R"("delete": true, "max_delete": "unlimited", "versions": {"keep_daily": 2, "keep_weekly": 3})");
     write_file(f.source + "/beta/readme", "today\n");
     stamp({f.source + "/beta/readme"}, 99);
     const Result r = f.backup();
@@ -249,6 +256,9 @@ TEST(Versions, RetentionKeepsTheOtherDaysExact) {
     EXPECT_EQ(left(), 0);
     EXPECT_EQ(aside().size(), 1u);
 }
+
+TEST(Versions, RetentionKeepsTheOtherDaysExact) { retention_keeps_the_other_days_exact(R"("daily_compare": "rsync", )"); }
+TEST(Versions, RetentionKeepsTheOtherDaysExactWhenTheDaemonCompares) { retention_keeps_the_other_days_exact(R"("daily_compare": "daemon", )"); }
 
 TEST(Versions, AKilledRunLeavesThePreviousDayRestorable) {
     VersionsFixture f;
