@@ -350,6 +350,12 @@ Commands RunScheduler::exited(std::size_t index, AttemptExit exit, WallClock::ti
         if (unit.members.empty() && !unit.base.empty()) inspect.check_folders.push_back(unit.base);
         for (const auto &member : unit.members) inspect.check_folders.push_back(join_path(unit.base, member));
     }
+    // A listed unit's rsync passes over entries gone since the compare without a word
+    // (--ignore-missing-args), or deletes them (--delete-missing-args, held back by the
+    // guard's first pass): whether a folder it carried vanished is always looked at.
+    if (unit.listed() && !unit.deletion_pass)
+        for (const auto &folder : unit.folders)
+            if (!folder.empty()) inspect.check_folders.push_back(folder);
     // The report counts what arrived (rsync announces a file before its data arrives):
     // asked when the unit will not be complete, or may turn out not to be (a folder gone).
     if (!settings_.dry_run && a.exit.started && (!complete(verdict.outcome) || !inspect.check_folders.empty()))
@@ -369,7 +375,9 @@ Commands RunScheduler::inspected(std::size_t index, const Inspection &found, Wal
     auto [outcome, transient, message] = classify(index);
     // A folder of the unit gone from the source: this run did not back it up (a member
     // found gone at launch was left out of the rsync; it fails the unit too).
-    if (outcome == UnitState::warning || outcome == UnitState::partial || outcome == UnitState::failed || !a.gone_at_launch.empty()) {
+    const bool listed = model_.units()[index].unit.listed();
+    if (outcome == UnitState::warning || outcome == UnitState::partial || outcome == UnitState::failed || !a.gone_at_launch.empty() ||
+        listed) {
         const std::string gone = !found.gone_folder.empty() ? found.gone_folder : a.gone_at_launch;
         if (!gone.empty()) {
             outcome = UnitState::failed;

@@ -809,3 +809,27 @@ TEST(RunScheduler, TheRunsBandwidthIsSharedOutAsRsyncsStartAndNeverExceeded) {
     const auto q = all_of<command::Prepare>(unlimited.start(kNow));
     EXPECT_EQ(share_of(all_of<command::Launch>(unlimited.prepared(q[0].unit, "", {}, kNow)).at(0)), 0u);
 }
+
+TEST(RunScheduler, AListedUnitHasItsFoldersCheckedAfterEveryAttempt) {
+    // Its rsync passes over entries gone since the compare without a word: a clean exit
+    // is not enough to know its folders were all there.
+    WorkUnit listed;
+    listed.name = "changes 1/1";
+    listed.files = {"a", "a/x", "b/y"};
+    listed.folders = {"a", "b"};
+    listed.recursive = false;
+    Row row{.name = "listed", .units = {listed}};
+    Driver d(row);
+    d.run();
+    ASSERT_EQ(d.out.inspections.size(), 1u);
+    EXPECT_EQ(d.out.inspections[0].check_folders, (std::vector<std::string>{"a", "b"}));
+    EXPECT_EQ(describe(unit_named(d.model, "changes 1/1")->state), "success");
+    ASSERT_EQ(d.out.launched.size(), 1u);
+    EXPECT_EQ(d.out.launched[0].input, std::string("a\0a/x\0b/y\0", 10));   // the list on stdin
+
+    row.found.gone_folder = "b";
+    Driver gone(row);
+    gone.run();
+    EXPECT_EQ(describe(unit_named(gone.model, "changes 1/1")->state), "failed");
+    EXPECT_NE(unit_named(gone.model, "changes 1/1")->message.find("b vanished"), std::string::npos);
+}
