@@ -99,7 +99,7 @@ struct Config {
     Alerts alerts;
     int verify_every_days = 0;
     std::optional<int> scan_threads;         // folders listed at once by the first run's scan; nullopt = "auto"
-    bool daemon_compares = false;            // "daily_compare": "daemon" (true) or "rsync"
+    bool daemon_compares = true;             // "daily_compare": "daemon" (true) or "rsync"
     std::optional<BandwidthSchedule> bwlimit;   // the whole run's bandwidth ("bwlimit"); nullopt = unlimited               // "verify": {"every_days": N}: 0 = no verification at rest
 
     std::string daily_at() const;            // "HH:MM"

@@ -234,12 +234,12 @@ void BackupRun::compared(CompareResult result) {
     compared_tree_ = std::move(result.source_tree);
     listed_units_ = plan_listed_units(std::move(result.groups), result.whole, concurrency());
     if (on_notice_) {
+        // Short: it is printed among the live view's lines on a terminal.
         char seconds[32];
         std::snprintf(seconds, sizeof seconds, "%.1f", o.seconds);
-        on_notice_("compared " + std::to_string(c.compared) + " entries in " + seconds + " s (" + std::to_string(o.threads) +
-                   " threads): " + std::to_string(c.created) + " new, " + std::to_string(c.updated) + " changed, " +
-                   std::to_string(c.attributes) + " with new attributes, " + std::to_string(c.replaced) + " replaced, " +
-                   std::to_string(c.deleted) + " to delete; " + std::to_string(listed_units_->size()) + " rsync(s) to start");
+        on_notice_("compare: " + std::to_string(c.compared) + " entries, " + seconds + " s; " +
+                   std::to_string(c.created + c.updated + c.replaced) + " to copy, " + std::to_string(c.attributes) + " to fix, " +
+                   std::to_string(c.deleted) + " to delete");
     }
     plan_and_copy();
 }

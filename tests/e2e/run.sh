@@ -179,9 +179,11 @@ for _ in $(seq 1 50); do [ "$(reloads)" -gt "$before" ] && break; sleep 0.1; don
 head -c 30000000 /dev/urandom >"$root/data/prod/alpha/edit/huge.mov"
 call StartRun
 # Wait for the rsync that copies alpha (huge.mov: a minute at --bwlimit=500), not for any
-# rsync: the short top-level unit comes first, and between it and the next unit there is
-# a moment with no rsync at all. If it never comes, show why.
-copying_alpha() { inside pgrep -f '^/usr/bin/rsync .* /data/prod/alpha' >/dev/null; }
+# rsync: with each rsync comparing, the short top-level unit comes first, and between it
+# and the next unit there is a moment with no rsync at all. With the daemon comparing
+# (the default), the one listed rsync (--files-from) carries huge.mov. If it never comes,
+# show why.
+copying_alpha() { inside pgrep -f '^/usr/bin/rsync .*(--files-from=- |/data/prod/alpha)' >/dev/null; }
 for _ in $(seq 1 300); do copying_alpha && break; sleep 0.1; done
 copying_alpha || {
     sleep 1

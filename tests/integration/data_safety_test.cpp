@@ -110,9 +110,10 @@ TEST(DataSafety, OverlapIsCheckedAgainBeforeEveryRun) {
 TEST(DataSafety, AProjectReplacedByASymlinkFailsOnlyItself) {
     // delete off (the default): rsync cannot replace the folder at the destination by the
     // symlink ("could not make way"). That entry fails; every other project is copied.
+    // Each rsync compares (the unit names are the classic ones).
     Fixture f;
     f.build_tree();
-    ASSERT_EQ(run({dailysyncd(), "--once", "--config", f.config()}).exit_code, 0);
+    ASSERT_EQ(run({dailysyncd(), "--once", "--config", f.config(R"("daily_compare": "rsync")")}).exit_code, 0);
     remove_tree(f.source + "/beta");
     ::symlink("alpha", (f.source + "/beta").c_str());
     write_file(f.source + "/alpha/new-today", "new");
@@ -120,7 +121,7 @@ TEST(DataSafety, AProjectReplacedByASymlinkFailsOnlyItself) {
     make_dirs(f.source + "/gamma");
     write_file(f.source + "/gamma/g", "g");
     for (int night = 0; night < 2; ++night) {
-        auto r = run({dailysyncd(), "--once", "--config", f.config()});
+        auto r = run({dailysyncd(), "--once", "--config", f.config(R"("daily_compare": "rsync")")});
         EXPECT_EQ(r.exit_code, 2) << r.out;
         EXPECT_EQ(read_file(f.destination + "/alpha/new-today"), "new") << r.out;
         EXPECT_EQ(read_file(f.destination + "/odd/--delete"), "edited");
@@ -130,17 +131,18 @@ TEST(DataSafety, AProjectReplacedByASymlinkFailsOnlyItself) {
 }
 
 TEST(DataSafety, ASubfolderReplacedByASymlinkInsideASplitProjectFailsOnlyItself) {
+    // The classic split units (daily_compare "rsync").
     Fixture f;
     make_dirs(f.source + "/alpha");
     split_sized_project(f.source + "/alpha");
     age_tree(f.source);
-    ASSERT_EQ(run({dailysyncd(), "--once", "--config", f.config()}).exit_code, 0);
-    ASSERT_EQ(run({dailysyncd(), "--once", "--config", f.config()}).exit_code, 0);   // statistics: now split
+    ASSERT_EQ(run({dailysyncd(), "--once", "--config", f.config(R"("daily_compare": "rsync")")}).exit_code, 0);
+    ASSERT_EQ(run({dailysyncd(), "--once", "--config", f.config(R"("daily_compare": "rsync")")}).exit_code, 0);   // statistics: now split
     remove_tree(f.source + "/alpha/s1");
     ::symlink("s2", (f.source + "/alpha/s1").c_str());
     write_file(f.source + "/alpha/s2/new", "2");
     write_file(f.source + "/alpha/s3/new", "3");
-    auto r = run({dailysyncd(), "--once", "--config", f.config()});
+    auto r = run({dailysyncd(), "--once", "--config", f.config(R"("daily_compare": "rsync")")});
     EXPECT_EQ(r.exit_code, 2) << r.out;
     EXPECT_NE(r.out.find("alpha (own entries)"), std::string::npos) << "the project is split: " << r.out;
     EXPECT_EQ(read_file(f.destination + "/alpha/s2/new"), "2") << r.out;
@@ -185,9 +187,10 @@ TEST(DataSafety, OnAFullDestinationTheReportSaysWhatArrived) {
 }
 
 TEST(DataSafety, ASourceUnmountedMidRunFailsTheRunAndKeepsTheLastSuccess) {
-    Service s(R"("rsync_extra_args": ["--bwlimit=500"], "metrics_file": ")" + (std::string("METRICS")) + R"(")");
-    s.write_config(R"("rsync_extra_args": ["--bwlimit=500"], "metrics_file": ")" + (s.dir / "metrics.prom") + R"(")");
-    // The source is a mounted file system, as on a NAS.
+    Service s(R"("daily_compare": "rsync", "rsync_extra_args": ["--bwlimit=500"], "metrics_file": ")" + (std::string("METRICS")) + R"(")");
+    s.write_config(R"("daily_compare": "rsync", "rsync_extra_args": ["--bwlimit=500"], "metrics_file": ")" + (s.dir / "metrics.prom") + R"(")");
+    // The source is a mounted file system, as on a NAS. (Each rsync compares: the test
+    // finds the rsync copying alpha by its path.)
     remove_tree(s.source);
     make_dirs(s.source);
     ASSERT_EQ(::mount("tmpfs", s.source.c_str(), "tmpfs", 0, "size=20m"), 0) << std::strerror(errno);
@@ -364,7 +367,7 @@ TEST(DataSafety, NoDeletionPassRunsOnASourceUnmountedDuringTheFirstPass) {
     }
     write_file(f.source + "/top", "top");
     age_tree(f.source);
-    const std::string config = f.config(R"("delete": true, "max_delete": "100%", "rsync_extra_args": ["--bwlimit=500"])");
+    const std::string config = f.config(R"("daily_compare": "rsync", "delete": true, "max_delete": "100%", "rsync_extra_args": ["--bwlimit=500"])");
     ASSERT_EQ(run({dailysyncd(), "--once", "--config", config}).exit_code, 0);
     const auto backup = snapshot(f.destination);
     ::unlink((f.source + "/top").c_str());        // the top-level unit holds one deletion back

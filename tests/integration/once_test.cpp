@@ -315,7 +315,7 @@ TEST(CommandLine, UsageErrorsAndHelp) {
 }
 
 TEST(Once, SplitFoldersKeepDeletionsAndTypeChangesExact) {
-    Fixture f;
+    Fixture f;   // the classic planner's split units: each rsync compares
     // "big" is most of the tree: split into its own entries and packed subfolders; "heavy"
     // inside it is big enough to be split again, also when planned as an update (where a
     // unit must be worth Planner::kMinShareUpdate entries).
@@ -337,7 +337,7 @@ TEST(Once, SplitFoldersKeepDeletionsAndTypeChangesExact) {
     make_dirs(f.source + "/small");
     write_file(f.source + "/small/s", "s");
     age_tree(f.source);
-    const std::string config = f.config(R"("delete": true, "concurrency": 2)");
+    const std::string config = f.config(R"("daily_compare": "rsync", "delete": true, "concurrency": 2)");
 
     auto first = run({dailysyncd(), "--once", "--config", config});
     ASSERT_EQ(first.exit_code, 0) << first.out << first.err;

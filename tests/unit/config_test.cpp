@@ -429,7 +429,8 @@ TEST(Config, ScanThreadsAreAutoOrACount) {
     EXPECT_EQ(parse_config(with(R"("scan_threads": 16)")).config->scan_threads, 16);
     EXPECT_FALSE(parse_config(with(R"("scan_threads": "auto")")).config->scan_threads);
     EXPECT_EQ(parse_config(config_to_json(*parse_config(with(R"("scan_threads": 8)")).config)).config->scan_threads, 8);
-    EXPECT_FALSE(parse_config(kMinimal).config->daemon_compares);
+    EXPECT_TRUE(parse_config(kMinimal).config->daemon_compares);
+    EXPECT_FALSE(parse_config(with(R"("daily_compare": "rsync")")).config->daemon_compares);
     EXPECT_TRUE(parse_config(with(R"("daily_compare": "daemon")")).config->daemon_compares);
     EXPECT_TRUE(parse_config(config_to_json(*parse_config(with(R"("daily_compare": "daemon")")).config)).config->daemon_compares);
     EXPECT_EQ(error_of(with(R"("daily_compare": "yes")")).pointer, "/daily_compare");
