@@ -360,6 +360,22 @@ std::string report_text(const nlohmann::json &report) {
         if (!text(b, "advice").empty()) out += "; " + text(b, "advice");
         out += "\n";
     }
+    if (report.contains("compare") && report["compare"].is_object()) {
+        const auto &c = report["compare"];
+        auto number = [&c](const char *key) {
+            char buffer[32];
+            std::snprintf(buffer, sizeof buffer, "%.1f", c.contains(key) && c[key].is_number() ? c[key].get<double>() : 0.0);
+            return std::string(buffer);
+        };
+        if (c.value("used", false))
+            out += "compare: " + std::to_string(count(c, "entries_compared")) + " entries in " + number("seconds") + " s (" +
+                   std::to_string(count(c, "threads")) + " threads, " + number("cpu_seconds") + " s CPU): " +
+                   std::to_string(count(c, "created") + count(c, "updated") + count(c, "replaced")) + " to copy, " +
+                   std::to_string(count(c, "attributes")) + " to fix, " + std::to_string(count(c, "deleted")) +
+                   " to delete; then " + number("copy_seconds") + " s copying\n";
+        else
+            out += "compare: by each rsync (" + text(c, "why_not") + ")\n";
+    }
     if (report.contains("deletion_guard") && report["deletion_guard"].is_object()) {
         const auto &guard = report["deletion_guard"];
         const bool refused = guard.contains("refused") && guard["refused"].is_boolean() && guard["refused"].get<bool>();

@@ -83,7 +83,7 @@ std::string status_text(const DaemonStatus &s, const Style &style) {
     out += "\n";
     if (running) {
         if (s.progress.units.empty()) {
-            out += "  progress:   scanning the source\n";
+            out += "  progress:   before copying: checking, scanning or comparing the trees (systemctl status dailysyncd shows how far)\n";
         } else {
             const auto lines = live_view(s.progress, 100);
             out += "  progress:   " + lines.front() + "\n";

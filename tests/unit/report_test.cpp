@@ -127,3 +127,30 @@ TEST(Report, AWholeTreeUnitCoversEveryProjectItCopied) {
     project.unit.base = "alpha/edit";
     EXPECT_EQ(covered_projects(project), (std::vector<std::string>{"alpha"}));
 }
+
+TEST(Report, TheComparesTimeAndCountsAreSplitFromTheCopy) {
+    auto run = finished_run();
+    ReportContext context;
+    CompareOutcome compare;
+    compare.used = true;
+    compare.seconds = 1.5;
+    compare.cpu_seconds = 0.4;
+    compare.threads = 16;
+    compare.compared = 22023;
+    compare.created = 105;
+    compare.updated = 211;
+    compare.attributes = 123;
+    compare.deleted = 42;
+    context.compare = compare;
+    const auto doc = nlohmann::json::parse(report_json(run, context));
+    EXPECT_EQ(doc["compare"]["entries_compared"], 22023);
+    EXPECT_EQ(doc["compare"]["deleted"], 42);
+    EXPECT_GE(doc["compare"]["copy_seconds"].get<double>(), 0.0);
+    const std::string text = report_text(doc);
+    EXPECT_NE(text.find("compare: 22023 entries in 1.5 s (16 threads, 0.4 s CPU): 316 to copy, 123 to fix, 42 to delete; then "),
+              std::string::npos)
+        << text;
+    context.compare = CompareOutcome{false, "preserve.hard_links is on"};
+    EXPECT_NE(report_text(nlohmann::json::parse(report_json(run, context))).find("compare: by each rsync (preserve.hard_links is on)"),
+              std::string::npos);
+}
