@@ -186,7 +186,6 @@ void BackupRun::compare() {
     changed();
     const unsigned threads = scan_thread_count(config_.scan_threads, remote_);
     compare_started_ = monotonic_seconds();
-    compare_expected_ = 2 * previous_.total_entries();
     compare_outcome_ = CompareOutcome{};
     compare_outcome_->threads = threads;
     // Checked by compare_unsupported() already: the patterns compile.
@@ -230,7 +229,6 @@ void BackupRun::compared(CompareResult result) {
         compare_problem_ = std::to_string(result.unreadable_count) + " folder(s) could not be read (" + result.unreadable.front() +
                            (result.unreadable_count > 1 ? ", ..." : "") + "): not compared, so nothing in them was copied" +
                            (config_.delete_extraneous ? ", and nothing was deleted this run" : "");
-    compared_entries_ = result.source_tree.total_entries();
     compared_tree_ = std::move(result.source_tree);
     listed_units_ = plan_listed_units(std::move(result.groups), result.whole, concurrency());
     if (on_notice_) {
@@ -252,12 +250,13 @@ std::string BackupRun::phase_text() const {
         std::string text = "comparing the source with the backup";
         if (!scan_) return text + "...";
         const std::uint64_t seen = scan_->steps.load();
-        text += ": " + std::to_string(seen) + (compare_expected_ ? " of about " + std::to_string(compare_expected_) : std::string()) + " entries";
+        const std::uint64_t expected = 2 * previous_.total_entries();   // both trees, from the statistics
+        text += ": " + std::to_string(seen) + (expected ? " of about " + std::to_string(expected) : std::string()) + " entries";
         const double elapsed = monotonic_seconds() - compare_started_;
         if (elapsed > 1 && seen > 0) {
             const double rate = static_cast<double>(seen) / elapsed;
             text += ", " + std::to_string(static_cast<std::uint64_t>(rate)) + "/s";
-            if (compare_expected_ > seen) text += ", ETA " + format_eta(static_cast<double>(compare_expected_ - seen) / rate);
+            if (expected > seen) text += ", ETA " + format_eta(static_cast<double>(expected - seen) / rate);
         }
         return text;
     }
@@ -328,7 +327,7 @@ void BackupRun::start_copying(std::string backup_dir, std::string created_path, 
         std::uint64_t entries = 0, bytes = 0;
         for (const auto &u : model_->units()) entries += u.unit.estimated_entries, bytes += u.unit.estimated_bytes;
         model_->set_expected(entries, bytes);
-        model_->set_compared_entries(compared_entries_);
+        model_->set_compared_entries(compared_tree_->total_entries());
     } else if (!retry_ && !verify_) {
         model_->set_expected(previous_.total_entries(), previous_.total_bytes());
     }
@@ -339,15 +338,7 @@ void BackupRun::start_copying(std::string backup_dir, std::string created_path, 
             return;
         }
         // No copy to delete beside: what the last retention set aside goes now.
-        workers_.trees.run<std::string>(
-            deadline(), [store = versions_](WorkProgress &progress) { return store->empty_trash([&progress] { ++progress.steps; }).error(); },
-            [self = shared_from_this()](std::optional<std::string> error) {
-                if (self->on_notice_ && (!error || !error->empty()))
-                    self->on_notice_("versions: removing what retention set aside: " +
-                                     (error ? *error : self->no_answer("the destination " + self->config_.destination)));
-                self->finished();
-            });
-        return;
+        return empty_trash([self = shared_from_this()] { self->finished(); });
     }
     phase_ = Phase::copying;
     Supervisor::Settings settings{config_, find_program(config_.rsync_path), dry_run_, concurrency(), checked_.source_identity,
@@ -364,13 +355,7 @@ void BackupRun::start_copying(std::string backup_dir, std::string created_path, 
     if (versions_)
         // What the last retention set aside is deleted beside the copying (both wait on the
         // NAS); not waited for: what is left stays aside until the next run.
-        workers_.trees.run<std::string>(
-            deadline(), [store = versions_](WorkProgress &progress) { return store->empty_trash([&progress] { ++progress.steps; }).error(); },
-            [self = shared_from_this()](std::optional<std::string> error) {
-                if (self->on_notice_ && (!error || !error->empty()))
-                    self->on_notice_("versions: removing what retention set aside: " +
-                                     (error ? *error : self->no_answer("the destination " + self->config_.destination)));
-            });
+        empty_trash({});
     RunPorts ports{source_, destination_, &workers_.launcher, &workers_.trees};
     supervisor_ = Supervisor::create(io_, *model_, *planner_, settings, ports, on_change_, [self = shared_from_this()] { self->finished(); });
     if (!config_.concurrency) controller_ = std::make_unique<ConcurrencyController>(concurrency());
@@ -379,6 +364,17 @@ void BackupRun::start_copying(std::string backup_dir, std::string created_path, 
     tick();
     tick_timer_.start(std::chrono::seconds(1), [this] { tick(); });
     changed();
+}
+
+void BackupRun::empty_trash(std::function<void()> then) {
+    workers_.trees.run<std::string>(
+        deadline(), [store = versions_](WorkProgress &progress) { return store->empty_trash([&progress] { ++progress.steps; }).error(); },
+        [self = shared_from_this(), then = std::move(then)](std::optional<std::string> error) {
+            if (self->on_notice_ && (!error || !error->empty()))
+                self->on_notice_("versions: removing what retention set aside: " +
+                                 (error ? *error : self->no_answer("the destination " + self->config_.destination)));
+            if (then) then();
+        });
 }
 
 void BackupRun::tick() {

@@ -100,6 +100,8 @@ private:
     bool before_copying() const { return phase_ == Phase::checking || phase_ == Phase::scanning || phase_ == Phase::comparing; }
     void plan_and_copy();
     void start_copying(std::string backup_dir, std::string created_path, std::string scratch_dir);
+    // Deletes what the last retention set aside (on the trees workers); `then` after, if any.
+    void empty_trash(std::function<void()> then);
     void finish_versions();
     void finish_verify();
     void finish_without_units(const std::string &error);
@@ -173,10 +175,8 @@ private:
     std::optional<CompareOutcome> compare_outcome_;  // a daily run's compare (or why there was none)
     std::optional<std::vector<WorkUnit>> listed_units_;   // what the compare found to copy
     std::optional<TreeStats> compared_tree_;        // the source as the compare saw it (the next run's statistics)
-    std::uint64_t compared_entries_ = 0;
     std::string compare_problem_;                   // folders it could not read: the run fails with this
     Seconds compare_started_ = 0;
-    std::uint64_t compare_expected_ = 0;            // entries of both trees, from the statistics
 };
 
 }  // namespace dailysync
