@@ -504,6 +504,20 @@ Metrics parse_metrics(const std::string &text) {
     return m;
 }
 
+// The metrics file is written by a worker thread after the event that changes it: waits
+// (up to 10 s) until the file holds the sample, then parses it.
+Metrics metrics_once(const std::string &path, const std::string &sample, bool nonzero) {
+    Metrics m;
+    for (int i = 0; i < 100; ++i) {
+        m = parse_metrics(read_file(path));
+        auto found = m.samples.find(sample);
+        if (found != m.samples.end() && (!nonzero || found->second != 0)) return m;
+        std::this_thread::sleep_for(100ms);
+    }
+    ADD_FAILURE() << path << " never held " << sample << (nonzero ? " above 0" : "");
+    return m;
+}
+
 }  // namespace
 
 TEST(Daemon, MetricsFileForTheTextfileCollector) {
@@ -511,15 +525,14 @@ TEST(Daemon, MetricsFileForTheTextfileCollector) {
     const std::string metrics = s.dir / "dailysync.prom";
     s.write_config(R"("metrics_file": ")" + metrics + R"(")");
     s.start();
-    auto at_start = parse_metrics(read_file(metrics));   // written at start, before any run
+    auto at_start = metrics_once(metrics, "dailysync_last_success_timestamp_seconds", false);   // written at start, before any run
     EXPECT_EQ(at_start.samples.at("dailysync_last_success_timestamp_seconds"), 0);
 
     Client c(s.bus.address());
     auto [error, run_id] = c.call("StartRun");
     ASSERT_EQ(error, "");
     ASSERT_EQ(c.wait_finished(run_id), "success");
-    c.pump(200ms);
-    auto m = parse_metrics(read_file(metrics));
+    auto m = metrics_once(metrics, "dailysync_last_success_timestamp_seconds", true);
     for (const auto &[sample, value] : m.samples) {
         const std::string name = sample.substr(0, sample.find('{'));
         EXPECT_TRUE(m.helped.count(name)) << name;

@@ -50,8 +50,8 @@ TEST(Instance, ASecondDaemonOnTheSameBusExits1) {
 
 TEST(Instance, OnceAndTheServiceNeverRunIntoTheSameBackupTogether) {
     Service s;
-    s.start();
     const Spawned once = slow_once(s);
+    s.start();   // after slow_once wrote the config: the service's own run below is slow too
     const auto holder = wait_for_holder(s.state);
     EXPECT_EQ(holder.value("what", ""), "--once");
     EXPECT_EQ(holder.value("pid", 0), once.pid);
@@ -83,7 +83,7 @@ TEST(Instance, OnceAndTheServiceNeverRunIntoTheSameBackupTogether) {
     EXPECT_EQ(done.exit_code, 0) << done.out << done.err;
     EXPECT_EQ(read_file(s.state + "/run.lock"), "");   // released and emptied
 
-    // Free again: the service runs, and while it does, --once is refused.
+    // Free again: the service runs (4 MB at 1 MB/s), and while it does, --once is refused.
     write_file(s.source + "/alpha/big2", std::string(4'000'000, 'c'));
     auto started = s.ctl({"start"});
     ASSERT_EQ(started.exit_code, 0) << started.err;
