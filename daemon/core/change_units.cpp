@@ -11,6 +11,7 @@ namespace dailysync {
 void ChangeGroup::add(const ChangeGroup &other) {
     paths.insert(paths.end(), other.paths.begin(), other.paths.end());
     deletions.insert(deletions.end(), other.deletions.begin(), other.deletions.end());
+    deletions_counted = deletions_counted && other.deletions_counted;
     entries += other.entries;
     bytes += other.bytes;
 }
@@ -46,6 +47,7 @@ std::vector<WorkUnit> plan_listed_units(std::vector<ChangeGroup> groups, const s
         return ca != cb ? ca > cb : a.folder < b.folder;
     });
     std::vector<WorkUnit> units(count);
+    for (auto &unit : units) unit.deletions_counted = true;
     for (const auto &g : groups) {
         auto &unit = *std::min_element(units.begin(), units.end(),
                                        [](const WorkUnit &a, const WorkUnit &b) { return a.estimated_cost < b.estimated_cost; });
@@ -53,6 +55,7 @@ std::vector<WorkUnit> plan_listed_units(std::vector<ChangeGroup> groups, const s
         unit.files.insert(unit.files.end(), g.deletions.begin(), g.deletions.end());
         unit.folders.push_back(g.folder);
         unit.deletions += g.deletions.size();
+        unit.deletions_counted = unit.deletions_counted && g.deletions_counted;
         unit.estimated_entries += g.entries;
         unit.estimated_bytes += g.bytes;
         unit.estimated_cost += cost(g);

@@ -22,6 +22,10 @@ struct ChangeGroup {
     std::string folder;                  // raw, relative to the roots ("" = the roots)
     std::vector<std::string> paths;      // entries to send (raw, relative to the source), the folder first
     std::vector<std::string> deletions;  // entries to delete (raw), whole folders by their name only
+    // Each deletion removes one entry: none is a folder (whose contents go too, uncounted)
+    // and no entry changes type (rsync deletes the old one first). The guard can then
+    // allow them before copying (deletion_guard.hpp).
+    bool deletions_counted = true;
     std::uint64_t entries = 0;           // entries sent (paths)
     std::uint64_t bytes = 0;             // their data
     void add(const ChangeGroup &other);  // the same folder, found by another thread

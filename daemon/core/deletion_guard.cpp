@@ -2,32 +2,49 @@
 
 namespace dailysync {
 
+std::uint64_t allow_counted_deletions(std::vector<WorkUnit> &units, std::uint64_t source_entries, const DeleteLimit &limit) {
+    std::uint64_t total = 0;
+    for (const auto &unit : units) {
+        if (unit.deletions == 0) continue;
+        if (!unit.listed() || unit.recursive || unit.deletion_pass || !unit.deletions_counted) return 0;
+        total += unit.deletions;
+    }
+    if (total == 0 || total > limit.allowed(source_entries + total)) return 0;
+    for (auto &unit : units) unit.max_delete = unit.deletions;
+    return total;
+}
+
 DeletionPlan plan_deletions(const RunModel &run, const DeleteLimit &limit) {
     DeletionPlan plan;
     DeletionSummary &s = plan.summary;
     s.limit = limit.text();
-    std::uint64_t entries = 0;
+    std::uint64_t entries = 0, held = 0, done = 0;
     std::vector<const UnitStatus *> holding;
     for (const auto &u : run.units()) {
         if (u.unit.deletion_pass) continue;
         entries += u.files_total;
+        if (!run.dry_run()) done += u.deletions;   // a dry run's are the ones it lists (pending)
         if (u.pending_deletions == 0) continue;
         if (u.state != UnitState::success && u.state != UnitState::warning) continue;
-        s.pending += u.pending_deletions;
+        held += u.pending_deletions;
         holding.push_back(&u);
     }
     // Before deleting, the destination holds the source's entries (just copied) plus the
     // extraneous ones. The units of a compared run saw only what changed: the compare
     // counted the source.
     if (run.compared_entries()) entries = *run.compared_entries();
+    s.pending = done + held;
+    s.before_copying = done;
     s.destination_entries = entries + s.pending;
     s.allowed = limit.allowed(s.destination_entries);
-    if (s.pending == 0) return plan;
+    if (held == 0) return plan;
     if (s.pending > s.allowed) {
         s.refused = true;
         plan.message = "refused to delete " + std::to_string(s.pending) + " of " + std::to_string(s.destination_entries) +
-                       " entries at the destination: max_delete is " + s.limit + " (" + std::to_string(s.allowed) +
-                       " allowed); nothing was deleted. If the source is right, raise max_delete for one run";
+                       " entries at the destination: max_delete is " + s.limit + " (" + std::to_string(s.allowed) + " allowed); " +
+                       (done == 0 ? "nothing was deleted"
+                                  : "only the " + std::to_string(done) + " the compare had found before copying were deleted") +
+                       ". If the source is right, raise max_delete for one run";
         return plan;
     }
     // Each unit may delete what it held back plus its part of the slack, so the second
@@ -41,7 +58,7 @@ DeletionPlan plan_deletions(const RunModel &run, const DeleteLimit &limit) {
         unit.estimated_entries = 0;
         unit.estimated_bytes = 0;
         unit.estimated_cost = 0;
-        const double share = static_cast<double>(u->pending_deletions) / static_cast<double>(s.pending);
+        const double share = static_cast<double>(u->pending_deletions) / static_cast<double>(held);
         unit.max_delete = u->pending_deletions + static_cast<std::uint64_t>(static_cast<double>(slack) * share);
         plan.units.push_back(std::move(unit));
     }

@@ -6,6 +6,15 @@
 // with --delete --max-delete=its share) delete them; otherwise nothing is deleted and the
 // run fails with the numbers. So an unmounted, emptied or truncated source can never
 // empty the backup.
+//
+// A run whose compare (io/tree_compare.hpp) found its deletions knows them before
+// copying. When each is one entry (no folder, whose contents the compare does not list,
+// and no type change) and all of them are within max_delete, the listed units' first
+// pass deletes them (rsync --max-delete=their count), so no second pass is needed for
+// them. What a first pass finds beyond that (a listed file that vanished since the
+// compare) is held back as before and goes to the second pass, after the source is
+// checked; an emptied or unmounted source shows as folders gone, which keeps every
+// deletion for the second pass. Either way a run never deletes more than max_delete.
 // Pure.
 #pragma once
 
@@ -22,8 +31,15 @@ struct DeletionPlan {
     std::vector<WorkUnit> units;   // the second pass (empty when refused or nothing to delete)
 };
 
+// Before copying, for a compared run's units: when every unit with deletions counted them
+// and their total is within `limit` for a destination of `source_entries` plus them,
+// each such unit's max_delete is set to its count (its first pass deletes them). Returns
+// how many were allowed (0: every first pass deletes nothing).
+std::uint64_t allow_counted_deletions(std::vector<WorkUnit> &units, std::uint64_t source_entries, const DeleteLimit &limit);
+
 // Call when every unit of the first pass is final. Units that failed hold their
-// deletions back for good (like rsync itself after an I/O error).
+// deletions back for good (like rsync itself after an I/O error). The summary counts
+// what first passes deleted (allowed before copying) with what they held back.
 DeletionPlan plan_deletions(const RunModel &run, const DeleteLimit &limit);
 
 }  // namespace dailysync

@@ -33,7 +33,9 @@ struct WorkUnit {
     std::uint64_t estimated_bytes = 0;
     double estimated_cost = 0;
     // The second pass of a guarded run (see deletion_guard.hpp): the same rsync again with
-    // deletions allowed, up to `max_delete` of them.
+    // deletions allowed, up to `max_delete` of them. In the first pass of a listed unit,
+    // the deletions the guard allowed before copying (allow_counted_deletions()); the
+    // first pass of every other unit deletes nothing.
     bool deletion_pass = false;
     std::uint64_t max_delete = 0;
     // A listed unit (core/change_units.hpp): exactly these entries (raw, relative to the
@@ -44,6 +46,7 @@ struct WorkUnit {
     std::vector<std::string> files;
     std::vector<std::string> folders;   // the folders whose changes it carries (reports, retries)
     std::uint64_t deletions = 0;        // how many of `files` the compare found gone
+    bool deletions_counted = false;     // each of them is one entry (ChangeGroup::deletions_counted)
     bool listed() const { return !files.empty(); }
 };
 

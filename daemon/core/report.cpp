@@ -182,6 +182,7 @@ std::string report_json(const RunModel &run, const ReportContext &context) {
     if (const auto &d = run.deletion_summary(); d && d->pending > 0) {
         doc["deletion_guard"] = {{"max_delete", d->limit},
                                  {"pending", d->pending},
+                                 {"before_copying", d->before_copying},
                                  {"allowed", d->allowed},
                                  {"destination_entries", d->destination_entries},
                                  {"refused", d->refused}};
@@ -379,11 +380,13 @@ std::string report_text(const nlohmann::json &report) {
     if (report.contains("deletion_guard") && report["deletion_guard"].is_object()) {
         const auto &guard = report["deletion_guard"];
         const bool refused = guard.contains("refused") && guard["refused"].is_boolean() && guard["refused"].get<bool>();
+        const std::uint64_t early = count(guard, "before_copying");   // a compared run's, deleted by its first pass
+        std::string verdict = refused ? "refused, nothing deleted" : report.value("dry_run", false) ? "a real run would delete them" : "deleted";
+        if (early > 0) verdict = refused ? "refused all but the " + std::to_string(early) + " allowed before copying"
+                                         : "deleted (" + std::to_string(early) + " allowed before copying)";
         out += "deletion guard: " + count_of(count(guard, "pending"), "deletion", "deletions") + " found, max_delete " +
                text(guard, "max_delete") + " allows " + std::to_string(count(guard, "allowed")) + " of " +
-               std::to_string(count(guard, "destination_entries")) + " entries: " +
-               (refused ? "refused, nothing deleted" : report.value("dry_run", false) ? "a real run would delete them" : "deleted") +
-               "\n";
+               std::to_string(count(guard, "destination_entries")) + " entries: " + verdict + "\n";
     }
     const bool dry_run = report.contains("dry_run") && report["dry_run"].is_boolean() && report["dry_run"].get<bool>();
     if (dry_run && report.contains("changes") && report["changes"].is_object()) out += changes_text(report["changes"]);

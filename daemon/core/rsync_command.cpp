@@ -66,13 +66,15 @@ std::vector<std::string> rsync_arguments(const Config &config, const WorkUnit &u
     for (const auto &extra : config.rsync_extra_args) args.push_back(extra);
     if (unit.listed() && !unit.recursive) {
         // What the compare found gone is listed: --delete-missing-args deletes it, and
-        // --force lets a folder go for a file of the same name. The guard's two passes
-        // hold as for every unit: --max-delete=0 first, then the share.
+        // --force lets a folder go for a file of the same name. The guard holds as for
+        // every unit: the first pass deletes what the guard allowed before copying (the
+        // compare counted it), holds back the rest, and the second pass deletes its share.
         if (unit.deletion_pass) {
             args.insert(args.end(), {"--delete-missing-args", "--force", "--max-delete=" + std::to_string(unit.max_delete)});
         } else if (config.delete_extraneous) {
             args.insert(args.end(), {"--delete-missing-args", "--force"});
-            if (config.max_delete.kind != DeleteLimit::Kind::unlimited && !dry_run) args.push_back("--max-delete=0");
+            if (config.max_delete.kind != DeleteLimit::Kind::unlimited && !dry_run)
+                args.push_back("--max-delete=" + std::to_string(unit.max_delete));
         } else {
             // Without deletions, an entry gone since the compare is no error (as a file
             // vanishing under a recursive rsync is none).

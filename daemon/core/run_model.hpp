@@ -56,6 +56,7 @@ std::string_view to_string(RunResult result);
 struct DeletionSummary {
     std::string limit;                 // max_delete as configured
     std::uint64_t pending = 0;         // deletions the first pass found
+    std::uint64_t before_copying = 0;  // of those: allowed before copying and deleted by the first pass
     std::uint64_t allowed = 0;         // what max_delete allows for this destination
     std::uint64_t destination_entries = 0;
     bool refused = false;

@@ -158,13 +158,17 @@ struct Compare {
                 const std::string path = join_path(folder, change.name);
                 switch (change.change) {
                 case EntryChange::remove:
+                    if (change.type == EntryType::dir) g.deletions_counted = false;
                     g.deletions.push_back(path);
                     ++found.counts.deleted;
                     continue;
                 case EntryChange::create: ++found.counts.created; break;
                 case EntryChange::update: ++found.counts.updated; break;
                 case EntryChange::attributes: ++found.counts.attributes; break;
-                case EntryChange::replace: ++found.counts.replaced; break;
+                case EntryChange::replace:
+                    ++found.counts.replaced;
+                    g.deletions_counted = false;
+                    break;
                 }
                 g.paths.push_back(path);
                 ++g.entries;

@@ -438,3 +438,54 @@ TEST(Once, TheDaemonsCompareCopiesOnlyWhatChanged) {
     EXPECT_EQ(quiet["compare"]["created"], 0);
     EXPECT_EQ(differences(snapshot(f.source), mirror()), "");
 }
+
+// The deletions the compare found, when each is one file, are allowed by the guard before
+// copying: the listed rsyncs delete them in their only pass (no second pass), into the
+// version. Beyond max_delete, every first pass deletes nothing and the guard refuses.
+TEST(Once, TheDaemonsCompareDeletesCountedFilesInOnePassWithinTheLimit) {
+    Fixture f;
+    auto mirror = [&f] {   // the backup without its versions
+        auto s = snapshot(f.destination);
+        std::erase_if(s, [](const auto &entry) { return entry.first.rfind(".dailysync-versions", 0) == 0; });
+        return s;
+    };
+    for (int s = 0; s < 3; ++s) {
+        make_dirs(f.source + "/p" + std::to_string(s));
+        for (int i = 0; i < 20; ++i) write_file(f.source + "/p" + std::to_string(s) + "/f" + std::to_string(i), "x" + std::to_string(i));
+    }
+    age_tree(f.source);
+    auto config = [&f](const std::string &limit) {
+        return f.config(R"("delete": true, "max_delete": )" + limit + R"(, "daily_compare": "daemon", "versions": {"keep_daily": 3})");
+    };
+    auto first = run({dailysyncd(), "--once", "--config", config("3")});
+    ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+
+    for (const char *gone : {"/p0/f1", "/p1/f2", "/p2/f3"}) ::unlink((f.source + gone).c_str());
+    write_file(f.source + "/p0/new", "new");
+    age_tree(f.source);
+    auto second = run({dailysyncd(), "--once", "--config", config("3")});
+    ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
+    EXPECT_EQ(differences(snapshot(f.source), mirror()), "");
+    const auto report = f.report(second.out);
+    EXPECT_EQ(report["compare"]["deleted"], 3);
+    EXPECT_EQ(report["totals"]["deletions"], 3);
+    EXPECT_EQ(report["deletion_guard"]["pending"], 3);
+    EXPECT_EQ(report["deletion_guard"]["before_copying"], 3);
+    for (const auto &unit : report["units"])
+        EXPECT_EQ(unit["name"].get<std::string>().find("(deletions)"), std::string::npos) << "no second pass: " << unit.dump();
+    EXPECT_NE(second.out.find("deletions found, max_delete 3 allows 3 of "), std::string::npos) << second.out;
+    EXPECT_NE(second.out.find("deleted (3 allowed before copying)"), std::string::npos) << second.out;
+    EXPECT_EQ(run({"sh", "-c", "find '" + f.destination + "/.dailysync-versions' -name f2 | grep -q ."}).exit_code, 0)
+        << "the deleted file is kept in the version";
+
+    // Four gone, three allowed: nothing is deleted, the run fails with the numbers.
+    for (const char *gone : {"/p0/f4", "/p1/f5", "/p2/f6", "/p2/f7"}) ::unlink((f.source + gone).c_str());
+    auto third = run({dailysyncd(), "--once", "--config", config("3")});
+    EXPECT_EQ(third.exit_code, 2) << third.out << third.err;
+    const auto refused = f.report(third.out);
+    EXPECT_TRUE(refused["deletion_guard"]["refused"].get<bool>()) << refused.dump(1);
+    EXPECT_EQ(refused["deletion_guard"]["before_copying"], 0);
+    EXPECT_EQ(refused["totals"]["deletions"], 0);
+    for (const char *kept : {"/p0/f4", "/p1/f5", "/p2/f6", "/p2/f7"})
+        EXPECT_TRUE(std::filesystem::exists(f.destination + kept)) << kept;
+}

@@ -147,6 +147,8 @@ TEST(ListedUnits, GroupsStayWholeAndCostsBalance) {
         groups.push_back(g);
     }
     groups[0].deletions = {"f0/old"};
+    groups[1].deletions = {"f1/old_folder"};
+    groups[1].deletions_counted = false;   // a folder: its contents go too
     const auto units = plan_listed_units(groups, {"w"}, 1);
     ASSERT_EQ(units.size(), 5u);   // 4 per process at concurrency 1, and the whole tree
     std::set<std::string> seen;
@@ -158,6 +160,12 @@ TEST(ListedUnits, GroupsStayWholeAndCostsBalance) {
         EXPECT_LE(units[i].estimated_entries, 900u);
     }
     EXPECT_EQ(seen.size(), 10u);
+    for (std::size_t i = 0; i + 1 < units.size(); ++i) {
+        const auto &f = units[i].folders;
+        const bool has_f0 = std::count(f.begin(), f.end(), "f0"), has_f1 = std::count(f.begin(), f.end(), "f1");
+        EXPECT_EQ(units[i].deletions, (has_f0 ? 1u : 0u) + (has_f1 ? 1u : 0u));
+        EXPECT_EQ(units[i].deletions_counted, !has_f1) << units[i].name;
+    }
     EXPECT_TRUE(units.back().recursive);
     EXPECT_EQ(units.back().files, std::vector<std::string>{"w"});
     EXPECT_TRUE(plan_listed_units({}, {}, 4).empty());   // nothing changed: no rsync at all
@@ -179,6 +187,11 @@ TEST(ListedUnits, RsyncArgumentsPerDeletionMode) {
     config.delete_extraneous = true;   // guarded by default (max_delete 50%): deletions held back first
     args = rsync_arguments(config, unit, false, "");
     EXPECT_TRUE(has(args, "--delete-missing-args") && has(args, "--force") && has(args, "--max-delete=0"));
+    unit.max_delete = 3;   // the guard allowed the compare's 3 before copying: the first pass deletes them
+    args = rsync_arguments(config, unit, false, "");
+    EXPECT_TRUE(has(args, "--max-delete=3"));
+    EXPECT_FALSE(has(args, "--max-delete=0"));
+    EXPECT_FALSE(has(rsync_arguments(config, unit, true, ""), "--max-delete=3")) << "a dry run lists, deletes nothing";
     unit.deletion_pass = true;
     unit.max_delete = 7;
     args = rsync_arguments(config, unit, false, "");
