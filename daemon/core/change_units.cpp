@@ -39,8 +39,11 @@ std::vector<WorkUnit> plan_listed_units(std::vector<ChangeGroup> groups, const s
     auto cost = [](const ChangeGroup &g) { return cost_of(g.entries + g.deletions.size(), g.bytes); };
     double total = 0;
     for (const auto &g : groups) total += cost(g);
+    // At least one unit per rsync allowed to run (every entry listed costs round trips to
+    // the NAS: they go in parallel), more when the changes are many, never more groups.
     const double most = Planner::kUnitsPerProcess * std::max(1, concurrency);
-    const auto count = static_cast<std::size_t>(std::clamp(std::ceil(total / kMinListedShare), 1.0, std::min(most, static_cast<double>(groups.size()))));
+    const double wanted = std::max(std::ceil(total / kMinListedShare), static_cast<double>(std::max(1, concurrency)));
+    const auto count = static_cast<std::size_t>(std::clamp(wanted, 1.0, std::min(most, static_cast<double>(groups.size()))));
     // Costliest first, each into the unit that costs least so far (LPT).
     std::sort(groups.begin(), groups.end(), [&cost](const ChangeGroup &a, const ChangeGroup &b) {
         const double ca = cost(a), cb = cost(b);

@@ -171,6 +171,20 @@ TEST(ListedUnits, GroupsStayWholeAndCostsBalance) {
     EXPECT_TRUE(plan_listed_units({}, {}, 4).empty());   // nothing changed: no rsync at all
 }
 
+TEST(ListedUnits, FewChangesStillUseEveryRsyncAllowedButNeverSplitAGroup) {
+    std::vector<ChangeGroup> groups;
+    for (int i = 0; i < 6; ++i) {
+        ChangeGroup g;
+        g.folder = "f" + std::to_string(i);
+        g.paths = {g.folder, g.folder + "/a"};
+        g.entries = 2;   // far below a share: one rsync could carry them all
+        groups.push_back(g);
+    }
+    EXPECT_EQ(plan_listed_units(groups, {}, 4).size(), 4u) << "each entry costs round trips: they go in parallel";
+    EXPECT_EQ(plan_listed_units(groups, {}, 12).size(), 6u) << "one group per unit at most";
+    EXPECT_EQ(plan_listed_units(groups, {}, 1).size(), 1u);
+}
+
 TEST(ListedUnits, RsyncArgumentsPerDeletionMode) {
     Config config;
     config.source = "/src";
