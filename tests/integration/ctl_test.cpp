@@ -285,3 +285,64 @@ TEST(Ctl, RetryRunsAgainOnlyTheUnitsThatFailedAsANewRunLinkedToIt) {
     EXPECT_EQ(unknown.exit_code, 3);
     EXPECT_NE(unknown.err.find("no report of run 20000101T000000Z"), std::string::npos) << unknown.err;
 }
+
+// A daily run where the daemon compared the trees: its units are lists of what changed. A
+// retry copies the folders of the failed list whole (rsync compares them, the report of
+// the failed run says which), and nothing of the lists that succeeded.
+TEST(Ctl, RetryOfACompareRunCopiesTheFailedListsFoldersWhole) {
+    Service s;
+    make_dirs(s.source + "/alpha/many");
+    make_dirs(s.source + "/beta/many");
+    write_file(s.source + "/alpha/many/a", "a");
+    write_file(s.source + "/beta/many/b", "b");
+    // rsync fails while "fixed" is missing when its list (stdin) holds an entry of beta/many/.
+    const std::string wrapper = s.dir / "rsync-wrapper";
+    const std::string list = s.dir / "list";
+    write_file(wrapper,
+               "#!/bin/sh\ncase \"$*\" in *--files-from=-*)\n  cat > " + list + ".$$\n  if [ ! -e " + s.dir / "fixed" + " ] && tr '\\0' '\\n' < " +
+                   list + ".$$ | grep -q '^beta/many/'; then echo 'rsync: simulated network failure' >&2; exit 12; fi\n  exec rsync \"$@\" < " +
+                   list + ".$$;;\nesac\nexec rsync \"$@\"\n",
+               0755);
+    s.write_config(R"("rsync_path": ")" + wrapper + R"(", "concurrency": 2, "daily_compare": "daemon")");
+    s.start();
+    ASSERT_EQ(ctl(s, {"start", "--wait"}).exit_code, 0) << "the first copy, which learns the statistics";
+
+    // Enough changes in both folders for a list each.
+    for (int i = 0; i < 300; ++i) {
+        write_file(s.source + "/alpha/many/n" + std::to_string(i), "x");
+        write_file(s.source + "/beta/many/n" + std::to_string(i), "y");
+    }
+    auto daily = ctl(s, {"start", "--wait"});
+    EXPECT_EQ(daily.exit_code, 2) << daily.out << daily.err;
+    const std::string failed_run = parse_json(ctl(s, {"status", "--json"}).out)["last_run_id"];
+    const auto report = parse_json(ctl(s, {"report", failed_run, "--json"}).out);
+    ASSERT_TRUE(report.contains("compare") && report["compare"]["used"].get<bool>()) << report.dump(2);
+    std::size_t failed = 0;
+    for (const auto &unit : report["units"]) {
+        ASSERT_TRUE(unit.contains("listed")) << unit.dump(2);
+        if (unit["result"] == "success") continue;
+        ++failed;
+        EXPECT_EQ(unit["listed"]["folders"], nlohmann::json::array({"beta/many"})) << unit.dump(2);
+    }
+    ASSERT_EQ(failed, 1u) << report.dump(2);
+    EXPECT_TRUE(std::filesystem::exists(s.destination + "/alpha/many/n299"));
+    EXPECT_FALSE(std::filesystem::exists(s.destination + "/beta/many/n0"));
+
+    // Fixed; meanwhile both folders changed again: only beta/many is copied, whole.
+    write_file(s.dir / "fixed", "");
+    write_file(s.source + "/alpha/many/late", "x");
+    write_file(s.source + "/beta/many/late", "y");
+    auto retried = ctl(s, {"retry", failed_run, "--wait"});
+    EXPECT_EQ(retried.exit_code, 0) << retried.out << retried.err;
+    EXPECT_EQ(read_file(s.destination + "/beta/many/n299"), "y");
+    EXPECT_EQ(read_file(s.destination + "/beta/many/late"), "y");
+    EXPECT_FALSE(std::filesystem::exists(s.destination + "/alpha/many/late")) << "the retry copied a list that had succeeded";
+    const std::string retry_run = parse_json(ctl(s, {"status", "--json"}).out)["last_run_id"];
+    const auto retry_report = parse_json(ctl(s, {"report", retry_run, "--json"}).out);
+    EXPECT_EQ(retry_report["retry_of"], failed_run);
+    ASSERT_EQ(retry_report["units"].size(), 1u) << retry_report.dump(2);
+    const auto &unit = retry_report["units"][0];
+    EXPECT_TRUE(unit["recursive"].get<bool>()) << unit.dump(2);
+    EXPECT_EQ(unit["listed"]["folders"], nlohmann::json::array({"beta/many"})) << unit.dump(2);
+    EXPECT_EQ(retry_report["result"], "success");
+}
