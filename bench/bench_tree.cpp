@@ -7,6 +7,8 @@
 //   bench_tree mutate DIR             the daily change: 1 % of files rewritten, 0.5 % new,
 //                                      0.2 % deleted
 //   bench_tree million DIR            1,000,000 empty files in 2,000 folders
+//   bench_tree files DIR N            N small files (100 B..4 KB, old times) in folders of
+//                                      100, below 10 projects and 100 folders each (scale.sh)
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -161,12 +163,33 @@ int million(const fs::path &root) {
     return 0;
 }
 
+int files(const fs::path &root, std::uint64_t count) {
+    Random random{0x5ca1eULL};
+    std::vector<fs::path> dirs;
+    for (std::uint64_t i = 0; i < count; ++i) {
+        const std::uint64_t folder = i / 100;
+        const fs::path dir = root / ("project" + std::to_string(folder % 10)) / ("part" + std::to_string(folder / 10 % 100)) /
+                             ("shot" + std::to_string(folder / 1000));
+        if (i % 100 == 0) fs::create_directories(dir);
+        const fs::path path = dir / ("f" + std::to_string(i % 100) + ".dat");
+        write_data(path, 100 + random.below(4000), random);
+        set_old_mtime(path, random);
+    }
+    for (auto &entry : fs::recursive_directory_iterator(root))
+        if (entry.is_directory()) dirs.push_back(entry.path());
+    std::sort(dirs.begin(), dirs.end(), [](const fs::path &a, const fs::path &b) { return a.native().size() > b.native().size(); });
+    for (const auto &d : dirs) set_old_mtime(d, random);
+    std::printf("generated %llu files in %s\n", static_cast<unsigned long long>(count), root.c_str());
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
     if (argc >= 3 && std::strcmp(argv[1], "generate") == 0) return generate(argv[2], argc > 3 ? std::atoi(argv[3]) : 1);
     if (argc == 3 && std::strcmp(argv[1], "mutate") == 0) return mutate(argv[2]);
     if (argc == 3 && std::strcmp(argv[1], "million") == 0) return million(argv[2]);
-    std::fprintf(stderr, "usage: bench_tree generate DIR [SCALE] | mutate DIR | million DIR\n");
+    if (argc == 4 && std::strcmp(argv[1], "files") == 0) return files(argv[2], std::strtoull(argv[3], nullptr, 10));
+    std::fprintf(stderr, "usage: bench_tree generate DIR [SCALE] | mutate DIR | million DIR | files DIR N\n");
     return 64;
 }

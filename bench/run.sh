@@ -77,10 +77,11 @@ write_config() {
  "retries": 0, "stall_timeout_seconds": 600}
 EOF
     # The same with versions kept: what a run overwrites or deletes is renamed into them.
-    # The same with the daemon comparing both trees (rsync copies only what differs).
-    cat >"$work/dailysyncd-daemon-compares.json" <<EOF
+    # The same with each unit's rsync comparing (the classic planner's units), as before
+    # the daemon compared both trees itself (the default).
+    cat >"$work/dailysyncd-rsync-compares.json" <<EOF
 {"source": "$src", "destination": "$dst", "state_dir": "$work/state", "delete": true, "concurrency": "auto",
- "retries": 0, "stall_timeout_seconds": 600, "daily_compare": "daemon"}
+ "retries": 0, "stall_timeout_seconds": 600, "daily_compare": "rsync"}
 EOF
     cat >"$work/dailysyncd-versions.json" <<EOF
 {"source": "$src", "destination": "$dst", "state_dir": "$work/state", "delete": true, "concurrency": "auto",
@@ -89,7 +90,7 @@ EOF
 }
 contender() {
     case "$1" in
-    dailysyncd | dailysyncd-versions | dailysyncd-daemon-compares) "$dailysyncd" --once --config "$work/$1.json" >"$work/last-dailysyncd.out" ;;
+    dailysyncd | dailysyncd-versions | dailysyncd-rsync-compares) "$dailysyncd" --once --config "$work/$1.json" >"$work/last-dailysyncd.out" ;;
     metadata-limit)
         # The floor of a daily run: both trees listed with 16 threads each, nothing
         # compared or copied (the copy is left as it is: it is reported, not judged).
@@ -111,7 +112,7 @@ contenders=(dailysyncd rsync per-project-pool-8 fpsync-8 fpsync-16 rclone-8 rclo
 # Subsets, for measuring one change quickly (the default runs everything). Versions change
 # nothing on a first copy (nothing to keep), so dailysyncd-versions is a daily contender.
 read -r -a full_contenders <<<"${DSBENCH_FULL:-${contenders[*]}}"
-read -r -a daily_contenders <<<"${DSBENCH_DAILY:-${contenders[*]} dailysyncd-versions dailysyncd-daemon-compares metadata-limit}"
+read -r -a daily_contenders <<<"${DSBENCH_DAILY:-${contenders[*]} dailysyncd-versions dailysyncd-rsync-compares metadata-limit}"
 
 tsv=$work/results.tsv
 echo -e "scenario\tcontender\tseconds\tstatus\tcpu_busy_percent\textra\tcopier_cpu_seconds\tnas_cpu_seconds" >"$tsv"
@@ -156,6 +157,8 @@ run() {   # scenario contender
     if [[ $name == dailysyncd* ]]; then
         local report
         report=$(grep '^report: ' "$work/last-dailysyncd.out" | cut -d' ' -f2)
+        cp "$work/last-dailysyncd.out" "$work/$scenario-$name.out"   # kept: the next contender's state replaces the report
+        cp "$report" "$work/$scenario-$name.report.json" 2>/dev/null || true
         extra=$(jq -r '"cpu self \(.cpu.self_seconds*100|round/100) s, children \(.cpu.children_seconds*100|round/100) s, \(.units|length) units, concurrency " + ([(if (.concurrency_changes|length)>0 then .concurrency_changes[0].from else .concurrency end)] + [.concurrency_changes[]?.to] | map(tostring) | join("->"))' "$report" 2>/dev/null || echo "")
     fi
     local seconds

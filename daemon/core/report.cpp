@@ -167,6 +167,7 @@ std::string report_json(const RunModel &run, const ReportContext &context) {
     }
     if (context.cpu_self_seconds >= 0)
         doc["cpu"] = {{"self_seconds", context.cpu_self_seconds}, {"children_seconds", context.cpu_children_seconds}};
+    if (context.peak_rss_bytes > 0) doc["memory"] = {{"daemon_peak_rss_bytes", context.peak_rss_bytes}};
     if (context.versions)
         doc["versions"] = {{"point", context.versions->point},
                            {"kept_in", context.versions->kept_in},

@@ -52,6 +52,7 @@ struct ReportContext {
     int concurrency = 0;
     double cpu_self_seconds = -1;       // dailysyncd's own CPU time during the run (-1: unknown)
     double cpu_children_seconds = -1;   // its rsync children's
+    std::uint64_t peak_rss_bytes = 0;   // the daemon's peak resident memory since it started (0: unknown)
     std::optional<BottleneckVerdict> bottleneck = std::nullopt;   // what limited the run
     std::optional<VersionsOutcome> versions = std::nullopt;       // with "versions": what this run kept
     std::vector<HookOutcome> hooks = {};                           // the hook commands run for it, in order

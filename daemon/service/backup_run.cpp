@@ -21,6 +21,12 @@ double cpu_seconds(int who) {
     auto seconds = [](const timeval &tv) { return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6; };
     return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
+
+std::uint64_t peak_rss_bytes() {
+    struct rusage usage {};
+    ::getrusage(RUSAGE_SELF, &usage);
+    return static_cast<std::uint64_t>(usage.ru_maxrss) * 1024;   // Linux: kilobytes
+}
 }  // namespace
 
 Seconds monotonic_seconds() {
@@ -573,6 +579,7 @@ void BackupRun::report_and_save() {
     report_context_.versions = versions_outcome_;
     report_context_.cpu_self_seconds = cpu_seconds(RUSAGE_SELF) - cpu_self_at_start_;
     report_context_.cpu_children_seconds = cpu_seconds(RUSAGE_CHILDREN) - cpu_children_at_start_;
+    report_context_.peak_rss_bytes = peak_rss_bytes();
     report_context_.bottleneck = bottleneck_;
     if (retry_) report_context_.retry_of = retry_->of;
     report_context_.verify = verify_outcome_;

@@ -426,6 +426,9 @@ TEST(Once, TheDaemonsCompareCopiesOnlyWhatChanged) {
     EXPECT_TRUE(report["compare"]["used"].get<bool>());
     EXPECT_EQ(report["compare"]["deleted"], 2);   // own-file and sub1 (a folder counts once)
     EXPECT_EQ(report["compare"]["replaced"], 2);
+    // The daemon's own peak memory (getrusage), in bytes: a real process holds megabytes.
+    EXPECT_GT(report["memory"]["daemon_peak_rss_bytes"].get<double>(), 1e6) << report.dump(1);
+    EXPECT_LT(report["memory"]["daemon_peak_rss_bytes"].get<double>(), 1e9) << report.dump(1);
     EXPECT_GE(report["totals"]["deletions"].get<int>(), 2);
     for (const auto &unit : report["units"]) EXPECT_TRUE(unit.contains("listed")) << unit.dump();
     // What the run replaced or deleted is in its version.
