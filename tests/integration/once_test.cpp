@@ -31,6 +31,13 @@ std::string result_for(const nlohmann::json &report, const std::string &project)
     return "<no such unit>";
 }
 
+// A backup's snapshot without its versions folder: what must equal the source.
+template <typename Snapshot>
+Snapshot without_versions(Snapshot s) {
+    std::erase_if(s, [](const auto &entry) { return entry.first.rfind(".dailysync-versions", 0) == 0; });
+    return s;
+}
+
 }  // namespace
 
 TEST(Once, FirstRunMakesAnExactCopyAndNothingRunsFromNames) {
@@ -387,11 +394,7 @@ TEST(Once, SplitFoldersKeepDeletionsAndTypeChangesExact) {
 // type changes both ways and new folders; nothing changed: no rsync at all.
 TEST(Once, TheDaemonsCompareCopiesOnlyWhatChanged) {
     Fixture f;
-    auto mirror = [&f] {   // the backup without its versions
-        auto s = snapshot(f.destination);
-        std::erase_if(s, [](const auto &entry) { return entry.first.rfind(".dailysync-versions", 0) == 0; });
-        return s;
-    };
+    auto mirror = [&f] { return without_versions(snapshot(f.destination)); };
     for (int s = 0; s < 4; ++s)
         for (int i = 0; i < 30; ++i) {
             make_dirs(f.source + "/big/sub" + std::to_string(s));
@@ -447,11 +450,7 @@ TEST(Once, TheDaemonsCompareCopiesOnlyWhatChanged) {
 // version. Beyond max_delete, every first pass deletes nothing and the guard refuses.
 TEST(Once, TheDaemonsCompareDeletesCountedFilesInOnePassWithinTheLimit) {
     Fixture f;
-    auto mirror = [&f] {   // the backup without its versions
-        auto s = snapshot(f.destination);
-        std::erase_if(s, [](const auto &entry) { return entry.first.rfind(".dailysync-versions", 0) == 0; });
-        return s;
-    };
+    auto mirror = [&f] { return without_versions(snapshot(f.destination)); };
     for (int s = 0; s < 3; ++s) {
         make_dirs(f.source + "/p" + std::to_string(s));
         for (int i = 0; i < 20; ++i) write_file(f.source + "/p" + std::to_string(s) + "/f" + std::to_string(i), "x" + std::to_string(i));
