@@ -5,6 +5,8 @@ namespace dailysync {
 std::uint64_t allow_counted_deletions(std::vector<WorkUnit> &units, std::uint64_t source_entries, const DeleteLimit &limit) {
     std::uint64_t total = 0;
     for (const auto &unit : units) {
+        // A unit with nothing to delete keeps --max-delete=0 (a type change it holds is
+        // held back by rsync for the second pass).
         if (unit.deletions == 0) continue;
         if (!unit.listed() || unit.recursive || unit.deletion_pass || !unit.deletions_counted) return 0;
         total += unit.deletions;

@@ -11,10 +11,14 @@
 // copying. When each is one entry (no folder, whose contents the compare does not list,
 // and no type change) and all of them are within max_delete, the listed units' first
 // pass deletes them (rsync --max-delete=their count), so no second pass is needed for
-// them. What a first pass finds beyond that (a listed file that vanished since the
-// compare) is held back as before and goes to the second pass, after the source is
-// checked; an emptied or unmounted source shows as folders gone, which keeps every
-// deletion for the second pass. Either way a run never deletes more than max_delete.
+// them. rsync cannot tell them from a listed entry that vanished since the compare: that
+// one is deleted too, within the same count, and whatever the count then leaves undone
+// is held back for the second pass, after the source is checked. So before any source
+// check a unit deletes at most what the compare found for it, even if the source
+// vanished right after the compare (with "versions" all of it is kept); a source already
+// emptied or unmounted at the compare shows as folders gone, which keeps every deletion
+// for the second pass; a retry deletes nothing (its first attempt used the allowance).
+// Either way a run never deletes more than max_delete.
 // Pure.
 #pragma once
 

@@ -31,7 +31,8 @@ struct UnitStatus {
     std::uint64_t files_total = 0;
     std::uint64_t files_transferred = 0;
     std::uint64_t bytes_transferred = 0;
-    std::uint64_t deletions = 0;
+    std::uint64_t deletions = 0;          // by every attempt (a retry does not bring back what one deleted)
+    std::uint64_t deletions_earlier = 0;  // of those, by the attempts before the last
     std::uint64_t pending_deletions = 0;  // held back by the first pass (--max-delete=0) for the guard
     int exit_code = -1;                  // of the last attempt; -1 while none finished
     int attempts = 0;

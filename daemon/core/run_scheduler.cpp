@@ -25,6 +25,11 @@ void append(Commands &out, Commands more) {
     for (auto &c : more) out.push_back(std::move(c));
 }
 
+WorkUnit without_deletions(WorkUnit unit) {
+    unit.max_delete = 0;
+    return unit;
+}
+
 }  // namespace
 
 std::string vanished_message(const std::string &folder) {
@@ -172,7 +177,12 @@ Commands RunScheduler::prepared(std::size_t index, const std::string &source_pro
     }
     a.backup_dir = settings_.dry_run ? std::string() : backup_dir;
     a.scratch = scratch;
-    auto arguments = rsync_arguments(settings_.config, unit, settings_.dry_run, backup_dir);
+    // What the guard allowed before copying (a listed unit's max_delete) is allowed once:
+    // a retry deletes nothing and holds back what is left for the second pass, which
+    // comes after the source check and counts what the first attempt deleted.
+    auto arguments = unit.deletion_pass || unit.max_delete == 0 || model_.units()[index].attempts <= 1
+                         ? rsync_arguments(settings_.config, unit, settings_.dry_run, backup_dir)
+                         : rsync_arguments(settings_.config, without_deletions(unit), settings_.dry_run, backup_dir);
     a.bandwidth = 0;
     if (const auto budget = settings_.bandwidth ? settings_.bandwidth() : std::nullopt) {
         // What the running rsyncs leave, over the slots filling now: this one and the
@@ -454,7 +464,8 @@ Commands RunScheduler::cancel(WallClock::time_point now) {
 
 void RunScheduler::check_done(Commands &out, WallClock::time_point now) {
     if (finished_ || checking_source_ || busy() > 0 || !model_.all_units_final()) return;
-    // A halted run (the source stopped answering, too many files replaced) deletes nothing.
+    // A halted run (the source stopped answering, too many files replaced) deletes nothing
+    // more (only what the guard allowed before copying may have gone).
     if (guarded() && !deletions_planned_ && !model_.cancel_requested() && !halted_) {
         deletions_planned_ = true;
         deletion_plan_ = plan_deletions(model_, settings_.config.max_delete);
@@ -480,7 +491,10 @@ Commands RunScheduler::source_checked(const std::string &problem, WallClock::tim
     if (model_.cancel_requested()) {
         // cancelled while the source was checked: delete nothing
     } else if (!problem.empty()) {
-        model_.fail_run(problem + "; nothing was deleted");
+        model_.fail_run(problem + (plan.summary.before_copying == 0
+                                       ? "; nothing was deleted"
+                                       : "; nothing more was deleted (" + std::to_string(plan.summary.before_copying) +
+                                             " the compare found had been, before copying)"));
     } else if (plan.summary.refused) {
         model_.fail_run(plan.message);
     } else if (!plan.units.empty() && !settings_.dry_run) {

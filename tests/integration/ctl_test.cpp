@@ -307,7 +307,7 @@ TEST(Ctl, RetryOfACompareRunCopiesTheFailedListsFoldersWhole) {
     s.start();
     ASSERT_EQ(ctl(s, {"start", "--wait"}).exit_code, 0) << "the first copy, which learns the statistics";
 
-    // Enough changes in both folders for a list each.
+    // Changes in both folders: a list each (one per folder group, as concurrency allows).
     for (int i = 0; i < 300; ++i) {
         write_file(s.source + "/alpha/many/n" + std::to_string(i), "x");
         write_file(s.source + "/beta/many/n" + std::to_string(i), "y");

@@ -113,8 +113,10 @@ TEST(DeletionGuard, BeyondTheLimitOrUncountedEveryFirstPassDeletesNothing) {
     std::vector<WorkUnit> over{listed("a", 30, true), listed("c", 11, true)};
     EXPECT_EQ(allow_counted_deletions(over, 1000, {DeleteLimit::Kind::count, 40}), 0u);
     for (const auto &u : over) EXPECT_EQ(u.max_delete, 0u) << u.name;
-    // A folder to delete (its contents go too, uncounted) or a type change: the whole run
-    // keeps the two passes, the guard decides on rsync's count after the first.
+    // A folder to delete (its contents go too, uncounted), or a type change beside
+    // deletions: the whole run keeps the two passes, the guard decides on rsync's count
+    // after the first. (A unit whose only deletion-like change is a type change keeps
+    // --max-delete=0 itself: rsync holds the replacement back for the second pass.)
     std::vector<WorkUnit> folder{listed("a", 3, true), listed("c", 1, false)};
     EXPECT_EQ(allow_counted_deletions(folder, 1000, {DeleteLimit::Kind::percent, 50}), 0u);
     for (const auto &u : folder) EXPECT_EQ(u.max_delete, 0u) << u.name;

@@ -833,3 +833,67 @@ TEST(RunScheduler, AListedUnitHasItsFoldersCheckedAfterEveryAttempt) {
     EXPECT_EQ(describe(unit_named(gone.model, "changes 1/1")->state), "failed");
     EXPECT_NE(unit_named(gone.model, "changes 1/1")->message.find("b vanished"), std::string::npos);
 }
+
+TEST(RunScheduler, WhatTheGuardAllowedBeforeCopyingIsDeletedOnceARetryHoldsBackTheRest) {
+    // A listed unit may delete the compare's 3 in its first attempt. Killed after 2, its
+    // retry deletes nothing (--max-delete=0): what is left waits for the second pass, and
+    // the run counts the 2 already gone (the guard's limit holds across attempts).
+    TreeStats stats;
+    Planner planner{stats, 1, Planner::Work::update};
+    Config c = versioned_config();
+    c.retries = 1;
+    c.retry_delay_seconds = 1;
+    c.delete_extraneous = true;
+    c.max_delete = {DeleteLimit::Kind::count, 3};
+    WorkUnit listed;
+    listed.name = "changes 1/1";
+    listed.files = {"a", "a/gone1", "a/gone2", "a/gone3"};
+    listed.folders = {"a"};
+    listed.recursive = false;
+    listed.deletions = 3;
+    listed.deletions_counted = true;
+    listed.max_delete = 3;
+    RunModel model("run", {listed}, false, kNow);
+    model.set_compared_entries(100);
+    RunScheduler scheduler(model, planner, SchedulerSettings{c, false, 1, "", "", true, std::nullopt});
+    auto has = [](const command::Launch &l, const std::string &arg) {
+        return std::find(l.arguments.begin(), l.arguments.end(), arg) != l.arguments.end();
+    };
+    auto settle = [&scheduler](Commands after) {
+        for (std::size_t i = 0; i < after.size(); ++i)
+            if (const auto *inspect = std::get_if<command::Inspect>(&after[i]))
+                for (auto &command : scheduler.inspected(inspect->unit, {}, kNow)) after.push_back(command);
+        return after;
+    };
+    const auto prepare = all_of<command::Prepare>(scheduler.start(kNow));
+    ASSERT_EQ(prepare.size(), 1u);
+    const auto first = all_of<command::Launch>(scheduler.prepared(prepare[0].unit, "", {}, kNow));
+    ASSERT_EQ(first.size(), 1u);
+    EXPECT_TRUE(has(first[0], "--max-delete=3")) << "the first attempt deletes what the guard allowed";
+    AttemptExit killed;
+    killed.signal = 9;
+    killed.counters.deletions = 2;
+    ASSERT_EQ(all_of<command::RetryAfter>(settle(scheduler.exited(prepare[0].unit, killed, kNow))).size(), 1u);
+    const auto again = all_of<command::Prepare>(scheduler.retry_due(prepare[0].unit, kNow));
+    ASSERT_EQ(again.size(), 1u);
+    const auto second = all_of<command::Launch>(scheduler.prepared(again[0].unit, "", {}, kNow));
+    ASSERT_EQ(second.size(), 1u);
+    EXPECT_TRUE(has(second[0], "--max-delete=0")) << "a retry deletes nothing";
+    EXPECT_FALSE(has(second[0], "--max-delete=3"));
+    AttemptExit held;
+    held.exit_code = 25;   // the third deletion held back
+    held.errors.deletions_skipped = 1;
+    const auto after = settle(scheduler.exited(again[0].unit, held, kNow));
+    EXPECT_EQ(model.units()[0].deletions, 2u) << "the first attempt's deletions still count";
+    EXPECT_EQ(model.units()[0].pending_deletions, 1u);
+    // The second pass, after the source check, may delete only what is left of the limit.
+    ASSERT_EQ(all_of<command::CheckSource>(after).size(), 1u);
+    const auto pass = all_of<command::Prepare>(scheduler.source_checked("", kNow));
+    ASSERT_EQ(pass.size(), 1u);
+    const auto deleting = all_of<command::Launch>(scheduler.prepared(pass[0].unit, "", {}, kNow));
+    ASSERT_EQ(deleting.size(), 1u);
+    EXPECT_TRUE(has(deleting[0], "--max-delete=1")) << "3 allowed, 2 deleted already";
+    ASSERT_TRUE(model.deletion_summary());
+    EXPECT_EQ(model.deletion_summary()->before_copying, 2u);
+    EXPECT_EQ(model.deletion_summary()->pending, 3u);
+}
