@@ -50,7 +50,6 @@ std::vector<WorkUnit> plan_listed_units(std::vector<ChangeGroup> groups, const s
         return ca != cb ? ca > cb : a.folder < b.folder;
     });
     std::vector<WorkUnit> units(count);
-    for (auto &unit : units) unit.deletions_counted = true;
     for (const auto &g : groups) {
         auto &unit = *std::min_element(units.begin(), units.end(),
                                        [](const WorkUnit &a, const WorkUnit &b) { return a.estimated_cost < b.estimated_cost; });

@@ -97,12 +97,14 @@ struct Config {
     std::optional<VersionsPolicy> versions;  // nullopt: an exact mirror, nothing kept
     Hooks hooks;
     Alerts alerts;
-    int verify_every_days = 0;
+    int verify_every_days = 0;               // "verify": {"every_days": N}: 0 = no verification at rest
     std::optional<int> scan_threads;         // folders listed at once by the first run's scan; nullopt = "auto"
     bool daemon_compares = true;             // "daily_compare": "daemon" (true) or "rsync"
-    std::optional<BandwidthSchedule> bwlimit;   // the whole run's bandwidth ("bwlimit"); nullopt = unlimited               // "verify": {"every_days": N}: 0 = no verification at rest
+    std::optional<BandwidthSchedule> bwlimit;   // the whole run's bandwidth ("bwlimit"); nullopt = unlimited
 
     std::string daily_at() const;            // "HH:MM"
+    // Deletions go through the deletion guard (core/deletion_guard.hpp): "delete" with a limit.
+    bool deletions_guarded() const { return delete_extraneous && max_delete.kind != DeleteLimit::Kind::unlimited; }
 };
 
 // One configuration problem, formatted for the admin by format_config_error().

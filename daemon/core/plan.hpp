@@ -46,7 +46,7 @@ struct WorkUnit {
     std::vector<std::string> files;
     std::vector<std::string> folders;   // the folders whose changes it carries (reports, retries)
     std::uint64_t deletions = 0;        // how many of `files` the compare found gone
-    bool deletions_counted = false;     // each of them is one entry (ChangeGroup::deletions_counted)
+    bool deletions_counted = true;      // each of them is one entry (ChangeGroup::deletions_counted)
     bool listed() const { return !files.empty(); }
 };
 

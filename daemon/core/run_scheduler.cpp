@@ -54,7 +54,7 @@ RunScheduler::Attempt &RunScheduler::attempt(std::size_t unit) {
 }
 
 bool RunScheduler::guarded() const {
-    return settings_.config.delete_extraneous && settings_.config.max_delete.kind != DeleteLimit::Kind::unlimited;
+    return settings_.config.deletions_guarded();
 }
 
 int RunScheduler::busy() const {

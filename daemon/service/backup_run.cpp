@@ -239,7 +239,7 @@ void BackupRun::compared(CompareResult result) {
     compared_tree_ = std::move(result.source_tree);
     listed_units_ = plan_listed_units(std::move(result.groups), result.whole, concurrency());
     // The guard can allow what the compare found gone before copying: one pass, not two.
-    if (config_.delete_extraneous && config_.max_delete.kind != DeleteLimit::Kind::unlimited && !dry_run_)
+    if (config_.deletions_guarded() && !dry_run_)
         allow_counted_deletions(*listed_units_, compared_tree_->total_entries(), config_.max_delete);
     if (on_notice_) {
         // Short: it is printed among the live view's lines on a terminal.

@@ -40,7 +40,10 @@ TEST(Retry, NamesThatAreNotTextComeBackExactlyThroughTheReport) {
     w.name = "odd";
     w.base = odd;
     w.members = {};
-    RunModel model("R2", {w, WorkUnit{"members", "", {"plain", odd}, true}}, false, WallClock::now());
+    WorkUnit members;
+    members.name = "members";
+    members.members = {"plain", odd};
+    RunModel model("R2", {w, members}, false, WallClock::now());
     const auto report = parse_report(report_json(model, ReportContext{"/s", "/d", 1}));
     ASSERT_EQ(report.error, "");
     json doc = report.doc;

@@ -85,7 +85,9 @@ TEST(Verify, OnlyAContentDifferenceWithEqualSizeAndTimeIsDamage) {
     EXPECT_EQ(kind(">f..t...... 7 alpha/f7"), ChangeKind::update);
     EXPECT_EQ(kind(">f+++++++++ 3 alpha/new"), ChangeKind::copy);
     EXPECT_EQ(kind(".L..t...... 1 alpha/link -> x"), ChangeKind::attributes);
-    RunModel model("R", {WorkUnit{"alpha", "alpha", {}, true}}, true, WallClock::now());
+    WorkUnit alpha;
+    alpha.name = alpha.base = "alpha";
+    RunModel model("R", {alpha}, true, WallClock::now());
     model.note_item(0, *parse_item_line(">fc........ 9 sub/f7"));
     model.note_item(0, *parse_item_line(">fcs....... 9 sub/f8"));
     EXPECT_EQ(model.changes().differing, std::vector<std::string>{"alpha/sub/f7"});
