@@ -30,6 +30,8 @@ public:
     // run's quick check cannot match (1970-01-01 00:00:01), so that run copies it again:
     // a verify found its content damaged. "" when done, else why not.
     virtual std::string mark_for_copy(const std::string &relative) const = 0;
+    // The tree, folder by folder, for the daily run's compare (io/tree_compare.hpp).
+    virtual OpenedTree open_tree() const = 0;
 };
 
 }  // namespace dailysync

@@ -1,14 +1,11 @@
 #include "io/local_tree.hpp"
 
-#include <climits>
-
-#include <fcntl.h>
-
-#include <cstring>
-
+#include <algorithm>
+#include <cerrno>
 #include <cstdlib>
-
+#include <cstring>
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,6 +22,78 @@ std::optional<EntryFacts> lstat_facts(const std::string &path) {
 }
 
 std::string below(const std::string &root, const std::string &relative) { return relative.empty() ? root : root + "/" + relative; }
+
+bool is_dot(const char *name) { return name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0)); }
+
+EntryType type_of(mode_t mode) {
+    if (S_ISREG(mode)) return EntryType::file;
+    if (S_ISDIR(mode)) return EntryType::dir;
+    if (S_ISLNK(mode)) return EntryType::symlink;
+    if (S_ISCHR(mode) || S_ISBLK(mode)) return EntryType::device;
+    return EntryType::special;
+}
+
+FsEntry entry_facts(std::string name, const struct stat &st) {
+    FsEntry e;
+    e.name = std::move(name);
+    e.type = type_of(st.st_mode);
+    e.format = st.st_mode & S_IFMT;
+    e.permissions = st.st_mode & 07777;
+    e.uid = st.st_uid;
+    e.gid = st.st_gid;
+    e.size = e.type == EntryType::dir ? 0 : static_cast<std::uint64_t>(st.st_size);
+    e.mtime = st.st_mtim.tv_sec;
+    e.rdev = st.st_rdev;
+    return e;
+}
+
+// A folder of this machine, read below a descriptor of its root opened once: a root
+// replaced meanwhile (a remount) is not mixed in halfway through.
+class LocalTreeReader final : public TreeReader {
+public:
+    explicit LocalTreeReader(int root_fd) : root_fd_(root_fd) {}
+    ~LocalTreeReader() override { ::close(root_fd_); }
+    LocalTreeReader(const LocalTreeReader &) = delete;
+    LocalTreeReader &operator=(const LocalTreeReader &) = delete;
+
+    std::optional<FsEntry> root() const override {
+        struct stat st {};
+        if (::fstat(root_fd_, &st) != 0) return std::nullopt;
+        return entry_facts("", st);
+    }
+
+    Listing list(const std::string &relative, WorkProgress &progress) const override {
+        Listing out;
+        const int fd = open_below(root_fd_, relative);
+        DIR *dir = fd >= 0 ? ::fdopendir(fd) : nullptr;
+        if (!dir) {
+            out.error = errno ? errno : EIO;
+            if (fd >= 0) ::close(fd);
+            return out;
+        }
+        while (struct dirent *entry = ::readdir(dir)) {
+            if (progress.cancelled) break;
+            if (is_dot(entry->d_name)) continue;
+            ++progress.steps;
+            struct stat st {};
+            if (::fstatat(::dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;   // vanished
+            FsEntry e = entry_facts(entry->d_name, st);
+            if (e.type == EntryType::symlink) {
+                std::string target(static_cast<std::size_t>(std::max<off_t>(st.st_size, 0)) + 1, '\0');
+                const ssize_t n = ::readlinkat(::dirfd(dir), entry->d_name, target.data(), target.size());
+                if (n < 0) continue;   // vanished
+                target.resize(static_cast<std::size_t>(n));
+                e.link = std::move(target);
+            }
+            out.entries.push_back(std::move(e));
+        }
+        ::closedir(dir);
+        return out;
+    }
+
+private:
+    int root_fd_;
+};
 
 class LocalSource final : public Source {
 public:
@@ -50,6 +119,7 @@ public:
         const unsigned threads = scan_thread_count(scan_threads_, remote());
         return scan_tree(root_, progress, threads);
     }
+    OpenedTree open_tree() const override { return open_local_tree(root_, "source"); }
 
 private:
     std::string root_;
@@ -99,6 +169,7 @@ public:
         if (::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) return std::strerror(errno);
         return {};
     }
+    OpenedTree open_tree() const override { return open_local_tree(root_, "destination"); }
 
 private:
     std::string root_;
@@ -109,5 +180,13 @@ private:
 
 std::shared_ptr<const Source> local_source(const Config &config) { return std::make_shared<LocalSource>(config); }
 std::shared_ptr<const Destination> local_destination(const Config &config) { return std::make_shared<LocalDestination>(config); }
+
+OpenedTree open_local_tree(const std::string &path, const std::string &side) {
+    OpenedTree out;
+    const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) out.error = "cannot read the " + side + " " + path + ": " + std::strerror(errno);
+    else out.reader = std::make_unique<LocalTreeReader>(fd);
+    return out;
+}
 
 }  // namespace dailysync

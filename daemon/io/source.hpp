@@ -12,6 +12,7 @@
 #include <string>
 
 #include "io/preflight.hpp"
+#include "io/tree_reader.hpp"
 #include "io/tree_scan.hpp"
 
 namespace dailysync {
@@ -38,6 +39,8 @@ public:
     // An entry by its path relative to the root; nullopt when it is not there.
     virtual std::optional<EntryFacts> entry(const std::string &relative) const = 0;
     virtual ScanResult scan(WorkProgress &progress) const = 0;
+    // The tree, folder by folder, for the daily run's compare (io/tree_compare.hpp).
+    virtual OpenedTree open_tree() const = 0;
 };
 
 }  // namespace dailysync

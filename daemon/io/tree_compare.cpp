@@ -5,17 +5,15 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
-#include <dirent.h>
-#include <fcntl.h>
 #include <mutex>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <thread>
-#include <unistd.h>
 #include <unordered_map>
 
 #include "core/names.hpp"
 #include "core/versions.hpp"
+#include "io/destination.hpp"
+#include "io/source.hpp"
 #include "io/tree_scan.hpp"
 
 namespace dailysync {
@@ -31,60 +29,6 @@ void CompareCounts::add(const CompareCounts &o) {
 }
 
 namespace {
-bool is_dot(const char *name) { return name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0)); }
-
-EntryType type_of(mode_t mode) {
-    if (S_ISREG(mode)) return EntryType::file;
-    if (S_ISDIR(mode)) return EntryType::dir;
-    if (S_ISLNK(mode)) return EntryType::symlink;
-    if (S_ISCHR(mode) || S_ISBLK(mode)) return EntryType::device;
-    return EntryType::special;
-}
-
-// One folder's entries, or errno when it cannot be opened.
-struct Listing {
-    std::vector<FsEntry> entries;
-    int error = 0;
-};
-
-Listing list_folder(int root_fd, const std::string &folder, WorkProgress &progress) {
-    Listing out;
-    const int fd = open_below(root_fd, folder);
-    DIR *dir = fd >= 0 ? ::fdopendir(fd) : nullptr;
-    if (!dir) {
-        out.error = errno ? errno : EIO;
-        if (fd >= 0) ::close(fd);
-        return out;
-    }
-    while (struct dirent *entry = ::readdir(dir)) {
-        if (progress.cancelled) break;
-        if (is_dot(entry->d_name)) continue;
-        ++progress.steps;
-        struct stat st {};
-        if (::fstatat(::dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;   // vanished
-        FsEntry e;
-        e.name = entry->d_name;
-        e.type = type_of(st.st_mode);
-        e.format = st.st_mode & S_IFMT;
-        e.permissions = st.st_mode & 07777;
-        e.uid = st.st_uid;
-        e.gid = st.st_gid;
-        e.size = e.type == EntryType::dir ? 0 : static_cast<std::uint64_t>(st.st_size);
-        e.mtime = st.st_mtim.tv_sec;
-        e.rdev = st.st_rdev;
-        if (e.type == EntryType::symlink) {
-            std::string target(static_cast<std::size_t>(std::max<off_t>(st.st_size, 0)) + 1, '\0');
-            const ssize_t n = ::readlinkat(::dirfd(dir), entry->d_name, target.data(), target.size());
-            if (n < 0) continue;   // vanished
-            target.resize(static_cast<std::size_t>(n));
-            e.link = std::move(target);
-        }
-        out.entries.push_back(std::move(e));
-    }
-    ::closedir(dir);
-    return out;
-}
-
 // A folder to look at: on both sides, or only in the source (all of it is new, and goes
 // with the changes of `group`, the folder on both sides it hangs from).
 struct Job {
@@ -105,7 +49,7 @@ struct Found {
 };
 
 struct Compare {
-    int source_fd, destination_fd;
+    const TreeReader &source_tree, &destination_tree;
     const CompareSettings &settings;
     WorkProgress &progress;
     std::mutex mutex;
@@ -129,7 +73,7 @@ struct Compare {
     }
 
     void both(const std::string &folder, Found &found, std::vector<Job> &next) {
-        Listing source = list_folder(source_fd, folder, progress);
+        Listing source = source_tree.list(folder, progress);
         if (source.error) {
             // Gone since its parent was listed: nothing to compare (rsync: "vanished").
             if (source.error != ENOENT) {
@@ -138,7 +82,7 @@ struct Compare {
             }
             return;
         }
-        Listing destination = list_folder(destination_fd, folder, progress);
+        Listing destination = destination_tree.list(folder, progress);
         if (destination.error) return note_unreadable(found, "destination", folder, destination.error);
         if (folder.empty()) {
             // The versions at the destination's top are never compared (nor sent).
@@ -183,7 +127,7 @@ struct Compare {
     }
 
     void fresh(const Job &job, Found &found, std::vector<Job> &next) {
-        Listing source = list_folder(source_fd, job.folder, progress);
+        Listing source = source_tree.list(job.folder, progress);
         if (source.error) {
             if (source.error != ENOENT) {
                 note_unreadable(found, "source", job.folder, source.error);
@@ -241,35 +185,22 @@ double thread_cpu_seconds() {
 }
 }  // namespace
 
-CompareResult compare_trees(const std::string &source, const std::string &destination, const CompareSettings &settings,
+CompareResult compare_trees(const Source &source, const Destination &destination, const CompareSettings &settings,
+                            WorkProgress &progress) {
+    const OpenedTree from = source.open_tree(), to = destination.open_tree();
+    if (from.reader && to.reader) return compare_trees(*from.reader, *to.reader, settings, progress);
+    CompareResult result;
+    result.error = from.reader ? to.error : from.error;
+    return result;
+}
+
+CompareResult compare_trees(const TreeReader &source, const TreeReader &destination, const CompareSettings &settings,
                             WorkProgress &progress) {
     CompareResult result;
-    const int source_fd = ::open(source.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (source_fd < 0) {
-        result.error = "cannot read the source " + source + ": " + std::strerror(errno);
-        return result;
-    }
-    const int destination_fd = ::open(destination.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (destination_fd < 0) {
-        result.error = "cannot read the destination " + destination + ": " + std::strerror(errno);
-        ::close(source_fd);
-        return result;
-    }
-    Compare compare{source_fd, destination_fd, settings, progress, {}, {}, {Job{"", true, {}}}, 0};
+    Compare compare{source, destination, settings, progress, {}, {}, {Job{"", true, {}}}, 0};
     // The roots themselves: their attributes are compared like any folder's.
-    struct stat source_root {}, destination_root {};
-    if (::fstat(source_fd, &source_root) == 0 && ::fstat(destination_fd, &destination_root) == 0) {
-        auto facts = [](const struct stat &st) {
-            FsEntry e;
-            e.type = EntryType::dir;
-            e.permissions = st.st_mode & 07777;
-            e.uid = st.st_uid;
-            e.gid = st.st_gid;
-            e.mtime = st.st_mtim.tv_sec;
-            return e;
-        };
-        result.root_changed = !same_entry(facts(source_root), facts(destination_root), settings.options);
-    }
+    const auto source_root = source.root(), destination_root = destination.root();
+    if (source_root && destination_root) result.root_changed = !same_entry(*source_root, *destination_root, settings.options);
     const unsigned count = std::clamp(settings.threads, 1u, kMaxScanThreads);
     std::vector<Found> found(count);
     std::vector<double> cpu(count, 0);
@@ -283,8 +214,6 @@ CompareResult compare_trees(const std::string &source, const std::string &destin
     compare.work(found[0]);
     cpu[0] = thread_cpu_seconds() - cpu_before;
     for (auto &helper : helpers) helper.join();
-    ::close(source_fd);
-    ::close(destination_fd);
     if (progress.cancelled) {
         result.error = "compare cancelled";
         return result;
@@ -313,7 +242,7 @@ CompareResult compare_trees(const std::string &source, const std::string &destin
         }
     }
     if (!result.source_tree.find("")) {
-        result.error = "cannot read the source " + source;
+        result.error = "cannot read the source's top folder" + (result.unreadable.empty() ? "" : " (" + result.unreadable.front() + ")");
         return result;
     }
     result.source_tree.finalize();

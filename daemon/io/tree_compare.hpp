@@ -1,5 +1,5 @@
 // The daily run's compare of the source with its backup: both trees listed and lstat()ed
-// folder by folder, `threads` folders at once (a NAS answers each thread's metadata calls
+// through their ports (io/tree_reader.hpp) folder by folder, `threads` folders at once (a NAS answers each thread's metadata calls
 // one at a time: the compare is latency-bound, so threads make it fast), each folder pair
 // judged by core/tree_compare.hpp, the changes grouped for rsync (core/change_units.hpp)
 // and the source's per-folder statistics taken on the way (the next run's plan). Blocking:
@@ -17,9 +17,13 @@
 #include "core/rsync_filter.hpp"
 #include "core/tree_compare.hpp"
 #include "core/tree_stats.hpp"
+#include "io/tree_reader.hpp"
 #include "io/worker_pool.hpp"
 
 namespace dailysync {
+
+class Source;
+class Destination;
 
 struct CompareCounts {
     std::uint64_t compared = 0;    // source entries looked at (excludes left out)
@@ -50,7 +54,10 @@ struct CompareSettings {
     unsigned threads = 4;
 };
 
-CompareResult compare_trees(const std::string &source, const std::string &destination, const CompareSettings &settings,
+// Both trees through their ports; a tree that cannot be opened is the result's error.
+CompareResult compare_trees(const Source &source, const Destination &destination, const CompareSettings &settings,
+                            WorkProgress &progress);
+CompareResult compare_trees(const TreeReader &source, const TreeReader &destination, const CompareSettings &settings,
                             WorkProgress &progress);
 
 }  // namespace dailysync

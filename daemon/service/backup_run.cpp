@@ -199,11 +199,10 @@ void BackupRun::compare() {
     auto rules = std::make_shared<const ExcludeRules>(std::get<ExcludeRules>(ExcludeRules::compile(config_.exclude)));
     scan_ = workers_.trees.run<CompareResult>(
         deadline(),
-        [source = config_.source, destination = config_.destination, rules, threads,
-         deletions = config_.delete_extraneous](WorkProgress &progress) {
+        [source = source_, destination = destination_, rules, threads, deletions = config_.delete_extraneous](WorkProgress &progress) {
             // rsync -o takes effect only for root: so does the owner's comparison.
             const CompareSettings settings{DiffOptions{::geteuid() == 0, deletions}, rules.get(), threads};
-            return compare_trees(source, destination, settings, progress);
+            return compare_trees(*source, *destination, settings, progress);
         },
         [self = shared_from_this()](std::optional<CompareResult> result) {
             if (self->phase_ != Phase::comparing) return;

@@ -31,6 +31,7 @@
 
 #include "core/names.hpp"
 #include "core/rsync_command.hpp"
+#include "io/local_tree.hpp"
 #include "io/tree_compare.hpp"
 
 extern char **environ;
@@ -323,7 +324,9 @@ void run_case(unsigned seed, bool root, Tally &tally) {
     auto rules = std::get<ExcludeRules>(ExcludeRules::compile(patterns));
     CompareSettings settings{DiffOptions{root, deletions}, &rules, 1 + c.pick(4)};
     WorkProgress progress;
-    const CompareResult result = compare_trees(c.source, c.destination, settings, progress);
+    const OpenedTree source = open_local_tree(c.source, "source"), destination = open_local_tree(c.destination, "destination");
+    ASSERT_TRUE(source.reader && destination.reader);
+    const CompareResult result = compare_trees(*source.reader, *destination.reader, settings, progress);
     ASSERT_EQ(result.error, "");
     ASSERT_EQ(result.unreadable_count, 0u);
     Listed decided;

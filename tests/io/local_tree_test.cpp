@@ -1,0 +1,121 @@
+// The compare's port on a folder of this machine (io/tree_reader.hpp, io/local_tree.hpp),
+// with real files: each entry as lstat() sees it, no symlink followed on the way to a
+// folder, errors as errno, a cancel honoured, and a compare through the ports that names
+// the side it cannot read.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "io/local_tree.hpp"
+#include "io/tree_compare.hpp"
+
+using namespace dailysync;
+namespace fs = std::filesystem;
+
+namespace {
+struct Folder {
+    std::string root;
+    Folder() {
+        char dir[] = "/tmp/dailysyncd-local-tree.XXXXXX";
+        root = ::mkdtemp(dir);
+    }
+    ~Folder() { fs::remove_all(root); }
+};
+
+const FsEntry *named(const Listing &listing, const std::string &name) {
+    auto it = std::find_if(listing.entries.begin(), listing.entries.end(), [&](const FsEntry &e) { return e.name == name; });
+    return it == listing.entries.end() ? nullptr : &*it;
+}
+}  // namespace
+
+TEST(LocalTree, ListsEachEntryAsLstatSeesItAndFollowsNoSymlinkOnTheWay) {
+    Folder f;
+    fs::create_directories(f.root + "/sub/deeper");
+    std::ofstream(f.root + "/sub/data") << "12345";
+    ::chmod((f.root + "/sub/data").c_str(), 0640);
+    fs::create_directory_symlink(f.root + "/sub", f.root + "/link");
+    ::mkfifo((f.root + "/sub/fifo").c_str(), 0600);
+    ::chmod(f.root.c_str(), 0750);
+
+    const OpenedTree tree = open_local_tree(f.root, "source");
+    ASSERT_TRUE(tree.reader) << tree.error;
+    WorkProgress progress;
+
+    const Listing top = tree.reader->list("", progress);
+    ASSERT_EQ(top.error, 0);
+    ASSERT_EQ(top.entries.size(), 2u);
+    ASSERT_TRUE(named(top, "link"));
+    EXPECT_EQ(named(top, "link")->type, EntryType::symlink);
+    EXPECT_EQ(named(top, "link")->link, f.root + "/sub");
+    EXPECT_EQ(named(top, "sub")->type, EntryType::dir);
+    EXPECT_EQ(named(top, "sub")->size, 0u);
+
+    const Listing sub = tree.reader->list("sub", progress);
+    ASSERT_EQ(sub.error, 0);
+    ASSERT_EQ(sub.entries.size(), 3u);
+    EXPECT_EQ(named(sub, "data")->type, EntryType::file);
+    EXPECT_EQ(named(sub, "data")->size, 5u);
+    EXPECT_EQ(named(sub, "data")->permissions, 0640u);
+    EXPECT_EQ(named(sub, "fifo")->type, EntryType::special);
+    EXPECT_EQ(named(sub, "fifo")->format, static_cast<std::uint32_t>(S_IFIFO));
+    EXPECT_EQ(progress.steps.load(), 5u);   // one step per entry read
+
+    // A symlink to a folder is an entry, never a way in; a folder gone is ENOENT.
+    EXPECT_NE(tree.reader->list("link", progress).error, 0);
+    EXPECT_NE(tree.reader->list("link/deeper", progress).error, 0);
+    EXPECT_EQ(tree.reader->list("gone", progress).error, ENOENT);
+
+    const auto root = tree.reader->root();
+    ASSERT_TRUE(root);
+    EXPECT_EQ(root->type, EntryType::dir);
+    EXPECT_EQ(root->permissions, 0750u);
+
+    // Cancelled: the listing stops before its first entry.
+    progress.cancelled = true;
+    EXPECT_TRUE(tree.reader->list("sub", progress).entries.empty());
+}
+
+TEST(LocalTree, TheRootIsReadThroughTheDescriptorOpenedFirst) {
+    Folder f;
+    fs::create_directories(f.root + "/tree/a");
+    const OpenedTree tree = open_local_tree(f.root + "/tree", "destination");
+    ASSERT_TRUE(tree.reader);
+    // Moved away after it was opened (a remount under the same name): still the same tree.
+    fs::rename(f.root + "/tree", f.root + "/moved");
+    fs::create_directories(f.root + "/tree/b");
+    WorkProgress progress;
+    const Listing top = tree.reader->list("", progress);
+    ASSERT_EQ(top.entries.size(), 1u);
+    EXPECT_EQ(top.entries[0].name, "a");
+}
+
+TEST(LocalTree, ACompareThroughThePortsNamesTheSideItCannotRead) {
+    Folder f;
+    fs::create_directories(f.root + "/prod/alpha");
+    Config config;
+    config.source = f.root + "/prod";
+    config.destination = f.root + "/missing";
+    auto rules = std::get<ExcludeRules>(ExcludeRules::compile({}));
+    const CompareSettings settings{DiffOptions{false, true}, &rules, 2};
+    WorkProgress progress;
+    CompareResult result = compare_trees(*local_source(config), *local_destination(config), settings, progress);
+    EXPECT_EQ(result.error, "cannot read the destination " + config.destination + ": No such file or directory");
+
+    std::swap(config.source, config.destination);
+    result = compare_trees(*local_source(config), *local_destination(config), settings, progress);
+    EXPECT_EQ(result.error, "cannot read the source " + config.source + ": No such file or directory");
+
+    // Both there: the compare runs through the same ports and finds alpha new.
+    config.source = f.root + "/prod";
+    config.destination = f.root + "/backup";
+    fs::create_directories(config.destination);
+    result = compare_trees(*local_source(config), *local_destination(config), settings, progress);
+    ASSERT_EQ(result.error, "");
+    EXPECT_EQ(result.counts.created, 1u);
+    EXPECT_EQ(result.counts.compared, 1u);
+}
