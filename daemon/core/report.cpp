@@ -187,6 +187,7 @@ std::string report_json(const RunModel &run, const ReportContext &context) {
                                  {"allowed", d->allowed},
                                  {"destination_entries", d->destination_entries},
                                  {"refused", d->refused}};
+        if (!d->not_deleted_because.empty()) doc["deletion_guard"]["not_deleted_because"] = d->not_deleted_because;
     }
     if (run.dry_run()) {
         const ChangeList &c = run.changes();
@@ -382,9 +383,13 @@ std::string report_text(const nlohmann::json &report) {
         const auto &guard = report["deletion_guard"];
         const bool refused = guard.contains("refused") && guard["refused"].is_boolean() && guard["refused"].get<bool>();
         const std::uint64_t early = count(guard, "before_copying");   // a compared run's, deleted by its first pass
+        const std::string stopped = text(guard, "not_deleted_because");   // the run halted, was cancelled...
         std::string verdict = refused ? "refused, nothing deleted" : report.value("dry_run", false) ? "a real run would delete them" : "deleted";
         if (early > 0) verdict = refused ? "refused all but the " + std::to_string(early) + " allowed before copying"
                                          : "deleted (" + std::to_string(early) + " allowed before copying)";
+        if (!stopped.empty() && !report.value("dry_run", false))
+            verdict = (early > 0 ? "only the " + std::to_string(early) + " allowed before copying were deleted" : "nothing deleted") +
+                      (" (" + stopped + ")");
         out += "deletion guard: " + count_of(count(guard, "pending"), "deletion", "deletions") + " found, max_delete " +
                text(guard, "max_delete") + " allows " + std::to_string(count(guard, "allowed")) + " of " +
                std::to_string(count(guard, "destination_entries")) + " entries: " + verdict + "\n";

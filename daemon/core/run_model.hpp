@@ -61,6 +61,10 @@ struct DeletionSummary {
     std::uint64_t allowed = 0;         // what max_delete allows for this destination
     std::uint64_t destination_entries = 0;
     bool refused = false;
+    // Why what the first passes held back was not deleted though the guard did not refuse
+    // it ("the run halted", "the run was cancelled", "the source check failed"); "" when
+    // it was, or when nothing was held back.
+    std::string not_deleted_because;
 };
 
 // What a dry run found would change, path by path (like rsync -n -i, rclone --dry-run).

@@ -464,11 +464,17 @@ Commands RunScheduler::cancel(WallClock::time_point now) {
 
 void RunScheduler::check_done(Commands &out, WallClock::time_point now) {
     if (finished_ || checking_source_ || busy() > 0 || !model_.all_units_final()) return;
-    // A halted run (the source stopped answering, too many files replaced) deletes nothing
-    // more (only what the guard allowed before copying may have gone).
-    if (guarded() && !deletions_planned_ && !model_.cancel_requested() && !halted_) {
+    if (guarded() && !deletions_planned_) {
         deletions_planned_ = true;
         deletion_plan_ = plan_deletions(model_, settings_.config.max_delete);
+        if (model_.cancel_requested() || halted_) {
+            // A halted run (the source stopped answering, too many files replaced) or a
+            // cancelled one deletes nothing more (only what the guard allowed before
+            // copying may have gone); its report still says what was found.
+            not_deleted(halted_ ? "the run halted" : "the run was cancelled");
+            finish(out, now);
+            return;
+        }
         model_.note_deletions(deletion_plan_->summary);
         if (!deletion_plan_->units.empty()) {
             // Before deleting anything: the source must still be what it was at the start.
@@ -486,11 +492,15 @@ Commands RunScheduler::source_checked(const std::string &problem, WallClock::tim
     Commands out;
     checking_source_ = false;
     if (finished_ || !deletion_plan_) return out;
+    if (model_.cancel_requested()) {
+        not_deleted("the run was cancelled");   // while the source was checked
+        finish(out, now);
+        return out;
+    }
+    if (!problem.empty()) not_deleted("the source check failed");
     DeletionPlan plan = std::move(*deletion_plan_);
     deletion_plan_.reset();
-    if (model_.cancel_requested()) {
-        // cancelled while the source was checked: delete nothing
-    } else if (!problem.empty()) {
+    if (!problem.empty()) {
         model_.fail_run(problem + (plan.summary.before_copying == 0
                                        ? "; nothing was deleted"
                                        : "; nothing more was deleted (" + std::to_string(plan.summary.before_copying) +
@@ -504,6 +514,12 @@ Commands RunScheduler::source_checked(const std::string &problem, WallClock::tim
     }
     finish(out, now);
     return out;
+}
+
+void RunScheduler::not_deleted(const std::string &why) {
+    DeletionSummary summary = deletion_plan_->summary;
+    if (summary.pending > summary.before_copying && !summary.refused) summary.not_deleted_because = why;
+    model_.note_deletions(std::move(summary));
 }
 
 void RunScheduler::finish(Commands &out, WallClock::time_point now) {

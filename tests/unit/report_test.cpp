@@ -155,3 +155,39 @@ TEST(Report, TheComparesTimeAndCountsAreSplitFromTheCopy) {
     EXPECT_NE(report_text(nlohmann::json::parse(report_json(run, context))).find("compare: by each rsync (preserve.hard_links is on)"),
               std::string::npos);
 }
+
+TEST(Report, TheDeletionGuardsLineSaysWhatWasDeletedAndWhyNotMore) {
+    struct Case {
+        DeletionSummary summary;
+        std::string expected;
+    };
+    auto summary = [](std::uint64_t before_copying, bool refused, std::string why) {
+        DeletionSummary s;
+        s.limit = "50%";
+        s.pending = 42;
+        s.before_copying = before_copying;
+        s.allowed = 100;
+        s.destination_entries = 200;
+        s.refused = refused;
+        s.not_deleted_because = std::move(why);
+        return s;
+    };
+    const std::string found = "deletion guard: 42 deletions found, max_delete 50% allows 100 of 200 entries: ";
+    const std::vector<Case> cases = {
+        {summary(0, false, ""), found + "deleted\n"},
+        {summary(40, false, ""), found + "deleted (40 allowed before copying)\n"},
+        {summary(0, true, ""), found + "refused, nothing deleted\n"},
+        {summary(40, true, ""), found + "refused all but the 40 allowed before copying\n"},
+        {summary(0, false, "the source check failed"), found + "nothing deleted (the source check failed)\n"},
+        {summary(40, false, "the run halted"), found + "only the 40 allowed before copying were deleted (the run halted)\n"},
+        {summary(0, false, "the run was cancelled"), found + "nothing deleted (the run was cancelled)\n"},
+    };
+    for (const auto &c : cases) {
+        RunModel run = finished_run();
+        run.note_deletions(c.summary);
+        const auto doc = nlohmann::json::parse(report_json(run, ReportContext{"/s", "/d", 1}));
+        EXPECT_EQ(doc["deletion_guard"].value("not_deleted_because", ""), c.summary.not_deleted_because);
+        const std::string text = report_text(doc);
+        EXPECT_NE(text.find(c.expected), std::string::npos) << text;
+    }
+}

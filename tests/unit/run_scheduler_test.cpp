@@ -543,6 +543,60 @@ TEST(RunScheduler, ACancelSettlesWhatWaitsForTheTreesAtOnce) {
         for (const auto &c : cancelled) EXPECT_FALSE(std::holds_alternative<command::Prepare>(c)) << "a deletion pass started";
         EXPECT_TRUE(d.scheduler.source_checked("", kNow).empty());
         EXPECT_EQ(d.model.units().size(), 1u);
+        ASSERT_TRUE(d.model.deletion_summary());
+        EXPECT_EQ(d.model.deletion_summary()->pending, 3u);
+        EXPECT_EQ(d.model.deletion_summary()->not_deleted_because, "the run was cancelled");
+    }
+}
+
+TEST(RunScheduler, AStoppedGuardedRunStillSaysWhatWasHeldBackAndWhyNothingMoreWentAway) {
+    auto guarded = [](Config &c) {
+        c.delete_extraneous = true;
+        c.max_delete = {DeleteLimit::Kind::count, 100};
+    };
+    AttemptExit held;
+    held.exit_code = 25;
+    held.errors.deletions_skipped = 3;
+    {   // the source fails its check before the second pass
+        Row row{.name = "check failed", .configure = guarded, .attempts = {{"a", {{.exit_code = 25, .deletions_held_back = 3}}}},
+                .source_problem_before_deleting = "the source /src is empty"};
+        Driver d(row);
+        d.run();
+        ASSERT_TRUE(d.model.deletion_summary());
+        EXPECT_EQ(d.model.deletion_summary()->pending, 3u);
+        EXPECT_FALSE(d.model.deletion_summary()->refused);
+        EXPECT_EQ(d.model.deletion_summary()->not_deleted_because, "the source check failed");
+    }
+    {   // halted: the source stopped answering before the second unit started
+        Driver d(Row{.name = "halted", .units = {folder("a"), folder("b")}, .configure = guarded});
+        const auto a = std::get<command::Prepare>(d.scheduler.start(kNow).at(0)).unit;
+        d.scheduler.prepared(a, "", {}, kNow);
+        const Commands next = d.scheduler.exited(a, held, kNow);
+        ASSERT_EQ(next.size(), 1u);
+        const auto b = std::get<command::Prepare>(next[0]).unit;
+        EXPECT_TRUE(has_finish(d.scheduler.source_unanswered(b, "the source /src did not answer for 120 s", kNow)));
+        ASSERT_TRUE(d.model.deletion_summary());
+        EXPECT_EQ(d.model.deletion_summary()->pending, 3u);
+        EXPECT_EQ(d.model.deletion_summary()->not_deleted_because, "the run halted");
+    }
+    {   // cancelled while the second unit copies
+        Driver d(Row{.name = "cancelled", .units = {folder("a"), folder("b")}, .configure = guarded});
+        const auto a = std::get<command::Prepare>(d.scheduler.start(kNow).at(0)).unit;
+        d.scheduler.prepared(a, "", {}, kNow);
+        const auto b = std::get<command::Prepare>(d.scheduler.exited(a, held, kNow).at(0)).unit;
+        d.scheduler.prepared(b, "", {}, kNow);
+        ASSERT_TRUE(std::holds_alternative<command::Kill>(d.scheduler.cancel(kNow).at(0)));
+        AttemptExit killed;
+        killed.signal = 15;
+        EXPECT_TRUE(has_finish(d.scheduler.exited(b, killed, kNow)));
+        ASSERT_TRUE(d.model.deletion_summary());
+        EXPECT_EQ(d.model.deletion_summary()->pending, 3u);
+        EXPECT_EQ(d.model.deletion_summary()->not_deleted_because, "the run was cancelled");
+    }
+    {   // nothing held back: nothing to explain
+        Driver d(Row{.name = "clean", .configure = guarded});
+        d.run();
+        EXPECT_FALSE(d.model.deletion_summary() && !d.model.deletion_summary()->not_deleted_because.empty());
     }
 }
 
