@@ -1,7 +1,7 @@
 // The metadata limit of a daily run, as a benchmark contender: both trees listed and
-// lstat()ed with the daemon's own walker (io/tree_scan: openat2 below the root, THREADS
-// folders at once per tree, both trees at the same time), nothing compared, nothing
-// copied. A daily run cannot take less than this; bench/run.sh reports it beside the
+// lstat()ed with the daemon's own walker (io/tree_scan through io/local_tree's reader,
+// openat2 below the root, THREADS folders at once per tree, both trees at the same
+// time), nothing compared, nothing copied. A daily run cannot take less than this; bench/run.sh reports it beside the
 // others ("metadata-limit").
 //   list_trees THREADS DIR...
 #include <chrono>
@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "io/tree_scan.hpp"
+#include "io/local_tree.hpp"
 
 int main(int argc, char **argv) {
     if (argc < 3) {
@@ -25,7 +25,7 @@ int main(int argc, char **argv) {
     for (int i = 2; i < argc; ++i)
         walkers.emplace_back([&results, i, argv, threads] {
             dailysync::WorkProgress progress;
-            results[static_cast<std::size_t>(i - 2)] = dailysync::scan_tree(argv[i], progress, threads);
+            results[static_cast<std::size_t>(i - 2)] = dailysync::scan_local_tree(argv[i], progress, threads);
         });
     for (auto &walker : walkers) walker.join();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -387,9 +387,11 @@ std::string report_text(const nlohmann::json &report) {
         std::string verdict = refused ? "refused, nothing deleted" : report.value("dry_run", false) ? "a real run would delete them" : "deleted";
         if (early > 0) verdict = refused ? "refused all but the " + std::to_string(early) + " allowed before copying"
                                          : "deleted (" + std::to_string(early) + " allowed before copying)";
-        if (!stopped.empty() && !report.value("dry_run", false))
-            verdict = (early > 0 ? "only the " + std::to_string(early) + " allowed before copying were deleted" : "nothing deleted") +
-                      (" (" + stopped + ")");
+        if (!stopped.empty() && !report.value("dry_run", false)) {
+            // Stopped before all were made: what was, by the run's own count.
+            const std::uint64_t done = report.contains("totals") ? count(report["totals"], "deletions") : 0;
+            verdict = (done == 0 ? std::string("nothing deleted") : std::to_string(done) + " deleted") + " (" + stopped + ")";
+        }
         out += "deletion guard: " + count_of(count(guard, "pending"), "deletion", "deletions") + " found, max_delete " +
                text(guard, "max_delete") + " allows " + std::to_string(count(guard, "allowed")) + " of " +
                std::to_string(count(guard, "destination_entries")) + " entries: " + verdict + "\n";

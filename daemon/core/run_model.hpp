@@ -61,9 +61,9 @@ struct DeletionSummary {
     std::uint64_t allowed = 0;         // what max_delete allows for this destination
     std::uint64_t destination_entries = 0;
     bool refused = false;
-    // Why what the first passes held back was not deleted though the guard did not refuse
-    // it ("the run halted", "the run was cancelled", "the source check failed"); "" when
-    // it was, or when nothing was held back.
+    // Why what the first passes held back was not all deleted though the guard did not
+    // refuse it ("the run halted", "the run was cancelled", "the source check failed",
+    // "... during its deletions"); "" when it was, or when nothing was held back.
     std::string not_deleted_because;
 };
 

@@ -485,6 +485,17 @@ void RunScheduler::check_done(Commands &out, WallClock::time_point now) {
         append(out, source_checked({}, now));
         return;
     }
+    if (deletions_planned_ && (model_.cancel_requested() || halted_) && model_.deletion_summary()) {
+        // Stopped during the second pass: some of its deletions may not have been made.
+        const auto &units = model_.units();
+        if (std::any_of(units.begin(), units.end(), [](const UnitStatus &u) {
+                return u.unit.deletion_pass && u.state != UnitState::success && u.state != UnitState::warning;
+            })) {
+            DeletionSummary summary = *model_.deletion_summary();
+            summary.not_deleted_because = halted_ ? "the run halted during its deletions" : "the run was cancelled during its deletions";
+            model_.note_deletions(std::move(summary));
+        }
+    }
     finish(out, now);
 }
 
@@ -518,7 +529,10 @@ Commands RunScheduler::source_checked(const std::string &problem, WallClock::tim
 
 void RunScheduler::not_deleted(const std::string &why) {
     DeletionSummary summary = deletion_plan_->summary;
-    if (summary.pending > summary.before_copying && !summary.refused) summary.not_deleted_because = why;
+    if (summary.pending > summary.before_copying && !settings_.dry_run) {
+        summary.not_deleted_because = why;
+        summary.refused = false;   // the guard never judged the count: the run stopped first
+    }
     model_.note_deletions(std::move(summary));
 }
 

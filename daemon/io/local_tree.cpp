@@ -6,7 +6,9 @@
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "io/filesystem_kind.hpp"
@@ -47,14 +49,30 @@ FsEntry entry_facts(std::string name, const struct stat &st) {
     return e;
 }
 
+// Opens folder `relative` below the root's descriptor without following any symlink on
+// the way (a folder replaced by a symlink during a walk is not walked into). -1 and errno
+// when it cannot. Kernels before 5.6 have no openat2: there only the last component is
+// checked (O_NOFOLLOW); Debian 12's 6.1 has it.
+int open_below(int root_fd, const std::string &relative) {
+    if (relative.empty()) return ::openat(root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    open_how how{};
+    how.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    const long fd = ::syscall(SYS_openat2, root_fd, relative.c_str(), &how, sizeof how);
+    if (fd >= 0 || errno != ENOSYS) return static_cast<int>(fd);
+    return ::openat(root_fd, relative.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
 // A folder of this machine, read below a descriptor of its root opened once: a root
 // replaced meanwhile (a remount) is not mixed in halfway through.
 class LocalTreeReader final : public TreeReader {
 public:
-    explicit LocalTreeReader(int root_fd) : root_fd_(root_fd) {}
+    LocalTreeReader(std::string path, int root_fd) : path_(std::move(path)), root_fd_(root_fd) {}
     ~LocalTreeReader() override { ::close(root_fd_); }
     LocalTreeReader(const LocalTreeReader &) = delete;
     LocalTreeReader &operator=(const LocalTreeReader &) = delete;
+
+    const std::string &location() const override { return path_; }
 
     std::optional<FsEntry> root() const override {
         struct stat st {};
@@ -92,6 +110,7 @@ public:
     }
 
 private:
+    std::string path_;
     int root_fd_;
 };
 
@@ -116,8 +135,7 @@ public:
     std::optional<EntryFacts> entry(const std::string &relative) const override { return lstat_facts(below(root_, relative)); }
     // scan_threads "auto": a NAS answers each thread's calls one at a time, so more there.
     ScanResult scan(WorkProgress &progress) const override {
-        const unsigned threads = scan_thread_count(scan_threads_, remote());
-        return scan_tree(root_, progress, threads);
+        return scan_local_tree(root_, progress, scan_thread_count(scan_threads_, remote()));
     }
     OpenedTree open_tree() const override { return open_local_tree(root_, "source"); }
 
@@ -185,8 +203,16 @@ OpenedTree open_local_tree(const std::string &path, const std::string &side) {
     OpenedTree out;
     const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) out.error = "cannot read the " + side + " " + path + ": " + std::strerror(errno);
-    else out.reader = std::make_unique<LocalTreeReader>(fd);
+    else out.reader = std::make_unique<LocalTreeReader>(path, fd);
     return out;
+}
+
+ScanResult scan_local_tree(const std::string &path, WorkProgress &progress, unsigned threads) {
+    const OpenedTree tree = open_local_tree(path, "source");
+    if (tree.reader) return scan_tree(*tree.reader, progress, threads);
+    ScanResult result;
+    result.error = tree.error;
+    return result;
 }
 
 }  // namespace dailysync

@@ -46,6 +46,7 @@ struct Found {
     std::uint64_t unreadable_count = 0;
     bool source_unreadable = false;
     std::vector<std::string> whole;
+    std::string root_error;   // a top folder could not be listed: nothing else holds
 };
 
 struct Compare {
@@ -62,6 +63,11 @@ struct Compare {
             found.unreadable.push_back(std::string(side) + " " + (folder.empty() ? "." : printable_name(folder)) + ": " + std::strerror(error));
     }
 
+    // A top folder that opened but cannot be listed (a stale handle after a remount).
+    static void root_unreadable(Found &found, const char *side, const TreeReader &tree, int error) {
+        found.root_error = std::string("cannot read the ") + side + " " + tree.location() + ": " + std::strerror(error);
+    }
+
     ChangeGroup &group(Found &found, const std::string &folder, bool with_folder) {
         auto [it, made] = found.groups.try_emplace(folder);
         if (made) it->second.folder = folder;
@@ -74,6 +80,7 @@ struct Compare {
 
     void both(const std::string &folder, Found &found, std::vector<Job> &next) {
         Listing source = source_tree.list(folder, progress);
+        if (source.error && folder.empty()) return root_unreadable(found, "source", source_tree, source.error);
         if (source.error) {
             // Gone since its parent was listed: nothing to compare (rsync: "vanished").
             if (source.error != ENOENT) {
@@ -83,6 +90,7 @@ struct Compare {
             return;
         }
         Listing destination = destination_tree.list(folder, progress);
+        if (destination.error && folder.empty()) return root_unreadable(found, "destination", destination_tree, destination.error);
         if (destination.error) return note_unreadable(found, "destination", folder, destination.error);
         if (folder.empty()) {
             // The versions at the destination's top are never compared (nor sent).
@@ -241,10 +249,11 @@ CompareResult compare_trees(const TreeReader &source, const TreeReader &destinat
             if (!made) it->second.add(g);
         }
     }
-    if (!result.source_tree.find("")) {
-        result.error = "cannot read the source's top folder" + (result.unreadable.empty() ? "" : " (" + result.unreadable.front() + ")");
-        return result;
-    }
+    for (const auto &f : found)
+        if (!f.root_error.empty()) {
+            result.error = f.root_error;
+            return result;
+        }
     result.source_tree.finalize();
     for (auto &[folder, g] : groups) {
         // A folder of the source that could not be read may hold what the destination

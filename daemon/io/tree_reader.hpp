@@ -1,8 +1,9 @@
-// The port through which the daily run's compare (io/tree_compare.hpp) reads a tree:
-// folder by folder, each entry as lstat() sees it, no symlink followed, also not on the
-// way to a folder. Source::open_tree() and Destination::open_tree() give one; a folder of
-// this machine is read by open_local_tree() (io/local_tree.hpp), a tree on another host
-// plugs in here with its own reader.
+// The port through which a run reads a whole tree, the daily compare's two
+// (io/tree_compare.hpp) and the first run's scan (io/tree_scan.hpp): folder by folder,
+// each entry as lstat() sees it, no symlink followed, also not on the way to a folder.
+// Source::open_tree() and Destination::open_tree() give one; a folder of this machine is
+// read by open_local_tree() (io/local_tree.hpp), a tree on another host plugs in here
+// with its own reader.
 //
 // Blocking, like every port: use it on the WorkerPool, never on the event loop. list()
 // runs on several threads at once.
@@ -28,6 +29,8 @@ struct Listing {
 class TreeReader {
 public:
     virtual ~TreeReader() = default;
+    // Where it is, for messages ("/data/prod").
+    virtual const std::string &location() const = 0;
     // The root's own attributes (a folder; its name is empty); nullopt when unreadable.
     virtual std::optional<FsEntry> root() const = 0;
     // The entries of folder `relative` ("" = the root). Each entry read is a step of

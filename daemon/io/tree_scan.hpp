@@ -1,12 +1,12 @@
-// Walks a folder tree and records per-folder statistics for the planner, when there are
-// none from a previous run. Blocking (every entry is a stat on what may be a network
-// mount): run it on the WorkerPool. Several threads list folders at once (a NAS answers
-// one metadata call at a time per client thread: the walk is latency-bound, so threads,
-// not CPU, make it fast); no symlink is followed, also not on the way to a folder. Each
-// entry counts as a step of its progress, so its deadline counts from the last entry
-// seen; a cancelled walk stops at the next entry. Memory is bounded by the number of
-// folders (the statistics, one record per thread) and the folders waiting to be listed,
-// not by the number of files.
+// Walks a folder tree through its reader (io/tree_reader.hpp) and records per-folder
+// statistics for the planner, when there are none from a previous run. Blocking (every
+// entry is a stat on what may be a network mount): run it on the WorkerPool. Several
+// threads list folders at once (a NAS answers one metadata call at a time per client
+// thread: the walk is latency-bound, so threads, not CPU, make it fast). Each entry
+// counts as a step of its progress, so its deadline counts from the last entry seen; a
+// cancelled walk stops at the next entry. Memory is bounded by the number of folders (the
+// statistics, one record per thread) and the folders waiting to be listed, not by the
+// number of files.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +14,7 @@
 #include <string>
 
 #include "core/tree_stats.hpp"
+#include "io/tree_reader.hpp"
 #include "io/worker_pool.hpp"
 
 namespace dailysync {
@@ -33,11 +34,6 @@ inline unsigned scan_thread_count(std::optional<int> configured, bool remote) {
     return configured ? static_cast<unsigned>(*configured) : (remote ? kAutoScanThreadsRemote : kAutoScanThreadsLocal);
 }
 // `threads`: how many folders are listed at once (1..kMaxScanThreads).
-// Opens folder `relative` below the root's descriptor without following any symlink on
-// the way (a folder replaced by a symlink during a walk is not walked into). -1 and errno
-// when it cannot.
-int open_below(int root_fd, const std::string &relative);
-
-ScanResult scan_tree(const std::string &root, WorkProgress &progress, unsigned threads);
+ScanResult scan_tree(const TreeReader &tree, WorkProgress &progress, unsigned threads);
 
 }  // namespace dailysync

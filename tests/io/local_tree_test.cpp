@@ -1,7 +1,7 @@
-// The compare's port on a folder of this machine (io/tree_reader.hpp, io/local_tree.hpp),
+// The trees' port on a folder of this machine (io/tree_reader.hpp, io/local_tree.hpp),
 // with real files: each entry as lstat() sees it, no symlink followed on the way to a
 // folder, errors as errno, a cancel honoured, and a compare through the ports that names
-// the side it cannot read.
+// the side it cannot read, also when its top folder opens but cannot be listed.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -25,6 +25,22 @@ struct Folder {
         root = ::mkdtemp(dir);
     }
     ~Folder() { fs::remove_all(root); }
+};
+
+// A real tree whose top folder opened but can no longer be listed (a stale handle after
+// the NAS was remounted): no local folder does that on demand.
+class StaleTop final : public TreeReader {
+public:
+    explicit StaleTop(const TreeReader &real) : real_(real) {}
+    const std::string &location() const override { return real_.location(); }
+    std::optional<FsEntry> root() const override { return real_.root(); }
+    Listing list(const std::string &relative, WorkProgress &progress) const override {
+        if (relative.empty()) return Listing{{}, ESTALE};
+        return real_.list(relative, progress);
+    }
+
+private:
+    const TreeReader &real_;
 };
 
 const FsEntry *named(const Listing &listing, const std::string &name) {
@@ -118,4 +134,23 @@ TEST(LocalTree, ACompareThroughThePortsNamesTheSideItCannotRead) {
     ASSERT_EQ(result.error, "");
     EXPECT_EQ(result.counts.created, 1u);
     EXPECT_EQ(result.counts.compared, 1u);
+}
+
+TEST(LocalTree, ATopFolderThatOpensButCannotBeListedIsNamedWithItsSide) {
+    Folder f;
+    fs::create_directories(f.root + "/prod/alpha");
+    fs::create_directories(f.root + "/backup");
+    const OpenedTree source = open_local_tree(f.root + "/prod", "source");
+    const OpenedTree destination = open_local_tree(f.root + "/backup", "destination");
+    ASSERT_TRUE(source.reader && destination.reader);
+    auto rules = std::get<ExcludeRules>(ExcludeRules::compile({}));
+    const CompareSettings settings{DiffOptions{false, true}, &rules, 2};
+    WorkProgress progress;
+    EXPECT_EQ(compare_trees(*source.reader, StaleTop(*destination.reader), settings, progress).error,
+              "cannot read the destination " + f.root + "/backup: Stale file handle");
+    EXPECT_EQ(compare_trees(StaleTop(*source.reader), *destination.reader, settings, progress).error,
+              "cannot read the source " + f.root + "/prod: Stale file handle");
+    // The first run's scan reads through the same port.
+    EXPECT_EQ(scan_tree(StaleTop(*source.reader), progress, 2).error, "cannot read the source " + f.root + "/prod: Stale file handle");
+    EXPECT_EQ(scan_tree(*source.reader, progress, 2).tree.total_entries(), 2u);
 }

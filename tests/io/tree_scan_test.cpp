@@ -9,7 +9,7 @@
 #include <algorithm>
 #include <unistd.h>
 
-#include "io/tree_scan.hpp"
+#include "io/local_tree.hpp"
 
 using namespace dailysync;
 namespace fs = std::filesystem;
@@ -61,14 +61,14 @@ std::vector<std::string> lines_of(const TreeStats &stats) {
 TEST(TreeScan, EveryThreadCountGivesTheSameStatisticsOfExactlyTheTree) {
     Tree tree;
     WorkProgress one;
-    const ScanResult single = scan_tree(tree.root, one, 1);
+    const ScanResult single = scan_local_tree(tree.root, one, 1);
     ASSERT_EQ(single.error, "");
     EXPECT_EQ(single.tree.total_entries(), tree.entries + 1);
     EXPECT_EQ(single.tree.total_bytes(), tree.bytes);
     EXPECT_EQ(one.steps.load(), tree.entries);
     for (unsigned threads : {2u, 4u, 16u, 64u}) {
         WorkProgress progress;
-        const ScanResult parallel = scan_tree(tree.root, progress, threads);
+        const ScanResult parallel = scan_local_tree(tree.root, progress, threads);
         ASSERT_EQ(parallel.error, "") << threads;
         EXPECT_TRUE(lines_of(parallel.tree) == lines_of(single.tree)) << threads << " threads";
         EXPECT_EQ(progress.steps.load(), tree.entries);
@@ -77,11 +77,11 @@ TEST(TreeScan, EveryThreadCountGivesTheSameStatisticsOfExactlyTheTree) {
 
 TEST(TreeScan, AMissingRootIsAnErrorAndACancelStopsTheWalk) {
     WorkProgress progress;
-    EXPECT_NE(scan_tree("/nonexistent/dailysyncd", progress, 4).error.find("cannot read the source /nonexistent/dailysyncd"), std::string::npos);
+    EXPECT_NE(scan_local_tree("/nonexistent/dailysyncd", progress, 4).error.find("cannot read the source /nonexistent/dailysyncd"), std::string::npos);
     Tree tree;
     WorkProgress cancelled;
     cancelled.cancelled = true;
-    const ScanResult stopped = scan_tree(tree.root, cancelled, 8);
+    const ScanResult stopped = scan_local_tree(tree.root, cancelled, 8);
     EXPECT_EQ(stopped.error, "scan cancelled");
     EXPECT_LT(cancelled.steps.load(), tree.entries);
 }

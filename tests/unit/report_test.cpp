@@ -159,6 +159,7 @@ TEST(Report, TheComparesTimeAndCountsAreSplitFromTheCopy) {
 TEST(Report, TheDeletionGuardsLineSaysWhatWasDeletedAndWhyNotMore) {
     struct Case {
         DeletionSummary summary;
+        std::uint64_t deleted;   // by the run's rsyncs (totals.deletions)
         std::string expected;
     };
     auto summary = [](std::uint64_t before_copying, bool refused, std::string why) {
@@ -174,18 +175,27 @@ TEST(Report, TheDeletionGuardsLineSaysWhatWasDeletedAndWhyNotMore) {
     };
     const std::string found = "deletion guard: 42 deletions found, max_delete 50% allows 100 of 200 entries: ";
     const std::vector<Case> cases = {
-        {summary(0, false, ""), found + "deleted\n"},
-        {summary(40, false, ""), found + "deleted (40 allowed before copying)\n"},
-        {summary(0, true, ""), found + "refused, nothing deleted\n"},
-        {summary(40, true, ""), found + "refused all but the 40 allowed before copying\n"},
-        {summary(0, false, "the source check failed"), found + "nothing deleted (the source check failed)\n"},
-        {summary(40, false, "the run halted"), found + "only the 40 allowed before copying were deleted (the run halted)\n"},
-        {summary(0, false, "the run was cancelled"), found + "nothing deleted (the run was cancelled)\n"},
+        {summary(0, false, ""), 42, found + "deleted\n"},
+        {summary(40, false, ""), 42, found + "deleted (40 allowed before copying)\n"},
+        {summary(0, true, ""), 0, found + "refused, nothing deleted\n"},
+        {summary(40, true, ""), 40, found + "refused all but the 40 allowed before copying\n"},
+        {summary(0, false, "the source check failed"), 0, found + "nothing deleted (the source check failed)\n"},
+        {summary(40, false, "the run halted"), 40, found + "40 deleted (the run halted)\n"},
+        {summary(0, false, "the run was cancelled"), 0, found + "nothing deleted (the run was cancelled)\n"},
+        {summary(0, false, "the run was cancelled during its deletions"), 17, found + "17 deleted (the run was cancelled during its deletions)\n"},
     };
     for (const auto &c : cases) {
-        RunModel run = finished_run();
+        WorkUnit unit;
+        unit.name = "alpha";
+        RunModel run("R", {unit}, false, at(0));
+        run.unit_started(0, at(0));
+        TransferCounters counters;
+        counters.deletions = c.deleted;
+        run.unit_attempt_ended(0, UnitState::success, 0, "", {}, counters, false, at(1));
         run.note_deletions(c.summary);
+        run.finish(at(1));
         const auto doc = nlohmann::json::parse(report_json(run, ReportContext{"/s", "/d", 1}));
+        EXPECT_EQ(doc["totals"]["deletions"], c.deleted);
         EXPECT_EQ(doc["deletion_guard"].value("not_deleted_because", ""), c.summary.not_deleted_because);
         const std::string text = report_text(doc);
         EXPECT_NE(text.find(c.expected), std::string::npos) << text;

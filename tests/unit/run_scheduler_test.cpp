@@ -593,6 +593,37 @@ TEST(RunScheduler, AStoppedGuardedRunStillSaysWhatWasHeldBackAndWhyNothingMoreWe
         EXPECT_EQ(d.model.deletion_summary()->pending, 3u);
         EXPECT_EQ(d.model.deletion_summary()->not_deleted_because, "the run was cancelled");
     }
+    {   // cancelled during the second pass: not all of it was deleted
+        Driver d(Row{.name = "second pass", .configure = guarded});
+        const auto a = std::get<command::Prepare>(d.scheduler.start(kNow).at(0)).unit;
+        d.scheduler.prepared(a, "", {}, kNow);
+        ASSERT_TRUE(std::holds_alternative<command::CheckSource>(d.scheduler.exited(a, held, kNow).at(0)));
+        const auto pass = std::get<command::Prepare>(d.scheduler.source_checked("", kNow).at(0)).unit;
+        d.scheduler.prepared(pass, "", {}, kNow);
+        ASSERT_TRUE(std::holds_alternative<command::Kill>(d.scheduler.cancel(kNow).at(0)));
+        AttemptExit killed;
+        killed.signal = 15;
+        killed.counters.deletions = 1;
+        EXPECT_TRUE(has_finish(d.scheduler.exited(pass, killed, kNow)));
+        ASSERT_TRUE(d.model.deletion_summary());
+        EXPECT_EQ(d.model.deletion_summary()->not_deleted_because, "the run was cancelled during its deletions");
+    }
+    {   // a dry run deletes nothing anyway: nothing to explain
+        Row row{.name = "dry", .configure = guarded, .dry_run = true};
+        Driver d(row);
+        const auto a = std::get<command::Prepare>(d.scheduler.start(kNow).at(0)).unit;
+        d.scheduler.prepared(a, "", {}, kNow);
+        ItemLine gone;
+        gone.code = "*deleting";
+        gone.name = "x";
+        gone.deletion = true;
+        (void)d.scheduler.item(a, gone, kNow);
+        (void)d.scheduler.cancel(kNow);
+        AttemptExit killed;
+        killed.signal = 15;
+        d.scheduler.exited(a, killed, kNow);
+        EXPECT_FALSE(d.model.deletion_summary() && !d.model.deletion_summary()->not_deleted_because.empty());
+    }
     {   // nothing held back: nothing to explain
         Driver d(Row{.name = "clean", .configure = guarded});
         d.run();
@@ -905,7 +936,6 @@ TEST(RunScheduler, WhatTheGuardAllowedBeforeCopyingIsDeletedOnceARetryHoldsBackT
     listed.folders = {"a"};
     listed.recursive = false;
     listed.deletions = 3;
-    listed.deletions_counted = true;
     listed.max_delete = 3;
     RunModel model("run", {listed}, false, kNow);
     model.set_compared_entries(100);
