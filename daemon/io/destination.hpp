@@ -1,6 +1,7 @@
 // The port for the tree a run writes to: its checks, and what the run does there besides
-// rsync (looking at what arrived, removing the temporary files of a killed rsync).
-// LocalDestination (local_tree.hpp) is a folder on this machine; a versioned destination
+// rsync (looking at what arrived, removing the temporary files of a killed rsync, marking
+// a damaged file for the next copy, reading the whole tree for the daily compare).
+// local_destination() (local_tree.hpp) is a folder on this machine; a versioned destination
 // (a snapshot per run) or one on another host plugs in here.
 //
 // Every method may block for as long as the NAS does: call them on the WorkerPool, never

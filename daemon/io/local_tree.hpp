@@ -14,7 +14,7 @@ namespace dailysync {
 std::shared_ptr<const Source> local_source(const Config &config);
 std::shared_ptr<const Destination> local_destination(const Config &config);
 
-// The folder `path` of this machine read through the compare's port (io/tree_reader.hpp);
+// The folder `path` of this machine read through the trees' port (io/tree_reader.hpp);
 // `side` names it in the error ("source", "destination").
 OpenedTree open_local_tree(const std::string &path, const std::string &side);
 

@@ -1,9 +1,10 @@
 // The daily run's compare of the source with its backup: both trees listed and lstat()ed
-// through their ports (io/tree_reader.hpp) folder by folder, `threads` folders at once (a NAS answers each thread's metadata calls
-// one at a time: the compare is latency-bound, so threads make it fast), each folder pair
-// judged by core/tree_compare.hpp, the changes grouped for rsync (core/change_units.hpp)
-// and the source's per-folder statistics taken on the way (the next run's plan). Blocking:
-// run it on the WorkerPool. No symlink is followed, also not on the way to a folder. Each
+// through their ports (io/tree_reader.hpp) folder by folder, `threads` folders at once (a
+// NAS answers each thread's metadata calls one at a time: the compare is latency-bound, so
+// threads make it fast), each folder pair judged by core/tree_compare.hpp, the changes
+// grouped for rsync (core/change_units.hpp) and the source's per-folder statistics taken
+// on the way (the next run's plan). Blocking: run it on the WorkerPool. No symlink is
+// followed, also not on the way to a folder (as the readers promise). Each
 // entry is a step of its progress (its deadline counts from the last entry seen); a
 // cancelled compare stops at the next entry. Memory grows with the folders and the
 // changes, not with the entries.

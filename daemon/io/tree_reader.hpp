@@ -1,6 +1,7 @@
 // The port through which a run reads a whole tree, the daily compare's two
 // (io/tree_compare.hpp) and the first run's scan (io/tree_scan.hpp): folder by folder,
-// each entry as lstat() sees it, no symlink followed, also not on the way to a folder.
+// each entry as lstat() sees it, no symlink followed, also not on the way to a folder
+// (locally: openat2, Linux 5.6 and later; before it only the last component is checked).
 // Source::open_tree() and Destination::open_tree() give one; a folder of this machine is
 // read by open_local_tree() (io/local_tree.hpp), a tree on another host plugs in here
 // with its own reader.
