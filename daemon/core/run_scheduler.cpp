@@ -471,7 +471,7 @@ void RunScheduler::check_done(Commands &out, WallClock::time_point now) {
             // A halted run (the source stopped answering, too many files replaced) or a
             // cancelled one deletes nothing more (only what the guard allowed before
             // copying may have gone); its report still says what was found.
-            not_deleted(halted_ ? "the run halted" : "the run was cancelled");
+            note_not_deleted(deletion_plan_->summary, halted_ ? "the run halted" : "the run was cancelled");
             finish(out, now);
             return;
         }
@@ -490,11 +490,9 @@ void RunScheduler::check_done(Commands &out, WallClock::time_point now) {
         const auto &units = model_.units();
         if (std::any_of(units.begin(), units.end(), [](const UnitStatus &u) {
                 return u.unit.deletion_pass && u.state != UnitState::success && u.state != UnitState::warning;
-            })) {
-            DeletionSummary summary = *model_.deletion_summary();
-            summary.not_deleted_because = halted_ ? "the run halted during its deletions" : "the run was cancelled during its deletions";
-            model_.note_deletions(std::move(summary));
-        }
+            }))
+            note_not_deleted(*model_.deletion_summary(),
+                             halted_ ? "the run halted during its deletions" : "the run was cancelled during its deletions");
     }
     finish(out, now);
 }
@@ -503,15 +501,12 @@ Commands RunScheduler::source_checked(const std::string &problem, WallClock::tim
     Commands out;
     checking_source_ = false;
     if (finished_ || !deletion_plan_) return out;
-    if (model_.cancel_requested()) {
-        not_deleted("the run was cancelled");   // while the source was checked
-        finish(out, now);
-        return out;
-    }
-    if (!problem.empty()) not_deleted("the source check failed");
     DeletionPlan plan = std::move(*deletion_plan_);
     deletion_plan_.reset();
-    if (!problem.empty()) {
+    if (model_.cancel_requested()) {
+        note_not_deleted(plan.summary, "the run was cancelled");   // while the source was checked
+    } else if (!problem.empty()) {
+        note_not_deleted(plan.summary, "the source check failed");
         model_.fail_run(problem + (plan.summary.before_copying == 0
                                        ? "; nothing was deleted"
                                        : "; nothing more was deleted (" + std::to_string(plan.summary.before_copying) +
@@ -527,8 +522,7 @@ Commands RunScheduler::source_checked(const std::string &problem, WallClock::tim
     return out;
 }
 
-void RunScheduler::not_deleted(const std::string &why) {
-    DeletionSummary summary = deletion_plan_->summary;
+void RunScheduler::note_not_deleted(DeletionSummary summary, const std::string &why) {
     if (summary.pending > summary.before_copying && !settings_.dry_run) {
         summary.not_deleted_because = why;
         summary.refused = false;   // the guard never judged the count: the run stopped first

@@ -189,8 +189,8 @@ private:
     void fill(Commands &out, WallClock::time_point now);
     void check_done(Commands &out, WallClock::time_point now);
     void finish(Commands &out, WallClock::time_point now);
-    // The run deletes nothing more: the report's guard summary says why (deletion_plan_'s).
-    void not_deleted(const std::string &why);
+    // The run deletes nothing more: the report's guard summary (`summary`) says why.
+    void note_not_deleted(DeletionSummary summary, const std::string &why);
     void fail_before_start(std::size_t unit, const std::string &message, Commands &out, WallClock::time_point now);
     bool guarded() const;
     int busy() const;

@@ -1,7 +1,8 @@
 // The port for the tree a run copies from: the checks before and during a run, the facts
 // the run gathers about entries, the first run's scan and the whole tree for the daily
-// compare. local_source() (local_tree.hpp) is a folder on this machine (a NAS mounted here included); a snapshot of it or a folder
-// on another host reached over ssh plugs in here.
+// compare. local_source() (local_tree.hpp) is a folder on this machine (a NAS mounted
+// here included); a snapshot of it or a folder on another host reached over ssh plugs in
+// here.
 //
 // Every method may block for as long as the NAS does: call them on the WorkerPool, never
 // on the event loop. They are const and may run on several threads at once.

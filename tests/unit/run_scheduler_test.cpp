@@ -557,6 +557,12 @@ TEST(RunScheduler, AStoppedGuardedRunStillSaysWhatWasHeldBackAndWhyNothingMoreWe
     AttemptExit held;
     held.exit_code = 25;
     held.errors.deletions_skipped = 3;
+    // The first unit started and its rsync running.
+    auto first_running = [](Driver &d) {
+        const auto unit = std::get<command::Prepare>(d.scheduler.start(kNow).at(0)).unit;
+        d.scheduler.prepared(unit, "", {}, kNow);
+        return unit;
+    };
     {   // the source fails its check before the second pass
         Row row{.name = "check failed", .configure = guarded, .attempts = {{"a", {{.exit_code = 25, .deletions_held_back = 3}}}},
                 .source_problem_before_deleting = "the source /src is empty"};
@@ -569,8 +575,7 @@ TEST(RunScheduler, AStoppedGuardedRunStillSaysWhatWasHeldBackAndWhyNothingMoreWe
     }
     {   // halted: the source stopped answering before the second unit started
         Driver d(Row{.name = "halted", .units = {folder("a"), folder("b")}, .configure = guarded});
-        const auto a = std::get<command::Prepare>(d.scheduler.start(kNow).at(0)).unit;
-        d.scheduler.prepared(a, "", {}, kNow);
+        const auto a = first_running(d);
         const Commands next = d.scheduler.exited(a, held, kNow);
         ASSERT_EQ(next.size(), 1u);
         const auto b = std::get<command::Prepare>(next[0]).unit;
@@ -581,8 +586,7 @@ TEST(RunScheduler, AStoppedGuardedRunStillSaysWhatWasHeldBackAndWhyNothingMoreWe
     }
     {   // cancelled while the second unit copies
         Driver d(Row{.name = "cancelled", .units = {folder("a"), folder("b")}, .configure = guarded});
-        const auto a = std::get<command::Prepare>(d.scheduler.start(kNow).at(0)).unit;
-        d.scheduler.prepared(a, "", {}, kNow);
+        const auto a = first_running(d);
         const auto b = std::get<command::Prepare>(d.scheduler.exited(a, held, kNow).at(0)).unit;
         d.scheduler.prepared(b, "", {}, kNow);
         ASSERT_TRUE(std::holds_alternative<command::Kill>(d.scheduler.cancel(kNow).at(0)));
@@ -595,8 +599,7 @@ TEST(RunScheduler, AStoppedGuardedRunStillSaysWhatWasHeldBackAndWhyNothingMoreWe
     }
     {   // cancelled during the second pass: not all of it was deleted
         Driver d(Row{.name = "second pass", .configure = guarded});
-        const auto a = std::get<command::Prepare>(d.scheduler.start(kNow).at(0)).unit;
-        d.scheduler.prepared(a, "", {}, kNow);
+        const auto a = first_running(d);
         ASSERT_TRUE(std::holds_alternative<command::CheckSource>(d.scheduler.exited(a, held, kNow).at(0)));
         const auto pass = std::get<command::Prepare>(d.scheduler.source_checked("", kNow).at(0)).unit;
         d.scheduler.prepared(pass, "", {}, kNow);
@@ -611,8 +614,7 @@ TEST(RunScheduler, AStoppedGuardedRunStillSaysWhatWasHeldBackAndWhyNothingMoreWe
     {   // a dry run deletes nothing anyway: nothing to explain
         Row row{.name = "dry", .configure = guarded, .dry_run = true};
         Driver d(row);
-        const auto a = std::get<command::Prepare>(d.scheduler.start(kNow).at(0)).unit;
-        d.scheduler.prepared(a, "", {}, kNow);
+        const auto a = first_running(d);
         ItemLine gone;
         gone.code = "*deleting";
         gone.name = "x";
@@ -668,6 +670,14 @@ Config versioned_config() {
     Config c;
     c.source = "/src";
     c.destination = "/dst";
+    return c;
+}
+
+// One retry, a second after the first attempt.
+Config retrying_config() {
+    Config c = versioned_config();
+    c.retries = 1;
+    c.retry_delay_seconds = 1;
     return c;
 }
 }  // namespace
@@ -772,9 +782,7 @@ TEST(RunScheduler, AUnitBelowWhatThisRunReplacedHasItsBackupPathChecked) {
 TEST(RunScheduler, AUnitsLaterRsyncsKeepIntoScratchFoldersNotIntoTheVersion) {
     TreeStats stats;
     Planner planner{stats, 1, Planner::Work::update};
-    Config c = versioned_config();
-    c.retries = 1;
-    c.retry_delay_seconds = 1;
+    Config c = retrying_config();
     RunModel model("run", {folder("a")}, false, kNow);
     RunScheduler scheduler(model, planner,
                            SchedulerSettings{c, false, 1, kBack, kScratch, true, std::nullopt});
@@ -925,9 +933,7 @@ TEST(RunScheduler, WhatTheGuardAllowedBeforeCopyingIsDeletedOnceARetryHoldsBackT
     // the run counts the 2 already gone (the guard's limit holds across attempts).
     TreeStats stats;
     Planner planner{stats, 1, Planner::Work::update};
-    Config c = versioned_config();
-    c.retries = 1;
-    c.retry_delay_seconds = 1;
+    Config c = retrying_config();
     c.delete_extraneous = true;
     c.max_delete = {DeleteLimit::Kind::count, 3};
     WorkUnit listed;
