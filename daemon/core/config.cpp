@@ -393,9 +393,8 @@ Config validate(const json &doc) {
     if (doc.contains("exclude")) {
         config.exclude = require_string_array(doc["exclude"], "/exclude");
         for (std::size_t i = 0; i < config.exclude.size(); ++i) {
-            if (config.exclude[i].front() == '/')
-                fail("/exclude/" + std::to_string(i),
-                     "must not start with '/': each project is copied by its own rsync, so anchored patterns are ambiguous",
+            if (config.exclude[i].find_first_not_of('/') == std::string::npos)
+                fail("/exclude/" + std::to_string(i), "names no file: a pattern anchored at the source's top needs a name after '/'",
                      &doc["exclude"][i]);
             // rsync reads an --exclude value with the old rule prefixes: "!" clears every
             // rule before it, "+ x" makes an include rule, "- x" an exclude rule. None of

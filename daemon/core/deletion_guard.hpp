@@ -19,6 +19,12 @@
 // emptied or unmounted at the compare shows as folders gone, which keeps every deletion
 // for the second pass; a retry deletes nothing (its first attempt used the allowance).
 // Either way a run never deletes more than max_delete.
+//
+// max_delete's percentage is of what the backup held before the run: the entries it
+// holds after copying less those this run created. So renaming every file (x to
+// x.locked, as ransomware does) counts every original as deleted out of a backup that
+// held only the originals, and trips the guard as deleting them would; the copies under
+// new names are never counted in its favour.
 // Pure.
 #pragma once
 
@@ -35,11 +41,18 @@ struct DeletionPlan {
     std::vector<WorkUnit> units;   // the second pass (empty when refused or nothing to delete)
 };
 
+// The backup's entries before the run, from the source's `source_entries`, the
+// `extraneous` entries the backup holds beyond them (to delete) and the entries this run
+// `created` there.
+std::uint64_t backup_before_run(std::uint64_t source_entries, std::uint64_t extraneous, std::uint64_t created);
+
 // Before copying, for a compared run's units: when every unit with deletions counted them
-// and their total is within `limit` for a destination of `source_entries` plus them,
-// each such unit's max_delete is set to its count (its first pass deletes them). Returns
-// how many were allowed (0: every first pass deletes nothing).
-std::uint64_t allow_counted_deletions(std::vector<WorkUnit> &units, std::uint64_t source_entries, const DeleteLimit &limit);
+// and their total is within `limit` of the backup before the run (`source_entries` of
+// which the compare found `created` new), each such unit's max_delete is set to its
+// count (its first pass deletes them). Returns how many were allowed (0: every first
+// pass deletes nothing).
+std::uint64_t allow_counted_deletions(std::vector<WorkUnit> &units, std::uint64_t source_entries, std::uint64_t created,
+                                      const DeleteLimit &limit);
 
 // Call when every unit of the first pass is final. Units that failed hold their
 // deletions back for good (like rsync itself after an I/O error). The summary counts

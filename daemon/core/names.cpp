@@ -42,7 +42,9 @@ std::string printable_name(std::string_view raw) {
     std::size_t i = 0;
     while (i < raw.size()) {
         const auto byte = static_cast<unsigned char>(raw[i]);
-        if (byte < 0x20 || byte == 0x7F) {
+        // A backslash before '#' too, as rsync does: else "\\#101" in a name would read
+        // as the escape of 'A'.
+        if (byte < 0x20 || byte == 0x7F || (byte == '\\' && i + 1 < raw.size() && raw[i + 1] == '#')) {
             append_escape(out, byte);
             ++i;
             continue;
@@ -59,20 +61,36 @@ std::string printable_name(std::string_view raw) {
     return out;
 }
 
+namespace {
+// The byte that starts at escaped[i] ("\\#ooo" or itself), and where the next begins.
+std::pair<char, std::size_t> next_rsync_byte(std::string_view escaped, std::size_t i) {
+    if (escaped[i] == '\\' && i + 4 < escaped.size() && escaped[i + 1] == '#' && escaped[i + 2] >= '0' && escaped[i + 2] <= '3' &&
+        escaped[i + 3] >= '0' && escaped[i + 3] <= '7' && escaped[i + 4] >= '0' && escaped[i + 4] <= '7')
+        return {static_cast<char>(((escaped[i + 2] - '0') << 6) | ((escaped[i + 3] - '0') << 3) | (escaped[i + 4] - '0')), i + 5};
+    return {escaped[i], i + 1};
+}
+}  // namespace
+
 std::string unescape_rsync_name(std::string_view escaped) {
     std::string out;
     out.reserve(escaped.size());
-    for (std::size_t i = 0; i < escaped.size(); ++i) {
-        if (escaped[i] == '\\' && i + 4 < escaped.size() && escaped[i + 1] == '#' &&
-            escaped[i + 2] >= '0' && escaped[i + 2] <= '3' && escaped[i + 3] >= '0' && escaped[i + 3] <= '7' &&
-            escaped[i + 4] >= '0' && escaped[i + 4] <= '7') {
-            out += static_cast<char>(((escaped[i + 2] - '0') << 6) | ((escaped[i + 3] - '0') << 3) | (escaped[i + 4] - '0'));
-            i += 4;
-        } else {
-            out += escaped[i];
-        }
+    for (std::size_t i = 0; i < escaped.size();) {
+        const auto [byte, next] = next_rsync_byte(escaped, i);
+        out += byte;
+        i = next;
     }
     return out;
+}
+
+std::optional<std::string> strip_raw_prefix(std::string_view escaped, std::string_view raw_prefix) {
+    std::size_t i = 0;
+    for (const char wanted : raw_prefix) {
+        if (i >= escaped.size()) return std::nullopt;
+        const auto [byte, next] = next_rsync_byte(escaped, i);
+        if (byte != wanted) return std::nullopt;
+        i = next;
+    }
+    return std::string(escaped.substr(i));
 }
 
 bool is_safe_relative_path(std::string_view path) {

@@ -393,8 +393,8 @@ std::string report_text(const nlohmann::json &report) {
             verdict = (done == 0 ? std::string("nothing deleted") : std::to_string(done) + " deleted") + " (" + stopped + ")";
         }
         out += "deletion guard: " + count_of(count(guard, "pending"), "deletion", "deletions") + " found, max_delete " +
-               text(guard, "max_delete") + " allows " + std::to_string(count(guard, "allowed")) + " of " +
-               std::to_string(count(guard, "destination_entries")) + " entries: " + verdict + "\n";
+               text(guard, "max_delete") + " allows " + std::to_string(count(guard, "allowed")) + " of the " +
+               std::to_string(count(guard, "destination_entries")) + " entries the backup held before the run: " + verdict + "\n";
     }
     const bool dry_run = report.contains("dry_run") && report["dry_run"].is_boolean() && report["dry_run"].get<bool>();
     if (dry_run && report.contains("changes") && report["changes"].is_object()) out += changes_text(report["changes"]);

@@ -18,6 +18,21 @@ std::vector<std::string> unit_sources(const Config &config, const WorkUnit &unit
     return sources;
 }
 
+std::string rsync_name_prefix(const WorkUnit &unit) {
+    return unit.listed() || unit.base.empty() ? std::string() : unit.base + "/";
+}
+
+std::string files_from_input(const std::vector<std::string> &files) {
+    std::string input;
+    for (const auto &file : files) {
+        // rsync skips an entry starting with '#' or ';' as a comment, NUL-separated or
+        // not; "./" in front is the same path to it and starts with neither.
+        if (!file.empty() && (file.front() == '#' || file.front() == ';')) input += "./";
+        (input += file) += '\0';
+    }
+    return input;
+}
+
 std::vector<std::string> rsync_arguments(const Config &config, const WorkUnit &unit, bool dry_run, const std::string &backup_dir) {
     std::vector<std::string> args = {
         "--archive",                       // -rlptgoD: what a backup must preserve
@@ -39,24 +54,26 @@ std::vector<std::string> rsync_arguments(const Config &config, const WorkUnit &u
         // listed one by one.
         // A recursive one (a folder's whole tree) deletes like every recursive unit.
         args.insert(args.end(), {"--files-from=-", "--from0", unit.recursive ? "--recursive" : "--no-recursive"});
-    } else if (!unit.recursive) {
-        args.push_back("--no-recursive");
-        args.push_back("--dirs");          // the folder's own entries, not below
+    } else {
+        // Every unit's names start at the source's top, whatever the split: each unit's
+        // folder or members follow "/./" (--relative), so an exclude pattern (anchored,
+        // with a '/' or "**") and --backup-dir mean what they mean to one rsync of the
+        // whole tree. The folders above them are not sent again (--no-implied-dirs): they
+        // exist (their own non-recursive unit made them first), and where they do not (a
+        // dry run) rsync makes or imagines them.
+        args.insert(args.end(), {"--relative", "--no-implied-dirs"});
+        if (!unit.recursive) args.insert(args.end(), {"--no-recursive", "--dirs"});   // the folder's own entries, not below
     }
-    // Below the top level the parent folder exists in a real run (its non-recursive unit
-    // made it); in a dry run nothing was made, so let rsync imagine it. The destination
-    // root itself is never created.
-    if (!unit.base.empty()) args.push_back("--mkpath");
     if (dry_run) args.push_back("--dry-run");
     if (!backup_dir.empty() && !dry_run) {
         // Renamed there, not copied: the versions live on the destination's filesystem.
         args.push_back("--backup");
-        args.push_back("--backup-dir=" + (unit.base.empty() ? backup_dir : backup_dir + "/" + unit.base));
+        args.push_back("--backup-dir=" + backup_dir);
     }
     // The versions folder at the destination's top is neither sent nor deleted: the first
     // rule that matches wins, so it comes before every other. Always, so that turning
     // "versions" off never deletes the versions kept so far.
-    if (unit.base.empty()) args.push_back("--filter=- /" + std::string(kVersionsFolder));
+    args.push_back("--filter=- /" + std::string(kVersionsFolder));
     // With delete off, every name is protected by a rule before the patterns (rsync takes
     // the first rule that matches, so no later include can win) and again after them (a
     // "!" clears only the rules before it). The configuration refuses both forms anyway;
@@ -100,8 +117,14 @@ std::vector<std::string> rsync_arguments(const Config &config, const WorkUnit &u
         args.insert(args.end(), {"--delete", "--filter=protect *"});
     }
     args.push_back("--");
-    for (auto &source : unit_sources(config, unit)) args.push_back(std::move(source));
-    args.push_back(folder(config.destination, unit.base));
+    if (unit.listed()) {
+        args.push_back(folder(config.source, ""));
+    } else {
+        const std::string from_top = config.source + "/./";
+        if (unit.members.empty()) args.push_back(unit.base.empty() ? from_top : from_top + unit.base + "/");
+        for (const auto &member : unit.members) args.push_back(from_top + join_path(unit.base, member));
+    }
+    args.push_back(folder(config.destination, ""));
     return args;
 }
 

@@ -97,7 +97,11 @@ std::variant<ExcludeRules, std::string> ExcludeRules::compile(const std::vector<
         Rule rule;
         std::string pattern = written;
         if (pattern.empty()) return "an empty exclude pattern";
-        if (pattern.front() == '/') return "the anchored exclude pattern \"" + written + "\"";
+        if (pattern.front() == '/') {
+            rule.anchored = true;
+            pattern.erase(0, 1);
+            if (pattern.empty() || pattern.front() == '/') return "the exclude pattern \"" + written + "\" (no name after the '/')";
+        }
         if (pattern.find("***") != std::string::npos) return "the exclude pattern \"" + written + "\" (\"***\")";
         if (pattern.size() > 1 && pattern.back() == '/') {
             rule.dirs_only = true;
@@ -118,6 +122,7 @@ std::variant<ExcludeRules, std::string> ExcludeRules::compile(const std::vector<
 bool ExcludeRules::matches(const Rule &rule, std::string_view path, bool is_dir) const {
     if (rule.dirs_only && !is_dir) return false;
     auto compare = [&rule](std::string_view text) { return rule.wild ? wildmatch(rule.pattern, text) : text == rule.pattern; };
+    if (rule.anchored) return compare(path);   // the whole path from the source's top
     if (rule.slashes == 0 && !rule.double_star) {
         const auto slash = path.rfind('/');
         return compare(slash == std::string_view::npos ? path : path.substr(slash + 1));

@@ -1,10 +1,13 @@
-// The configured excludes as rsync applies them, for the daemon's own compare of the two
+// The configured excludes as rsync applies them (each rsync's names start at the source's
+// top, see rsync_command.hpp), for the daemon's own compare of the two
 // trees (core/tree_compare.hpp): the compare must skip exactly the entries rsync skips.
 // Pure.
 //
 // What rsync does with an --exclude PATTERN (exclude.c rule_matches, wildmatch.c), and so
 // what is done here, on a path relative to the transfer root (the source):
 //   - a trailing '/' makes the rule match folders only;
+//   - a pattern starting with '/' (anchored) is matched against the whole path, '/' and
+//     "**" inside or not;
 //   - a pattern with no '/' and no "**" is matched against the entry's name only;
 //   - one with an inner '/' and no "**" against the path's last (slashes + 1) elements;
 //   - one with "**" (not leading) against the whole path and every tail after a '/';
@@ -17,7 +20,7 @@
 // An excluded folder is not entered, and an excluded entry on the destination is not
 // deleted (rsync protects it without --delete-excluded).
 // Forms matched differently or not at all here are refused by compile(): "***", the
-// "[:class:]" sets, an anchored pattern (the configuration refuses those anyway).
+// "[:class:]" sets, "/" or "//..." alone.
 #pragma once
 
 #include <string>
@@ -39,6 +42,7 @@ private:
     struct Rule {
         std::string pattern;      // without the trailing '/'
         bool dirs_only = false;
+        bool anchored = false;    // started with '/' (taken off the pattern)
         bool wild = false;        // holds one of "*?["
         bool double_star = false; // holds "**"
         bool leading_double_star = false;

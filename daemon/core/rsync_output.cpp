@@ -89,6 +89,10 @@ std::optional<ProgressLine> parse_progress_line(std::string_view line, std::stri
     return p;
 }
 
+bool is_creation(const ItemLine &item) {
+    return !item.deletion && item.code.size() == 11 && item.code.compare(2, 9, "+++++++++") == 0;
+}
+
 std::optional<ItemLine> parse_item_line(std::string_view line) {
     // code (11 chars), ' ', size, ' ', name
     if (line.size() < 14 || line[11] != ' ') return std::nullopt;
@@ -152,12 +156,16 @@ void RsyncStdoutParser::line(std::string_view text) {
         return;
     }
     if (auto item = parse_item_line(text)) {
+        if (!name_prefix_.empty()) {
+            if (auto below = strip_raw_prefix(item->name, name_prefix_)) item->name = below->empty() ? "./" : std::move(*below);
+        }
         if (item_handler_) item_handler_(*item);
         if (item->deletion) {
             ++counters_.deletions;
             return;
         }
         ++counters_.entries_seen;
+        if (is_creation(*item)) ++counters_.created;
         if (item->type == 'f' && item->transferred) {
             recent_transfers_.push_back(item->name);   // unescaped only if ever needed (after a kill)
             if (recent_transfers_.size() > kRecentTransfers) recent_transfers_.pop_front();

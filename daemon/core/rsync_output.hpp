@@ -75,6 +75,8 @@ struct ItemLine {
     char type = '?';            // f, d, L, D, S (or '?' for deletions)
 };
 std::optional<ItemLine> parse_item_line(std::string_view line);
+// True for an itemized line of an entry rsync created (">f+++++++++", "cd+++++++++"...).
+bool is_creation(const ItemLine &item);
 
 struct StatsLine {
     std::string key;        // e.g. "Number of files", "Total file size"
@@ -87,6 +89,7 @@ struct TransferCounters {
     std::uint64_t entries_seen = 0;        // item lines other than deletions
     std::uint64_t files_transferred = 0;   // regular files whose data is (to be) sent
     std::uint64_t deletions = 0;
+    std::uint64_t created = 0;             // entries absent at the destination before (is_creation())
     std::uint64_t bytes_up_to_date = 0;    // sizes of files whose data is not sent, and of symlinks
     std::uint64_t bytes_announced = 0;     // sizes of regular files whose data is sent
     std::uint64_t bytes_transferred = 0;   // progress2 byte count
@@ -97,7 +100,10 @@ struct TransferCounters {
 
 class RsyncStdoutParser {
 public:
-    explicit RsyncStdoutParser(bool dry_run = false) : dry_run_(dry_run) {}
+    // `name_prefix` (raw): taken off the front of every item's name (rsync_name_prefix);
+    // a name that is the prefix itself, the unit's folder, becomes "./".
+    explicit RsyncStdoutParser(bool dry_run = false, std::string name_prefix = {})
+        : dry_run_(dry_run), name_prefix_(std::move(name_prefix)) {}
     // Also hands every item line (deletions included) to `handler`.
     void on_item(std::function<void(const ItemLine &)> handler) { item_handler_ = std::move(handler); }
     void feed(std::string_view bytes);
@@ -116,6 +122,7 @@ public:
 private:
     void line(std::string_view text);
     bool dry_run_;
+    std::string name_prefix_;
     std::function<void(const ItemLine &)> item_handler_;
     LineSplitter splitter_;
     TransferCounters counters_;

@@ -124,6 +124,7 @@ void RunModel::unit_progress(std::size_t index, const TransferCounters &counters
     u.files_transferred = counters.files_transferred;
     u.bytes_transferred = transferred_bytes(counters);
     u.deletions = u.deletions_earlier + counters.deletions;
+    u.created = u.created_earlier + counters.created;
     // The scan's estimate may be stale; never show done > total.
     u.files_total = std::max({u.files_total, u.files_done, counters.rsync_total_entries.value_or(0)});
     u.bytes_total = std::max(u.bytes_total, u.bytes_done);
@@ -166,12 +167,16 @@ void RunModel::unit_attempt_ended(std::size_t index, UnitState outcome, int exit
     u.files_transferred = counters.files_transferred;
     u.bytes_transferred = transferred_bytes(counters);
     u.deletions = u.deletions_earlier + counters.deletions;
+    u.created = u.created_earlier + counters.created;
     // A dry run lists its deletions instead of holding them back (rsync_command.cpp).
     u.pending_deletions =
         u.unit.deletion_pass ? 0 : errors.deletions_skipped + errors.blocked_replacements + (dry_run_ ? counters.deletions : 0);
     if (retrying) {
         // A real run's deletions are done for good; a dry run's attempt lists them again.
-        if (!dry_run_) u.deletions_earlier = u.deletions;
+        if (!dry_run_) {
+            u.deletions_earlier = u.deletions;
+            u.created_earlier = u.created;
+        }
         u.state = UnitState::retry_wait;
         return;
     }

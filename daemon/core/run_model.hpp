@@ -34,6 +34,8 @@ struct UnitStatus {
     std::uint64_t deletions = 0;          // by every attempt (a retry does not bring back what one deleted)
     std::uint64_t deletions_earlier = 0;  // of those, by the attempts before the last
     std::uint64_t pending_deletions = 0;  // held back by the first pass (--max-delete=0) for the guard
+    std::uint64_t created = 0;            // entries the backup did not hold before (every attempt)
+    std::uint64_t created_earlier = 0;    // of those, by the attempts before the last
     int exit_code = -1;                  // of the last attempt; -1 while none finished
     int attempts = 0;
     std::optional<WallClock::time_point> started;
@@ -59,7 +61,7 @@ struct DeletionSummary {
     std::uint64_t pending = 0;         // deletions the first pass found
     std::uint64_t before_copying = 0;  // of those: allowed before copying and deleted by the first pass
     std::uint64_t allowed = 0;         // what max_delete allows for this destination
-    std::uint64_t destination_entries = 0;
+    std::uint64_t destination_entries = 0;   // what the backup held before the run
     bool refused = false;
     // Why what the first passes held back was not all deleted though the guard did not
     // refuse it ("the run halted", "the run was cancelled", "the source check failed",

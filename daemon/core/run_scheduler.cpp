@@ -206,10 +206,8 @@ Commands RunScheduler::prepared(std::size_t index, const std::string &source_pro
         a.bandwidth = launch_share(*budget, running_total, to_fill);
         arguments.insert(std::find(arguments.begin(), arguments.end(), "--"), bwlimit_option(a.bandwidth));
     }
-    std::string input;   // a listed unit's entries, NUL-separated (rsync --files-from=- --from0)
-    for (const auto &file : unit.files) (input += file) += '\0';
     out.push_back(command::Launch{index, std::move(arguments), !unit.deletion_pass || settings_.note_creations, scratch, key,
-                                  std::move(input)});
+                                  files_from_input(unit.files), rsync_name_prefix(unit)});
     return out;
 }
 

@@ -58,6 +58,7 @@ struct Launch {
     std::string scratch_backup;
     std::string unit_key;   // the unit's folder and members (its merges' order)
     std::string input;      // rsync's stdin (a listed unit's entries); "" = none
+    std::string name_prefix;   // taken off each name rsync prints (rsync_name_prefix)
 };
 struct Kill {
     std::size_t unit;

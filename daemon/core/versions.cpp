@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "core/names.hpp"
+
 namespace dailysync {
 
 namespace {
@@ -131,10 +133,6 @@ Layers restore_layers(const std::vector<VersionPoint> &points, std::size_t index
     return layers;
 }
 
-bool is_creation(const ItemLine &item) {
-    return !item.deletion && item.code.size() == 11 && item.code.compare(2, 9, "+++++++++") == 0;
-}
-
 bool RestoreView::claim(const std::string &path, Kind kind, int layer) {
     return claims_.emplace(path, Claim{kind, layer}).second;
 }
@@ -178,6 +176,11 @@ std::vector<std::string> ancestors_of(const std::string &path) {
     for (std::size_t slash = path.find('/'); slash != std::string::npos; slash = path.find('/', slash + 1))
         out.push_back(path.substr(0, slash));
     return out;
+}
+
+std::string versions_name_in_source(const std::string &source) {
+    return "the source holds " + printable_name(source + "/" + std::string(kVersionsFolder)) +
+           ", which is not backed up: that name at the top is the version store's (rename it to have it copied)";
 }
 
 }  // namespace dailysync

@@ -31,6 +31,9 @@
 namespace dailysync {
 
 inline constexpr std::string_view kVersionsFolder = ".dailysync-versions";
+// What to tell the admin when the source's top holds an entry of that name: no rsync
+// sends it (the name is the version store's at the destination), so it is not backed up.
+std::string versions_name_in_source(const std::string &source);
 
 struct VersionPoint {
     std::string id;           // the run's id; "start-of-RUN" for the backup as it was when RUN began
@@ -80,9 +83,6 @@ struct Layers {
     std::string error;
 };
 Layers restore_layers(const std::vector<VersionPoint> &points, std::size_t index);
-
-// True for an itemized line of an entry rsync created (">f+++++++++", "cd+++++++++"...).
-bool is_creation(const ItemLine &item);
 
 // Settles entry by entry what the backup held at a point, from its layers in order: the
 // first layer to say something about a path wins. Paths are raw, relative to the source

@@ -1,5 +1,6 @@
 #include "io/config_file.hpp"
 
+#include "core/versions.hpp"
 #include "io/preflight.hpp"
 #include "io/rsync_child.hpp"
 
@@ -51,6 +52,8 @@ std::optional<ConfigError> folder_warning(const std::string &pointer, const std:
 std::vector<ConfigError> config_warnings(const Config &config) {
     std::vector<ConfigError> warnings;
     if (auto warning = folder_warning("/source", config.source, "every run fails until it exists")) warnings.push_back(*warning);
+    if (struct stat st {}; ::lstat((config.source + "/" + std::string(kVersionsFolder)).c_str(), &st) == 0)
+        warnings.push_back({"/source", versions_name_in_source(config.source), "\"" + config.source + "\""});
     if (find_program(config.rsync_path).empty())
         warnings.push_back({"/rsync_path", "is not an executable program here: every run will fail until it is", "\"" + config.rsync_path + "\""});
     if (auto warning = folder_warning("/destination", config.destination, "dailysyncd never creates it; every run fails until it exists"))

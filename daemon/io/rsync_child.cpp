@@ -38,7 +38,7 @@ std::shared_ptr<RsyncChild> RsyncChild::create(asio::io_context &io, Options opt
 
 RsyncChild::RsyncChild(asio::io_context &io, Options options, OnOutput on_output, OnExit on_exit)
     : io_(io), options_(std::move(options)), on_output_(std::move(on_output)), on_exit_(std::move(on_exit)),
-      stdin_pipe_(io), stdout_pipe_(io), stderr_pipe_(io), quiet_timer_(io), kill_timer_(io), drain_timer_(io), stdout_parser_(options_.dry_run) {
+      stdin_pipe_(io), stdout_pipe_(io), stderr_pipe_(io), quiet_timer_(io), kill_timer_(io), drain_timer_(io), stdout_parser_(options_.dry_run, options_.name_prefix) {
     if (options_.on_item) stdout_parser_.on_item(options_.on_item);
 }
 

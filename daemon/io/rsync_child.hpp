@@ -37,6 +37,7 @@ public:
         std::function<void()> on_quiet;          // once per silence; the child keeps running
         std::function<void(const ItemLine &)> on_item;   // every itemized line, as it arrives
         std::string input;                       // written to its stdin, then closed ("": stdin is /dev/null)
+        std::string name_prefix;                 // taken off every item's name (rsync_name_prefix)
     };
     using OnOutput = std::function<void()>;
     using OnExit = std::function<void(const ChildExit &)>;

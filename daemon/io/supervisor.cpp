@@ -121,6 +121,7 @@ void Supervisor::carry_out(const command::Launch &c) {
     options.arguments = c.arguments;
     options.dry_run = settings_.dry_run;
     options.input = c.input;
+    options.name_prefix = c.name_prefix;
     options.quiet_after = std::chrono::seconds(settings_.config.stall_timeout_seconds);
     std::weak_ptr<Supervisor> weak = weak_from_this();
     const std::size_t index = c.unit;

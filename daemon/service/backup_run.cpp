@@ -8,6 +8,7 @@
 #include "core/names.hpp"
 #include "core/tree_compare.hpp"
 #include "core/report.hpp"
+#include "core/versions.hpp"
 #include <filesystem>
 #include "io/local_tree.hpp"
 #include "io/preflight.hpp"
@@ -144,6 +145,7 @@ void BackupRun::state_loaded(std::optional<TreeStats> stats, std::optional<int> 
                         c.source_identity = source->identity();
                         c.remote = c.remote || source->remote();
                         c.source_device = block_device_of(config.source);
+                        c.versions_name_in_source = source->entry(std::string(kVersionsFolder)).has_value();
                     }
                     return c;
                 },
@@ -158,6 +160,10 @@ void BackupRun::state_loaded(std::optional<TreeStats> stats, std::optional<int> 
 void BackupRun::checked(Checked result) {
     if (!result.problem.empty()) return finish_without_units(result.problem);
     checked_ = std::move(result);
+    if (checked_.versions_name_in_source) {
+        warnings_.push_back(versions_name_in_source(config_.source));
+        if (on_notice_) on_notice_("warning: " + warnings_.back());
+    }
     remote_ = checked_.remote;
     if (verify_ && !verify_->path && (!stats_ || stats_->empty()))
         return finish_without_units("verify: no complete run yet, so no statistics name the projects to verify "
@@ -239,7 +245,7 @@ void BackupRun::compared(CompareResult result) {
     listed_units_ = plan_listed_units(std::move(result.groups), result.whole, concurrency());
     // The guard can allow what the compare found gone before copying: one pass, not two.
     if (config_.deletions_guarded() && !dry_run_)
-        allow_counted_deletions(*listed_units_, compared_tree_->total_entries(), config_.max_delete);
+        allow_counted_deletions(*listed_units_, compared_tree_->total_entries(), c.created, config_.max_delete);
     if (on_notice_) {
         // Short: it is printed among the live view's lines on a terminal.
         char seconds[32];

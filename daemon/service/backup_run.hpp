@@ -87,6 +87,7 @@ private:
         std::optional<FolderIdentity> source_identity;
         bool remote = false;   // the source or the destination is a network filesystem
         std::optional<BlockDevice> source_device, destination_device;
+        bool versions_name_in_source = false;   // the source's top holds kVersionsFolder
     };
     BackupRun(boost::asio::io_context &io, RunWorkers workers, Config config, bool dry_run, OnChange on_change, OnDone on_done);
     void before_run_hooks_done(std::vector<HookOutcome> outcomes);

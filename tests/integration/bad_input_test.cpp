@@ -49,7 +49,7 @@ const std::vector<BadConfig> kBadConfigs = {
     {"concurrency as text", R"({"source": "SRC", "destination": "DST", "concurrency": "many"})", "/concurrency: must be \"auto\" or a whole number from 1 to 256"},
     {"delete as text", R"({"source": "SRC", "destination": "DST", "delete": "yes"})", "/delete: "},
     {"exclude not an array", R"({"source": "SRC", "destination": "DST", "exclude": "*.tmp"})", "/exclude: must be an array of strings"},
-    {"anchored exclude", R"({"source": "SRC", "destination": "DST", "exclude": ["/cache"]})", "/exclude/0: must not start with '/'"},
+    {"an exclude of the top itself", R"({"source": "SRC", "destination": "DST", "exclude": ["/"]})", "/exclude/0: names no file"},
     {"deleting rsync option", R"({"source": "SRC", "destination": "DST", "rsync_extra_args": ["--delete-after"]})", "/rsync_extra_args/0: is not an option dailysyncd passes on"},
     {"short rsync option", R"({"source": "SRC", "destination": "DST", "rsync_extra_args": ["-v"]})", "/rsync_extra_args/0: must be one long rsync option"},
     {"rsync's old alias that removes source files", R"({"source": "SRC", "destination": "DST", "rsync_extra_args": ["--remove-sent-files"]})", "/rsync_extra_args/0: is not an option dailysyncd passes on"},

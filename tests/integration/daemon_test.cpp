@@ -230,7 +230,7 @@ TEST(Daemon, CancelRunStopsEveryRsync) {
     ASSERT_EQ(error, "");
     // The unit of alpha (its huge file at 500 KB/s) runs for long; between two shorter
     // units there may be a moment without any rsync (the next unit's folders are checked).
-    wait_for_rsync(s.source + "/alpha");
+    wait_for_rsync(s.source + "/./alpha");
     EXPECT_EQ(c.call("CancelRun", nullptr, nullptr).first, "");
     EXPECT_EQ(c.wait_finished(run_id, 20s), "cancelled");
     EXPECT_TRUE(processes_mentioning(s.source + "/").empty());
@@ -272,7 +272,7 @@ TEST(Daemon, SigtermDuringARunCancelsItAndExitsCleanly) {
     s.start();
     Client c(s.bus.address());
     ASSERT_EQ(c.call("StartRun").first, "");
-    wait_for_rsync(s.source + "/alpha");
+    wait_for_rsync(s.source + "/./alpha");
     const auto before = std::chrono::steady_clock::now();
     auto stopped = s.stop();
     EXPECT_LT(std::chrono::steady_clock::now() - before, 15s);

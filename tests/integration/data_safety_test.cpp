@@ -204,7 +204,7 @@ TEST(DataSafety, ASourceUnmountedMidRunFailsTheRunAndKeepsTheLastSuccess) {
     write_file(s.source + "/alpha/big", std::string(3'000'000, 'b'));
     for (int i = 0; i < 600; ++i) write_file(s.source + "/beta/n" + std::to_string(i), "n");
     ASSERT_EQ(s.ctl({"start"}).exit_code, 0);
-    wait_for_rsync(s.source + "/alpha");
+    wait_for_rsync(s.source + "/./alpha");
     ASSERT_EQ(::umount2(s.source.c_str(), MNT_DETACH), 0) << std::strerror(errno);
     auto waited = s.ctl({"watch"});
     const auto status = nlohmann::json::parse(s.ctl({"status", "--json"}).out);
@@ -225,7 +225,7 @@ TEST(DataSafety, AProjectThatVanishesMidRunFailsItsUnit) {
     write_file(f.source + "/beta/b", "b");
     age_tree(f.source);
     auto once_run = spawn({dailysyncd(), "--once", "--config", f.config(R"("rsync_extra_args": ["--bwlimit=300"])")});
-    wait_for_rsync(f.source + "/alpha");
+    wait_for_rsync(f.source + "/./alpha");
     std::this_thread::sleep_for(1s);
     // Removed while being copied (rsync reads through its open folder, so a rename would
     // not stop it): its files vanish one after the other.
@@ -373,7 +373,7 @@ TEST(DataSafety, NoDeletionPassRunsOnASourceUnmountedDuringTheFirstPass) {
     ::unlink((f.source + "/top").c_str());        // the top-level unit holds one deletion back
     write_file(f.source + "/alpha/big", std::string(2'000'000, 'b'));   // a slow first pass
     auto once_run = spawn({dailysyncd(), "--once", "--config", config});
-    wait_for_rsync(f.source + "/alpha");
+    wait_for_rsync(f.source + "/./alpha");
     ASSERT_EQ(::umount2(f.source.c_str(), MNT_DETACH), 0) << std::strerror(errno);
     auto r = wait_for(once_run);
     EXPECT_EQ(r.exit_code, 2) << r.out << r.err;

@@ -222,7 +222,7 @@ TEST(Once, InterruptCancelsAndLeavesNoRsyncBehind) {
     write_file(f.source + "/alpha/huge", std::string(20'000'000, 'h'));
     auto child = spawn({dailysyncd(), "--once", "--config", f.config(R"("rsync_extra_args": ["--bwlimit=2000"], "cancel_grace_seconds": 2)")});
     // Wait until rsync children are at work on our tree.
-    wait_for_rsync(f.source + "/alpha");
+    wait_for_rsync(f.source + "/./alpha");
     ::kill(child.pid, SIGINT);
     auto r = wait_for(child);
     EXPECT_EQ(r.exit_code, 2) << r.out << r.err;

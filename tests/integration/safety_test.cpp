@@ -157,8 +157,8 @@ TEST(Faults, AnRsyncKilledMidRunIsRetriedAndTheRunCompletes) {
     age_tree(f.source);
     auto once_run = spawn({dailysyncd(), "--once", "--config",
                            f.config(R"("retries": 2, "retry_delay_seconds": 1, "rsync_extra_args": ["--bwlimit=1500"])")});
-    wait_for_rsync(f.source + "/alpha");
-    for (pid_t pid : processes_mentioning(f.source + "/alpha")) ::kill(pid, SIGKILL);
+    wait_for_rsync(f.source + "/./alpha");
+    for (pid_t pid : processes_mentioning(f.source + "/./alpha")) ::kill(pid, SIGKILL);
     auto r = wait_for(once_run);
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
     EXPECT_EQ(differences(snapshot(f.source), snapshot(f.destination)), "");
@@ -176,9 +176,9 @@ TEST(Faults, AStalledRsyncIsKilledAndRetried) {
     auto once_run = spawn({dailysyncd(), "--once", "--config",
                            f.config(R"("retries": 1, "retry_delay_seconds": 1, "stall_timeout_seconds": 2, "cancel_grace_seconds": 1,
                                        "rsync_extra_args": ["--bwlimit=1500"])")});
-    wait_for_rsync(f.source + "/alpha");
+    wait_for_rsync(f.source + "/./alpha");
     // A hung NAS: the rsync processes stop answering (SIGSTOP), so no output comes.
-    for (pid_t pid : processes_mentioning(f.source + "/alpha")) ::kill(pid, SIGSTOP);
+    for (pid_t pid : processes_mentioning(f.source + "/./alpha")) ::kill(pid, SIGSTOP);
     auto r = wait_for(once_run);
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
     EXPECT_EQ(differences(snapshot(f.source), snapshot(f.destination)), "");
@@ -220,7 +220,7 @@ TEST(Faults, VanishingSourceFilesMakeAWarningNotAFailure) {
     for (int i = 0; i < 20; ++i) write_file(f.source + "/alpha/z" + std::to_string(i), "z");
     age_tree(f.source);
     auto once_run = spawn({dailysyncd(), "--once", "--config", f.config(R"("rsync_extra_args": ["--bwlimit=300"])")});
-    wait_for_rsync(f.source + "/alpha/");
+    wait_for_rsync(f.source + "/./alpha/");
     std::this_thread::sleep_for(1s);   // the file list is sent; a-slow is being copied
     for (int i = 0; i < 20; ++i) ::unlink((f.source + "/alpha/z" + std::to_string(i)).c_str());
     auto r = wait_for(once_run);
@@ -261,7 +261,7 @@ TEST(Faults, TheDaemonKilledMidRunRecordsTheRunAsInterruptedAndLeavesNoRsync) {
     auto started = s.ctl({"start", "--json"});
     ASSERT_EQ(started.exit_code, 0) << started.err;
     const std::string run_id = nlohmann::json::parse(started.out)["run_id"];
-    wait_for_rsync(s.source + "/alpha");   // the unit with the big file, not the quick top-level one
+    wait_for_rsync(s.source + "/./alpha");   // the unit with the big file, not the quick top-level one
     ::kill(s.daemon.pid, SIGKILL);
     EXPECT_EQ(wait_for(s.daemon).exit_code, 128 + SIGKILL);
     s.running = false;
@@ -316,4 +316,63 @@ TEST(Faults, TheServiceStaysUpWhenTheDestinationIsFull) {
     auto next = s.ctl({"start", "--wait"});
     EXPECT_EQ(next.exit_code, 0) << next.out << next.err;
     EXPECT_EQ(differences(snapshot(s.source), snapshot(s.destination)), "");
+}
+
+namespace {
+// 4 projects of 25 files each in a subfolder: 109 entries with the top folder.
+constexpr int kGuardFiles = 100;
+std::string guard_file(int i) {
+    return "p" + std::to_string(i % 4) + "/sub/f" + std::to_string(i);
+}
+void build_guard_tree(const Fixture &f) {
+    for (int i = 0; i < kGuardFiles; ++i) {
+        make_dirs(f.source + "/p" + std::to_string(i % 4) + "/sub");
+        write_file(f.source + "/" + guard_file(i), "data " + std::to_string(i));
+    }
+    age_tree(f.source);
+}
+}  // namespace
+
+// max_delete's percentage is of what the backup held before the run, so a run that
+// replaces the backup's files by new names (a rename to x.locked, as ransomware does, or
+// a delete-all-create-all) trips it as deleting them would, in both compare modes; half
+// of each is judged as half the backup, not a third.
+TEST(Safety, RenamingOrReplacingTheFilesIsCountedAgainstTheBackupBeforeTheRun) {
+    enum class Change { rename_all, replace_all, rename_half };
+    for (const char *mode : {"daemon", "rsync"})
+        for (const Change change : {Change::rename_all, Change::replace_all, Change::rename_half}) {
+            SCOPED_TRACE(std::string(mode) + " " + std::to_string(static_cast<int>(change)));
+            Fixture f;
+            build_guard_tree(f);
+            const std::string base = R"("delete": true, "daily_compare": ")" + std::string(mode) + R"(")";
+            ASSERT_EQ(once(f, base).exit_code, 0);
+            const auto backup = snapshot(f.destination);
+            const int changed = change == Change::rename_half ? kGuardFiles / 2 : kGuardFiles;
+            for (int i = 0; i < changed; ++i) {
+                const std::string path = f.source + "/" + guard_file(i);
+                if (change == Change::replace_all) {
+                    ::unlink(path.c_str());
+                    write_file(f.source + "/p" + std::to_string(i % 4) + "/new" + std::to_string(i), "other");
+                } else {
+                    ASSERT_EQ(::rename(path.c_str(), (path + ".locked").c_str()), 0);
+                }
+            }
+            age_tree(f.source);
+            // Half of the 109 entries: 50 deletions are within 50 % (54) but not 40 % (43);
+            // counted on the 159 there after copying they were within both.
+            auto r = once(f, base + (change == Change::rename_half ? R"(, "max_delete": "40%")" : ""));
+            EXPECT_EQ(r.exit_code, 2) << r.out;
+            const auto report = f.report(r.out);
+            EXPECT_EQ(report["deletion_guard"]["refused"], true) << report.dump(2);
+            EXPECT_EQ(report["deletion_guard"]["pending"], changed);
+            EXPECT_EQ(report["deletion_guard"]["destination_entries"], kGuardFiles + 9) << report.dump(2);
+            EXPECT_NE(r.out.find("of the 109 entries the backup held before the run: refused, nothing deleted"), std::string::npos)
+                << r.out;
+            const auto now = snapshot(f.destination);
+            for (const auto &[path, entry] : backup) EXPECT_TRUE(now.count(path)) << path << " was deleted";
+            if (change != Change::rename_half) continue;
+            auto allowed = once(f, base);
+            EXPECT_EQ(allowed.exit_code, 0) << allowed.out;
+            EXPECT_EQ(differences(snapshot(f.source), snapshot(f.destination)), "");
+        }
 }

@@ -8,8 +8,12 @@
 //   - the backup after the daily run's own rsyncs (plan_listed_units + rsync_arguments,
 //     the list on stdin) equals, entry by entry and byte by byte, a copy of the backup
 //     updated by one plain `rsync -a [--delete]`.
-// DAILYSYNC_COMPARE_CASES sets the number of cases of each test (default 500: 2,000 in
-// the suite; at most 1,000, where the next test's seeds begin);
+// The same trees, names and patterns also test the classic planner's split
+// (SplitAgainstRsync, run_split_case): units split and packed at random back up exactly
+// what one rsync -a [--delete] --exclude=... of the whole tree does, first and daily runs.
+// DAILYSYNC_COMPARE_CASES sets the number of cases of each test (default 500 for the
+// compare: 2,000 in the suite, and kSplitCases for the split; at most 1,000, where the
+// next test's seeds begin);
 // DAILYSYNC_COMPARE_SEED=N runs the case of seed N alone.
 // Cases run four at a time: each spends most of its time waiting on rsync's own
 // start and exit (50 cases took 13 s of wall time for 3.2 s of CPU one at a time).
@@ -17,6 +21,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <deque>
+#include <functional>
 #include <fcntl.h>
 #include <filesystem>
 #include <random>
@@ -31,6 +37,7 @@
 
 #include "core/names.hpp"
 #include "core/rsync_command.hpp"
+#include "core/rsync_output.hpp"
 #include "io/local_tree.hpp"
 #include "io/tree_compare.hpp"
 
@@ -94,12 +101,15 @@ Ran run(const std::vector<std::string> &argv, const std::string &input = "") {
 // Names a NAS holds, hostile ones included, and names the patterns below match.
 const std::vector<std::string> kNames = {
     "a", "b", "file.txt", "name with space", "-dash", "new\nline", "back\\slash", "star*", "br[ack]et", "caf\xc3\xa9",
-    "raw\xff\xfe", "x.tmp", "cache", "build", "out", "skipme", "xyz", "ac", "bc", "keep", "k", "q", "aq", "deep", "a*b", ".hidden"};
+    "raw\xff\xfe", "x.tmp", "cache", "build", "out", "skipme", "xyz", "ac", "bc", "keep", "k", "q", "aq", "deep", "a*b", ".hidden",
+    "#hash", ";semi", " lead", "trail ", "\\#101", "--delete"};
 
 // Every pattern form: a name, a suffix, a folder only, an inner slash, "**" inside and
 // leading, '?', sets (plain, negated, range), an escaped wildcard.
 const std::vector<std::string> kPatterns = {"x.tmp", "*.tmp", "cache/", "build/out", "**/skip*", "x?z",       "[ab]c",
-                                            "[!a]q", "deep/**/k", "a\\*b", "name with space", "br[[]ack]et", "k*/", "[a-b]"};
+                                            "[!a]q", "deep/**/k", "a\\*b", "name with space", "br[[]ack]et", "k*/", "[a-b]",
+                                            // anchored at the source's top, and slashes that cross a split
+                                            "/a", "/b/", "/deep/**/k", "/*/x.tmp", "a/b", "a/**/k", "**/out/", "/#hash", "deep/k*"};
 
 struct Case {
     std::mt19937 random;
@@ -292,6 +302,25 @@ bool below_any(const std::string &path, const std::set<std::string> &folders) {
     return false;
 }
 
+// What tells the backup from the oracle's copy, as rsync's itemized lines ("" when none).
+std::string differences(const Case &c) {
+    const Ran same = run({"rsync", "-a", "--delete", "--checksum", "--dry-run", "--out-format=%i %n", c.oracle + "/", c.destination + "/"});
+    // A folder rsync could not delete (an excluded entry inside) keeps the time of
+    // whichever deletion came last, ours or the plain rsync's: not a difference.
+    std::string out;
+    for (std::size_t start = 0, end; start < same.out.size(); start = end + 1) {
+        end = same.out.find('\n', start);
+        if (end == std::string::npos) end = same.out.size();
+        const std::string line = same.out.substr(start, end - start);
+        struct stat st {};
+        if (line.rfind(".d..t...... ", 0) == 0 && line.size() > 12 &&
+            ::lstat((c.source + "/" + raw_name(line.substr(12))).c_str(), &st) != 0)
+            continue;
+        out += line + "\n";
+    }
+    return out;
+}
+
 struct Tally {
     std::atomic<int> checked{0}, with_changes{0};
 };
@@ -375,35 +404,128 @@ void run_case(unsigned seed, bool root, Tally &tally) {
         lists += "\n";
         std::vector<std::string> argv = {"rsync"};
         for (auto &a : rsync_arguments(config, unit, false, "")) argv.push_back(a);
-        std::string input;
-        for (const auto &f : unit.files) (input += f) += '\0';
-        worst = std::max(worst, run(argv, input).status);
+        worst = std::max(worst, run(argv, files_from_input(unit.files)).status);
     }
     // rsync itself fails where a folder must go without --delete: so must we.
     EXPECT_EQ(worst == 0, plain_status == 0) << "plain rsync exit " << plain_status << ", ours " << worst;
-    const Ran same = run({"rsync", "-a", "--delete", "--checksum", "--dry-run", "--out-format=%i %n", c.oracle + "/", c.destination + "/"});
-    // A folder rsync could not delete (an excluded entry inside) keeps the time of
-    // whichever deletion came last, ours or the plain rsync's: not a difference.
-    std::string differences;
-    for (std::size_t start = 0, end; start < same.out.size(); start = end + 1) {
-        end = same.out.find('\n', start);
-        if (end == std::string::npos) end = same.out.size();
-        const std::string line = same.out.substr(start, end - start);
-        struct stat st {};
-        if (line.rfind(".d..t...... ", 0) == 0 && line.size() > 12 &&
-            ::lstat((c.source + "/" + raw_name(line.substr(12))).c_str(), &st) != 0)
-            continue;
-        differences += line + "\n";
-    }
-    EXPECT_EQ(differences, "") << "the backup differs from rsync's; lists:\n" << lists << "oracle:\n" << oracle_run.out;
+    EXPECT_EQ(differences(c), "") << "the backup differs from rsync's; lists:\n" << lists << "oracle:\n" << oracle_run.out;
     if (::testing::Test::HasFailure()) return;
     ++tally.checked;
     if (!result.groups.empty() || !result.whole.empty()) ++tally.with_changes;
 }
 
-void run_cases(unsigned first_seed) {
+// The classic planner's units, split and packed at random, against one rsync of the whole
+// tree: the same backup whatever the split (each rsync names its entries from the
+// source's top, so a pattern with '/', "**" or an anchor means the same in every unit).
+// Units run as the daemon runs them: a folder's own entries first (rsync --dirs), its
+// subfolders named by that rsync's output, then each subfolder whole, packed with
+// siblings into one rsync, or split again. `full`: into an empty backup (a first run);
+// else into a backup of the source changed on both sides (a daily run).
+void run_split_case(unsigned seed, bool root, bool full, Tally &tally) {
+    SCOPED_TRACE("seed " + std::to_string(seed) + (full ? " (first run)" : " (daily run)"));
+    Case c(seed);
+    c.devices = root;
+    // Projects: folders at the top, with folders inside, so that there is much to split.
+    const int top = 2 + static_cast<int>(c.pick(5));
+    for (int i = 0; i < top; ++i) {
+        const std::string project = c.source + "/" + c.name();
+        std::error_code ignored;
+        fs::remove_all(project, ignored);
+        ::mkdir(project.c_str(), 0755);
+        const int inside = 2 + static_cast<int>(c.pick(5));
+        for (int j = 0; j < inside; ++j) c.make(project + "/" + c.name(), c.pick(2) ? 1 : 2);
+    }
+    if (c.pick(2)) c.make(c.source + "/" + c.name(), 2);
+    fs::create_directory(c.destination);
+    if (!full) {
+        ASSERT_EQ(run({"rsync", "-a", c.source + "/", c.destination + "/"}).status, 0);
+        const int changes = 1 + static_cast<int>(c.pick(8));
+        for (int i = 0; i < changes; ++i) c.mutate(c.pick(5) == 0 ? c.destination : c.source);
+    }
+    std::vector<std::string> patterns;
+    for (const auto &p : kPatterns)
+        if (c.pick(4) == 0) patterns.push_back(p);
+    const bool deletions = c.pick(4) != 0;
+    ASSERT_EQ(run({"rsync", "-a", c.destination + "/", c.oracle + "/"}).status, 0);
+    std::vector<std::string> plain = {"rsync", "-a"};
+    if (deletions) plain.push_back("--delete");
+    for (auto &e : exclude_options(patterns)) plain.push_back(e);
+    plain.insert(plain.end(), {c.source + "/", c.oracle + "/"});
+    const int plain_status = run(plain).status;
+
+    Config config;
+    config.source = c.source;
+    config.destination = c.destination;
+    config.delete_extraneous = deletions;
+    config.max_delete = DeleteLimit{DeleteLimit::Kind::unlimited, 0};
+    config.exclude = patterns;
+    std::deque<WorkUnit> queue;
+    queue.push_back(WorkUnit{});
+    queue.back().recursive = false;
+    int worst = 0;
+    std::string units;   // for the failure message
+    while (!queue.empty()) {
+        const WorkUnit unit = std::move(queue.front());
+        queue.pop_front();
+        units += "[" + printable_name(unit.base) + "]" + (unit.recursive ? "" : " own entries");
+        for (const auto &m : unit.members) units += " " + printable_name(m);
+        units += "\n";
+        std::vector<std::string> argv = {"rsync"};
+        for (auto &a : rsync_arguments(config, unit, false, "")) argv.push_back(a);
+        const Ran ran = run(argv);
+        worst = std::max(worst, ran.status);
+        if (unit.recursive) continue;
+        // The subfolders its output names, as the daemon reads them.
+        std::vector<std::string> subfolders;
+        RsyncStdoutParser parser(false, rsync_name_prefix(unit));
+        parser.on_item([&subfolders](const ItemLine &item) {
+            if (item.deletion || item.type != 'd' || item.name == "./" || item.name.back() != '/') return;
+            const std::string name = unescape_rsync_name(item.name.substr(0, item.name.size() - 1));
+            if (name.find('/') == std::string::npos) subfolders.push_back(name);
+        });
+        parser.feed(ran.out);
+        parser.finish();
+        std::vector<std::string> pool;
+        for (auto &sub : subfolders) {
+            if (c.pick(3) == 0) {
+                WorkUnit own;
+                own.base = join_path(unit.base, sub);
+                own.recursive = false;
+                queue.push_back(std::move(own));
+            } else {
+                pool.push_back(std::move(sub));
+            }
+        }
+        while (!pool.empty()) {
+            const std::size_t take = 1 + c.pick(static_cast<std::uint32_t>(pool.size()));
+            WorkUnit packed;
+            if (take == 1) {
+                packed.base = join_path(unit.base, pool.back());
+            } else {
+                packed.base = unit.base;
+                packed.members.assign(pool.end() - static_cast<std::ptrdiff_t>(take), pool.end());
+            }
+            pool.resize(pool.size() - take);
+            queue.push_back(std::move(packed));
+        }
+    }
+    // rsync itself fails where a folder must go without --delete: so must we.
+    EXPECT_EQ(worst == 0, plain_status == 0) << "plain rsync exit " << plain_status << ", ours " << worst << "; units:\n" << units;
+    EXPECT_EQ(differences(c), "") << "the backup differs from one rsync's; units:\n" << units;
+    if (::testing::Test::HasFailure()) return;
+    ++tally.checked;
+    if (std::count(units.begin(), units.end(), '\n') > 2) ++tally.with_changes;
+}
+
+// Each split case runs a dozen rsyncs or so: fewer of them fit the suite's time.
+constexpr int kSplitCases = 200;
+
+using CaseFunction = std::function<void(unsigned seed, bool root, Tally &tally)>;
+
+// `counted`: what Tally::with_changes counts, for the closing line.
+void run_cases(unsigned first_seed, const CaseFunction &one_case, const char *counted = "with changes", int default_cases = 500) {
     const char *env = std::getenv("DAILYSYNC_COMPARE_CASES");
-    int cases = env ? std::atoi(env) : 500;
+    int cases = env ? std::atoi(env) : default_cases;
     if (const char *one = std::getenv("DAILYSYNC_COMPARE_SEED")) {   // one case again
         first_seed = static_cast<unsigned>(std::atoi(one));
         cases = 1;
@@ -417,7 +539,7 @@ void run_cases(unsigned first_seed) {
         for (int n; !::testing::Test::HasFailure() && (n = next++) < cases;) {
             const unsigned seed = first_seed + static_cast<unsigned>(n);
             try {
-                run_case(seed, root, tally);
+                one_case(seed, root, tally);
             } catch (const std::exception &e) {   // escaping a thread, it would end the program
                 ADD_FAILURE() << "seed " << seed << ": " << e.what();
             }
@@ -429,11 +551,18 @@ void run_cases(unsigned first_seed) {
     if (!::testing::Test::HasFailure()) {
         EXPECT_EQ(tally.checked.load(), cases);
     }
-    std::cout << tally.checked << " cases, " << tally.with_changes << " with changes: the same as rsync\n";
+    std::cout << tally.checked << " cases, " << tally.with_changes << " " << counted << ": the same as rsync\n";
 }
 }  // namespace
 
-TEST(CompareAgainstRsync, RandomTreesA) { run_cases(1000); }
-TEST(CompareAgainstRsync, RandomTreesB) { run_cases(2000); }
-TEST(CompareAgainstRsync, RandomTreesC) { run_cases(3000); }
-TEST(CompareAgainstRsync, RandomTreesD) { run_cases(4000); }
+TEST(CompareAgainstRsync, RandomTreesA) { run_cases(1000, run_case); }
+TEST(CompareAgainstRsync, RandomTreesB) { run_cases(2000, run_case); }
+TEST(CompareAgainstRsync, RandomTreesC) { run_cases(3000, run_case); }
+TEST(CompareAgainstRsync, RandomTreesD) { run_cases(4000, run_case); }
+
+TEST(SplitAgainstRsync, FirstRuns) {
+    run_cases(5000, [](unsigned seed, bool root, Tally &tally) { run_split_case(seed, root, true, tally); }, "in more than two units", kSplitCases);
+}
+TEST(SplitAgainstRsync, DailyRuns) {
+    run_cases(6000, [](unsigned seed, bool root, Tally &tally) { run_split_case(seed, root, false, tally); }, "in more than two units", kSplitCases);
+}

@@ -13,6 +13,8 @@ WorkUnit unit(const std::string &name) {
     return u;
 }
 // A run whose first pass is over: units with (entries, held-back deletions, outcome).
+// Each unit is a project folder: its rsync counts the folder too, which the top folder's
+// unit lists (not part of this run), so rsync's count is one more than its entries.
 RunModel first_pass(const std::vector<std::tuple<std::string, std::uint64_t, std::uint64_t, UnitState>> &units) {
     std::vector<WorkUnit> planned;
     for (const auto &[name, entries, pending, state] : units) planned.push_back(unit(name));
@@ -21,7 +23,7 @@ RunModel first_pass(const std::vector<std::tuple<std::string, std::uint64_t, std
         const auto &[name, entries, pending, state] = units[i];
         run.unit_started(i, WallClock::time_point{});
         TransferCounters counters;
-        counters.stats["Number of files"] = entries;
+        counters.stats["Number of files"] = entries + 1;
         ErrorSummary errors;
         errors.deletions_skipped = pending;
         run.unit_attempt_ended(i, state, 0, "", errors, counters, false, WallClock::time_point{});
@@ -60,7 +62,7 @@ TEST(DeletionGuard, AnEmptiedSourceIsRefusedWithTheNumbers) {
     EXPECT_TRUE(plan.summary.refused);
     EXPECT_TRUE(plan.units.empty());
     EXPECT_EQ(plan.message,
-              "refused to delete 997 of 1000 entries at the destination: max_delete is 50% (500 allowed); nothing was deleted. "
+              "refused to delete 997 of the 1000 entries the backup held before this run: max_delete is 50% (500 allowed); nothing was deleted. "
               "If the source is right, raise max_delete for one run");
     auto count = plan_deletions(first_pass({{"a", 100, 3, UnitState::success}}), {DeleteLimit::Kind::count, 2});
     EXPECT_TRUE(count.summary.refused);
@@ -78,7 +80,7 @@ TEST(DeletionGuard, SecondPassUnitsAreNotCountedTwice) {
     auto run = first_pass({{"a", 100, 5, UnitState::success}});
     auto plan = plan_deletions(run, {DeleteLimit::Kind::percent, 50});
     run.add_units(plan.units);
-    EXPECT_EQ(run.totals().files_total, 100u);
+    EXPECT_EQ(run.totals().files_total, 101u);   // rsync's count of the first pass alone
 }
 
 namespace {
@@ -99,36 +101,36 @@ WorkUnit listed(const std::string &folder, std::uint64_t deletions, bool counted
 TEST(DeletionGuard, DeletionsTheCompareCountedAreAllowedBeforeCopyingWhenWithinTheLimit) {
     std::vector<WorkUnit> units{listed("a", 30, true), listed("b", 0, true), listed("c", 10, true)};
     // 1000 source entries + 40 deletions: 10 % allows 104.
-    EXPECT_EQ(allow_counted_deletions(units, 1000, {DeleteLimit::Kind::percent, 10}), 40u);
+    EXPECT_EQ(allow_counted_deletions(units, 1000, 0, {DeleteLimit::Kind::percent, 10}), 40u);
     EXPECT_EQ(units[0].max_delete, 30u);
     EXPECT_EQ(units[1].max_delete, 0u);
     EXPECT_EQ(units[2].max_delete, 10u);
     // Exactly at the limit is within it.
     std::vector<WorkUnit> at{listed("a", 40, true)};
-    EXPECT_EQ(allow_counted_deletions(at, 1000, {DeleteLimit::Kind::count, 40}), 40u);
+    EXPECT_EQ(allow_counted_deletions(at, 1000, 0, {DeleteLimit::Kind::count, 40}), 40u);
     EXPECT_EQ(at[0].max_delete, 40u);
 }
 
 TEST(DeletionGuard, BeyondTheLimitOrUncountedEveryFirstPassDeletesNothing) {
     std::vector<WorkUnit> over{listed("a", 30, true), listed("c", 11, true)};
-    EXPECT_EQ(allow_counted_deletions(over, 1000, {DeleteLimit::Kind::count, 40}), 0u);
+    EXPECT_EQ(allow_counted_deletions(over, 1000, 0, {DeleteLimit::Kind::count, 40}), 0u);
     for (const auto &u : over) EXPECT_EQ(u.max_delete, 0u) << u.name;
     // A folder to delete (its contents go too, uncounted), or a type change beside
     // deletions: the whole run keeps the two passes, the guard decides on rsync's count
     // after the first. (A unit whose only deletion-like change is a type change keeps
     // --max-delete=0 itself: rsync holds the replacement back for the second pass.)
     std::vector<WorkUnit> folder{listed("a", 3, true), listed("c", 1, false)};
-    EXPECT_EQ(allow_counted_deletions(folder, 1000, {DeleteLimit::Kind::percent, 50}), 0u);
+    EXPECT_EQ(allow_counted_deletions(folder, 1000, 0, {DeleteLimit::Kind::percent, 50}), 0u);
     for (const auto &u : folder) EXPECT_EQ(u.max_delete, 0u) << u.name;
     // A whole tree rsync compares has deletions nobody counted.
     WorkUnit whole = listed("w", 0, false);
     whole.recursive = true;
     whole.deletions = 1;
     std::vector<WorkUnit> with_whole{listed("a", 3, true), whole};
-    EXPECT_EQ(allow_counted_deletions(with_whole, 1000, {DeleteLimit::Kind::percent, 50}), 0u);
+    EXPECT_EQ(allow_counted_deletions(with_whole, 1000, 0, {DeleteLimit::Kind::percent, 50}), 0u);
     EXPECT_EQ(with_whole[0].max_delete, 0u);
     std::vector<WorkUnit> none{listed("a", 0, true)};
-    EXPECT_EQ(allow_counted_deletions(none, 1000, {DeleteLimit::Kind::percent, 50}), 0u);
+    EXPECT_EQ(allow_counted_deletions(none, 1000, 0, {DeleteLimit::Kind::percent, 50}), 0u);
 }
 
 TEST(DeletionGuard, WhatTheFirstPassDeletedCountsWithWhatItHeldBack) {
@@ -156,7 +158,7 @@ TEST(DeletionGuard, WhatTheFirstPassDeletedCountsWithWhatItHeldBack) {
     EXPECT_TRUE(refused.summary.refused);
     EXPECT_TRUE(refused.units.empty());
     EXPECT_EQ(refused.message,
-              "refused to delete 42 of 1042 entries at the destination: max_delete is 41 (41 allowed); only the 40 the compare had "
+              "refused to delete 42 of the 1042 entries the backup held before this run: max_delete is 41 (41 allowed); only the 40 the compare had "
               "found before copying were deleted. If the source is right, raise max_delete for one run");
 
     // Nothing held back: no second pass, and the summary still says what was deleted.
@@ -180,4 +182,98 @@ TEST(MountInfo, MountPointsWithEscapes) {
         "garbage\n";
     EXPECT_EQ(parse_mount_points(text), (std::vector<std::string>{"/", "/data/prod", "/mnt/with space\\x"}));
     EXPECT_TRUE(parse_mount_points("").empty());
+}
+
+namespace {
+// One unit's first pass over a backup of `files` files in `folders` folders (and the
+// top) after the source renamed (or replaced by new names) `renamed` of them: the source
+// holds as many entries as before, rsync created `renamed` and held back as many
+// deletions.
+RunModel renamed_first_pass(std::uint64_t files, std::uint64_t folders, std::uint64_t renamed) {
+    RunModel run("r", {unit("")}, false, WallClock::time_point{});
+    run.unit_started(0, WallClock::time_point{});
+    TransferCounters counters;
+    counters.stats["Number of files"] = files + folders + 1;
+    for (std::uint64_t i = 0; i < renamed; ++i) {
+        ItemLine item;
+        item.code = ">f+++++++++";
+        item.type = 'f';
+        item.transferred = true;
+        item.name = "f" + std::to_string(i) + ".locked";
+        EXPECT_TRUE(is_creation(item));
+        ++counters.created;
+    }
+    ErrorSummary errors;
+    errors.deletions_skipped = renamed;
+    run.unit_attempt_ended(0, UnitState::success, 0, "", errors, counters, false, WallClock::time_point{});
+    return run;
+}
+}  // namespace
+
+// The percentage is of what the backup held before the run: a run that renames every
+// file (x to x.locked) or deletes every file and creates as many new ones deletes the
+// whole backup, whatever it created beside. Counted on the backup after copying (old
+// and new names), the same run looked like deleting half.
+TEST(DeletionGuard, RenamingOrReplacingEveryFileIsDeletingTheWholeBackup) {
+    for (const std::uint64_t files : {100ull, 10000ull}) {
+        const auto plan = plan_deletions(renamed_first_pass(files, 4, files), {DeleteLimit::Kind::percent, 50});
+        EXPECT_EQ(plan.summary.destination_entries, files + 5) << files;
+        EXPECT_EQ(plan.summary.pending, files);
+        EXPECT_TRUE(plan.summary.refused) << files;
+        EXPECT_TRUE(plan.units.empty());
+        EXPECT_NE(plan.message.find("refused to delete " + std::to_string(files) + " of the " + std::to_string(files + 5) +
+                                    " entries the backup held before this run"),
+                  std::string::npos)
+            << plan.message;
+    }
+}
+
+TEST(DeletionGuard, RenamingHalfIsHalfTheBackupNotAThird) {
+    // 100 files, 50 renamed: 50 of the 105 entries there before (48 %), not of the 155
+    // there after copying (32 %).
+    const auto plan = plan_deletions(renamed_first_pass(100, 4, 50), {DeleteLimit::Kind::percent, 40});
+    EXPECT_EQ(plan.summary.destination_entries, 105u);
+    EXPECT_EQ(plan.summary.allowed, 42u);
+    EXPECT_TRUE(plan.summary.refused);
+    const auto within = plan_deletions(renamed_first_pass(100, 4, 50), {DeleteLimit::Kind::percent, 50});
+    EXPECT_FALSE(within.summary.refused);
+    ASSERT_EQ(within.units.size(), 1u);
+    EXPECT_LE(within.units[0].max_delete, 52u);
+}
+
+TEST(DeletionGuard, TheCompareCountsWhatItCreatesOutOfTheBackupBeforeTheRun) {
+    // The compare found 100 files renamed in a source of 106 entries: 100 deletions of a
+    // backup of 106, not of 206.
+    std::vector<WorkUnit> renamed{listed("a", 100, true)};
+    EXPECT_EQ(allow_counted_deletions(renamed, 106, 100, {DeleteLimit::Kind::percent, 50}), 0u);
+    EXPECT_EQ(renamed[0].max_delete, 0u);
+    EXPECT_EQ(backup_before_run(106, 100, 100), 106u);
+    // Half of them: 50 of 106 is within 50 %.
+    std::vector<WorkUnit> half{listed("a", 50, true)};
+    EXPECT_EQ(allow_counted_deletions(half, 106, 50, {DeleteLimit::Kind::percent, 50}), 50u);
+    // Created never counts below what is to be deleted (those were there).
+    EXPECT_EQ(backup_before_run(3, 10, 50), 10u);
+}
+
+// A split or packed run's rsyncs count each unit's own folder (or a group's members) as
+// the unit above lists it too: the backup's count takes each once.
+TEST(DeletionGuard, FoldersTwoUnitsListAreCountedOnce) {
+    WorkUnit top = unit("");
+    top.recursive = false;
+    WorkUnit group = unit("");
+    group.members = {"p0", "p1", "p2", "p3"};
+    WorkUnit folder = unit("q");
+    RunModel run("r", {top, group, folder}, false, WallClock::time_point{});
+    // top: itself, p0..p3, q; the group: p0..p3, 4 subfolders, 100 files; q: itself, 9 files.
+    const std::uint64_t counts[] = {6, 108, 10};
+    for (std::size_t i = 0; i < 3; ++i) {
+        run.unit_started(i, WallClock::time_point{});
+        TransferCounters counters;
+        counters.stats["Number of files"] = counts[i];
+        ErrorSummary errors;
+        errors.deletions_skipped = i == 2 ? 9 : 0;
+        run.unit_attempt_ended(i, UnitState::success, 0, "", errors, counters, false, WallClock::time_point{});
+    }
+    const auto plan = plan_deletions(run, {DeleteLimit::Kind::percent, 50});
+    EXPECT_EQ(plan.summary.destination_entries, 6u + 104u + 9u + 9u);
 }

@@ -173,7 +173,7 @@ TEST(Report, TheDeletionGuardsLineSaysWhatWasDeletedAndWhyNotMore) {
         s.not_deleted_because = std::move(why);
         return s;
     };
-    const std::string found = "deletion guard: 42 deletions found, max_delete 50% allows 100 of 200 entries: ";
+    const std::string found = "deletion guard: 42 deletions found, max_delete 50% allows 100 of the 200 entries the backup held before the run: ";
     const std::vector<Case> cases = {
         {summary(0, false, ""), 42, found + "deleted\n"},
         {summary(40, false, ""), 42, found + "deleted (40 allowed before copying)\n"},

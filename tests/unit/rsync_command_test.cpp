@@ -23,15 +23,20 @@ WorkUnit folder(const std::string &base, bool recursive) {
 }
 }  // namespace
 
-TEST(RsyncCommand, FolderUnitEndsWithSeparatorAndAbsolutePaths) {
-    auto args = rsync_arguments(config(), folder("--delete", true), false);
+TEST(RsyncCommand, FolderUnitEndsWithSeparatorAndAbsolutePathsFromTheSourcesTop) {
+    auto args = rsync_arguments(config(), folder("x/--delete", true), false);
     ASSERT_GE(args.size(), 3u);
     EXPECT_EQ(args[args.size() - 3], "--");
-    EXPECT_EQ(args[args.size() - 2], "/data/prod/--delete/");
-    EXPECT_EQ(args[args.size() - 1], "/data/prod_backup/--delete/");
+    // The names rsync sees start at the source's top ("x/--delete/..."), as one rsync of
+    // the whole tree would see them: excludes and the backup folder mean the same.
+    EXPECT_EQ(args[args.size() - 2], "/data/prod/./x/--delete/");
+    EXPECT_EQ(args[args.size() - 1], "/data/prod_backup/");
+    EXPECT_TRUE(has(args, "--relative"));
+    EXPECT_TRUE(has(args, "--no-implied-dirs"));
+    EXPECT_EQ(rsync_name_prefix(folder("x/--delete", true)), "x/--delete/");
     EXPECT_TRUE(has(args, "--archive"));
     EXPECT_TRUE(has(args, "--out-format=%i %l %n"));
-    EXPECT_TRUE(has(args, "--mkpath"));
+    EXPECT_FALSE(has(args, "--mkpath"));
     // delete is off by default: --delete only so that rsync lists each destination folder
     // (one listing instead of a lookup per entry), with everything protected
     EXPECT_TRUE(has(args, "--delete"));
@@ -55,7 +60,8 @@ TEST(RsyncCommand, TopLevelUnitIsNotRecursiveAndNeverCreatesTheDestination) {
     EXPECT_TRUE(has(args, "--numeric-ids"));
     EXPECT_FALSE(has(args, "--mkpath"));
     EXPECT_EQ(args.back(), "/data/prod_backup/");
-    EXPECT_EQ(args[args.size() - 2], "/data/prod/");
+    EXPECT_EQ(args[args.size() - 2], "/data/prod/./");
+    EXPECT_EQ(rsync_name_prefix(folder("", false)), "");
     auto separator = std::find(args.begin(), args.end(), "--");
     EXPECT_EQ(args.end() - separator, 3);
 }
@@ -66,9 +72,10 @@ TEST(RsyncCommand, GroupUnitCopiesSiblingsIntoTheirParent) {
     auto args = rsync_arguments(config(), u, false);
     auto separator = std::find(args.begin(), args.end(), "--");
     ASSERT_EQ(args.end() - separator, 4);
-    EXPECT_EQ(*(separator + 1), "/data/prod/alpha/edit/reel1");   // no trailing slash: the folder itself
-    EXPECT_EQ(*(separator + 2), "/data/prod/alpha/edit/-reel2");
-    EXPECT_EQ(*(separator + 3), "/data/prod_backup/alpha/edit/");
+    EXPECT_EQ(*(separator + 1), "/data/prod/./alpha/edit/reel1");   // no trailing slash: the folder itself
+    EXPECT_EQ(*(separator + 2), "/data/prod/./alpha/edit/-reel2");
+    EXPECT_EQ(*(separator + 3), "/data/prod_backup/");
+    EXPECT_EQ(rsync_name_prefix(u), "alpha/edit/");
     EXPECT_EQ(unit_sources(config(), u).size(), 2u);
 }
 
@@ -132,12 +139,14 @@ TEST(RsyncCommand, VersionsKeepOldFilesUnderTheUnitsWholePath) {
     const std::string back = "/data/prod_backup/.dailysync-versions/V/back";
     auto args = rsync_arguments(config(), folder("alpha/edit", true), false, back);
     EXPECT_TRUE(has(args, "--backup"));
-    EXPECT_TRUE(has(args, "--backup-dir=" + back + "/alpha/edit"));
+    // rsync's names start at the source's top (--relative), so what it keeps lands under
+    // the whole path: back/alpha/edit/...
+    EXPECT_TRUE(has(args, "--backup-dir=" + back));
     WorkUnit group;
     group.base = "alpha";
     group.members = {"a", "b"};
     args = rsync_arguments(config(), group, false, back);
-    EXPECT_TRUE(has(args, "--backup-dir=" + back + "/alpha"));   // names below it start with the member
+    EXPECT_TRUE(has(args, "--backup-dir=" + back));
     args = rsync_arguments(config(), folder("", false), false, back);
     EXPECT_TRUE(has(args, "--backup-dir=" + back));
     // A dry run changes nothing, so keeps nothing; no versions, no --backup.
@@ -157,6 +166,13 @@ TEST(RsyncCommand, TheVersionsFolderIsTheFirstRuleOfEveryUnitAtTheTop) {
         ASSERT_NE(first_rule, args.end());
         EXPECT_EQ(*first_rule, "--filter=- /.dailysync-versions");
     }
-    // Below the top the name is the source's own.
-    EXPECT_FALSE(has(rsync_arguments(c, folder("alpha", true), false), "--filter=- /.dailysync-versions"));
+    // Every unit's names start at the source's top, so the anchored rule is given to each
+    // and still matches only the top's own folder (alpha/.dailysync-versions is copied).
+    EXPECT_TRUE(has(rsync_arguments(c, folder("alpha", true), false), "--filter=- /.dailysync-versions"));
+}
+
+TEST(RsyncCommand, AListedNameRsyncWouldReadAsACommentIsWrittenFromDot) {
+    // rsync's --files-from skips entries starting with '#' or ';' even NUL-separated.
+    EXPECT_EQ(files_from_input({"#a", ";b/c", "d#", "-e", ".", "x\ny"}), std::string("./#a\0./;b/c\0d#\0-e\0.\0x\ny\0", 24));
+    EXPECT_EQ(files_from_input({}), "");
 }

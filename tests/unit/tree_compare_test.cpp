@@ -61,10 +61,17 @@ TEST(ExcludeRules, WhereEachFormMatches) {
     EXPECT_TRUE(rules({"**/skip*"}).excluded("a/skipme", false));
     EXPECT_TRUE(rules({"a\\b"}).excluded("a\\b", false));                  // no wildcard: plain text
     EXPECT_FALSE(rules({"x"}).excluded("", true));                         // never the root
+    EXPECT_TRUE(rules({"/a"}).excluded("a", false));                       // anchored: the whole path from the top
+    EXPECT_FALSE(rules({"/a"}).excluded("b/a", false));
+    EXPECT_TRUE(rules({"/a/*/c"}).excluded("a/b/c", false));
+    EXPECT_FALSE(rules({"/a/*/c"}).excluded("x/a/b/c", false));
+    EXPECT_TRUE(rules({"/a/**"}).excluded("a/b/c", false));
+    EXPECT_FALSE(rules({"/b/"}).excluded("b", false));                     // folders only
+    EXPECT_TRUE(rules({"/b/"}).excluded("b", true));
 }
 
 TEST(ExcludeRules, RefusesWhatItCannotMatchExactly) {
-    for (const auto *pattern : {"/anchored", "dir/***", "[[:alpha:]]x", ""}) {
+    for (const auto *pattern : {"/", "//x", "dir/***", "[[:alpha:]]x", ""}) {
         const auto compiled = ExcludeRules::compile({pattern});
         EXPECT_TRUE(std::holds_alternative<std::string>(compiled)) << pattern;
     }
