@@ -148,7 +148,14 @@ std::string report_json(const RunModel &run, const ReportContext &context) {
                          {"differing", context.verify->differing},
                          {"differing_paths", context.verify->paths},
                          {"marked", context.verify->marked},
-                         {"mark_errors", context.verify->mark_errors}};
+                         {"mark_errors", context.verify->mark_errors},
+                         {"mirror", context.verify->mirror},
+                         {"missing", context.verify->missing},
+                         {"missing_paths", context.verify->missing_paths},
+                         {"extraneous", context.verify->extraneous},
+                         {"extraneous_paths", context.verify->extraneous_paths},
+                         {"outdated", context.verify->outdated},
+                         {"outdated_paths", context.verify->outdated_paths}};
     doc["source"] = context.source;
     doc["destination"] = context.destination;
     doc["concurrency"] = context.concurrency;
@@ -397,13 +404,28 @@ std::string report_text(const nlohmann::json &report) {
                std::to_string(count(guard, "destination_entries")) + " entries the backup held before the run: " + verdict + "\n";
     }
     const bool dry_run = report.contains("dry_run") && report["dry_run"].is_boolean() && report["dry_run"].get<bool>();
-    if (dry_run && report.contains("changes") && report["changes"].is_object()) out += changes_text(report["changes"]);
+    // A verify is a dry run too; its findings are listed below by what they mean.
+    if (dry_run && !report.contains("verify") && report.contains("changes") && report["changes"].is_object())
+        out += changes_text(report["changes"]);
     if (report.contains("verify") && report["verify"].is_object()) {
         const auto &verify = report["verify"];
         out += "verify of " + text(verify, "scope") + ": " + count_of(count(verify, "differing"), "file differs", "files differ") +
                " in content from the source\n";
         for (const auto &path : strings(verify, "differing_paths")) out += "    differs: " + path + "\n";
         for (const auto &error : strings(verify, "mark_errors")) out += "    not marked: " + error + "\n";
+        const bool mirror = verify.value("mirror", false);
+        const struct {
+            const char *key, *one, *many, *tag;
+        } kinds[] = {{"missing", "entry missing from the backup", "entries missing from the backup", "missing"},
+                     {"extraneous", mirror ? "entry the source no longer has (not deleted)" : "entry the source no longer has (kept: delete is off)",
+                      mirror ? "entries the source no longer has (not deleted)" : "entries the source no longer has (kept: delete is off)",
+                      "extraneous"},
+                     {"outdated", "file changed since the last run", "files changed since the last run", "outdated"}};
+        for (const auto &kind : kinds) {
+            if (count(verify, kind.key) == 0) continue;
+            out += "verify: " + count_of(count(verify, kind.key), kind.one, kind.many) + "\n";
+            for (const auto &path : strings(verify, (std::string(kind.key) + "_paths").c_str())) out += std::string("    ") + kind.tag + ": " + path + "\n";
+        }
     }
     if (!text(report, "retry_of").empty()) out += "retry of run " + text(report, "retry_of") + ": only its units that did not succeed\n";
     out += "run " + text(report, "run_id") + (dry_run ? " (dry run: nothing was changed)" : "") + ": " + result + ", " +

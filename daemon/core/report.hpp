@@ -11,6 +11,7 @@
 #include "core/bottleneck.hpp"
 #include "core/hooks.hpp"
 #include "core/run_model.hpp"
+#include "core/verify.hpp"
 
 namespace dailysync {
 
@@ -22,15 +23,6 @@ struct VersionsOutcome {
     std::string error;                 // what went wrong with the versions ("" = nothing)
     double prepare_seconds = 0;        // making the run's version, before copying
     double finish_seconds = 0;         // recording its end and the retention, after copying
-};
-
-// What a verify found (report field "verify").
-struct VerifyOutcome {
-    std::string scope;                    // "slice 3 of 7 (alpha, gamma)", "alpha/edit", "the whole backup"
-    std::uint64_t differing = 0;          // files whose content differs though size and time match
-    std::vector<std::string> paths;       // the first of them (printable, relative to the source)
-    std::uint64_t marked = 0;             // given a time the next run will not skip
-    std::vector<std::string> mark_errors; // why some could not be marked
 };
 
 // The daily run's compare of both trees (io/tree_compare.hpp), for the report.

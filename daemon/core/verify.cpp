@@ -56,12 +56,42 @@ std::string verify_scope_text(const VerifyRequest &request, const std::vector<Wo
     return "slice " + std::to_string(request.slice + 1) + " of " + std::to_string(request.slices) + (names.empty() ? "" : " (" + names + ")");
 }
 
-std::string verify_error(std::uint64_t differing, std::uint64_t marked) {
-    return "verify: " + std::to_string(differing) + (differing == 1 ? " file" : " files") +
-           " in the backup differ from the source in content though size and time match (damaged at rest, or changed without "
-           "a new time); " +
-           (marked == differing ? std::string("the next run copies them again")
-                                : std::to_string(marked) + " of them marked for the next run to copy again (see the report)");
+void note_verify_findings(VerifyOutcome &outcome, const ChangeList &changes) {
+    outcome.missing = changes.counts[static_cast<int>(ChangeKind::copy)];
+    outcome.extraneous = changes.counts[static_cast<int>(ChangeKind::remove)];
+    outcome.outdated = changes.counts[static_cast<int>(ChangeKind::update)];
+    for (const auto &change : changes.listed) {
+        auto *paths = change.kind == ChangeKind::copy     ? &outcome.missing_paths
+                      : change.kind == ChangeKind::remove ? &outcome.extraneous_paths
+                      : change.kind == ChangeKind::update ? &outcome.outdated_paths
+                                                          : nullptr;
+        if (paths && paths->size() < VerifyOutcome::kListed) paths->push_back(change.path);
+    }
+}
+
+bool verify_found_damage(const VerifyOutcome &outcome) {
+    return outcome.differing > 0 || outcome.missing > 0 || (outcome.mirror && outcome.extraneous > 0);
+}
+
+std::string verify_error(const VerifyOutcome &o) {
+    std::vector<std::string> parts;
+    if (o.differing > 0)
+        parts.push_back(std::to_string(o.differing) + (o.differing == 1 ? " file" : " files") +
+                        " in the backup differ from the source in content though size and time match (damaged at rest, or "
+                        "changed without a new time); " +
+                        (o.marked == o.differing ? std::string("the next run copies them again")
+                                                 : std::to_string(o.marked) +
+                                                       " of them marked for the next run to copy again (see the report)"));
+    if (o.missing > 0)
+        parts.push_back(std::to_string(o.missing) + (o.missing == 1 ? " entry" : " entries") +
+                        " of the source missing from the backup (the next run copies them)");
+    if (o.mirror && o.extraneous > 0)
+        parts.push_back(std::to_string(o.extraneous) + (o.extraneous == 1 ? " entry" : " entries") +
+                        " in the backup the source no longer has (not deleted by the verify; the next run deletes them "
+                        "within max_delete)");
+    std::string text = "verify:";
+    for (std::size_t i = 0; i < parts.size(); ++i) text += (i ? "; " : " ") + parts[i];
+    return text;
 }
 
 }  // namespace dailysync

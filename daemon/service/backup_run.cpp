@@ -334,7 +334,9 @@ void BackupRun::start_copying(std::string backup_dir, std::string created_path, 
     std::vector<WorkUnit> units = retry_ ? retry_->units : listed_units_ ? std::move(*listed_units_) : planner_->initial();
     if (verify_) {
         units = verify_units(*verify_, previous_, *planner_);
-        verify_outcome_ = VerifyOutcome{verify_scope_text(*verify_, units), 0, {}, 0, {}};
+        verify_outcome_ = VerifyOutcome{};
+        verify_outcome_->scope = verify_scope_text(*verify_, units);
+        verify_outcome_->mirror = verify_->mirror;
     }
     model_.emplace(run_id_, std::move(units), dry_run_, started_);
     if (compared_tree_) {
@@ -539,7 +541,12 @@ void BackupRun::finish_verify() {
     verify_outcome_->differing = changes.counts[static_cast<int>(ChangeKind::differs)];
     const std::size_t listed = std::min<std::size_t>(changes.differing.size(), 100);
     verify_outcome_->paths.assign(changes.differing.begin(), changes.differing.begin() + static_cast<std::ptrdiff_t>(listed));
-    if (verify_outcome_->differing == 0 || stop_requested_ || model_->cancel_requested()) return report_and_save();
+    note_verify_findings(*verify_outcome_, changes);
+    if (stop_requested_ || model_->cancel_requested()) return report_and_save();
+    if (verify_outcome_->differing == 0) {
+        if (verify_found_damage(*verify_outcome_)) fail_with_verify_finding();
+        return report_and_save();
+    }
     if (on_notice_)
         for (std::size_t i = 0; i < std::min<std::size_t>(listed, 20); ++i) on_notice_("verify: differs: " + changes.differing[i]);
     struct Marked {
@@ -563,12 +570,16 @@ void BackupRun::finish_verify() {
             if (!marked) marked = Marked{0, {self->no_answer("the destination " + self->config_.destination + " (while differing files were marked)")}};
             self->verify_outcome_->marked = marked->marked;
             self->verify_outcome_->mark_errors = marked->errors;
-            // Whatever failed the run before keeps its place; the finding is added to it.
-            const std::string finding = verify_error(self->verify_outcome_->differing, marked->marked);
-            const std::string before = self->model_->run_error();
-            self->model_->fail_run(before.empty() ? finding : before + "; " + finding);
+            self->fail_with_verify_finding();
             self->report_and_save();
         });
+}
+
+void BackupRun::fail_with_verify_finding() {
+    // Whatever failed the run before keeps its place; the finding is added to it.
+    const std::string finding = verify_error(*verify_outcome_);
+    const std::string before = model_->run_error();
+    model_->fail_run(before.empty() ? finding : before + "; " + finding);
 }
 
 void BackupRun::report_and_save() {

@@ -105,6 +105,7 @@ private:
     void empty_trash(std::function<void()> then);
     void finish_versions();
     void finish_verify();
+    void fail_with_verify_finding();
     void finish_without_units(const std::string &error);
     void finished();
     void report_and_save();

@@ -293,6 +293,13 @@ Manager::StartError Manager::start_run_now(const std::optional<std::string> &loc
     const bool verify = options.verify.has_value();
     if (verify && std::find(config.rsync_extra_args.begin(), config.rsync_extra_args.end(), "--checksum") == config.rsync_extra_args.end())
         config.rsync_extra_args.push_back("--checksum");
+    if (verify) {
+        // Its dry run lists what the backup holds beyond the source too (--delete, no
+        // guard: a dry run deletes nothing); whether that is damage depends on "delete".
+        options.verify->mirror = config.delete_extraneous;
+        config.delete_extraneous = true;
+        config.max_delete = {DeleteLimit::Kind::unlimited, 0};
+    }
     run_scheduled_ = trigger == "schedule";
     run_ = BackupRun::create(
         io_, workers_, std::move(config), verify,

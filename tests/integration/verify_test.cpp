@@ -78,6 +78,7 @@ TEST(Verify, ADamagedFileIsFoundReportedAndCopiedAgainByTheNextRun) {
 TEST(Verify, APathOutsideTheSourceIsRefused) {
     Service s;
     s.start();
+    ASSERT_EQ(s.ctl({"start", "--wait"}).exit_code, 0);
     auto outside = s.ctl({"verify", "../etc"});
     EXPECT_EQ(outside.exit_code, 3);
     EXPECT_NE(outside.err.find("is not a folder of the source"), std::string::npos) << outside.err;
@@ -105,4 +106,62 @@ TEST(Verify, TheDailyRunIsFollowedByTodaysSlice) {
     EXPECT_EQ(verify["verify"]["scope"], "the whole backup");
     EXPECT_EQ(verify["result"], "success");
     EXPECT_TRUE(verify["dry_run"].get<bool>());
+}
+
+// A verify finds damage of every kind: content that differs, entries missing (an empty
+// backup is the extreme), and, when the backup mirrors deletions, entries the source no
+// longer has; those are listed, never deleted. With delete off they are kept by design:
+// listed, not damage. Files changed since the run are listed, not damage.
+TEST(Verify, MissingAndExtraneousEntriesAreFoundAndNothingIsDeleted) {
+    Service s;   // "delete": true
+    age_tree(s.source);
+    s.start();
+    ASSERT_EQ(s.ctl({"start", "--wait"}).exit_code, 0);
+    ASSERT_EQ(::unlink((s.destination + "/alpha/sub/f3").c_str()), 0);
+    write_file(s.destination + "/beta/only-in-the-backup", "kept");
+    write_file(s.source + "/alpha/sub/f5", "changed in the source since the run, longer than before");
+    auto found = s.ctl({"verify"});
+    EXPECT_EQ(found.exit_code, 2) << found.out << found.err;
+    EXPECT_NE(found.out.find("error: verify: 1 entry of the source missing from the backup (the next run copies them); 1 entry in "
+                             "the backup the source no longer has (not deleted by the verify"),
+              std::string::npos)
+        << found.out;
+    auto report = last_report(s);
+    EXPECT_EQ(report["result"], "failed");
+    EXPECT_EQ(report["verify"]["missing"], 1);
+    EXPECT_EQ(report["verify"]["extraneous"], 1);
+    EXPECT_EQ(report["verify"]["outdated"], 1);
+    EXPECT_EQ(report["verify"]["differing"], 0);
+    std::string text = s.ctl({"report", report["run_id"]}).out;
+    EXPECT_NE(text.find("    missing: alpha/sub/f3\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("verify: 1 entry the source no longer has (not deleted)\n    extraneous: beta/only-in-the-backup\n"),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("verify: 1 file changed since the last run\n    outdated: alpha/sub/f5\n"), std::string::npos) << text;
+    EXPECT_EQ(text.find("would "), std::string::npos) << "a verify's findings are not a dry run's plan: " << text;
+    EXPECT_EQ(read_file(s.destination + "/beta/only-in-the-backup"), "kept") << "a verify deletes nothing";
+
+    // With delete off the backup keeps what the source deleted by design: listed, not damage.
+    s.stop();
+    write_file(s.config_path, R"({"source": ")" + s.source + R"(", "destination": ")" + s.destination + R"(", "state_dir": ")" +
+                                  s.state + R"(", "retries": 0})");
+    s.start();
+    found = s.ctl({"verify"});
+    EXPECT_EQ(found.exit_code, 2) << found.out << found.err;
+    report = last_report(s);
+    EXPECT_EQ(report["verify"]["extraneous"], 1) << report.dump(2);
+    EXPECT_EQ(report["error"], "verify: 1 entry of the source missing from the backup (the next run copies them)");
+    text = s.ctl({"report", report["run_id"]}).out;
+    EXPECT_NE(text.find("verify: 1 entry the source no longer has (kept: delete is off)"), std::string::npos) << text;
+    EXPECT_EQ(read_file(s.destination + "/beta/only-in-the-backup"), "kept") << "a verify deletes nothing";
+
+    // An empty backup: every entry of the source is missing.
+    remove_tree(s.destination);
+    make_dirs(s.destination);
+    found = s.ctl({"verify"});
+    EXPECT_EQ(found.exit_code, 2) << found.out << found.err;
+    report = last_report(s);
+    EXPECT_EQ(report["result"], "failed");
+    EXPECT_GE(report["verify"]["missing"].get<int>(), 24) << report.dump(2);
+    EXPECT_EQ(snapshot(s.destination).size(), 1u) << "a verify writes nothing";
 }

@@ -74,8 +74,49 @@ TEST(Verify, APathIsOneFolderWholeAndTheScopeSaysWhat) {
     EXPECT_EQ(verify_scope_text(VerifyRequest{std::string(""), 1, 0}, units), "the whole backup");
     const auto slice = verify_units(VerifyRequest{std::nullopt, 3, 1}, stats, planner);
     EXPECT_EQ(verify_scope_text(VerifyRequest{std::nullopt, 3, 1}, slice).rfind("slice 2 of 3", 0), 0u);
-    EXPECT_NE(verify_error(3, 3).find("3 files in the backup differ"), std::string::npos);
-    EXPECT_NE(verify_error(3, 2).find("2 of them marked"), std::string::npos);
+}
+
+TEST(Verify, DamageIsDifferingContentMissingEntriesAndWhatAMirrorShouldNotHold) {
+    VerifyOutcome o;
+    EXPECT_FALSE(verify_found_damage(o));
+    o.outdated = 5;   // the source changed since the run: the next run copies them
+    EXPECT_FALSE(verify_found_damage(o));
+    o.extraneous = 2;   // kept by design with delete off
+    EXPECT_FALSE(verify_found_damage(o));
+    o.mirror = true;
+    EXPECT_TRUE(verify_found_damage(o));
+    EXPECT_EQ(verify_error(o), "verify: 2 entries in the backup the source no longer has (not deleted by the verify; the next "
+                               "run deletes them within max_delete)");
+    o = VerifyOutcome{};
+    o.missing = 1;
+    EXPECT_TRUE(verify_found_damage(o));
+    EXPECT_EQ(verify_error(o), "verify: 1 entry of the source missing from the backup (the next run copies them)");
+    o.differing = 3;
+    o.marked = 3;
+    EXPECT_NE(verify_error(o).find("verify: 3 files in the backup differ"), std::string::npos);
+    EXPECT_NE(verify_error(o).find("the next run copies them again; 1 entry of the source missing"), std::string::npos);
+    o.marked = 2;
+    EXPECT_NE(verify_error(o).find("2 of them marked"), std::string::npos);
+}
+
+TEST(Verify, FindingsAreCountedAndListedByKind) {
+    ChangeList changes;
+    changes.counts[static_cast<int>(ChangeKind::copy)] = 30;
+    changes.counts[static_cast<int>(ChangeKind::remove)] = 1;
+    changes.counts[static_cast<int>(ChangeKind::update)] = 2;
+    for (int i = 0; i < 30; ++i) changes.listed.push_back({ChangeKind::copy, "a/m" + std::to_string(i)});
+    changes.listed.push_back({ChangeKind::remove, "a/old"});
+    changes.listed.push_back({ChangeKind::update, "a/u"});
+    changes.listed.push_back({ChangeKind::attributes, "."});
+    VerifyOutcome o;
+    note_verify_findings(o, changes);
+    EXPECT_EQ(o.missing, 30u);
+    EXPECT_EQ(o.missing_paths.size(), VerifyOutcome::kListed);
+    EXPECT_EQ(o.missing_paths.front(), "a/m0");
+    EXPECT_EQ(o.extraneous, 1u);
+    EXPECT_EQ(o.extraneous_paths, std::vector<std::string>{"a/old"});
+    EXPECT_EQ(o.outdated, 2u);
+    EXPECT_EQ(o.outdated_paths, std::vector<std::string>{"a/u"});
 }
 
 TEST(Verify, OnlyAContentDifferenceWithEqualSizeAndTimeIsDamage) {
