@@ -50,6 +50,8 @@ CommandLine parse_command_line(const std::vector<std::string> &args) {
             cl.dry_run = true;
         } else if (arg == "--into-source") {
             cl.into_source = true;
+        } else if (arg == "--overwrite") {
+            cl.overwrite = true;
         } else if (arg == "--config" || arg == "-c" || arg == "--at" || arg == "--to") {
             if (i + 1 >= args.size() || args[i + 1].empty()) {
                 cl.error = arg + " needs a value";
@@ -133,8 +135,8 @@ CommandLine parse_command_line(const std::vector<std::string> &args) {
     if (cl.wait && cl.command != Command::start && cl.command != Command::retry && cl.command != Command::verify)
         cl.error = "--wait goes with start, retry and verify";
     else if (cl.allow_mass_change && cl.command != Command::start) cl.error = "--allow-mass-change goes with start";
-    else if (!restoring && (cl.dry_run || cl.into_source || !cl.at.empty() || cl.to != "."))
-        cl.error = "--at, --to, --into-source and --dry-run go with restore";
+    else if (!restoring && (cl.dry_run || cl.into_source || cl.overwrite || !cl.at.empty() || cl.to != "."))
+        cl.error = "--at, --to, --into-source, --overwrite and --dry-run go with restore";
     else if (restoring && cl.json) cl.error = "--json goes with status, start, retry, verify, watch, history, report and versions";
     else if (cl.json && (cl.command == Command::cancel || cl.command == Command::reload))
         cl.error = "--json goes with status, start, retry, verify, watch, history, report and versions";
@@ -163,7 +165,7 @@ const char *help_text() {
                                         the versions kept, with their space; with
                                         PATH: what that file or folder was in each
   dailysyncctl [OPTIONS] restore PATH --at DATE|VERSION [--to DIR]
-                         [--into-source] [--dry-run]
+                         [--into-source] [--overwrite] [--dry-run]
                                         put PATH back as it was at the end of that
                                         day or version, into DIR (default: the
                                         current folder) as DIR/NAME
@@ -195,7 +197,11 @@ Options:
                     YYYY-MM-DD (the last version of that day or before)
       --to DIR      with restore: the folder to restore into (default: .)
       --into-source with restore: allow DIR to lie inside the source, writing
-                    over what is there now (never without it)
+                    over what is there now (never without it); DIR is judged
+                    after its symlinks are resolved
+      --overwrite   with restore: allow DIR/NAME to exist already (for the whole
+                    backup: DIR not to be empty), replacing same-named files
+                    in it; nothing else there is removed (never without it)
       --dry-run     with restore: list what would be restored, change nothing
   -h, --help        show this text
       --version     show the version

@@ -24,6 +24,7 @@ struct CommandLine {
     std::string at;          // restore --at DATE|VERSION
     std::string to = ".";    // restore --to DIR
     bool into_source = false;   // restore --into-source: may write over the source
+    bool overwrite = false;     // restore --overwrite: may write where something of that name is
     bool dry_run = false;    // restore --dry-run
     std::string error;       // non-empty: a usage error (exit 64)
 };

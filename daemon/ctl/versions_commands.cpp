@@ -2,7 +2,9 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
+#include <dirent.h>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <spawn.h>
@@ -70,6 +72,25 @@ std::function<void()> ticker(const char *what) {
     return [what, n = std::uint64_t{0}]() mutable {
         if (++n % 5000 == 0) std::cerr << "\r" << what << ": " << n << " entries" << std::flush;
     };
+}
+
+// The path with every symlink resolved, "" when it cannot be resolved.
+std::string real_path(const std::string &path) {
+    char *real = ::realpath(path.c_str(), nullptr);
+    if (!real) return {};
+    std::string out(real);
+    std::free(real);
+    return out;
+}
+
+bool folder_is_empty(const std::string &folder) {
+    DIR *dir = ::opendir(folder.c_str());
+    if (!dir) return false;
+    bool empty = true;
+    while (const dirent *e = ::readdir(dir))
+        if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) empty = false;
+    ::closedir(dir);
+    return empty;
 }
 
 int run_rsync(const std::vector<std::string> &args) {
@@ -149,17 +170,34 @@ int restore(const CommandLine &cl) {
     // never over the source unless asked.
     char cwd[4096];
     if (!::getcwd(cwd, sizeof cwd)) return fail("cannot tell the current folder: " + std::string(std::strerror(errno)));
-    const std::string to = normalize_absolute_path(cl.to.front() == '/' ? cl.to : std::string(cwd) + "/" + cl.to);
+    const std::string given = normalize_absolute_path(cl.to.front() == '/' ? cl.to : std::string(cwd) + "/" + cl.to);
+    if (given.empty()) return fail("--to \"" + printable_name(cl.to) + "\" is not a usable folder");
+    // Judged where it really is: a symlink on the way (DIR itself or a parent) leads
+    // there, and rsync is given the resolved folder, so the check holds for what rsync opens.
+    const std::string to = real_path(given);
+    struct stat st {};
+    if (to.empty() || ::stat(to.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return fail("--to " + printable_name(given) + " is not a folder");
+    const std::string shown = to == given ? printable_name(to) : printable_name(given) + " (which is " + printable_name(to) + ")";
     const std::string name = s.path.substr(s.path.rfind('/') + 1);
     const std::string target = s.path.empty() ? to : to + "/" + name;
-    if (to.empty()) return fail("--to \"" + printable_name(cl.to) + "\" is not a usable folder");
-    if (path_is_within(target, s.config.destination) || path_is_within(s.config.destination, target))
-        return fail("--to " + printable_name(to) + ": the restore would write into the backup " + printable_name(s.config.destination));
-    if (!cl.into_source && (path_is_within(target, s.config.source) || path_is_within(s.config.source, target)))
-        return fail("--to " + printable_name(to) + ": the restore would write over the source " + printable_name(s.config.source) +
+    auto within = [&](const std::string &tree) {
+        const std::string real = real_path(tree);
+        for (const std::string &t : {tree, real})
+            if (!t.empty() && (path_is_within(target, t) || path_is_within(t, target))) return true;
+        return false;
+    };
+    if (within(s.config.destination))
+        return fail("--to " + shown + ": the restore would write into the backup " + printable_name(s.config.destination));
+    if (!cl.into_source && within(s.config.source))
+        return fail("--to " + shown + ": the restore would write over the source " + printable_name(s.config.source) +
                     " (add --into-source if that is what you want)");
-    struct stat st {};
-    if (::stat(to.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return fail("--to " + printable_name(to) + " is not a folder");
+    // Nothing already there is replaced unasked.
+    if (!cl.overwrite && !cl.dry_run) {
+        if (s.path.empty() ? !folder_is_empty(to) : ::lstat(target.c_str(), &st) == 0)
+            return fail((s.path.empty() ? "--to " + shown + " is not empty" : printable_name(target) + " exists already") +
+                        ": the restore would write over what is there (add --overwrite to replace same-named files; nothing "
+                        "else is removed), or restore into an empty folder");
+    }
 
     const VersionStore store(s.config.destination);
     auto assembled = store.assemble(s.points, *choice.index, s.path, true, ticker("reading the versions"));

@@ -360,6 +360,55 @@ TEST(Versions, VersionsFolderIsNeitherCopiedNorDeletedAndRestoreNeverWritesOverT
     EXPECT_NE(r.err.find("no version at or before 1999-01-01"), std::string::npos) << r.err;
 }
 
+// A restore target is judged where it really is: a --to that is (or lies below) a
+// symlink into the source is the source; and nothing already there is replaced unasked.
+TEST(Versions, ARestoreFollowsNoSymlinkIntoTheSourceAndOverwritesOnlyWhenAsked) {
+    VersionsFixture f;
+    make_dirs(f.source + "/p");
+    write_file(f.source + "/p/a", "a");
+    age_tree(f.source);
+    f.cfg = f.config(R"("versions": {"keep_daily": 3})");
+    ASSERT_EQ(f.backup().exit_code, 0);
+    const std::string at = f.date_newest(0);
+    write_file(f.source + "/p/a", "production, newer");
+    stamp({f.source + "/p/a"}, 1);
+    ASSERT_EQ(f.backup().exit_code, 0);
+    f.date_newest(1);
+    auto restore = [&](const std::string &path, const std::string &to, std::vector<std::string> more = {}) {
+        std::vector<std::string> args{dailysyncctl(), "restore", path, "--at", at, "--to", to, "--config", f.cfg};
+        args.insert(args.end(), more.begin(), more.end());
+        return run(args);
+    };
+    // DIR a symlink to a source folder, or a symlink among DIR's parents.
+    ASSERT_EQ(::symlink((f.source + "/p").c_str(), (f.dir / "to-prod").c_str()), 0);
+    ASSERT_EQ(::symlink(f.source.c_str(), (f.dir / "prod-link").c_str()), 0);
+    for (const std::string &to : {f.dir / "to-prod", f.dir / "prod-link/p"}) {
+        const Result r = restore("p/a", to, {"--overwrite"});
+        EXPECT_EQ(r.exit_code, 3) << to;
+        EXPECT_NE(r.err.find("(which is " + f.source + "/p): the restore would write over the source"), std::string::npos) << r.err;
+    }
+    EXPECT_EQ(read_file(f.source + "/p/a"), "production, newer");
+    // Into a folder that holds the name already, or (the whole backup) is not empty.
+    const std::string into = f.dir / "restored";
+    make_dirs(into);
+    write_file(into + "/a", "the admin's own file");
+    Result r = restore("p/a", into);
+    EXPECT_EQ(r.exit_code, 3);
+    EXPECT_NE(r.err.find(into + "/a exists already: the restore would write over what is there (add --overwrite"), std::string::npos)
+        << r.err;
+    EXPECT_EQ(read_file(into + "/a"), "the admin's own file");
+    r = restore("/", into);
+    EXPECT_EQ(r.exit_code, 3);
+    EXPECT_NE(r.err.find("--to " + into + " is not empty"), std::string::npos) << r.err;
+    r = restore("p/a", into, {"--overwrite"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(read_file(into + "/a"), "a");
+    // Asked for: into the source, over what is there.
+    r = restore("p/a", f.dir / "to-prod", {"--into-source", "--overwrite"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(read_file(f.source + "/p/a"), "a");
+}
+
 // The service: the guard trips a scheduled-or-started run, dailysyncctl start
 // --allow-mass-change (D-Bus StartRunWithOptions) lets the wanted change through, and
 // ListVersions lists what is kept, over the bus as a tool would call it.
