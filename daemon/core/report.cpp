@@ -180,6 +180,7 @@ std::string report_json(const RunModel &run, const ReportContext &context) {
                            {"kept_in", context.versions->kept_in},
                            {"pruned", context.versions->pruned},
                            {"error", context.versions->error},
+                           {"set_aside", context.versions->set_aside},
                            {"prepare_seconds", context.versions->prepare_seconds},
                            {"finish_seconds", context.versions->finish_seconds}};
     if (!context.hooks.empty()) doc["hooks"] = hooks_json(context.hooks);

@@ -23,6 +23,7 @@ struct VersionsOutcome {
     std::string error;                 // what went wrong with the versions ("" = nothing)
     double prepare_seconds = 0;        // making the run's version, before copying
     double finish_seconds = 0;         // recording its end and the retention, after copying
+    std::vector<std::string> set_aside;   // damaged versions set aside before copying (one note each)
 };
 
 // The daily run's compare of both trees (io/tree_compare.hpp), for the report.

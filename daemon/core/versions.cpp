@@ -133,6 +133,39 @@ Layers restore_layers(const std::vector<VersionPoint> &points, std::size_t index
     return layers;
 }
 
+std::optional<std::tuple<std::string, int, int>> point_id_order(const std::string &id) {
+    const std::string prefix = start_point_id("");
+    const bool start = id.rfind(prefix, 0) == 0;
+    const std::string run = start ? id.substr(prefix.size()) : id;
+    // YYYYMMDDTHHMMSSZ (which orders as text), then nothing or "-N" (N >= 2).
+    if (run.size() < 16 || run[8] != 'T' || run[15] != 'Z') return std::nullopt;
+    for (std::size_t i : {0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14})
+        if (run[i] < '0' || run[i] > '9') return std::nullopt;
+    if (run.size() == 16) return std::make_tuple(run, 1, start ? 0 : 1);
+    if (run[16] != '-' || run.size() > 26 || run.find_first_not_of("0123456789", 17) != std::string::npos || run.size() == 17)
+        return std::nullopt;
+    return std::make_tuple(run.substr(0, 16), std::stoi(run.substr(17)), start ? 0 : 1);
+}
+
+ChainBreak chain_break_for(const std::vector<VersionPoint> &points, const std::string &damaged_id) {
+    ChainBreak out;
+    const auto t = point_id_order(damaged_id);
+    if (!t) {
+        if (!points.empty()) out.restart = points.size() - 1;
+        out.gap = true;
+        return out;
+    }
+    for (std::size_t i = 0; i < points.size(); ++i) {
+        const auto ti = point_id_order(points[i].id);
+        if (!ti || *ti > *t) {
+            out.restart = i;
+            return out;
+        }
+    }
+    out.gap = true;
+    return out;
+}
+
 bool RestoreView::claim(const std::string &path, Kind kind, int layer) {
     return claims_.emplace(path, Claim{kind, layer}).second;
 }

@@ -23,6 +23,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "core/config.hpp"
@@ -83,6 +84,23 @@ struct Layers {
     std::string error;
 };
 Layers restore_layers(const std::vector<VersionPoint> &points, std::size_t index);
+
+// Where a point stands in time, from its id alone (a run id "YYYYMMDDTHHMMSSZ[-N]", or a
+// "start-of-" one): (stamp, N, 0 for a start point and 1 for a run's own), which order as
+// the points do (a run's start point comes before its own); nullopt for any other name.
+std::optional<std::tuple<std::string, int, int>> point_id_order(const std::string &id);
+
+// A version found damaged (its record unreadable, a symlink where a folder belongs) is
+// set aside, and its place in the chain is lost with it: no point before it can be put
+// together exactly any more. `restart`: the first of `points` (the valid ones, oldest
+// first) after it, which becomes a chain start; `gap`: no point is known to be after it,
+// so the next run starts a new chain (as after runs without versions). A name that tells
+// no time could have been anywhere: only the newest point stays exact.
+struct ChainBreak {
+    std::optional<std::size_t> restart;
+    bool gap = false;
+};
+ChainBreak chain_break_for(const std::vector<VersionPoint> &points, const std::string &damaged_id);
 
 // Settles entry by entry what the backup held at a point, from its layers in order: the
 // first layer to say something about a path wins. Paths are raw, relative to the source

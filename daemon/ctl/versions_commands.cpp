@@ -54,7 +54,11 @@ Setup set_up(const CommandLine &cl) {
         s.path = *relative;
     }
     const VersionStore store(s.config.destination);
-    auto points = store.points();
+    std::vector<VersionStore::Damaged> damaged;
+    auto points = store.points(&damaged);
+    for (const auto &d : damaged)
+        std::cerr << "dailysyncctl: warning: version " << printable_name(d.id) << " is damaged (" << d.why
+                  << "): left out, never followed (the next run sets it aside)\n";
     if (points.status() == Loaded<std::vector<VersionPoint>>::Status::unreadable) {
         s.error = "the versions cannot be read: " + points.error();
     } else if (!points.has_value() || points.value().empty()) {
@@ -138,7 +142,7 @@ int list_versions(const CommandLine &cl) {
                           format_local_time(s.points[i].at, false).c_str(), point_kind(s.points[i]).c_str(),
                           format_bytes(row["bytes"].get<std::uint64_t>()).c_str(),
                           static_cast<unsigned long long>(row["entries"].get<std::uint64_t>()),
-                          s.points[i].chain_start && i > 0 ? "  (versions were off before it: older ones are not exact)" : "");
+                          s.points[i].chain_start && i > 0 ? "  (older ones are not exact: versions were off or lost before it)" : "");
             std::cout << line;
         }
         return kExitOk;

@@ -36,6 +36,8 @@ constexpr const char *kMergingInto = "-into-";
 constexpr std::size_t kRemovers = 8;
 // Left by a run without versions: the kept versions stop being exact there.
 constexpr const char *kGapMarker = "unversioned-run";
+// A version found damaged, moved aside for the admin to look at (never removed by us).
+constexpr const char *kDamagedPrefix = ".damaged-";
 
 std::string join(const std::string &a, const std::string &b) {
     if (b.empty()) return a;
@@ -87,6 +89,32 @@ std::set<std::string> read_created(const std::string &path) {
     return entries;
 }
 
+// Whether a tree holds a symlink anywhere (walked with lstat: none is followed).
+bool holds_symlink(const std::string &folder) {
+    for (const auto &name : names_in(folder)) {
+        const auto st = lstat_of(folder + "/" + name);
+        if (!st) continue;
+        if (S_ISLNK(st->st_mode)) return true;
+        if (S_ISDIR(st->st_mode) && holds_symlink(folder + "/" + name)) return true;
+    }
+    return false;
+}
+
+// Why a version's folder (or a merge's, a scratch attempt's) cannot be trusted: a symlink
+// where the folder or one of its parts belongs. "" when sound.
+std::string unsound_parts(const std::string &folder) {
+    const auto st = lstat_of(folder);
+    if (!st) return "";
+    if (S_ISLNK(st->st_mode)) return "a symlink where a version's folder belongs";
+    if (!S_ISDIR(st->st_mode)) return "not a folder";
+    if (const auto back = lstat_of(folder + "/back"); back && !S_ISDIR(back->st_mode)) return "its back/ is not a folder (a symlink?)";
+    if (const auto created = lstat_of(folder + "/created"); created && !S_ISREG(created->st_mode))
+        return "its created list is not a file (a symlink?)";
+    if (const auto record = lstat_of(folder + "/" + kPointFile); record && !S_ISREG(record->st_mode))
+        return "its record version.json is not a file (a symlink?)";
+    return "";
+}
+
 bool under_or_at(const std::string &path, const std::string &top) {
     return top.empty() || path == top || (path.size() > top.size() && path.compare(0, top.size(), top) == 0 && path[top.size()] == '/');
 }
@@ -95,24 +123,76 @@ bool under_or_at(const std::string &path, const std::string &top) {
 
 VersionStore::VersionStore(std::string destination) : destination_(std::move(destination)), append_lock_(std::make_shared<std::mutex>()) {}
 
-Loaded<std::vector<VersionPoint>> VersionStore::points() const {
-    if (!lstat_of(root())) return Loaded<std::vector<VersionPoint>>::missing();
+Loaded<std::vector<VersionPoint>> VersionStore::points(std::vector<Damaged> *damaged) const {
+    const auto top = lstat_of(root());
+    if (!top) return Loaded<std::vector<VersionPoint>>::missing();
+    if (!S_ISDIR(top->st_mode))
+        return Loaded<std::vector<VersionPoint>>::unreadable(printable_name(root()) + " is not a folder (a symlink? it is never followed)");
     std::vector<VersionPoint> points;
+    std::vector<Damaged> found_damaged;
     for (const auto &name : names_in(root())) {
-        // Only folders not starting with '.' are versions (not a restore's staging folder, the gap marker).
-        const auto st = lstat_of(root() + "/" + name);
-        if (name.front() == '.' || !st || !S_ISDIR(st->st_mode)) continue;
-        auto text = read_text(root() + "/" + name + "/" + kPointFile);
+        // Only names not starting with '.' are versions (not a restore's staging folder,
+        // what retention set aside); a file there (the gap marker) is none either.
+        if (name.front() == '.') continue;
+        const std::string folder = root() + "/" + name;
+        const auto st = lstat_of(folder);
+        if (!st || (!S_ISDIR(st->st_mode) && !S_ISLNK(st->st_mode))) continue;
+        if (std::string why = unsound_parts(folder); !why.empty()) {
+            found_damaged.push_back({name, std::move(why)});
+            continue;
+        }
+        auto text = read_text(folder + "/" + kPointFile);
         if (text.status() == Loaded<std::string>::Status::missing) continue;   // made, not yet recorded
-        if (!text.has_value()) return Loaded<std::vector<VersionPoint>>::unreadable(text.error());
+        if (!text.has_value()) return Loaded<std::vector<VersionPoint>>::unreadable(text.error());   // an I/O error is no damage
         auto point = parse_point(text.value());
-        if (!point || point->id != name)
-            return Loaded<std::vector<VersionPoint>>::unreadable(printable_name(root() + "/" + name + "/" + kPointFile) +
-                                                                 " is not a version record");
+        if (!point || point->id != name) {
+            found_damaged.push_back({name, text.value().empty() ? "its record version.json is empty" : "its record version.json is not a version record"});
+            continue;
+        }
         points.push_back(std::move(*point));
     }
     std::sort(points.begin(), points.end(), [](const VersionPoint &a, const VersionPoint &b) { return std::tie(a.at, a.id) < std::tie(b.at, b.id); });
+    for (const auto &d : found_damaged)
+        if (const auto cut = chain_break_for(points, d.id); cut.restart) points[*cut.restart].chain_start = true;
+    if (damaged) *damaged = std::move(found_damaged);
     return Loaded<std::vector<VersionPoint>>::found(std::move(points));
+}
+
+Done VersionStore::set_aside(const std::vector<Damaged> &damaged, std::vector<std::string> &notes) const {
+    if (damaged.empty()) return Done::success();
+    // The chain as it stands (the breaks marked), before the damaged ones leave it.
+    auto listed = points();
+    if (listed.status() == Loaded<std::vector<VersionPoint>>::Status::unreadable) return Done::failure(listed.error());
+    const std::vector<VersionPoint> valid = std::move(listed).take().value_or(std::vector<VersionPoint>{});
+    bool gap = false;
+    for (const auto &d : damaged) {
+        std::string aside = root() + "/" + kDamagedPrefix + d.id;
+        for (int n = 2; lstat_of(aside); ++n) aside = root() + "/" + kDamagedPrefix + d.id + "-" + std::to_string(n);
+        if (::rename((root() + "/" + d.id).c_str(), aside.c_str()) != 0) return Done::failure(errno_text("cannot move aside", root() + "/" + d.id));
+        const auto cut = chain_break_for(valid, d.id);
+        if (cut.restart)
+            if (auto written = write_point(valid[*cut.restart]); !written.ok()) return written;
+        gap = gap || cut.gap;
+        notes.push_back("version " + printable_name(d.id) + " is damaged (" + d.why + "): set aside as " +
+                        printable_name(aside.substr(root().size() + 1)) + " in " + printable_name(root()) + ", not followed" +
+                        (cut.restart ? "; the versions before it can no longer be restored exactly" : ""));
+    }
+    if (gap)
+        if (auto written = write_file_atomically(root() + "/" + kGapMarker, "a damaged version was set aside after the last version\n"); !written.ok())
+            return written;
+    return Done::success();
+}
+
+std::vector<std::pair<std::string, std::string>> VersionStore::pending_merges() const {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto &name : names_in(root())) {
+        if (name.rfind(kMergingPrefix, 0) != 0) continue;
+        const auto into_at = name.find(kMergingInto);
+        if (into_at == std::string::npos) continue;
+        out.emplace_back(name.substr(std::string(kMergingPrefix).size(), into_at - std::string(kMergingPrefix).size()),
+                         name.substr(into_at + std::string(kMergingInto).size()));
+    }
+    return out;
 }
 
 std::vector<DatedPoint> VersionStore::dated(const std::vector<VersionPoint> &points) {
@@ -146,16 +226,31 @@ Done VersionStore::write_point(const VersionPoint &point) const {
 VersionStore::Began VersionStore::begin_run(const std::string &run_id, std::int64_t started, bool first_copy,
                                            std::optional<std::int64_t> previous_at) const {
     Began began;
-    if (auto made = make_directories(root(), 0700); !made.ok()) return {{}, {}, {}, "cannot make the versions folder: " + made.error()};
+    auto fail = [&began](std::string why) {
+        began.error = std::move(why);
+        return began;
+    };
+    if (auto made = make_directories(root(), 0700); !made.ok()) return fail("cannot make the versions folder: " + made.error());
     // The root must be our folder, never a symlink to somewhere else.
-    if (const auto st = lstat_of(root()); !st || !S_ISDIR(st->st_mode)) return {{}, {}, {}, printable_name(root()) + " is not a folder"};
-    // What a killed run left half-done goes where it belongs first: retention's merges,
+    if (const auto st = lstat_of(root()); !st || !S_ISDIR(st->st_mode)) return fail(printable_name(root()) + " is not a folder");
+    // Damaged versions go aside first, so nothing below follows them.
+    std::vector<Damaged> damaged;
+    if (auto listed = points(&damaged); listed.status() == Loaded<std::vector<VersionPoint>>::Status::unreadable) return fail(listed.error());
+    if (auto set = set_aside(damaged, began.set_aside); !set.ok()) return fail(set.error());
+    // What a killed run left half-done goes where it belongs next: retention's merges,
     // what its later rsyncs kept in scratch folders.
-    if (auto merged = recover_merges(); !merged.ok()) return {{}, {}, {}, merged.error()};
-    if (auto recovered = recover_scratch(); !recovered.ok()) return {{}, {}, {}, recovered.error()};
+    if (auto merged = recover_merges(began.set_aside); !merged.ok()) return fail(merged.error());
+    if (auto recovered = recover_scratch(); !recovered.ok()) return fail(recovered.error());
     auto listed = points();
-    if (listed.status() == Loaded<std::vector<VersionPoint>>::Status::unreadable) return {{}, {}, {}, listed.error()};
+    if (listed.status() == Loaded<std::vector<VersionPoint>>::Status::unreadable) return fail(listed.error());
     std::vector<VersionPoint> points = std::move(listed).take().value_or(std::vector<VersionPoint>{});
+    // The newest version's back/ is empty until this run keeps into it (rsync writes
+    // there, and would follow a symlink on the way): one found there was planted.
+    if (!points.empty() && holds_symlink(back_dir(points.back().id))) {
+        if (auto set = set_aside({{points.back().id, "its back/ holds a symlink before any run kept into it"}}, began.set_aside); !set.ok())
+            return fail(set.error());
+        points = this->points().take().value_or(std::vector<VersionPoint>{});
+    }
     const bool gap = lstat_of(root() + "/" + kGapMarker).has_value();
     VersionPoint own{run_id, started, "running", false};
     if (points.empty() && first_copy) {
@@ -168,7 +263,7 @@ VersionStore::Began VersionStore::begin_run(const std::string &run_id, std::int6
             std::int64_t at = std::min(previous_at.value_or(started - 1), started - 1);
             if (!points.empty()) at = std::max(at, points.back().at);
             const VersionPoint start{start_point_id(run_id), at, "start", true};
-            if (auto written = write_point(start); !written.ok()) return {{}, {}, {}, written.error()};
+            if (auto written = write_point(start); !written.ok()) return fail(written.error());
             keep_in = start.id;
         } else {
             keep_in = points.back().id;
@@ -176,12 +271,12 @@ VersionStore::Began VersionStore::begin_run(const std::string &run_id, std::int6
         began.back_dir = back_dir(keep_in);
         began.created_path = created_path(keep_in);
         began.scratch_dir = root() + "/" + kScratchPrefix + keep_in;
-        if (auto made = make_directories(began.back_dir, 0700); !made.ok()) return {{}, {}, {}, made.error()};
+        if (auto made = make_directories(began.back_dir, 0700); !made.ok()) return fail(made.error());
     }
     own.at = std::max<std::int64_t>(started, points.empty() ? started : points.back().at);
-    if (auto written = write_point(own); !written.ok()) return {{}, {}, {}, written.error()};
+    if (auto written = write_point(own); !written.ok()) return fail(written.error());
     if (gap && ::unlink((root() + "/" + kGapMarker).c_str()) != 0 && errno != ENOENT)
-        return {{}, {}, {}, errno_text("cannot remove", root() + "/" + kGapMarker)};
+        return fail(errno_text("cannot remove", root() + "/" + kGapMarker));
     return began;
 }
 
@@ -189,6 +284,11 @@ Done VersionStore::keep_from(const std::string &scratch, const std::function<voi
     // SCRATCH = ROOT/.scratch-POINT/N
     const std::string folder = std::filesystem::path(scratch).parent_path().filename().string();
     if (folder.rfind(kScratchPrefix, 0) != 0) return Done::failure("not a scratch folder: " + printable_name(scratch));
+    // Never followed: a symlink there would move files from wherever it points.
+    const auto top = lstat_of(std::filesystem::path(scratch).parent_path().string());
+    const auto st = lstat_of(scratch), created = lstat_of(scratch_created_path(scratch));
+    if ((top && !S_ISDIR(top->st_mode)) || (st && !S_ISDIR(st->st_mode)) || (created && !S_ISREG(created->st_mode)))
+        return Done::failure(printable_name(scratch) + " is not what this run made (a symlink?): not followed");
     const std::string into = folder.substr(std::string(kScratchPrefix).size());
     if (lstat_of(scratch) || lstat_of(scratch_created_path(scratch)))
         if (auto error = merge_into(scratch, scratch_created_path(scratch), into, step); !error.empty()) return Done::failure(error);
@@ -211,6 +311,10 @@ Done VersionStore::recover_scratch() const {
     for (const auto &name : names_in(root())) {
         if (name.rfind(kScratchPrefix, 0) != 0) continue;
         const std::string folder = root() + "/" + name;
+        if (const auto st = lstat_of(folder); !st || !S_ISDIR(st->st_mode)) {
+            if (auto removed = remove_tree(folder); !removed.ok()) return removed;   // a symlink: the link goes, never followed
+            continue;
+        }
         const bool point_there = lstat_of(root() + "/" + name.substr(std::string(kScratchPrefix).size()) + "/" + kPointFile).has_value();
         std::set<std::pair<unsigned long, std::string>> attempts;   // N (from N and N.created), in the order they ran
         for (const auto &name : names_in(folder)) {
@@ -219,7 +323,8 @@ Done VersionStore::recover_scratch() const {
         }
         for (const auto &attempt : attempts)
             if (point_there)
-                if (auto kept = keep_from(folder + "/" + attempt.second); !kept.ok()) return kept;
+                if (auto kept = keep_from(folder + "/" + attempt.second); !kept.ok() && kept.error().find("not followed") == std::string::npos)
+                    return kept;
         if (auto removed = remove_tree(folder); !removed.ok()) return removed;
     }
     return Done::success();
@@ -375,16 +480,23 @@ VersionStore::Pruned VersionStore::prune(const VersionsPolicy &policy, const std
     return pruned;
 }
 
-Done VersionStore::recover_merges() const {
-    for (const auto &name : names_in(root())) {
-        if (name.rfind(kMergingPrefix, 0) != 0) continue;
-        const auto into_at = name.find(kMergingInto);
-        if (into_at == std::string::npos) continue;
-        const std::string from = root() + "/" + name, into = name.substr(into_at + std::string(kMergingInto).size());
-        const std::string id = name.substr(std::string(kMergingPrefix).size(), into_at - std::string(kMergingPrefix).size());
-        if (lstat_of(root() + "/" + into + "/" + kPointFile))
+Done VersionStore::recover_merges(std::vector<std::string> &notes) const {
+    const auto merges = pending_merges();
+    if (merges.empty()) return Done::success();
+    auto listed = points();
+    if (listed.status() == Loaded<std::vector<VersionPoint>>::Status::unreadable) return Done::failure(listed.error());
+    const std::vector<VersionPoint> valid = std::move(listed).take().value_or(std::vector<VersionPoint>{});
+    for (const auto &[id, into] : merges) {
+        const std::string name = kMergingPrefix + id + kMergingInto + into, from = root() + "/" + name;
+        // Neither side is followed through a symlink: such a merge is damage, set aside.
+        if (std::string why = unsound_parts(from); !why.empty()) {
+            if (auto set = set_aside({{name, why}}, notes); !set.ok()) return set;
+            continue;
+        }
+        const bool into_there = std::any_of(valid.begin(), valid.end(), [&into = into](const VersionPoint &p) { return p.id == into; });
+        if (into_there)
             if (auto error = merge_into(from + "/back", from + "/created", into, {}); !error.empty())
-                return Done::failure("finishing the merge of version " + id + ": " + error);
+                return Done::failure("finishing the merge of version " + id + " into " + into + ": " + error);
         if (::rename(from.c_str(), (root() + "/" + kTrashPrefix + id).c_str()) != 0) return Done::failure(errno_text("cannot move aside", from));
     }
     return Done::success();
@@ -420,6 +532,16 @@ VersionStore::Assembled VersionStore::assemble(const std::vector<VersionPoint> &
         out.error = layers.error;
         return out;
     }
+    // A retention merge cut short: the version it goes into lacks what it was to take
+    // over, and so does every restore that goes through it, until the next run finishes it.
+    for (const auto &[merged, into] : pending_merges())
+        for (const std::size_t i : layers.points)
+            if (points[i].id == into) {
+                out.error = "the backup at " + points[index].id + " cannot be put together exactly yet: version " + into +
+                            " is under repair (merging version " + merged + " into it was cut short, by a full or failing "
+                            "destination or a stopped daemon); the next run with versions finishes it";
+                return out;
+            }
     RestoreView &view = out.view;
     auto kind_of = [](const struct stat &st) { return S_ISDIR(st.st_mode) ? RestoreView::Kind::folder : RestoreView::Kind::other; };
     // One layer's tree: `path`'s folders from the top, then (recurse) everything below it.
@@ -480,7 +602,7 @@ std::vector<VersionStore::PathState> VersionStore::path_states(const std::vector
         const auto assembled = assemble(points, i, path, false);
         PathState state;
         if (!assembled.error.empty()) {
-            state.state = "cannot be put together (versions were off after it)";
+            state.state = "cannot be put together exactly (dailysyncctl restore says why)";
         } else if (!assembled.view.is_present(path)) {
             state.state = "absent";
         } else {

@@ -28,8 +28,25 @@ public:
     std::string back_dir(const std::string &id) const { return root() + "/" + id + "/back"; }
     std::string created_path(const std::string &id) const { return root() + "/" + id + "/created"; }
 
-    // The points, oldest first; missing when no version was ever kept here.
-    Loaded<std::vector<VersionPoint>> points() const;
+    // A version that cannot be trusted: its record (version.json) empty, garbage or not a
+    // file, or a symlink where the store expects a folder or a file of its own (the version
+    // itself, its back/, its creations list). Never followed; set aside by set_aside().
+    struct Damaged {
+        std::string id;
+        std::string why;
+    };
+    // The points, oldest first; missing when no version was ever kept here. Damaged ones
+    // are left out (and listed in `damaged` when given), and break the chain where they
+    // stood (chain_break_for): no restore spans a version that is not there.
+    Loaded<std::vector<VersionPoint>> points(std::vector<Damaged> *damaged = nullptr) const;
+    // Moves each damaged version aside as ".damaged-ID" (a rename, so a symlink is moved,
+    // never followed; kept for the admin to look at) and records the chain break; one
+    // note per version for the run's report and alerts.
+    Done set_aside(const std::vector<Damaged> &damaged, std::vector<std::string> &notes) const;
+    // Retention merges cut short (a full destination, a killed daemon): (version merged,
+    // version it goes into). The one it goes into, and every one before it, cannot be put
+    // together exactly until begin_run() finishes the merge.
+    std::vector<std::pair<std::string, std::string>> pending_merges() const;
     // Their local dates (for retention and --at DATE).
     static std::vector<DatedPoint> dated(const std::vector<VersionPoint> &points);
 
@@ -43,6 +60,7 @@ public:
         std::string created_path;   // the creations file of that point
         std::string scratch_dir;    // where rsyncs after a unit's first keep their files (keep_from)
         std::string error;          // "" when begun
+        std::vector<std::string> set_aside;   // damaged versions set aside first (set_aside())
     };
     // `previous_at`: when the backup was last complete (the last complete run's end), the
     // time of a start point.
@@ -120,7 +138,7 @@ private:
     std::string merge_into(const std::string &from_back, const std::string &from_created, const std::string &into,
                            const std::function<void()> &step) const;
     Done recover_scratch() const;
-    Done recover_merges() const;
+    Done recover_merges(std::vector<std::string> &notes) const;
     std::string destination_;
     std::shared_ptr<std::mutex> append_lock_;   // appends to a creations file from several workers
 };

@@ -325,7 +325,9 @@ void BackupRun::plan_and_copy() {
             if (!began->error.empty()) return self->finish_without_units("cannot keep versions: " + began->error);
             const std::string kept_in =
                 began->back_dir.empty() ? std::string() : std::filesystem::path(began->back_dir).parent_path().filename().string();
-            self->versions_outcome_ = VersionsOutcome{self->run_id_, kept_in, {}, {}, monotonic_seconds() - asked, 0};
+            self->versions_outcome_ = VersionsOutcome{self->run_id_, kept_in, {}, {}, monotonic_seconds() - asked, 0, began->set_aside};
+            if (self->on_notice_)
+                for (const auto &note : began->set_aside) self->on_notice_("versions: " + note);
             self->start_copying(began->back_dir, began->created_path, began->scratch_dir);
         });
 }
@@ -492,6 +494,7 @@ void BackupRun::finish_versions() {
     struct Ended {
         std::vector<std::string> pruned;
         std::string error;
+        bool only_deferred = false;   // the error only says retention left some for the next run
     };
     // Retention only after a run that copied everything: a failed night must never cost
     // the versions that may be needed because of it.
@@ -509,8 +512,10 @@ void BackupRun::finish_versions() {
             auto pruned = store->prune(policy, [&progress] { ++progress.steps; });
             ended.pruned = std::move(pruned.removed);
             ended.error = std::move(pruned.error);
-            if (pruned.left > 0 && ended.error.empty())
+            if (pruned.left > 0 && ended.error.empty()) {
                 ended.error = std::to_string(pruned.left) + " versions retention no longer keeps are left for the next run (time budget)";
+                ended.only_deferred = true;
+            }
         }
         return ended;
     };
@@ -524,6 +529,15 @@ void BackupRun::finish_versions() {
         if (!ended) ended = Ended{{}, self->no_answer("the destination " + self->config_.destination + " (while its versions were pruned)")};
         self->versions_outcome_->pruned = ended->pruned;
         self->versions_outcome_->error = ended->error;
+        // The versions are part of the promise: a run that could not keep them as it
+        // should (a merge cut short, a damaged version set aside) is no success, and alerts.
+        std::string problem;
+        for (const auto &note : self->versions_outcome_->set_aside) problem += (problem.empty() ? "" : "; ") + note;
+        if (!ended->error.empty() && !ended->only_deferred) problem += (problem.empty() ? "" : "; ") + ended->error;
+        if (!problem.empty()) {
+            const std::string before = self->model_->run_error();
+            self->model_->fail_run((before.empty() ? "" : before + "; ") + "versions: " + problem);
+        }
         if (self->on_notice_) {
             if (!ended->pruned.empty()) {
                 std::string removed;

@@ -409,6 +409,131 @@ TEST(Versions, ARestoreFollowsNoSymlinkIntoTheSourceAndOverwritesOnlyWhenAsked) 
     EXPECT_EQ(read_file(f.source + "/p/a"), "a");
 }
 
+namespace {
+// Versions on days 0..n-1: p/a holds "vD" on day D; p/q holds "q0" until the last day,
+// when it becomes "q-last" (so only the last run changes it). Returns the ids.
+std::vector<std::string> versioned_days(VersionsFixture &f, int days) {
+    make_dirs(f.source + "/p");
+    f.cfg = f.config(R"("versions": {"keep_daily": 30})");
+    std::vector<std::string> ids;
+    for (int day = 0; day < days; ++day) {
+        write_file(f.source + "/p/a", "v" + std::to_string(day));
+        write_file(f.source + "/p/q", day == days - 1 && day > 0 ? "q-last" : "q0");
+        if (day == 0) age_tree(f.source);
+        else stamp({f.source + "/p/a", f.source + "/p/q"}, day);
+        const Result r = f.backup();
+        EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+        ids.push_back(f.date_newest(day));
+    }
+    return ids;
+}
+
+bool exists(const std::string &path) {
+    struct stat st {};
+    return ::lstat(path.c_str(), &st) == 0;
+}
+
+Result restore_at(const VersionsFixture &f, const std::string &path, const std::string &at, const std::string &into) {
+    make_dirs(into);
+    return run({dailysyncctl(), "restore", path, "--at", at, "--to", into, "--config", f.cfg});
+}
+}  // namespace
+
+// A version whose record is empty (what a destination that went read-only left) or
+// garbage is left out of every listing, set aside by the next run with an alert (the run
+// fails once), and backups go on; restores of the versions after it still work, those
+// before it are refused (its place in the chain is lost), never served wrong.
+TEST(Versions, ADamagedRecordIsSetAsideAndBackupsAndOtherRestoresGoOn) {
+    for (const std::string damage : {"", "{not json", R"({"id": "someone-else", "at": 1, "result": "success"})"}) {
+        SCOPED_TRACE(damage);
+        VersionsFixture f;
+        const auto ids = versioned_days(f, 4);
+        write_file(f.versions_dir() + "/" + ids[1] + "/version.json", damage);
+        Result listed = run({dailysyncctl(), "versions", "--config", f.cfg});
+        EXPECT_EQ(listed.exit_code, 0) << listed.err;
+        EXPECT_NE(listed.err.find("version " + ids[1] + " is damaged"), std::string::npos) << listed.err;
+        EXPECT_EQ(listed.out.find(ids[1] + " "), std::string::npos) << listed.out;
+        Result r = restore_at(f, "p/a", ids[2], f.dir / "at2");
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        EXPECT_EQ(read_file(f.dir / "at2/a"), "v2");
+        r = restore_at(f, "p/a", ids[0], f.dir / "at0");
+        EXPECT_EQ(r.exit_code, 3) << r.err;
+        EXPECT_NE(r.err.find("cannot be put together exactly"), std::string::npos) << r.err;
+        EXPECT_FALSE(exists(f.dir / "at0/a"));
+
+        const Result alerted = f.backup();
+        EXPECT_EQ(alerted.exit_code, 2) << alerted.out << alerted.err;
+        EXPECT_NE(alerted.out.find("versions: version " + ids[1] + " is damaged ("), std::string::npos) << alerted.out;
+        EXPECT_NE(alerted.out.find("set aside as .damaged-" + ids[1]), std::string::npos) << alerted.out;
+        EXPECT_TRUE(exists(f.versions_dir() + "/.damaged-" + ids[1]));
+        const Result next = f.backup();
+        EXPECT_EQ(next.exit_code, 0) << next.out << next.err;
+        r = restore_at(f, "p", ids[3], f.dir / "at3");
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        EXPECT_EQ(read_file(f.dir / "at3/p/a"), "v3");
+        EXPECT_EQ(read_file(f.dir / "at3/p/q"), "q-last");
+    }
+}
+
+// Symlinks planted in the version store (by anyone who can write the backup share) are
+// damage: never followed, set aside; nothing is written into or moved out of where they
+// point.
+TEST(Versions, SymlinksPlantedInTheStoreAreNeverFollowed) {
+    VersionsFixture f;
+    const auto ids = versioned_days(f, 2);
+    const std::string outside = f.dir / "outside";
+    make_dirs(outside + "/p");
+    write_file(outside + "/keep", "mine");
+    write_file(outside + "/p/a", "not a version");
+    const auto before = snapshot(outside);
+    const std::string store = f.versions_dir();
+    ASSERT_EQ(::symlink(outside.c_str(), (store + "/20991231T000000Z").c_str()), 0);          // a version
+    ASSERT_EQ(::symlink(outside.c_str(), (store + "/" + ids[1] + "/back").c_str()), 0);   // the newest's back/
+    ASSERT_EQ(::symlink(outside.c_str(), (store + "/.merging-" + ids[1] + "-into-" + ids[0]).c_str()), 0);   // a merge
+    ASSERT_EQ(::symlink(outside.c_str(), (store + "/.scratch-" + ids[1]).c_str()), 0);       // a scratch folder
+    write_file(f.source + "/p/a", "changed");
+    stamp({f.source + "/p/a"}, 5);
+    const Result r = f.backup();
+    EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+    EXPECT_NE(r.out.find("version 20991231T000000Z is damaged (a symlink where a version's folder belongs)"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("version " + ids[1] + " is damaged (its back/ is not a folder (a symlink?))"), std::string::npos) << r.out;
+    EXPECT_EQ(differences(before, snapshot(outside)), "") << "nothing written into or moved out of the outside folder";
+    EXPECT_EQ(read_file(f.source + "/p/a"), "changed");
+    EXPECT_EQ(read_file(f.destination + "/p/a"), "changed");
+    const Result next = f.backup();
+    EXPECT_EQ(next.exit_code, 0) << next.out << next.err;
+    EXPECT_EQ(differences(before, snapshot(outside)), "");
+}
+
+// A retention merge cut short (a full destination, a stopped daemon) leaves the version
+// it goes into lacking what it was to take over: restores through it are refused, saying
+// which, until the next run finishes the merge; then they are exact.
+TEST(Versions, AVersionUnderRepairIsNeverServedAsComplete) {
+    VersionsFixture f;
+    const auto ids = versioned_days(f, 3);
+    // What retention does first, and where a merge cut short stops: ids[1] out of the
+    // list, on its way into ids[0]. Only ids[1] held q's old content ("q0", replaced by the
+    // last run), so without it a restore of ids[0] would give the newest q.
+    const std::string store = f.versions_dir();
+    ASSERT_EQ(::rename((store + "/" + ids[1]).c_str(), (store + "/.merging-" + ids[1] + "-into-" + ids[0]).c_str()), 0);
+    Result r = restore_at(f, "p", ids[0], f.dir / "at0");
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_NE(r.err.find("version " + ids[0] + " is under repair (merging version " + ids[1] + " into it was cut short"),
+              std::string::npos)
+        << r.err;
+    EXPECT_FALSE(exists(f.dir / "at0/p"));
+    r = restore_at(f, "p", ids[2], f.dir / "at2");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(read_file(f.dir / "at2/p/q"), "q-last");
+    const Result next = f.backup();
+    EXPECT_EQ(next.exit_code, 0) << next.out << next.err;
+    EXPECT_FALSE(exists(store + "/.merging-" + ids[1] + "-into-" + ids[0]));
+    r = restore_at(f, "p", ids[0], f.dir / "at0-repaired");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(read_file(f.dir / "at0-repaired/p/a"), "v0");
+    EXPECT_EQ(read_file(f.dir / "at0-repaired/p/q"), "q0");
+}
+
 // The service: the guard trips a scheduled-or-started run, dailysyncctl start
 // --allow-mass-change (D-Bus StartRunWithOptions) lets the wanted change through, and
 // ListVersions lists what is kept, over the bus as a tool would call it.

@@ -151,3 +151,34 @@ TEST(Versions, CreationsAreTheItemizedLinesOfNewEntries) {
     for (const char *code : {">f.st......", ".d..t......", "cL.......", ".f         "}) EXPECT_FALSE(is_creation(item(code))) << code;
     EXPECT_FALSE(is_creation(item("*deleting  ", true)));
 }
+
+// A damaged version leaves the chain where it stood, told by its id alone.
+TEST(Versions, ADamagedVersionBreaksTheChainWhereItsIdSaysItStood) {
+    using Order = std::tuple<std::string, int, int>;
+    EXPECT_EQ(point_id_order("20261205T232849Z"), Order("20261205T232849Z", 1, 1));
+    EXPECT_EQ(point_id_order("20261205T232849Z-3"), Order("20261205T232849Z", 3, 1));
+    EXPECT_EQ(point_id_order("start-of-20261205T232849Z-2"), Order("20261205T232849Z", 2, 0));
+    for (const char *junk : {"", "notes", "20261205T232849", "20261205X232849Z", "20261205T232849Z-", "20261205T232849Z-x",
+                             "20261205T232849Zextra", ".merging-a-into-b"})
+        EXPECT_FALSE(point_id_order(junk)) << junk;
+    const std::vector<VersionPoint> points{{"start-of-20261201T020000Z", 10, "start", true},
+                                           {"20261201T020000Z", 20, "success", false},
+                                           {"20261203T020000Z", 40, "success", false},
+                                           {"20261204T020000Z", 50, "success", false}};
+    // Between two: the one after it starts a chain.
+    auto cut = chain_break_for(points, "20261202T020000Z");
+    EXPECT_EQ(cut.restart, 2u);
+    EXPECT_FALSE(cut.gap);
+    // A run's own point comes after its start point.
+    EXPECT_EQ(chain_break_for(points, "start-of-20261203T020000Z").restart, 2u);
+    EXPECT_EQ(chain_break_for(points, "20261201T020000Z-2").restart, 2u);
+    // After the newest: the next run starts a new chain.
+    cut = chain_break_for(points, "20261205T020000Z");
+    EXPECT_FALSE(cut.restart);
+    EXPECT_TRUE(cut.gap);
+    // A name that tells no time: only the newest stays exact, and a new chain follows.
+    cut = chain_break_for(points, "planted");
+    EXPECT_EQ(cut.restart, 3u);
+    EXPECT_TRUE(cut.gap);
+    EXPECT_FALSE(chain_break_for({}, "planted").restart);
+}
