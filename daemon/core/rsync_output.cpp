@@ -165,7 +165,6 @@ void RsyncStdoutParser::line(std::string_view text) {
             return;
         }
         ++counters_.entries_seen;
-        if (is_creation(*item)) ++counters_.created;
         if (item->type == 'f' && item->transferred) {
             recent_transfers_.push_back(item->name);   // unescaped only if ever needed (after a kill)
             if (recent_transfers_.size() > kRecentTransfers) recent_transfers_.pop_front();

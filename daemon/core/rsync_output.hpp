@@ -89,7 +89,6 @@ struct TransferCounters {
     std::uint64_t entries_seen = 0;        // item lines other than deletions
     std::uint64_t files_transferred = 0;   // regular files whose data is (to be) sent
     std::uint64_t deletions = 0;
-    std::uint64_t created = 0;             // entries absent at the destination before (is_creation())
     std::uint64_t bytes_up_to_date = 0;    // sizes of files whose data is not sent, and of symlinks
     std::uint64_t bytes_announced = 0;     // sizes of regular files whose data is sent
     std::uint64_t bytes_transferred = 0;   // progress2 byte count

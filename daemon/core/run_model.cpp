@@ -124,27 +124,37 @@ void RunModel::unit_progress(std::size_t index, const TransferCounters &counters
     u.files_transferred = counters.files_transferred;
     u.bytes_transferred = transferred_bytes(counters);
     u.deletions = u.deletions_earlier + counters.deletions;
-    u.created = u.created_earlier + counters.created;
     // The scan's estimate may be stale; never show done > total.
     u.files_total = std::max({u.files_total, u.files_done, counters.rsync_total_entries.value_or(0)});
     u.bytes_total = std::max(u.bytes_total, u.bytes_done);
+}
+
+namespace {
+// A unit's own folder, or a packed unit's member folder itself: the parent folder's
+// (non-recursive) unit lists it too.
+bool listed_by_parent(const WorkUnit &unit, const ItemLine &item) {
+    const std::string &name = item.name;
+    if (name == "./" || name == ".") return !unit.base.empty();
+    if (item.type != 'd' || unit.members.empty()) return false;
+    const std::string folder = name.back() != '/' ? name : name.substr(0, name.size() - 1);
+    for (const auto &member : unit.members)
+        if (printable_name(member) == folder) return true;
+    return false;
+}
+}  // namespace
+
+void RunModel::note_creation(std::size_t index, const ItemLine &item) {
+    auto &u = units_.at(index);
+    if (is_creation(item) && !listed_by_parent(u.unit, item)) ++u.created;
 }
 
 void RunModel::note_item(std::size_t index, const ItemLine &item) {
     const auto kind = change_kind(item);
     if (!kind) return;
     const auto &unit = units_.at(index).unit;
+    if (listed_by_parent(unit, item)) return;
     std::string name = item.name;
-    if (name == "./" || name == ".") {
-        if (!unit.base.empty()) return;   // the folder itself: its parent's unit lists it
-        name.clear();
-    }
-    // A packed unit's member folder itself: the parent's non-recursive unit lists it too.
-    if (item.type == 'd' && !unit.members.empty()) {
-        const std::string folder = name.empty() || name.back() != '/' ? name : name.substr(0, name.size() - 1);
-        for (const auto &member : unit.members)
-            if (printable_name(member) == folder) return;
-    }
+    if (name == "./" || name == ".") name.clear();
     // rsync prints names escaped already; the unit's base is a raw name of ours.
     std::string path = unit.base.empty() ? name : printable_name(unit.base) + (name.empty() ? "" : "/" + name);
     if (path.empty()) path = ".";
@@ -167,16 +177,12 @@ void RunModel::unit_attempt_ended(std::size_t index, UnitState outcome, int exit
     u.files_transferred = counters.files_transferred;
     u.bytes_transferred = transferred_bytes(counters);
     u.deletions = u.deletions_earlier + counters.deletions;
-    u.created = u.created_earlier + counters.created;
     // A dry run lists its deletions instead of holding them back (rsync_command.cpp).
     u.pending_deletions =
         u.unit.deletion_pass ? 0 : errors.deletions_skipped + errors.blocked_replacements + (dry_run_ ? counters.deletions : 0);
     if (retrying) {
         // A real run's deletions are done for good; a dry run's attempt lists them again.
-        if (!dry_run_) {
-            u.deletions_earlier = u.deletions;
-            u.created_earlier = u.created;
-        }
+        if (!dry_run_) u.deletions_earlier = u.deletions;
         u.state = UnitState::retry_wait;
         return;
     }

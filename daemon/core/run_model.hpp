@@ -34,8 +34,7 @@ struct UnitStatus {
     std::uint64_t deletions = 0;          // by every attempt (a retry does not bring back what one deleted)
     std::uint64_t deletions_earlier = 0;  // of those, by the attempts before the last
     std::uint64_t pending_deletions = 0;  // held back by the first pass (--max-delete=0) for the guard
-    std::uint64_t created = 0;            // entries the backup did not hold before (every attempt)
-    std::uint64_t created_earlier = 0;    // of those, by the attempts before the last
+    std::uint64_t created = 0;            // entries the backup did not hold before (every attempt; note_creation)
     int exit_code = -1;                  // of the last attempt; -1 while none finished
     int attempts = 0;
     std::optional<WallClock::time_point> started;
@@ -144,6 +143,8 @@ public:
     void unit_progress(std::size_t index, const TransferCounters &counters, std::uint64_t bytes_done);
     // Records an itemized line of a unit as a change (dry runs keep the list).
     void note_item(std::size_t index, const ItemLine &item);
+    // An entry rsync created (is_creation()), counted once though two units list it.
+    void note_creation(std::size_t index, const ItemLine &item);
     const ChangeList &changes() const { return changes_; }
     // Records how an attempt ended; `retrying` puts the unit in retry_wait instead of a final state.
     void unit_attempt_ended(std::size_t index, UnitState outcome, int exit_code, std::string message,

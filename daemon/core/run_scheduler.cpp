@@ -280,6 +280,7 @@ Commands RunScheduler::item(std::size_t index, const ItemLine &line, WallClock::
         }
     }
     if (!a.collector) return out;   // the deletion pass: only its creations count
+    model_.note_creation(index, line);   // what the backup did not hold before (the deletion guard's count)
     a.collector->item(line);
     if (settings_.dry_run) model_.note_item(index, line);   // a dry run lists what would change
     return out;

@@ -153,10 +153,17 @@ public:
     std::string check() const override { return check_folder("destination", root_, must_be_mount_point_); }
     bool remote() const override { return is_remote_filesystem(root_); }
     std::optional<EntryFacts> entry(const std::string &relative) const override { return lstat_facts(below(root_, relative)); }
+    // Both reach their folder through no symlink (one planted in the backup would lead
+    // them elsewhere): opened below the root's descriptor (open_below).
     std::vector<std::string> list(const std::string &folder) const override {
         std::vector<std::string> names;
-        DIR *dir = ::opendir(below(root_, folder).c_str());
-        if (!dir) return names;
+        const int fd = folder_fd(folder);
+        if (fd < 0) return names;
+        DIR *dir = ::fdopendir(fd);
+        if (!dir) {
+            ::close(fd);
+            return names;
+        }
         while (const dirent *e = ::readdir(dir)) {
             const std::string name = e->d_name;
             if (name != "." && name != "..") names.push_back(name);
@@ -164,32 +171,41 @@ public:
         ::closedir(dir);
         return names;
     }
-    void remove(const std::string &relative) const override { ::unlink(below(root_, relative).c_str()); }
+    void remove(const std::string &relative) const override {
+        const auto slash = relative.rfind('/');
+        const int fd = folder_fd(slash == std::string::npos ? std::string() : relative.substr(0, slash));
+        if (fd < 0) return;
+        ::unlinkat(fd, relative.c_str() + (slash == std::string::npos ? 0 : slash + 1), 0);
+        ::close(fd);
+    }
     std::string mark_for_copy(const std::string &relative) const override {
-        const std::string path = below(root_, relative);
         // The folders on the way must be the real ones: a symlink inside the backup would
         // lead the change elsewhere.
-        auto real = [](const std::string &p) {
-            char *resolved = ::realpath(p.c_str(), nullptr);
-            std::string out = resolved ? resolved : "";
-            std::free(resolved);
-            return out;
-        };
         const auto slash = relative.rfind('/');
-        const std::string root = real(root_);
-        const std::string folder = real(path.substr(0, path.rfind('/')));
-        if (root.empty() || folder.empty() || folder != (slash == std::string::npos ? root : root + "/" + relative.substr(0, slash)))
-            return "its folder is not where the backup has it (a symlink on the way, or gone)";
+        const int fd = folder_fd(slash == std::string::npos ? std::string() : relative.substr(0, slash));
+        if (fd < 0) return "its folder is not where the backup has it (a symlink on the way, or gone)";
+        const char *name = relative.c_str() + (slash == std::string::npos ? 0 : slash + 1);
         struct stat st {};
-        if (::lstat(path.c_str(), &st) != 0) return std::strerror(errno);
-        if (!S_ISREG(st.st_mode)) return "not a regular file any more";
-        const timespec times[2] = {{0, UTIME_OMIT}, {1, 0}};
-        if (::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) return std::strerror(errno);
-        return {};
+        std::string error;
+        if (::fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) error = std::strerror(errno);
+        else if (!S_ISREG(st.st_mode)) error = "not a regular file any more";
+        else {
+            const timespec times[2] = {{0, UTIME_OMIT}, {1, 0}};
+            if (::utimensat(fd, name, times, AT_SYMLINK_NOFOLLOW) != 0) error = std::strerror(errno);
+        }
+        ::close(fd);
+        return error;
     }
     OpenedTree open_tree() const override { return open_local_tree(root_, "destination"); }
 
 private:
+    int folder_fd(const std::string &folder) const {
+        const int root = ::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (root < 0) return -1;
+        const int fd = open_below(root, folder);
+        ::close(root);
+        return fd;
+    }
     std::string root_;
     bool must_be_mount_point_;
 };

@@ -154,3 +154,34 @@ TEST(LocalTree, ATopFolderThatOpensButCannotBeListedIsNamedWithItsSide) {
     EXPECT_EQ(scan_tree(StaleTop(*source.reader), progress, 2).error, "cannot read the source " + f.root + "/prod: Stale file handle");
     EXPECT_EQ(scan_tree(*source.reader, progress, 2).tree.total_entries(), 2u);
 }
+
+// What the destination port writes besides rsync (a killed rsync's temporaries removed,
+// a damaged file marked for the next copy) reaches its folder through no symlink: one
+// planted in the backup leads nowhere.
+TEST(LocalTree, TheDestinationWritesThroughNoSymlinkOnTheWay) {
+    Folder f;
+    fs::create_directories(f.root + "/backup/real");
+    fs::create_directories(f.root + "/outside");
+    for (const char *file : {"/outside/f", "/outside/.f.AbC123", "/backup/real/f"}) std::ofstream(f.root + file) << "x";
+    fs::create_directory_symlink(f.root + "/outside", f.root + "/backup/planted");
+    Config config;
+    config.destination = f.root + "/backup";
+    const auto destination = local_destination(config);
+    struct stat before {};
+    ASSERT_EQ(::stat((f.root + "/outside/f").c_str(), &before), 0);
+    EXPECT_EQ(destination->mark_for_copy("planted/f"), "its folder is not where the backup has it (a symlink on the way, or gone)");
+    destination->remove("planted/.f.AbC123");
+    EXPECT_TRUE(destination->list("planted").empty());
+    struct stat after {};
+    ASSERT_EQ(::stat((f.root + "/outside/f").c_str(), &after), 0);
+    EXPECT_EQ(after.st_mtim.tv_sec, before.st_mtim.tv_sec);
+    EXPECT_TRUE(fs::exists(f.root + "/outside/.f.AbC123"));
+    // Through real folders they work.
+    EXPECT_EQ(destination->list("real"), std::vector<std::string>{"f"});
+    EXPECT_EQ(destination->mark_for_copy("real/f"), "");
+    ASSERT_EQ(::stat((f.root + "/backup/real/f").c_str(), &after), 0);
+    EXPECT_EQ(after.st_mtim.tv_sec, 1);
+    EXPECT_EQ(destination->mark_for_copy("real"), "not a regular file any more");
+    destination->remove("real/f");
+    EXPECT_FALSE(fs::exists(f.root + "/backup/real/f"));
+}

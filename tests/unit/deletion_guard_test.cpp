@@ -200,8 +200,7 @@ RunModel renamed_first_pass(std::uint64_t files, std::uint64_t folders, std::uin
         item.type = 'f';
         item.transferred = true;
         item.name = "f" + std::to_string(i) + ".locked";
-        EXPECT_TRUE(is_creation(item));
-        ++counters.created;
+        run.note_creation(0, item);
     }
     ErrorSummary errors;
     errors.deletions_skipped = renamed;
@@ -276,4 +275,20 @@ TEST(DeletionGuard, FoldersTwoUnitsListAreCountedOnce) {
     }
     const auto plan = plan_deletions(run, {DeleteLimit::Kind::percent, 50});
     EXPECT_EQ(plan.summary.destination_entries, 6u + 104u + 9u + 9u);
+    // Created on a first run: the top unit and the group both itemize p0 (and q lists
+    // itself as "./"); it was created once.
+    auto made = [](const char *code, const char *name, char type) {
+        ItemLine item;
+        item.code = code;
+        item.name = name;
+        item.type = type;
+        return item;
+    };
+    run.note_creation(0, made("cd+++++++++", "p0/", 'd'));
+    run.note_creation(1, made("cd+++++++++", "p0/", 'd'));
+    run.note_creation(1, made("cd+++++++++", "p0/sub/", 'd'));
+    run.note_creation(1, made(">f+++++++++", "p0/sub/f", 'f'));
+    run.note_creation(2, made("cd+++++++++", "./", 'd'));
+    run.note_creation(2, made(">f.st......", "changed", 'f'));
+    EXPECT_EQ(run.units()[0].created + run.units()[1].created + run.units()[2].created, 3u);
 }
