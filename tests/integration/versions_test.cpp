@@ -4,7 +4,9 @@
 // and of --at DATE, never waited for).
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <set>
 #include <thread>
 
@@ -532,6 +534,37 @@ TEST(Versions, AVersionUnderRepairIsNeverServedAsComplete) {
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(read_file(f.dir / "at0-repaired/p/a"), "v0");
     EXPECT_EQ(read_file(f.dir / "at0-repaired/p/q"), "q0");
+}
+
+// A destination that fills up while the run keeps its version: the versions are part of
+// what a run promises, so the run fails (and alerts) instead of saying success; with room
+// again the next run succeeds and every version restores.
+TEST(Versions, ARunWhoseVersionsCouldNotBeKeptIsNoSuccess) {
+    VersionsFixture f;
+    ASSERT_EQ(::mount("tmpfs", f.destination.c_str(), "tmpfs", 0, "size=1m"), 0) << std::strerror(errno);
+    struct Unmount {
+        std::string path;
+        ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
+    } unmount{f.destination};
+    const auto ids = versioned_days(f, 2);
+    // All but one page taken: this run's version record fits, its end cannot be written.
+    struct statvfs fs {};
+    ASSERT_EQ(::statvfs(f.destination.c_str(), &fs), 0);
+    const std::string filler = f.versions_dir() + "/.filler";
+    write_file(filler, std::string(fs.f_bavail * fs.f_frsize - 4096, 'x'));
+    const Result full = f.backup();
+    EXPECT_EQ(full.exit_code, 2) << full.out << full.err;
+    const auto report = f.report(full.out);
+    EXPECT_EQ(report["result"], "failed") << report.dump(2);
+    EXPECT_NE(report["error"].get<std::string>().find("versions: "), std::string::npos) << report.dump(2);
+    EXPECT_NE(report["error"].get<std::string>().find("No space left on device"), std::string::npos) << report.dump(2);
+    ASSERT_EQ(::unlink(filler.c_str()), 0);
+    const Result next = f.backup();
+    EXPECT_EQ(next.exit_code, 0) << next.out << next.err;
+    const Result r = restore_at(f, "p", ids[0], f.dir / "at0");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(read_file(f.dir / "at0/p/a"), "v0");
+    EXPECT_EQ(read_file(f.dir / "at0/p/q"), "q0");
 }
 
 // The service: the guard trips a scheduled-or-started run, dailysyncctl start
