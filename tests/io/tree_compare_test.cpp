@@ -11,9 +11,9 @@
 // The same trees, names and patterns also test the classic planner's split
 // (SplitAgainstRsync, run_split_case): units split and packed at random back up exactly
 // what one rsync -a [--delete] --exclude=... of the whole tree does, first and daily runs.
-// DAILYSYNC_COMPARE_CASES sets the number of cases of each test (default 500 for the
-// compare: 2,000 in the suite, and kSplitCases for the split; at most 1,000, where the
-// next test's seeds begin);
+// DAILYSYNC_COMPARE_CASES sets the number of cases of each test (default 200 for the
+// compare: 800 in the suite, and kSplitCases for the split, sized to the suite's time
+// budget; at most 1,000, where the next test's seeds begin: the long variant);
 // DAILYSYNC_COMPARE_SEED=N runs the case of seed N alone.
 // Cases run four at a time: each spends most of its time waiting on rsync's own
 // start and exit (50 cases took 13 s of wall time for 3.2 s of CPU one at a time).
@@ -518,12 +518,12 @@ void run_split_case(unsigned seed, bool root, bool full, Tally &tally) {
 }
 
 // Each split case runs a dozen rsyncs or so: fewer of them fit the suite's time.
-constexpr int kSplitCases = 200;
+constexpr int kSplitCases = 80;
 
 using CaseFunction = std::function<void(unsigned seed, bool root, Tally &tally)>;
 
 // `counted`: what Tally::with_changes counts, for the closing line.
-void run_cases(unsigned first_seed, const CaseFunction &one_case, const char *counted = "with changes", int default_cases = 500) {
+void run_cases(unsigned first_seed, const CaseFunction &one_case, const char *counted = "with changes", int default_cases = 200) {
     const char *env = std::getenv("DAILYSYNC_COMPARE_CASES");
     int cases = env ? std::atoi(env) : default_cases;
     if (const char *one = std::getenv("DAILYSYNC_COMPARE_SEED")) {   // one case again
