@@ -33,7 +33,7 @@ int main(int argc, char **argv) {
         return kExitConfig;
     }
     if (cl.mode == Mode::check_config) {
-        std::cout << config_to_json(*loaded.config);
+        std::cout << config_to_json(*loaded.config, true);   // webhook tokens masked: this output gets pasted
         const auto warnings = config_warnings(*loaded.config);
         for (const auto &warning : warnings) std::cerr << "dailysyncd: warning: " << format_config_error(cl.config_path, warning) << "\n";
         return cl.strict && !warnings.empty() ? kExitConfig : 0;

@@ -210,6 +210,12 @@ void check_extra_arg(const std::string &arg, const std::string &pointer, const j
             if (numeric && (digits == 0 || (digits != std::string_view::npos && given.substr(digits).find_first_not_of("bBkKmMgGtTpPiI") !=
                                                                                      std::string_view::npos)))
                 fail(pointer, "needs a number, as in \"" + name + "=1000\" (rsync's K, M, G suffixes allowed)", &value);
+            // A wide window makes a file changed within it, of the same size, look
+            // unchanged: it would never be copied. FAT's 2-second times need 2 at most.
+            if (name == "--modify-window" && given != "0" && given != "1" && given != "2")
+                fail(pointer, "is at most 2 seconds (what a FAT destination's 2-second times need): a wider window makes a file "
+                              "changed within it, with the same size, look unchanged, so it would never be copied",
+                     &value);
         }
         return;
     }
@@ -708,7 +714,20 @@ std::string format_config_error(const std::string &file, const ConfigError &erro
     return printable_name(line);
 }
 
-std::string config_to_json(const Config &config) {
+std::string masked_url(const std::string &url) {
+    const auto scheme_end = url.find("://");
+    if (scheme_end == std::string::npos) return "***";
+    const std::size_t host_start = scheme_end + 3;
+    const std::size_t host_end = std::min(url.find_first_of("/?#", host_start), url.size());
+    std::string authority = url.substr(host_start, host_end - host_start);
+    // A user name may be the token itself (https://TOKEN@host): all of it goes.
+    if (const auto at = authority.rfind('@'); at != std::string::npos) authority = "***" + authority.substr(at);
+    const bool more = host_end < url.size() && url.substr(host_end) != "/";
+    return url.substr(0, host_start) + authority + (more ? "/***" : url.substr(host_end));
+}
+
+std::string config_to_json(const Config &config, bool mask_secrets) {
+    auto url = [mask_secrets](const std::string &u) { return u.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(mask_secrets ? masked_url(u) : u); };
     nlohmann::ordered_json doc = nlohmann::ordered_json::object();
     doc["source"] = config.source;
     doc["destination"] = config.destination;
@@ -753,9 +772,8 @@ std::string config_to_json(const Config &config) {
                     {"timeout_seconds", config.hooks.timeout_seconds},
                     {"before_run_failure", config.hooks.before_run_must_pass ? "fail" : "warn"}};
     doc["alerts"] = {{"unit", config.alerts.systemd_unit},
-                     {"webhook_url", config.alerts.webhook_url.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(config.alerts.webhook_url)},
-                     {"webhook_failure_url", config.alerts.webhook_failure_url.empty() ? nlohmann::ordered_json()
-                                                                                         : nlohmann::ordered_json(config.alerts.webhook_failure_url)},
+                     {"webhook_url", url(config.alerts.webhook_url)},
+                     {"webhook_failure_url", url(config.alerts.webhook_failure_url)},
                      {"webhook_timeout_seconds", config.alerts.webhook_timeout_seconds},
                      {"stale_after", config.alerts.stale_after_seconds == 0 ? std::string("off") : format_duration_text(config.alerts.stale_after_seconds)}};
     if (config.verify_every_days > 0) doc["verify"] = {{"every_days", config.verify_every_days}};

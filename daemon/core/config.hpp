@@ -130,8 +130,13 @@ ConfigResult parse_config(std::string_view text);
 // "FILE: /pointer: message (got VALUE)"; callers put their program's name in front.
 std::string format_config_error(const std::string &file, const ConfigError &error);
 
-// The effective configuration as JSON text (every key, defaults filled in).
-std::string config_to_json(const Config &config);
+// The effective configuration as JSON text (every key, defaults filled in). With
+// `mask_secrets` (what --check-config prints) the webhook URLs show as masked_url() does.
+std::string config_to_json(const Config &config, bool mask_secrets = false);
+
+// A URL with what may be a secret hidden: a password in it, and everything after the
+// host (a ping URL's path is its token: https://hc-ping.com/UUID): "https://***@host/***".
+std::string masked_url(const std::string &url);
 
 // The configuration keys, in documentation order.
 const std::vector<std::string> &config_keys();

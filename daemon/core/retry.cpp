@@ -79,6 +79,11 @@ RetryPlan plan_retry(const std::string &run_id, const nlohmann::json &report) {
     RetryPlan plan;
     plan.of = run_id;
     const std::string result = report.value("result", "");
+    if (report.contains("verify")) {
+        plan.error = "run " + run_id + " was a verify: it copies nothing, so there is nothing to retry (the next run copies what it "
+                                       "found missing or marked; dailysyncctl verify checks again)";
+        return plan;
+    }
     if (report.value("dry_run", false)) {
         plan.error = "run " + run_id + " was a dry run: nothing to retry";
         return plan;

@@ -145,6 +145,19 @@ std::vector<std::string> problems_of(const nlohmann::json &report, std::size_t l
     if (!report.is_object()) return lines;
     auto first_line = [](std::string text) { return text.substr(0, text.find('\n')); };
     if (report.contains("error") && report["error"].is_string()) lines.push_back("  error: " + first_line(report["error"].get<std::string>()));
+    // A verify's findings by path (the report has the first ones of each kind).
+    if (report.contains("verify") && report["verify"].is_object()) {
+        const auto &verify = report["verify"];
+        std::size_t listed = 0;
+        for (const auto &[key, tag] : {std::pair{"differing_paths", "differs"}, std::pair{"missing_paths", "missing"},
+                                       std::pair{"extraneous_paths", "extraneous"}}) {
+            if (std::string_view(key) == "extraneous_paths" && !verify.value("mirror", false)) continue;
+            if (!verify.contains(key) || !verify[key].is_array()) continue;
+            for (const auto &path : verify[key])
+                if (path.is_string() && listed++ < limit) lines.push_back(std::string("  ") + tag + ": " + path.get<std::string>());
+        }
+        if (listed > limit) lines.push_back("  ... (dailysyncctl report " + report.value("run_id", std::string("RUN_ID")) + " lists more)");
+    }
     if (!report.contains("units") || !report["units"].is_array()) return lines;
     std::size_t shown = 0, more = 0;
     for (const auto &unit : report["units"]) {

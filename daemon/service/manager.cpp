@@ -360,9 +360,12 @@ void Manager::run_finished(const RunModel &model) {
         }
     }
     const double seconds = model.finished() ? std::chrono::duration<double>(*model.finished() - model.started()).count() : 0;
+    // A dry run (a verify too) copies and deletes nothing: it found what a run would do.
+    const bool dry = model.dry_run();
     std::string message = "run " + model.run_id() + " finished: " + result_text + ", " + count_of(totals.files_transferred, "file", "files") +
-                          " (" + format_bytes(totals.bytes_transferred) + ") copied, " + std::to_string(totals.deletions) +
-                          " deleted, " + std::to_string(totals.units_failed) + " of " + count_of(totals.units_total, "unit", "units") +
+                          " (" + format_bytes(totals.bytes_transferred) + ")" + (dry ? " to copy, " : " copied, ") +
+                          std::to_string(totals.deletions) + (dry ? " to delete, " : " deleted, ") + std::to_string(totals.units_failed) +
+                          " of " + count_of(totals.units_total, "unit", "units") +
                           " failed, took " + format_duration(seconds);
     if (!model.run_error().empty()) message += ": " + model.run_error();
     if (!run_->report_error().empty()) {

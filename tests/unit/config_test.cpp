@@ -161,18 +161,20 @@ TEST(Config, ExtraRsyncArgumentsAreAnAllowListOfExactSpellings) {
                             "--inplace", "--rsync-path=sh", "--rsh=sh", "--copy-links", "--info=all", "--dry-run", "--bwlim=5",
                             "--numeric-id", "--NUMERIC-IDS", "--", "--max-size=1", "--min-size=1G", "--contimeout=1",
                             "--one-file-system", "--bwlimit=100 --remove-source-files", "--bwlimit=-1", "--bwlimit=fast",
-                            "--chmod=-w", "--timeout=10s0"}) {
+                            "--chmod=-w", "--timeout=10s0", "--modify-window=3", "--modify-window=31536000",
+                            "--modify-window=1.5", "--modify-window=2k"}) {
         const auto error = error_of(with(std::string(R"("rsync_extra_args": [")") + arg + R"("])"));
         EXPECT_EQ(error.pointer, "/rsync_extra_args/0") << arg;
     }
     for (const char *arg : {"--bwlimit=50000", "--bwlimit=1.5M", "--bwlimit=100KiB", "--timeout=600", "--numeric-ids",
-                            "--chmod=D2775,F664", "--iconv=utf8,latin1", "--checksum", "--modify-window=1"})
+                            "--chmod=D2775,F664", "--iconv=utf8,latin1", "--checksum", "--modify-window=1", "--modify-window=2", "--modify-window=0"})
         EXPECT_TRUE(parse_config(with(std::string(R"("rsync_extra_args": [")") + arg + R"("])")).config) << arg;
     // Values go with their option, never as the next argument (which would be read as a path or option).
     EXPECT_NE(error_of(with(R"("rsync_extra_args": ["--bwlimit", "100"])")).message.find("needs its value in the same string"),
               std::string::npos);
     EXPECT_NE(error_of(with(R"("rsync_extra_args": ["--bwlimit="])")).message.find("needs its value"), std::string::npos);
     EXPECT_NE(error_of(with(R"("rsync_extra_args": ["--numeric-ids=1"])")).message.find("takes no value"), std::string::npos);
+    EXPECT_NE(error_of(with(R"("rsync_extra_args": ["--modify-window=86400"])")).message.find("is at most 2 seconds"), std::string::npos);
     EXPECT_NE(error_of(with(R"("rsync_extra_args": ["--remove-sent-files"])")).message.find("is not an option dailysyncd passes on"),
               std::string::npos);
 }
@@ -437,4 +439,21 @@ TEST(Config, ScanThreadsAreAutoOrACount) {
     EXPECT_EQ(error_of(with(R"("daily_compare": "yes")")).pointer, "/daily_compare");
     for (const char *bad : {R"("scan_threads": 0)", R"("scan_threads": 65)", R"("scan_threads": "many")", R"("scan_threads": 1.5)"})
         EXPECT_EQ(error_of(with(bad)).pointer, "/scan_threads") << bad;
+}
+
+// --check-config's output gets pasted into tickets: a webhook's password and token (a
+// ping URL's path) never show; the host does, so the admin sees where alerts go.
+TEST(Config, SecretsInWebhookUrlsArePrintedMasked) {
+    EXPECT_EQ(masked_url("https://hc-ping.com/0f8a3c4e-1111-2222-3333-444455556666"), "https://hc-ping.com/***");
+    EXPECT_EQ(masked_url("https://user:s3cret@alerts.example:8443/hook?token=abc"), "https://***@alerts.example:8443/***");
+    EXPECT_EQ(masked_url("https://alerts.example"), "https://alerts.example");
+    EXPECT_EQ(masked_url("https://alerts.example/"), "https://alerts.example/");
+    EXPECT_EQ(masked_url("https://token@alerts.example/x"), "https://***@alerts.example/***");
+    const auto c = parse_config(with(R"("alerts": {"webhook_url": "https://u:pw@hc-ping.com/secret-uuid"})"));
+    ASSERT_TRUE(c.config);
+    const std::string shown = config_to_json(*c.config, true);
+    EXPECT_EQ(shown.find("secret-uuid"), std::string::npos) << shown;
+    EXPECT_EQ(shown.find("pw"), std::string::npos) << shown;
+    EXPECT_NE(shown.find("https://***@hc-ping.com/***"), std::string::npos) << shown;
+    EXPECT_NE(config_to_json(*c.config).find("secret-uuid"), std::string::npos) << "unmasked for round trips";
 }

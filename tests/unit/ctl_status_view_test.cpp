@@ -163,3 +163,21 @@ TEST(StatusView, ProblemsOfARunNameItsErrorAndEveryUnitThatDidNotSucceed) {
     EXPECT_TRUE(ctl::problems_of(nlohmann::json::parse(R"({"result": "success", "units": [{"name": "a", "result": "success"}]})")).empty());
     EXPECT_TRUE(ctl::problems_of(nlohmann::json::array()).empty());
 }
+
+// dailysyncctl verify (--wait) names what it found, not only how many.
+TEST(StatusView, AVerifysProblemsNameItsFindings) {
+    const auto report = nlohmann::json::parse(R"({
+        "run_id": "R", "result": "failed", "error": "verify: 1 file in the backup differ ...",
+        "verify": {"differing_paths": ["alpha/f7"], "missing_paths": ["beta/b", "beta/c"], "extraneous_paths": ["old"], "mirror": false},
+        "units": [{"name": "alpha", "result": "success"}]})");
+    const auto lines = ctl::problems_of(report);
+    ASSERT_EQ(lines.size(), 4u);
+    EXPECT_EQ(lines[1], "  differs: alpha/f7");
+    EXPECT_EQ(lines[2], "  missing: beta/b");
+    EXPECT_EQ(lines[3], "  missing: beta/c");
+    const auto few = ctl::problems_of(report, 2);
+    EXPECT_EQ(few.back(), "  ... (dailysyncctl report R lists more)");
+    auto mirror = report;
+    mirror["verify"]["mirror"] = true;
+    EXPECT_EQ(ctl::problems_of(mirror).back(), "  extraneous: old");
+}

@@ -63,6 +63,8 @@ TEST(Retry, NothingToRetrySaysWhy) {
     EXPECT_NE(plan_retry("R", json{{"result", "success"}, {"units", json::array({unit("a", "success")})}}).error.find("nothing to retry"),
               std::string::npos);
     EXPECT_NE(plan_retry("R", json{{"result", "failed"}, {"dry_run", true}}).error.find("was a dry run"), std::string::npos);
+    EXPECT_NE(plan_retry("R", json{{"result", "failed"}, {"dry_run", true}, {"verify", {{"missing", 3}}}}).error.find("was a verify: it copies nothing"),
+              std::string::npos);
     const auto early = plan_retry("R", json{{"result", "failed"}, {"error", "the destination /d is not available"}, {"units", json::array()}});
     EXPECT_TRUE(early.units.empty());
     EXPECT_NE(early.error.find("before any unit of it failed (the destination /d is not available)"), std::string::npos) << early.error;
