@@ -10,14 +10,6 @@ std::string folder(const std::string &root, const std::string &relative) {
 }
 }  // namespace
 
-std::vector<std::string> unit_sources(const Config &config, const WorkUnit &unit) {
-    if (unit.listed()) return {folder(config.source, "")};
-    if (unit.members.empty()) return {folder(config.source, unit.base)};
-    std::vector<std::string> sources;
-    for (const auto &member : unit.members) sources.push_back(folder(config.source, unit.base) + member);
-    return sources;
-}
-
 std::string rsync_name_prefix(const WorkUnit &unit) {
     return unit.listed() || unit.base.empty() ? std::string() : unit.base + "/";
 }

@@ -32,7 +32,4 @@ std::string rsync_name_prefix(const WorkUnit &unit);
 // name that rsync would read as a comment made "./name".
 std::string files_from_input(const std::vector<std::string> &files);
 
-// The source paths a unit reads (for checking they still exist before starting it).
-std::vector<std::string> unit_sources(const Config &config, const WorkUnit &unit);
-
 }  // namespace dailysync

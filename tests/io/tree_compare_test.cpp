@@ -326,6 +326,27 @@ struct Tally {
 };
 
 // One case: returns early (the failure recorded) at the first difference.
+// What one plain rsync -a [--delete] --exclude=... of the whole tree makes of the oracle
+// (a copy of the backup): the expected backup. Its exit status.
+int plain_rsync_into_oracle(const Case &c, const std::vector<std::string> &patterns, bool deletions) {
+    std::vector<std::string> plain = {"rsync", "-a"};
+    if (deletions) plain.push_back("--delete");
+    for (auto &e : exclude_options(patterns)) plain.push_back(e);
+    plain.insert(plain.end(), {c.source + "/", c.oracle + "/"});
+    return run(plain).status;
+}
+
+// The configuration a case's own rsyncs run with.
+Config case_config(const Case &c, const std::vector<std::string> &patterns, bool deletions) {
+    Config config;
+    config.source = c.source;
+    config.destination = c.destination;
+    config.delete_extraneous = deletions;
+    config.max_delete = DeleteLimit{DeleteLimit::Kind::unlimited, 0};
+    config.exclude = patterns;
+    return config;
+}
+
 void run_case(unsigned seed, bool root, Tally &tally) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     Case c(seed);
@@ -385,17 +406,8 @@ void run_case(unsigned seed, bool root, Tally &tally) {
 
     // The backup after the daily run's rsyncs equals one updated by a plain rsync.
     ASSERT_EQ(run({"rsync", "-a", c.destination + "/", c.oracle + "/"}).status, 0);
-    std::vector<std::string> plain = {"rsync", "-a"};
-    if (deletions) plain.push_back("--delete");
-    for (auto &e : exclude_options(patterns)) plain.push_back(e);
-    plain.insert(plain.end(), {c.source + "/", c.oracle + "/"});
-    const int plain_status = run(plain).status;
-    Config config;
-    config.source = c.source;
-    config.destination = c.destination;
-    config.delete_extraneous = deletions;
-    config.max_delete = DeleteLimit{DeleteLimit::Kind::unlimited, 0};
-    config.exclude = patterns;
+    const int plain_status = plain_rsync_into_oracle(c, patterns, deletions);
+    const Config config = case_config(c, patterns, deletions);
     int worst = 0;
     std::string lists;   // for the failure message
     for (const auto &unit : plan_listed_units(result.groups, result.whole, 2)) {
@@ -447,18 +459,9 @@ void run_split_case(unsigned seed, bool root, bool full, Tally &tally) {
         if (c.pick(4) == 0) patterns.push_back(p);
     const bool deletions = c.pick(4) != 0;
     ASSERT_EQ(run({"rsync", "-a", c.destination + "/", c.oracle + "/"}).status, 0);
-    std::vector<std::string> plain = {"rsync", "-a"};
-    if (deletions) plain.push_back("--delete");
-    for (auto &e : exclude_options(patterns)) plain.push_back(e);
-    plain.insert(plain.end(), {c.source + "/", c.oracle + "/"});
-    const int plain_status = run(plain).status;
+    const int plain_status = plain_rsync_into_oracle(c, patterns, deletions);
 
-    Config config;
-    config.source = c.source;
-    config.destination = c.destination;
-    config.delete_extraneous = deletions;
-    config.max_delete = DeleteLimit{DeleteLimit::Kind::unlimited, 0};
-    config.exclude = patterns;
+    const Config config = case_config(c, patterns, deletions);
     std::deque<WorkUnit> queue;
     queue.push_back(WorkUnit{});
     queue.back().recursive = false;
