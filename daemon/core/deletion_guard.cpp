@@ -4,6 +4,14 @@
 
 namespace dailysync {
 
+namespace {
+// What the guard counts against: the backup before the run, never more than at the last
+// complete run.
+std::uint64_t guard_basis(std::uint64_t before_run, std::uint64_t complete_entries) {
+    return complete_entries > 0 ? std::min(before_run, complete_entries) : before_run;
+}
+}  // namespace
+
 std::uint64_t backup_before_run(std::uint64_t source_entries, std::uint64_t extraneous, std::uint64_t created) {
     // After copying, the backup holds the source's entries plus the extraneous ones; the
     // created ones were not there before. The extraneous ones were (at least those).
@@ -21,7 +29,7 @@ std::uint64_t roots_counted_twice(const WorkUnit &unit) {
 }  // namespace
 
 std::uint64_t allow_counted_deletions(std::vector<WorkUnit> &units, std::uint64_t source_entries, std::uint64_t created,
-                                      const DeleteLimit &limit) {
+                                      const DeleteLimit &limit, std::uint64_t complete_entries) {
     std::uint64_t total = 0;
     for (const auto &unit : units) {
         // A unit with nothing to delete keeps --max-delete=0 (a type change it holds is
@@ -30,12 +38,12 @@ std::uint64_t allow_counted_deletions(std::vector<WorkUnit> &units, std::uint64_
         if (!unit.listed() || unit.recursive || unit.deletion_pass || !unit.deletions_counted) return 0;
         total += unit.deletions;
     }
-    if (total == 0 || total > limit.allowed(backup_before_run(source_entries, total, created))) return 0;
+    if (total == 0 || total > limit.allowed(guard_basis(backup_before_run(source_entries, total, created), complete_entries))) return 0;
     for (auto &unit : units) unit.max_delete = unit.deletions;
     return total;
 }
 
-DeletionPlan plan_deletions(const RunModel &run, const DeleteLimit &limit) {
+DeletionPlan plan_deletions(const RunModel &run, const DeleteLimit &limit, std::uint64_t complete_entries) {
     DeletionPlan plan;
     DeletionSummary &s = plan.summary;
     s.limit = limit.text();
@@ -56,7 +64,7 @@ DeletionPlan plan_deletions(const RunModel &run, const DeleteLimit &limit) {
     if (run.compared_entries()) entries = *run.compared_entries();
     s.pending = done + held;
     s.before_copying = done;
-    s.destination_entries = backup_before_run(entries, s.pending, created);
+    s.destination_entries = guard_basis(backup_before_run(entries, s.pending, created), complete_entries);
     s.allowed = limit.allowed(s.destination_entries);
     if (held == 0) return plan;
     if (s.pending > s.allowed) {

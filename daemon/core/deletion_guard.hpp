@@ -24,7 +24,9 @@
 // holds after copying less those this run created. So renaming every file (x to
 // x.locked, as ransomware does) counts every original as deleted out of a backup that
 // held only the originals, and trips the guard as deleting them would; the copies under
-// new names are never counted in its favour.
+// new names are never counted in its favour. Nor are they the next night: a refused run
+// still copies, so the backup then holds old and new names; the count is also never more
+// than what the backup held at the last complete run (`complete_entries`, 0 = none known).
 // Pure.
 #pragma once
 
@@ -52,11 +54,11 @@ std::uint64_t backup_before_run(std::uint64_t source_entries, std::uint64_t extr
 // count (its first pass deletes them). Returns how many were allowed (0: every first
 // pass deletes nothing).
 std::uint64_t allow_counted_deletions(std::vector<WorkUnit> &units, std::uint64_t source_entries, std::uint64_t created,
-                                      const DeleteLimit &limit);
+                                      const DeleteLimit &limit, std::uint64_t complete_entries = 0);
 
 // Call when every unit of the first pass is final. Units that failed hold their
 // deletions back for good (like rsync itself after an I/O error). The summary counts
 // what first passes deleted (allowed before copying) with what they held back.
-DeletionPlan plan_deletions(const RunModel &run, const DeleteLimit &limit);
+DeletionPlan plan_deletions(const RunModel &run, const DeleteLimit &limit, std::uint64_t complete_entries = 0);
 
 }  // namespace dailysync

@@ -465,7 +465,7 @@ void RunScheduler::check_done(Commands &out, WallClock::time_point now) {
     if (finished_ || checking_source_ || busy() > 0 || !model_.all_units_final()) return;
     if (guarded() && !deletions_planned_) {
         deletions_planned_ = true;
-        deletion_plan_ = plan_deletions(model_, settings_.config.max_delete);
+        deletion_plan_ = plan_deletions(model_, settings_.config.max_delete, settings_.complete_entries);
         if (model_.cancel_requested() || halted_) {
             // A halted run (the source stopped answering, too many files replaced) or a
             // cancelled one deletes nothing more (only what the guard allowed before

@@ -118,6 +118,9 @@ struct SchedulerSettings {
     // The run-wide bandwidth limit in force now (bwlimit, its timetable read at the local
     // time), bytes/s; nullopt or no function = unlimited. Shared out as rsyncs start.
     std::function<std::optional<std::uint64_t>()> bandwidth;
+    // The entries the source held at the last complete run (0: none known): the deletion
+    // guard counts against no more than that (plan_deletions).
+    std::uint64_t complete_entries = 0;
 };
 
 class RunScheduler {

@@ -1,5 +1,6 @@
 #include "ctl/versions_commands.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -188,6 +189,12 @@ int restore(const CommandLine &cl) {
         const std::string real = real_path(tree);
         for (const std::string &t : {tree, real})
             if (!t.empty() && (path_is_within(target, t) || path_is_within(t, target))) return true;
+        // The same folder under another path (a bind mount): by identity, DIR/NAME and each
+        // folder above it.
+        struct stat top {}, at {};
+        if (::stat(tree.c_str(), &top) != 0) return false;
+        for (std::string p = target; !p.empty(); p = p == "/" ? std::string() : p.substr(0, std::max<std::size_t>(p.rfind('/'), 1)))
+            if (::stat(p.c_str(), &at) == 0 && at.st_dev == top.st_dev && at.st_ino == top.st_ino) return true;
         return false;
     };
     if (within(s.config.destination))

@@ -48,7 +48,8 @@ Supervisor::Supervisor(boost::asio::io_context &io, RunModel &model, const Plann
                  SchedulerSettings{settings_.config, settings_.dry_run, settings_.concurrency, settings_.backup_dir,
                                    settings_.keep_scratch ? settings_.scratch_dir : std::string(),
                                    static_cast<bool>(settings_.note_creations),
-                                   change_limit(settings_.config, settings_.previous_entries), bandwidth_now(settings_.config)}) {}
+                                   change_limit(settings_.config, settings_.previous_entries), bandwidth_now(settings_.config),
+                                   settings_.previous_entries}) {}
 
 std::chrono::milliseconds Supervisor::deadline() const {
     std::chrono::milliseconds full = std::chrono::seconds(settings_.config.filesystem_timeout_seconds);

@@ -245,7 +245,7 @@ void BackupRun::compared(CompareResult result) {
     listed_units_ = plan_listed_units(std::move(result.groups), result.whole, concurrency());
     // The guard can allow what the compare found gone before copying: one pass, not two.
     if (config_.deletions_guarded() && !dry_run_)
-        allow_counted_deletions(*listed_units_, compared_tree_->total_entries(), c.created, config_.max_delete);
+        allow_counted_deletions(*listed_units_, compared_tree_->total_entries(), c.created, config_.max_delete, previous_entries_);
     if (on_notice_) {
         // Short: it is printed among the live view's lines on a terminal.
         char seconds[32];

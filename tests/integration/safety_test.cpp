@@ -370,6 +370,10 @@ TEST(Safety, RenamingOrReplacingTheFilesIsCountedAgainstTheBackupBeforeTheRun) {
                 << r.out;
             const auto now = snapshot(f.destination);
             for (const auto &[path, entry] : backup) EXPECT_TRUE(now.count(path)) << path << " was deleted";
+            // The next night the backup holds old and new names; still refused.
+            const auto again = once(f, base + (change == Change::rename_half ? R"(, "max_delete": "40%")" : ""));
+            EXPECT_EQ(again.exit_code, 2) << again.out;
+            for (const auto &[path, entry] : backup) EXPECT_TRUE(snapshot(f.destination).count(path)) << path << " was deleted the next night";
             if (change != Change::rename_half) continue;
             auto allowed = once(f, base);
             EXPECT_EQ(allowed.exit_code, 0) << allowed.out;

@@ -390,6 +390,17 @@ TEST(Versions, ARestoreFollowsNoSymlinkIntoTheSourceAndOverwritesOnlyWhenAsked) 
         EXPECT_NE(r.err.find("(which is " + f.source + "/p): the restore would write over the source"), std::string::npos) << r.err;
     }
     EXPECT_EQ(read_file(f.source + "/p/a"), "production, newer");
+    // The same folders under another path: a bind mount of the source, or of the backup.
+    for (const std::string &tree : {f.source, f.destination}) {
+        const std::string bound = f.dir / "bound";
+        make_dirs(bound);
+        ASSERT_EQ(::mount(tree.c_str(), bound.c_str(), nullptr, MS_BIND, nullptr), 0) << std::strerror(errno);
+        const Result r = restore("p/a", bound + "/p", {"--overwrite"});
+        ::umount2(bound.c_str(), MNT_DETACH);
+        EXPECT_EQ(r.exit_code, 3) << r.err;
+        EXPECT_NE(r.err.find(tree == f.source ? "would write over the source" : "would write into the backup"), std::string::npos) << r.err;
+    }
+    EXPECT_EQ(read_file(f.source + "/p/a"), "production, newer");
     // Into a folder that holds the name already, or (the whole backup) is not empty.
     const std::string into = f.dir / "restored";
     make_dirs(into);

@@ -292,3 +292,27 @@ TEST(DeletionGuard, FoldersTwoUnitsListAreCountedOnce) {
     run.note_creation(2, made(">f.st......", "changed", 'f'));
     EXPECT_EQ(run.units()[0].created + run.units()[1].created + run.units()[2].created, 3u);
 }
+
+// A refused run still copies: the next night the backup holds old and new names, and the
+// same deletions would be within the limit of that. Counted against the backup at the last
+// complete run, they are refused again until the admin raises max_delete.
+TEST(DeletionGuard, TheNightAfterARefusalCountsAgainstTheLastCompleteBackup) {
+    // The second night: 100 originals and 100 renamed, nothing new created.
+    const auto next = renamed_first_pass(200, 4, 0);
+    EXPECT_FALSE(plan_deletions(next, {DeleteLimit::Kind::percent, 50}).summary.refused);
+    RunModel held("r", {unit("")}, false, WallClock::time_point{});
+    held.unit_started(0, WallClock::time_point{});
+    TransferCounters counters;
+    counters.stats["Number of files"] = 105;   // the source: 100 renamed files, 4 folders, the top
+    ErrorSummary errors;
+    errors.deletions_skipped = 100;
+    held.unit_attempt_ended(0, UnitState::success, 0, "", errors, counters, false, WallClock::time_point{});
+    EXPECT_FALSE(plan_deletions(held, {DeleteLimit::Kind::percent, 50}).summary.refused) << "100 of 205";
+    const auto plan = plan_deletions(held, {DeleteLimit::Kind::percent, 50}, 105);
+    EXPECT_TRUE(plan.summary.refused);
+    EXPECT_EQ(plan.summary.destination_entries, 105u);
+    std::vector<WorkUnit> counted{listed("a", 100, true)};
+    EXPECT_EQ(allow_counted_deletions(counted, 105, 0, {DeleteLimit::Kind::percent, 50}), 100u) << "100 of 205";
+    std::vector<WorkUnit> capped{listed("a", 100, true)};
+    EXPECT_EQ(allow_counted_deletions(capped, 105, 0, {DeleteLimit::Kind::percent, 50}, 105), 0u);
+}
