@@ -6,6 +6,7 @@
 #include "cli.hpp"
 #include "core/config.hpp"
 #include "io/config_file.hpp"
+#include "io/hook_reaper.hpp"
 #include "service/daemon.hpp"
 #include "service/diagnose.hpp"
 #include "service/once.hpp"
@@ -17,6 +18,8 @@
 using namespace dailysync;
 
 int main(int argc, char **argv) {
+    // Internal: the daemon starts itself so to keep one hook's process tree (io/hook_reaper.hpp).
+    if (argc > 1 && argv[1] == kHookReaperFlag) return run_hook_reaper(std::vector<std::string>(argv + 2, argv + argc));
     const CommandLine cl = parse_command_line(std::vector<std::string>(argv + 1, argv + argc));
     if (!cl.error.empty()) {
         std::cerr << "dailysyncd: " << cl.error << "\nTry 'dailysyncd --help'.\n";

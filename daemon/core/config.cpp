@@ -390,11 +390,17 @@ Config validate(const json &doc) {
     if (doc.contains("state_dir")) {
         config.state_dir = require_absolute_path(doc["state_dir"], "/state_dir");
         if (config.state_dir == "/") fail("/state_dir", "must not be the root directory", &doc["state_dir"]);
+    }
+    {
+        // The default state folder obeys the same rules: a destination of /var/lib/dailysyncd
+        // would otherwise hold the daemon's own state and delete it on the first mirror run.
+        const json *given = doc.contains("state_dir") ? &doc["state_dir"] : nullptr;
+        const std::string which = given ? "" : " (the default, " + config.state_dir + "; set state_dir elsewhere)";
         if (path_is_within(config.state_dir, config.destination))
-            fail("/state_dir", "must not be inside the destination (a mirror run would delete it)", &doc["state_dir"]);
+            fail("/state_dir", "must not be inside the destination (a mirror run would delete it)" + which, given);
         if (path_is_within(config.state_dir, config.source) || path_is_within(config.source, config.state_dir))
-            fail("/state_dir", "must not be inside the source or hold it (dailysyncd would write into the tree it backs up)",
-                 &doc["state_dir"]);
+            fail("/state_dir", "must not be inside the source or hold it (dailysyncd would write into the tree it backs up)" + which,
+                 given);
     }
     if (doc.contains("exclude")) {
         config.exclude = require_string_array(doc["exclude"], "/exclude");

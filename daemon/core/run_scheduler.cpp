@@ -301,6 +301,13 @@ RunScheduler::Verdict RunScheduler::classify(std::size_t index) const {
     Verdict v{UnitState::failed, false, {}};
     if (!exit.started) {
         v.message = exit.start_error;
+    } else if (exit.abandoned) {
+        v.outcome = cancelling ? UnitState::cancelled : UnitState::failed;
+        v.message = "rsync (process " + std::to_string(exit.pid) + ") did not end after SIGKILL: it waits in the kernel for the source " +
+                    settings_.config.source + " or the destination " + settings_.config.destination +
+                    ", which does not answer (is the NAS hung?); it was left behind";
+        if (a.stalled) v.message = "rsync printed nothing for " + std::to_string(settings_.config.stall_timeout_seconds) + " s; " + v.message;
+        v.transient = true;
     } else if (a.stalled) {
         v.message = "rsync printed nothing for " + std::to_string(settings_.config.stall_timeout_seconds) + " s and was killed";
         v.transient = true;
@@ -348,6 +355,8 @@ Commands RunScheduler::exited(std::size_t index, AttemptExit exit, WallClock::ti
     a.exit = std::move(exit);
     a.stage = Stage::inspecting;
     model_.unit_progress(index, a.exit.counters, a.exit.bytes_done);
+    // One left behind in the kernel: the NAS it waits for would hold any call on the trees too.
+    if (a.exit.abandoned) return inspected(index, {}, now);
     const WorkUnit &unit = model_.units()[index].unit;
     const Verdict verdict = classify(index);
     command::Inspect inspect{index, unit.base, {}, {}, {}};
@@ -388,7 +397,12 @@ Commands RunScheduler::inspected(std::size_t index, const Inspection &found, Wal
     if (outcome == UnitState::warning || outcome == UnitState::partial || outcome == UnitState::failed || !a.gone_at_launch.empty() ||
         listed) {
         const std::string gone = !found.gone_folder.empty() ? found.gone_folder : a.gone_at_launch;
-        if (!gone.empty()) {
+        if (!found.unreadable_folder.empty()) {
+            // Neither there nor gone: the NAS answered with an error. A retry may find it back.
+            outcome = cancelling ? UnitState::cancelled : UnitState::failed;
+            message = "the source " + settings_.config.source + " could not be read at " + found.unreadable_folder + " (" +
+                      found.unreadable_error + "): is the NAS or its network down? (" + message + ")";
+        } else if (!gone.empty()) {
             outcome = UnitState::failed;
             transient = false;
             message = vanished_message(gone);

@@ -95,11 +95,18 @@ struct AttemptExit {
     std::uint64_t bytes_done = 0;
     ErrorSummary errors;
     std::vector<std::string> recent_transfers;   // names rsync announced last (relative to the unit's base)
+    // Killed, it did not end: it waits in the kernel on a NAS that does not answer, and was
+    // left behind (process group `pid`). Nothing more is asked of the trees about it.
+    bool abandoned = false;
+    long pid = 0;
 };
 
 // What io found after an attempt (the answers to command::Inspect).
 struct Inspection {
     std::string gone_folder;   // printable, relative to the source; "" when all are there
+    // A folder the source could not say anything about (the NAS gave an I/O error): not
+    // "vanished". Printable folder and the error.
+    std::string unreadable_folder, unreadable_error;
     std::uint64_t files_not_arrived = 0, bytes_not_arrived = 0;
 };
 

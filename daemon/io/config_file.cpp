@@ -1,5 +1,7 @@
 #include "io/config_file.hpp"
 
+#include "io/hook_process.hpp"
+
 #include "core/versions.hpp"
 #include "io/preflight.hpp"
 #include "io/rsync_child.hpp"
@@ -58,6 +60,13 @@ std::vector<ConfigError> config_warnings(const Config &config) {
         warnings.push_back({"/rsync_path", "is not an executable program here: every run will fail until it is", "\"" + config.rsync_path + "\""});
     if (auto warning = folder_warning("/destination", config.destination, "dailysyncd never creates it; every run fails until it exists"))
         warnings.push_back(*warning);
+    const std::pair<const char *, const std::vector<std::vector<std::string>> *> stages[] = {
+        {"before_run", &config.hooks.before_run}, {"after_run", &config.hooks.after_run}, {"on_failure", &config.hooks.on_failure}};
+    for (const auto &[stage, commands] : stages)
+        for (std::size_t i = 0; i < commands->size(); ++i)
+            if (const std::string problem = hook_program_problem((*commands)[i].front()); !problem.empty())
+                warnings.push_back({"/hooks/" + std::string(stage) + "/" + std::to_string(i) + "/0",
+                                    "cannot be started here: " + problem + "; the hook fails at every run until it can", ""});
     return warnings;
 }
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "io/child_setup.hpp"
+#include "io/hook_reaper.hpp"
 
 namespace dailysync {
 
@@ -20,10 +21,7 @@ struct HookProcess::ProcessHolder {
     bp::process process;
 };
 
-namespace {
-// argv[0] as an absolute program path: itself when absolute, else found in kHookPath
-// (the hook's own PATH, not the daemon's). "" when not found.
-std::string resolve(const std::string &name) {
+std::string find_hook_program(const std::string &name) {
     if (name.find('/') != std::string::npos) return name.front() == '/' && ::access(name.c_str(), X_OK) == 0 ? name : std::string{};
     std::string_view path = kHookPath;
     while (!path.empty()) {
@@ -35,7 +33,14 @@ std::string resolve(const std::string &name) {
     }
     return {};
 }
-}  // namespace
+
+std::string hook_program_problem(const std::string &name) {
+    if (name.empty()) return "no program named";
+    if (!find_hook_program(name).empty()) return {};
+    if (name.front() == '/') return "\"" + name + "\" is not an executable program";
+    if (name.find('/') != std::string::npos) return "\"" + name + "\" is neither an absolute path nor a bare name looked up in " + std::string(kHookPath);
+    return "\"" + name + "\" is not an executable program (looked up in " + std::string(kHookPath) + ")";
+}
 
 std::shared_ptr<HookProcess> HookProcess::start(asio::io_context &io, Options options, HookOutcome outcome, OnLine on_line, OnDone on_done) {
     auto hook = std::shared_ptr<HookProcess>(new HookProcess(io, std::move(options), std::move(outcome), std::move(on_line), std::move(on_done)));
@@ -55,11 +60,10 @@ HookProcess::~HookProcess() {
 
 void HookProcess::begin() {
     started_ = std::chrono::steady_clock::now();
-    const std::string program = options_.argv.empty() ? std::string{} : resolve(options_.argv.front());
+    const std::string program = options_.argv.empty() ? std::string{} : find_hook_program(options_.argv.front());
     std::string error;
     if (program.empty()) {
-        error = options_.argv.empty() ? "no program named"
-                                      : "\"" + options_.argv.front() + "\" is not an executable program (looked up in " + std::string(kHookPath) + ")";
+        error = hook_program_problem(options_.argv.empty() ? std::string() : options_.argv.front());
     } else {
         asio::writable_pipe write_end(io_);
         bp::error_code ec;
@@ -67,9 +71,9 @@ void HookProcess::begin() {
         if (ec) error = ec.message();
         else {
             try {
-                const std::vector<std::string> arguments(options_.argv.begin() + 1, options_.argv.end());
+                const auto arguments = hook_reaper_arguments(::getpid(), static_cast<int>(options_.grace.count()), program, options_.argv);
                 process_ = std::make_unique<ProcessHolder>(ProcessHolder{bp::process(
-                    io_, program, arguments, bp::process_stdio{nullptr, write_end, write_end},
+                    io_, options_.reaper, arguments, bp::process_stdio{nullptr, write_end, write_end},
                     bp::process_environment(options_.environment), ChildSetup{::getpid()})});
             } catch (const std::exception &e) {
                 error = e.what();
@@ -124,13 +128,19 @@ void HookProcess::cancel() {
     stop(false);
 }
 
+void HookProcess::signal_reaper(int signal) {
+    if (pid_ > 0 && parts_pending_ > 0) ::kill(pid_, signal);
+}
+
 void HookProcess::stop(bool timed_out) {
     if (parts_pending_ == 0 || stopping_) return;
     stopping_ = true;
     outcome_.timed_out = timed_out;
-    signal_group(SIGTERM);
-    signal_group(SIGCONT);
-    kill_timer_.expires_after(options_.grace);
+    // The reaper stops the whole tree: SIGTERM now, SIGKILL after the grace.
+    signal_reaper(SIGTERM);
+    signal_reaper(SIGCONT);
+    // Should the reaper itself not end (stopped, stuck), its group goes after a while more.
+    kill_timer_.expires_after(options_.grace + std::chrono::seconds(5));
     kill_timer_.async_wait([self = shared_from_this()](bp::error_code ec) {
         if (!ec) self->signal_group(SIGKILL);
     });

@@ -1,7 +1,9 @@
 // One hook command as a child process: no shell, a clean environment, stdin from
-// /dev/null, stdout and stderr together through one pipe read on the loop, its own
-// process group (killed whole at the timeout or on cancel). Mechanics only: the order of
-// the commands and what a failure means are service/hook_runner's.
+// /dev/null, stdout and stderr together through one pipe read on the loop, started under
+// a reaper of its own (io/hook_reaper.hpp) that ends the hook's whole process tree at its
+// exit, its timeout or a cancel, whatever sessions or groups its children made.
+// Mechanics only: the order of the commands and what a failure means are
+// service/hook_runner's.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -18,6 +20,12 @@
 
 namespace dailysync {
 
+// A hook's argv[0] as an absolute program path: itself when absolute, else found in
+// kHookPath (the hook's own PATH, not the daemon's). "" when not found.
+std::string find_hook_program(const std::string &name);
+// "" when find_hook_program finds it; else why not, naming it.
+std::string hook_program_problem(const std::string &name);
+
 class HookProcess : public std::enable_shared_from_this<HookProcess> {
 public:
     struct Options {
@@ -25,6 +33,8 @@ public:
         std::vector<std::string> environment;   // "NAME=value", the whole environment
         std::chrono::seconds timeout{600};
         std::chrono::seconds grace{10};         // SIGTERM -> SIGKILL
+        // The program started as the reaper (`PROGRAM --hook-reaper ...`): dailysyncd itself.
+        std::string reaper = "/proc/self/exe";
     };
     using OnLine = std::function<void(const std::string &)>;   // each output line (capped), on the loop
     using OnDone = std::function<void(HookOutcome)>;           // exactly once, on the loop
@@ -42,6 +52,7 @@ private:
     void stop(bool timed_out);
     void part_done();
     void signal_group(int signal);
+    void signal_reaper(int signal);
 
     boost::asio::io_context &io_;
     Options options_;

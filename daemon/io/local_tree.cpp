@@ -17,9 +17,13 @@ namespace dailysync {
 
 namespace {
 
-std::optional<EntryFacts> lstat_facts(const std::string &path) {
+// `error`: set when the lookup failed for another reason than the entry not being there.
+std::optional<EntryFacts> lstat_facts(const std::string &path, std::string *error = nullptr) {
     struct stat st {};
-    if (::lstat(path.c_str(), &st) != 0) return std::nullopt;
+    if (::lstat(path.c_str(), &st) != 0) {
+        if (error && errno != ENOENT && errno != ENOTDIR) *error = std::strerror(errno);
+        return std::nullopt;
+    }
     return EntryFacts{S_ISDIR(st.st_mode), static_cast<std::uint64_t>(st.st_size), static_cast<std::int64_t>(st.st_mtim.tv_sec)};
 }
 
@@ -132,7 +136,9 @@ public:
     }
     std::optional<FolderIdentity> identity() const override { return folder_identity(root_); }
     bool remote() const override { return is_remote_filesystem(root_); }
-    std::optional<EntryFacts> entry(const std::string &relative) const override { return lstat_facts(below(root_, relative)); }
+    std::optional<EntryFacts> entry(const std::string &relative, std::string *error) const override {
+        return lstat_facts(below(root_, relative), error);
+    }
     // scan_threads "auto": a NAS answers each thread's calls one at a time, so more there.
     ScanResult scan(WorkProgress &progress) const override {
         return scan_local_tree(root_, progress, scan_thread_count(scan_threads_, remote()));

@@ -111,7 +111,7 @@ void RsyncChild::start() {
 
 void RsyncChild::read_stdout() {
     stdout_pipe_.async_read_some(asio::buffer(stdout_buffer_), [self = shared_from_this()](bp::error_code ec, std::size_t n) {
-        if (n > 0) {
+        if (n > 0 && !self->reported_) {   // (an abandoned child's late words belong to no attempt)
             self->stdout_parser_.feed(std::string_view(self->stdout_buffer_.data(), n));
             self->arm_quiet_timer();
             if (self->on_output_) self->on_output_();
@@ -138,7 +138,7 @@ void RsyncChild::read_stderr() {
 }
 
 void RsyncChild::arm_quiet_timer() {
-    if (options_.quiet_after.count() <= 0 || exited_) return;
+    if (options_.quiet_after.count() <= 0 || exited_ || reported_) return;
     quiet_timer_.expires_after(options_.quiet_after);
     quiet_timer_.async_wait([self = shared_from_this()](bp::error_code ec) {
         if (ec || self->exited_ || self->parts_pending_ == 0) return;
@@ -161,12 +161,34 @@ void RsyncChild::terminate(std::chrono::seconds grace) {
     signal_group(SIGCONT);
     kill_timer_.expires_after(grace);
     kill_timer_.async_wait([self = shared_from_this()](bp::error_code ec) {
-        if (!ec) self->signal_group(SIGKILL);
+        if (ec) return;
+        self->signal_group(SIGKILL);
+        self->kill_timer_.expires_after(kAbandonAfterKill);
+        self->kill_timer_.async_wait([self](bp::error_code ec) {
+            if (!ec) self->abandon();
+        });
     });
 }
 
+void RsyncChild::abandon() {
+    if (reported_) return;
+    // Its reads and its wait stay armed: if it ever ends it is reaped, and nothing more
+    // is reported. Until then its group keeps its id, so signal_group stays safe.
+    exit_.abandoned = true;
+    exit_.signal = SIGKILL;
+    report();
+}
+
+void RsyncChild::report() {
+    if (reported_) return;
+    reported_ = true;
+    drain_timer_.stop();
+    quiet_timer_.cancel();
+    on_exit_(exit_);
+}
+
 void RsyncChild::part_done() {
-    if (--parts_pending_ > 0) return;
+    if (--parts_pending_ > 0 || reported_) return;
     quiet_timer_.cancel();
     kill_timer_.cancel();
     if (exit_.signal || killed_) {
@@ -178,17 +200,13 @@ void RsyncChild::part_done() {
         drain_group();
         return;
     }
-    on_exit_(exit_);
+    report();
 }
 
 void RsyncChild::drain_group() {
     // The leader is reaped, so the id names our group only while members live; pids are
     // not reused while a process group of that id exists.
-    if (::kill(-pid_, SIGKILL) != 0 || std::chrono::steady_clock::now() > drain_until_) {
-        drain_timer_.stop();
-        on_exit_(exit_);
-        return;
-    }
+    if (::kill(-pid_, SIGKILL) != 0 || std::chrono::steady_clock::now() > drain_until_) return report();
     if (!drain_timer_.running())
         drain_timer_.start(std::chrono::milliseconds(20), [weak = weak_from_this()] {
             if (auto self = weak.lock()) self->drain_group();

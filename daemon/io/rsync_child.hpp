@@ -25,7 +25,14 @@ struct ChildExit {
     int exit_code = -1;          // when it exited normally
     int signal = 0;              // when a signal ended it
     std::string start_error;     // when !started
+    // It did not end within kAbandonAfterKill of SIGKILL: it waits in the kernel on a
+    // filesystem that does not answer (a FUSE or NFS request already sent). It is left
+    // behind, still our child (reaped if it ever ends; systemd's stop takes the cgroup).
+    bool abandoned = false;
 };
+
+// How long a child may take to die after SIGKILL before it is left behind.
+inline constexpr std::chrono::seconds kAbandonAfterKill{2};
 
 class RsyncChild : public std::enable_shared_from_this<RsyncChild> {
 public:
@@ -48,9 +55,11 @@ public:
     // Starts the process. on_exit is always called exactly once, later, from the loop:
     // after the exit status and EOF on both pipes and, when a signal ended rsync, once no
     // process of its group is left (rsync's local server side has its own stdout, so the
-    // pipes can close while it still writes to the destination).
+    // pipes can close while it still writes to the destination); or, after terminate(),
+    // once it has been given up on (ChildExit::abandoned).
     void start();
-    // SIGTERM to the whole process group; SIGKILL if it is still there after `grace`.
+    // SIGTERM to the whole process group; SIGKILL if it is still there after `grace`;
+    // given up on (abandoned) if it is still there kAbandonAfterKill later.
     void terminate(std::chrono::seconds grace);
 
     const RsyncStdoutParser &output() const { return stdout_parser_; }
@@ -65,6 +74,8 @@ private:
     void part_done();
     void drain_group();
     void signal_group(int signal);
+    void report();    // on_exit_, once
+    void abandon();
 
     boost::asio::io_context &io_;
     Options options_;
@@ -78,6 +89,7 @@ private:
     PeriodicTimer drain_timer_;
     std::chrono::steady_clock::time_point drain_until_;
     bool killed_ = false;   // terminate() was called
+    bool reported_ = false; // on_exit_ was called
     std::array<char, 16384> stdout_buffer_{};
     std::array<char, 4096> stderr_buffer_{};
     RsyncStdoutParser stdout_parser_;

@@ -37,8 +37,9 @@ public:
     virtual std::optional<FolderIdentity> identity() const = 0;
     // Every operation on it is a network round trip (NFS, SMB, FUSE...).
     virtual bool remote() const = 0;
-    // An entry by its path relative to the root; nullopt when it is not there.
-    virtual std::optional<EntryFacts> entry(const std::string &relative) const = 0;
+    // An entry by its path relative to the root; nullopt when it is not there, or when it
+    // could not be looked up (then `error`, if given, says why: "Input/output error").
+    virtual std::optional<EntryFacts> entry(const std::string &relative, std::string *error = nullptr) const = 0;
     virtual ScanResult scan(WorkProgress &progress) const = 0;
     // The tree, folder by folder, for the daily run's compare (io/tree_compare.hpp).
     virtual OpenedTree open_tree() const = 0;

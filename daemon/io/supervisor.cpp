@@ -99,8 +99,18 @@ void Supervisor::carry_out(const command::Prepare &c) {
          backup_path = c.backup_path](WorkProgress &) {
             Found found{source_replaced(*source, identity), {}, false};
             if (!found.source_problem.empty()) return found;
-            for (const auto &folder : folders)
-                if (!folder.empty() && !source->entry(folder)) found.gone.push_back(folder);
+            for (const auto &folder : folders) {
+                if (folder.empty()) continue;
+                std::string error;
+                if (!source->entry(folder, &error)) {
+                    if (!error.empty()) {   // not gone: the NAS did not say
+                        found.source_problem = "the source " + source->location() + " could not be read at " + printable_name(folder) +
+                                               " (" + error + "): is the NAS or its network down?";
+                        return found;
+                    }
+                    found.gone.push_back(folder);
+                }
+            }
             for (const auto &folder : backup_path)
                 if (const auto facts = destination->entry(folder); facts && !facts->is_dir) found.backup_blocked = true;
             return found;
@@ -149,12 +159,15 @@ void Supervisor::carry_out(const command::Launch &c) {
             if (!self) return;
             auto child = std::move(self->children_[index]);
             self->children_.erase(index);
-            AttemptExit attempt{exit.started, exit.start_error, exit.exit_code, exit.signal, {}, 0, {}, {}};
+            if (exit.abandoned && self->settings_.on_notice)
+                self->on_abandoned(index, child ? child->pid() : -1);
+            AttemptExit attempt{exit.started, exit.start_error, exit.exit_code, exit.signal, {}, 0, {}, {}, exit.abandoned, 0};
             if (child) {
                 attempt.counters = child->output().counters();
                 attempt.bytes_done = child->output().bytes_done();
                 attempt.errors = child->errors().summary();
                 attempt.recent_transfers = child->output().recent_transfers();
+                attempt.pid = child->pid();
             }
             self->note_creations();
             // What a later rsync of the unit kept goes into the version after its creations.
@@ -168,6 +181,14 @@ void Supervisor::carry_out(const command::Launch &c) {
             }
             self->execute(self->scheduler_.exited(index, std::move(attempt), WallClock::now()));
         });
+}
+
+void Supervisor::on_abandoned(std::size_t index, pid_t pid) {
+    settings_.on_notice("warning: unit " + model_.units()[index].unit.name + ": rsync (process group " + std::to_string(pid) + ") did not end " +
+                        std::to_string(kAbandonAfterKill.count()) + " s after SIGKILL: it waits in the kernel for " + settings_.config.source +
+                        " or " + settings_.config.destination +
+                        ", which does not answer. It is left behind; it ends when the NAS answers or its mount is forced off "
+                        "(systemd's stop of the service kills it then)");
 }
 
 void Supervisor::carry_out(const command::Kill &c) {
@@ -204,7 +225,13 @@ void Supervisor::carry_out(const command::Inspect &c) {
             Inspection found;
             remove_temporary_files(*source, *destination, c.base, c.remove_temporaries, progress);
             for (const auto &folder : c.check_folders) {
-                const auto facts = source->entry(folder);
+                std::string error;
+                const auto facts = source->entry(folder, &error);
+                if (!error.empty()) {
+                    found.unreadable_folder = printable_name(folder.empty() ? "." : folder);
+                    found.unreadable_error = error;
+                    break;
+                }
                 if (!facts || !facts->is_dir) {
                     found.gone_folder = printable_name(folder);
                     break;

@@ -57,6 +57,8 @@ public:
         // is moved into the version (a blocking call, on the pool, after the attempt).
         std::string scratch_dir;
         std::function<Done(const std::string &scratch, WorkProgress &progress)> keep_scratch;
+        // What the admin should read in the journal as it happens (an rsync left behind).
+        std::function<void(const std::string &)> on_notice;
     };
     using OnChange = std::function<void()>;
     using OnDone = std::function<void()>;
@@ -90,6 +92,7 @@ private:
     void carry_out(const command::CheckSource &c);
     void carry_out(const command::Finish &c);
     void done();
+    void on_abandoned(std::size_t index, pid_t pid);   // journals an rsync left behind
     // The version's notes (creations, deleted folders, what a later rsync kept) are written
     // on the pool; the run finishes once all are written.
     // `merge_of`: a merge of that unit's scratch folder ("" = creations or folders).

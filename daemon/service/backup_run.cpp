@@ -371,6 +371,9 @@ void BackupRun::start_copying(std::string backup_dir, std::string created_path, 
             return store->keep_from(scratch, [&progress] { ++progress.steps; });
         };
     }
+    settings.on_notice = [weak = weak_from_this()](const std::string &notice) {
+        if (auto self = weak.lock(); self && self->on_notice_) self->on_notice_(notice);
+    };
     if (versions_)
         // What the last retention set aside is deleted beside the copying (both wait on the
         // NAS); not waited for: what is left stays aside until the next run.

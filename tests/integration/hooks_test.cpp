@@ -199,3 +199,74 @@ TEST(Hooks, AStopDuringTheCopyGivesTheEndHooksOnlyTheCancelGrace) {
     EXPECT_EQ(report["hooks"][1]["stage"], "on_failure");
     EXPECT_EQ(processes_with("sleep 3600.4"), 0);
 }
+
+namespace {
+// A hook that leaves its process group and its parent: a child in a session of its own
+// holding the hook's output, a double-forked grandchild that ignores SIGTERM, then a wait.
+// `tag` makes its sleeps findable.
+std::string escaping_hook(const std::string &tag, const std::string &then) {
+    const std::string script = "echo waiting; setsid sleep 3600." + tag + "1 & (trap '' TERM; sleep 3600." + tag +
+                               "2 & ) ; " + then;
+    return R"([["sh", "-c", )" + quoted(script) + "]]";
+}
+}  // namespace
+
+TEST(Hooks, AtItsTimeoutAHookEndsWithEverythingItStartedWhateverSessionOrSignalsTheyChose) {
+    Fixture f;
+    f.build_tree();
+    const std::string config = f.config(R"("cancel_grace_seconds": 1, "hooks": {"timeout_seconds": 2, "before_run": )" +
+                                        escaping_hook("61", "sleep 3600.613") + "}");
+    const auto start = std::chrono::steady_clock::now();
+    auto r = run({dailysyncd(), "--once", "--config", config}, {}, std::nullopt);
+    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_LT(took, 15.0) << "the hook's children held the run past its timeout";
+    const auto report = f.report(r.out);
+    EXPECT_NE(report.value("error", "").find("was killed after its timeout (hooks.timeout_seconds): waiting"), std::string::npos)
+        << report.dump(2);
+    EXPECT_EQ(processes_with("sleep 3600.61"), 0) << "a process the hook started outlived its timeout";
+}
+
+TEST(Hooks, AHookThatExitsTakesWhatItLeftBehindWithIt) {
+    // Its background children hold its output: the run must not wait for them.
+    Fixture f;
+    f.build_tree();
+    const std::string config = f.config(R"("hooks": {"timeout_seconds": 60, "before_run": )" + escaping_hook("62", "echo ready") + "}");
+    const auto start = std::chrono::steady_clock::now();
+    auto r = run({dailysyncd(), "--once", "--config", config});
+    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_LT(took, 30.0) << "the run waited for the hook's background processes";
+    EXPECT_EQ(differences(snapshot(f.source), snapshot(f.destination)), "");
+    EXPECT_EQ(processes_with("sleep 3600.62"), 0) << "a process the hook left behind outlived it";
+}
+
+TEST(Hooks, SigtermDuringAHookEndsItsWholeTreeAndTheRun) {
+    Fixture f;
+    f.build_tree();
+    const std::string config = f.config(R"("cancel_grace_seconds": 1, "hooks": {"before_run": )" +
+                                        escaping_hook("63", "touch " + f.dir / "started" + "; sleep 3600.633") + "}");
+    auto spawned = spawn({dailysyncd(), "--once", "--config", config});
+    for (int i = 0; i < 500 && ::access((f.dir / "started").c_str(), F_OK) != 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const auto asked = std::chrono::steady_clock::now();
+    ::kill(spawned.pid, SIGTERM);
+    auto r = wait_for(spawned, std::chrono::seconds(60));
+    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count();
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_LT(took, 15.0);
+    EXPECT_EQ(processes_with("sleep 3600.63"), 0) << "a process the hook started outlived the stop";
+}
+
+TEST(Hooks, CheckConfigStrictNamesAHookProgramThatCannotBeStarted) {
+    Fixture f;
+    f.build_tree();
+    const std::string config = f.config(R"("hooks": {"before_run": [["no-such-hook-anywhere"]], "after_run": [["logger", "x"], ["/opt/nowhere/notify"]]})");
+    auto r = run({dailysyncd(), "--check-config", "--strict", "--config", config});
+    EXPECT_NE(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("/hooks/before_run/0/0: cannot be started here: \"no-such-hook-anywhere\" is not an executable program (looked up in /usr/local/sbin:"),
+              std::string::npos) << r.err;
+    // A path is not looked up anywhere: the message says only that it is not there.
+    EXPECT_NE(r.err.find("/hooks/after_run/1/0: cannot be started here: \"/opt/nowhere/notify\" is not an executable program;"), std::string::npos)
+        << r.err;
+    EXPECT_EQ(r.err.find("/hooks/after_run/0/0"), std::string::npos) << r.err;
+}

@@ -150,6 +150,63 @@ TEST(HungNas, FrozenMidRunTheDaemonStillAnswersAndStopsPromptly) {
     expect_next_run_succeeds(n);
 }
 
+TEST(HungNas, ANasThatNeverGivesUpCannotKeepTheDaemonFromEnding) {
+    // A backup NAS mounted without a client timeout (sshfs's default): a request the
+    // frozen NAS never answers waits in the kernel, through SIGKILL. The rsyncs caught in
+    // one cannot die; the daemon leaves them behind, names them, and ends; a new one
+    // takes the bus name.
+    SimulatedNas nas(2000);
+    Service service;
+    service.destination = nas.mounted("backup");
+    // 160 MB in files of 2 MB, read here: when the NAS freezes, the receivers are writing.
+    // cancel_grace_seconds is the default's (10 s): the 15 s are systemd's to count on.
+    write_file(service.config_path, R"({"source": ")" + service.source + R"(", "destination": ")" + service.destination +
+                                        R"(", "state_dir": ")" + service.state + R"(", "filesystem_timeout_seconds": 3})");
+    for (int p = 0; p < 2; ++p) {
+        make_dirs(service.source + "/p" + std::to_string(p));
+        for (int f = 0; f < 40; ++f)
+            write_file(service.source + "/p" + std::to_string(p) + "/f" + std::to_string(f), std::string(2'000'000, 'a' + f % 26));
+    }
+    age_tree(service.source);
+    service.start();
+    ASSERT_EQ(service.ctl({"start"}).exit_code, 0);
+    wait_for_rsync(nas.mounted("backup"));
+    std::this_thread::sleep_for(1500ms);
+    nas.freeze();
+    std::this_thread::sleep_for(1s);
+    // The case at hand: some rsync waits for the NAS inside a FUSE request.
+    int in_request = 0;
+    std::string seen;
+    for (pid_t pid : rsyncs_on(nas.mounted(""))) {
+        const std::string wchan = read_file("/proc/" + std::to_string(pid) + "/wchan");
+        const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+        const char state = stat.rfind(')') == std::string::npos ? '?' : stat[stat.rfind(')') + 2];
+        in_request += wchan == "request_wait_answer";
+        seen += std::to_string(pid) + ": " + state + " " + wchan + "\n";
+    }
+    ASSERT_GT(in_request, 0) << "no rsync was caught in a request to the NAS:\n" << seen;
+    const auto start = std::chrono::steady_clock::now();
+    const Result stopped = service.stop();
+    EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
+    EXPECT_LT(elapsed_since(start), 15000ms) << "SIGTERM took too long";
+    EXPECT_NE(stopped.err.find("s after SIGKILL: it waits in the kernel for " + service.source + " or " + service.destination +
+                               ", which does not answer. It is left behind"),
+              std::string::npos)
+        << stopped.err;
+    EXPECT_EQ(stopped.err.find("vanished"), std::string::npos) << stopped.err;
+    // The NAS still frozen: a new daemon owns the name and answers.
+    service.start();
+    const auto state = busctl(service, {"get-property", "io.dailysync1", "/io/dailysync1", "io.dailysync1.Manager", "State"});
+    EXPECT_EQ(state.exit_code, 0) << state.err;
+    EXPECT_NE(state.out.find("idle"), std::string::npos) << state.out;
+    const auto last = service.ctl({"report", status_json(service).value("last_run_id", "")});
+    EXPECT_NE(last.out.find("cancelled"), std::string::npos) << last.out;
+    EXPECT_NE(last.out.find("did not end after SIGKILL"), std::string::npos) << last.out;
+    EXPECT_EQ(last.out.find("vanished"), std::string::npos) << last.out;
+    EXPECT_EQ(service.stop().exit_code, 0);
+    nas.thaw();
+}
+
 TEST(HungNas, AStalledRsyncFailsItsUnitClearlyAndTheNextRunSucceeds) {
     NasService n(2000, R"("stall_timeout_seconds": 2)");
     ASSERT_NO_FATAL_FAILURE(freeze_mid_run(n));
@@ -187,16 +244,20 @@ TEST(HungNas, FrozenBeforeAFirstRunItsChecksTimeOutAndSigtermStillStops) {
 TEST(HungNas, FrozenDuringTheFirstRunsScanTheRunFailsAndTheNextSucceeds) {
     // 20 ms per round trip: the scan of 80 folders takes seconds, long enough to catch.
     NasService n(20000);
-    make_tree(n.nas.served("prod"), 80, 1);
+    // Each file 100 folders deep: a walk of sequential round trips (seconds), however many
+    // threads scan.
+    for (int p = 0; p < 4; ++p) {
+        std::string deep = n.nas.served("prod") + "/p" + std::to_string(p);
+        for (int d = 0; d < 100; ++d) deep += "/d" + std::to_string(d);
+        make_dirs(deep);
+        write_file(deep + "/f", "x");
+    }
+    age_tree(n.nas.served("prod"));
     n.start();
     ASSERT_EQ(n.service.ctl({"start"}).exit_code, 0);
-    bool scanning = false;
-    for (int i = 0; i < 100 && !scanning; ++i) {
-        const auto status = n.service.ctl({"status"});
-        scanning = status.out.find("scanning") != std::string::npos;
-        if (!scanning) std::this_thread::sleep_for(100ms);
-    }
-    ASSERT_TRUE(scanning) << "the run never showed its scan";
+    // The service's own status line (sd_notify STATUS=) names the phase; dailysyncctl
+    // status says only "before copying".
+    ASSERT_TRUE(n.service.notify.wait_for("scanning the source", 10s)) << "the run never showed its scan";
     n.nas.freeze();
     expect_responsive(n.service);
     const auto report = wait_for_run_end(n.service, 20s);

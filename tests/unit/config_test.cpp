@@ -202,6 +202,13 @@ TEST(Config, StateAndMetricsStayOutOfTheSourceAndTheRoot) {
     EXPECT_EQ(error_of(with(R"("state_dir": "/data")")).pointer, "/state_dir");
     EXPECT_EQ(error_of(with(R"("metrics_file": "/data/prod/m.prom")")).pointer, "/metrics_file");
     EXPECT_TRUE(parse_config(with(R"("state_dir": "/var/lib/x", "metrics_file": "/var/lib/node/m.prom")")).config);
+    // The default state folder obeys the same rules (found by the config fuzzer: such a
+    // configuration did not survive its own round trip, and a mirror run would delete it).
+    const auto defaulted = error_of(R"({"source": "/data/prod", "destination": "/var/lib/dailysyncd"})");
+    EXPECT_EQ(defaulted.pointer, "/state_dir");
+    EXPECT_NE(defaulted.message.find("the default, /var/lib/dailysyncd"), std::string::npos) << defaulted.message;
+    EXPECT_EQ(error_of(R"({"source": "/var", "destination": "/backup"})").pointer, "/state_dir");
+    EXPECT_TRUE(parse_config(R"({"source": "/var", "destination": "/backup", "state_dir": "/srv/ds"})").config);
 }
 
 TEST(Config, AnExcludeOfABareBangIsRefused) {

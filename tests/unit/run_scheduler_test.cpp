@@ -30,6 +30,7 @@ struct Attempt {
     int signal = 0;
     bool quiet = false;            // prints nothing until the scheduler kills it (SIGTERM)
     bool cancel_while_running = false;   // the admin cancels the run while it runs
+    bool abandoned = false;        // killed, it does not end (stuck in the kernel on the NAS): left behind
     bool starts = true;            // false: the program cannot be started
     std::uint64_t deletions_held_back = 0;
     std::uint64_t blocked_replacements = 0;
@@ -114,6 +115,8 @@ struct Driver {
         exit.counters.files_transferred = a.files_transferred;
         exit.counters.stats["Number of files"] = 1;
         exit.recent_transfers = a.recent;
+        exit.abandoned = a.abandoned;
+        if (a.abandoned) exit.pid = 4242;
         take(scheduler.exited(unit, exit, kNow));
     }
 
@@ -130,7 +133,7 @@ struct Driver {
             out.kills.push_back(std::get<command::Kill>(kill[0]));
             EXPECT_TRUE(scheduler.quiet(c.unit).empty()) << "killed twice for one silence";
             Attempt killed = a;
-            killed.signal = 15;
+            killed.signal = a.abandoned ? 9 : 15;
             exit_with(c.unit, killed);
             return;
         }
@@ -139,7 +142,7 @@ struct Driver {
             for (const auto &k : cancel)
                 if (std::holds_alternative<command::Kill>(k)) out.kills.push_back(std::get<command::Kill>(k));
             Attempt killed = a;
-            killed.signal = 15;
+            killed.signal = a.abandoned ? 9 : 15;
             exit_with(c.unit, killed);
             return;
         }
@@ -297,6 +300,27 @@ std::vector<Row> table() {
          .result = RunResult::failed,
          .retry_delays = {},
          .launches = 1});
+    add({.name = "a folder the NAS could not say anything about is not 'vanished', and a retry may find it",
+         .configure = [](Config &c) { c.retries = 0; },
+         .attempts = {{"a", {{.exit_code = 23, .failed_paths = 1}}}},
+         .found = {.unreadable_folder = "a", .unreadable_error = "Input/output error"},
+         .states = {{"a", UnitState::failed}},
+         .messages = {{"a", "could not be read at a (Input/output error): is the NAS or its network down?"}},
+         .result = RunResult::failed,
+         .launches = 1});
+    add({.name = "a stalled rsync that does not die after SIGKILL is left behind and retried; nothing asked of the trees",
+         .configure = [](Config &c) { c.retries = 1; },
+         .attempts = {{"a", {{.quiet = true, .abandoned = true, .recent = {"big.mov"}}}}},
+         .states = {{"a", UnitState::success}},
+         .retry_delays = {30},
+         .launches = 2});
+    add({.name = "a cancelled rsync that does not die after SIGKILL is left behind, named, and the run ends",
+         .attempts = {{"a", {{.cancel_while_running = true, .abandoned = true, .recent = {"big.mov"}}}}},
+         .states = {{"a", UnitState::cancelled}},
+         .messages = {{"a", "rsync (process 4242) did not end after SIGKILL: it waits in the kernel for the source /src or the "
+                            "destination /dst, which does not answer (is the NAS hung?); it was left behind"}},
+         .result = RunResult::cancelled,
+         .launches = 1});
     add({.name = "files announced but not arrived do not count as copied",
          .configure = [](Config &c) { c.retries = 0; },
          .attempts = {{"a", {{.exit_code = 12, .files_transferred = 10, .recent = {"x", "y"}}}}},
@@ -396,6 +420,19 @@ TEST(RunScheduler, AStalledRsyncGetsFiveSecondsAndItsTemporariesAreCleanedUp) {
     EXPECT_EQ(d.out.inspections[0].remove_temporaries, std::vector<std::string>{"big.mov"});
     EXPECT_EQ(d.out.inspections[0].check_arrived, std::vector<std::string>{"big.mov"});
     EXPECT_EQ(d.out.inspections[0].check_folders, std::vector<std::string>{"a"});
+}
+
+TEST(RunScheduler, ARsyncLeftBehindInTheKernelAsksNothingOfTheTrees) {
+    // The NAS it waits for would hold a clean-up or a check on a worker thread for ever.
+    for (const bool cancel : {false, true}) {
+        Row row{.name = "abandoned", .configure = [](Config &c) { c.retries = 0; }};
+        row.attempts = {{"a", {{.quiet = !cancel, .cancel_while_running = cancel, .abandoned = true, .recent = {"big.mov"}}}}};
+        Driver d(row);
+        d.run();
+        EXPECT_TRUE(d.out.finished);
+        EXPECT_TRUE(d.out.inspections.empty()) << "cancel " << cancel;
+        EXPECT_NE(unit_named(d.model, "a")->message.find("it was left behind"), std::string::npos) << unit_named(d.model, "a")->message;
+    }
 }
 
 TEST(RunScheduler, ACleanExitNeedsNoInspectionAndADryRunNeverTouchesTheDestination) {
