@@ -102,11 +102,35 @@ std::vector<std::string> versions_to_prune(const std::vector<DatedPoint> &points
     return pruned;
 }
 
+namespace {
+// A run id as dailysyncd makes them: YYYYMMDDTHHMMSSZ, maybe with "-N" after it.
+bool looks_like_run_id(std::string_view text) {
+    if (text.size() < 16 || text[8] != 'T' || text[15] != 'Z') return false;
+    for (std::size_t i = 0; i < 15; ++i)
+        if (i != 8 && (text[i] < '0' || text[i] > '9')) return false;
+    const std::string_view rest = text.substr(16);
+    return rest.empty() || (rest.size() > 1 && rest[0] == '-' && rest.find_first_not_of("0123456789", 1) == std::string_view::npos);
+}
+}  // namespace
+
 PointChoice choose_point(const std::vector<DatedPoint> &points, std::string_view at) {
     if (points.empty()) return {std::nullopt, "no versions are kept yet (versions start with the first run after \"versions\" is set)"};
     for (std::size_t i = 0; i < points.size(); ++i)
         if (points[i].point.id == at) return {i, {}};
     const auto date = parse_date(at);
+    if (!date && looks_like_run_id(at)) {
+        // A run whose version retention has merged away: its kept neighbours (ids sort by time).
+        std::optional<std::size_t> before, after;
+        for (std::size_t i = 0; i < points.size(); ++i) {
+            if (points[i].point.id < at) before = i;
+            else if (!after) after = i;
+        }
+        std::string error = "version " + std::string(at) + " is no longer kept (retention merged it into the version before it)";
+        auto named = [&](std::size_t i) { return points[i].point.id + " (" + date_text(points[i].date) + ")"; };
+        if (before) error += ": the newest kept before it is " + named(*before) + ", restored with --at " + points[*before].point.id;
+        if (after) error += std::string(before ? "; " : ": ") + "the next kept after it is " + named(*after);
+        return {std::nullopt, error + " (see: dailysyncctl versions)"};
+    }
     if (!date)
         return {std::nullopt, "\"" + std::string(at) + "\" is neither a version (see: dailysyncctl versions) nor a date YYYY-MM-DD"};
     std::optional<std::size_t> found;

@@ -179,9 +179,22 @@ int restore(const CommandLine &cl) {
     if (given.empty()) return fail("--to \"" + printable_name(cl.to) + "\" is not a usable folder");
     // Judged where it really is: a symlink on the way (DIR itself or a parent) leads
     // there, and rsync is given the resolved folder, so the check holds for what rsync opens.
-    const std::string to = real_path(given);
+    std::string to = real_path(given);
     struct stat st {};
-    if (to.empty() || ::stat(to.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return fail("--to " + printable_name(given) + " is not a folder");
+    // A folder not there yet is made (one level, as mkdir does), once every check passed:
+    // judged as the folder it will be, inside its real parent.
+    bool make_to = false;
+    if (to.empty() && given != "/" && ::lstat(given.c_str(), &st) != 0 && errno == ENOENT) {
+        const std::string parent = given.substr(0, std::max<std::size_t>(given.rfind('/'), 1));
+        const std::string real_parent = real_path(parent);
+        if (real_parent.empty() || ::stat(real_parent.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+            return fail("--to " + printable_name(given) + " does not exist, nor does its parent folder " + printable_name(parent) +
+                        " (only the last folder is made)");
+        to = (real_parent == "/" ? std::string() : real_parent) + given.substr(given.rfind('/'));
+        make_to = true;
+    } else if (to.empty() || ::stat(to.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+        return fail("--to " + printable_name(given) + " is not a folder");
+    }
     const std::string shown = to == given ? printable_name(to) : printable_name(given) + " (which is " + printable_name(to) + ")";
     const std::string name = s.path.substr(s.path.rfind('/') + 1);
     const std::string target = s.path.empty() ? to : to + "/" + name;
@@ -203,13 +216,15 @@ int restore(const CommandLine &cl) {
         return fail("--to " + shown + ": the restore would write over the source " + printable_name(s.config.source) +
                     " (add --into-source if that is what you want)");
     // Nothing already there is replaced unasked.
-    if (!cl.overwrite && !cl.dry_run) {
+    if (!cl.overwrite && !cl.dry_run && !make_to) {
         if (s.path.empty() ? !folder_is_empty(to) : ::lstat(target.c_str(), &st) == 0)
             return fail((s.path.empty() ? "--to " + shown + " is not empty" : printable_name(target) + " exists already") +
                         ": the restore would write over what is there (add --overwrite to replace same-named files; nothing "
                         "else is removed), or restore into an empty folder");
     }
 
+    if (make_to && !cl.dry_run && ::mkdir(to.c_str(), 0700) != 0)
+        return fail("cannot make --to " + shown + ": " + std::strerror(errno));
     const VersionStore store(s.config.destination);
     auto assembled = store.assemble(s.points, *choice.index, s.path, true, ticker("reading the versions"));
     if (!assembled.error.empty()) return fail(assembled.error);

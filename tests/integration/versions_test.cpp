@@ -416,6 +416,20 @@ TEST(Versions, ARestoreFollowsNoSymlinkIntoTheSourceAndOverwritesOnlyWhenAsked) 
     r = restore("p/a", into, {"--overwrite"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(read_file(into + "/a"), "a");
+    // A --to not there yet is made (its last folder only, 0700), after the same checks.
+    r = restore("p", f.dir / "new-folder");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(read_file(f.dir / "new-folder/p/a"), "a");
+    struct stat made {};
+    ASSERT_EQ(::stat((f.dir / "new-folder").c_str(), &made), 0);
+    EXPECT_EQ(made.st_mode & 07777, 0700u);
+    r = restore("p", f.dir / "no/such/place");
+    EXPECT_EQ(r.exit_code, 3);
+    EXPECT_NE(r.err.find("does not exist, nor does its parent folder " + f.dir / "no/such"), std::string::npos) << r.err;
+    r = restore("p/a", f.dir / "prod-link/new-in-source");
+    EXPECT_EQ(r.exit_code, 3);
+    EXPECT_NE(r.err.find("would write over the source"), std::string::npos) << r.err;
+    EXPECT_NE(::access((f.source + "/new-in-source").c_str(), F_OK), 0) << "a refused restore made its folder";
     // Asked for: into the source, over what is there.
     r = restore("p/a", f.dir / "to-prod", {"--into-source", "--overwrite"});
     EXPECT_EQ(r.exit_code, 0) << r.err;

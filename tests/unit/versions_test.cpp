@@ -109,6 +109,21 @@ TEST(Versions, AtNamesAVersionOrTheLastOneOfADay) {
     EXPECT_NE(choose_point({}, "v1").error.find("no versions are kept yet"), std::string::npos);
 }
 
+TEST(Versions, AtARunRetentionMergedAwayNamesTheKeptVersionsAroundIt) {
+    using namespace std::chrono;
+    const sys_days day = sys_days(year(2026) / 11 / 10);
+    const std::vector<DatedPoint> points = {point("20261110T020000Z", day), point("20261113T020000Z", day + days(3))};
+    const std::string merged = choose_point(points, "20261111T020000Z").error;
+    EXPECT_NE(merged.find("version 20261111T020000Z is no longer kept (retention merged it into the version before it): the newest "
+                          "kept before it is 20261110T020000Z (2026-11-10), restored with --at 20261110T020000Z; the next kept after "
+                          "it is 20261113T020000Z (2026-11-13)"),
+              std::string::npos)
+        << merged;
+    EXPECT_NE(choose_point(points, "20261112T020000Z-2").error.find("is no longer kept"), std::string::npos);
+    EXPECT_NE(choose_point(points, "20261101T020000Z").error.find(": the next kept after it is 20261110T020000Z"), std::string::npos);
+    EXPECT_NE(choose_point(points, "20261101T020000").error.find("is neither a version"), std::string::npos);
+}
+
 TEST(Versions, TheLayersOfAVersionStopAtAGapInTheChain) {
     const std::vector<VersionPoint> points = {{"a", 1, "success", true}, {"b", 2, "success", false}, {"c", 3, "success", true},
                                               {"d", 4, "success", false}};
