@@ -31,6 +31,21 @@ std::string describe_holder(int fd) {
     }
 }
 
+// What a lock file says of its holder; nullopt when it is empty (released) or unreadable.
+std::optional<LockLeftBy> holder_in(int fd) {
+    std::string text(4096, '\0');
+    const ssize_t n = ::pread(fd, text.data(), text.size(), 0);
+    if (n <= 0) return std::nullopt;
+    text.resize(static_cast<std::size_t>(n));
+    const auto doc = nlohmann::json::parse(text, nullptr, false);
+    if (!doc.is_object()) return std::nullopt;
+    LockLeftBy left;
+    if (const auto what = doc.find("what"); what != doc.end() && what->is_string()) left.what = what->get<std::string>();
+    if (const auto run = doc.find("run_id"); run != doc.end() && run->is_string()) left.run_id = run->get<std::string>();
+    if (const auto since = doc.find("since"); since != doc.end() && since->is_number_integer()) left.since = since->get<std::time_t>();
+    return left;
+}
+
 }  // namespace
 
 RunLock::Attempt RunLock::try_acquire(const std::string &folder, const std::string &file_name, const std::string &what) {
@@ -53,6 +68,7 @@ RunLock::Attempt RunLock::try_acquire(const std::string &folder, const std::stri
         ::close(fd);
         return attempt;
     }
+    attempt.left_by = holder_in(fd);
     attempt.lock.emplace(fd, what);
     attempt.lock->write_holder("");
     return attempt;
@@ -80,6 +96,7 @@ RunLocks take_run_locks(const std::string &state_dir, const std::string &destina
         locks.why = state.why;
         if (locks.held_elsewhere) return locks;
     } else {
+        locks.left_by = std::move(state.left_by);
         locks.held.push_back(std::move(*state.lock));
     }
     if (!lock_name) return locks;

@@ -39,8 +39,18 @@ private:
     std::time_t since_ = 0;
 };
 
+// Who held a lock last and died holding it (killed, crashed, the machine went down): a
+// holder that ends normally empties the file, so what it still says is a run that never
+// finished.
+struct LockLeftBy {
+    std::string what;     // "service", "--once", "--once --dry-run", "--diagnose"
+    std::string run_id;   // "" before its run had an id
+    std::time_t since = 0;
+};
+
 struct RunLock::Attempt {
     std::optional<RunLock> lock;   // set: ours until destroyed
+    std::optional<LockLeftBy> left_by;   // with `lock`: what the file said of a holder that died
     bool held_elsewhere = false;   // another process holds it: do not run
     std::string why;               // without a lock: who holds it, or why it could not be taken
 };
@@ -55,6 +65,7 @@ struct RunLocks {
     std::vector<RunLock> held;
     bool held_elsewhere = false;
     std::string why;
+    std::optional<LockLeftBy> left_by;   // the state folder's lock was last held by one that died
     void set_run_id(const std::string &run_id) {
         for (auto &lock : held) lock.set_run_id(run_id);
     }

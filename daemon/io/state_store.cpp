@@ -1,5 +1,8 @@
 #include "io/state_store.hpp"
 
+#include "core/report.hpp"
+#include "io/run_lock.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <dirent.h>
@@ -213,6 +216,29 @@ Loaded<int> StateStore::load_concurrency() const {
 Done StateStore::save_concurrency(int level) const {
     if (auto made = make_private_directory(dir_); !made.ok()) return made;
     return write_file_atomically(concurrency_path(), std::to_string(level) + "\n");
+}
+
+Done StateStore::record_interrupted(const std::string &run_id, std::int64_t started, const std::string &source,
+                                    const std::string &destination, bool &recorded) const {
+    recorded = false;
+    if (read_report(run_id).status() != Loaded<std::string>::Status::missing || !is_valid_run_id(run_id)) return Done::success();
+    const auto now = static_cast<std::int64_t>(std::time(nullptr));
+    if (auto written = write_report(run_id, interrupted_report_json(run_id, started ? started : now, now, ReportContext{source, destination, 0}));
+        !written.ok())
+        return written;
+    recorded = true;
+    return Done::success();
+}
+
+std::string record_run_left_in_lock(const StateStore &store, const Config &config, const std::optional<LockLeftBy> &left_by) {
+    // A dry run changes nothing (its report would only say what it found); a diagnosis is no run.
+    if (!left_by || left_by->run_id.empty() || (left_by->what != "--once" && left_by->what != "service")) return {};
+    bool recorded = false;
+    if (auto written = store.record_interrupted(left_by->run_id, left_by->since, config.source, config.destination, recorded); !written.ok())
+        return "run " + left_by->run_id + " (dailysyncd " + left_by->what + ") was interrupted, and its report cannot be written: " + written.error();
+    if (!recorded) return {};
+    return "run " + left_by->run_id + " (dailysyncd " + left_by->what + ") was interrupted: its process ended without finishing it " +
+           "(killed, crashed or the machine went down); recorded in the history as interrupted";
 }
 
 Loaded<std::string> StateStore::read_report(const std::string &run_id) const {

@@ -37,6 +37,14 @@ struct DaemonState {
     std::uint64_t last_verify_differing = 0;     // ...and how many files it found differing
 };
 
+struct LockLeftBy;
+class StateStore;
+// A run whose process died holding the state folder's run lock (`left_by`, from
+// take_run_locks) gets its "interrupted" report, unless it has one (the service's own
+// are recorded from state.json at its start). What to tell the admin; "" when nothing
+// was recorded.
+std::string record_run_left_in_lock(const StateStore &store, const Config &config, const std::optional<LockLeftBy> &left_by);
+
 class StateStore {
 public:
     // state_dir and the history retention come from `config`.
@@ -52,6 +60,11 @@ public:
     // Writes the report, records it in the index and removes the reports the retention
     // no longer keeps (a failure to prune is not an error of the write).
     Done write_report(const std::string &run_id, const std::string &json) const;
+    // A run whose process died during it (found in the state, or in a run lock it left):
+    // its report says "interrupted", unless the run has a report already. `recorded`: one
+    // was written.
+    Done record_interrupted(const std::string &run_id, std::int64_t started, const std::string &source,
+                            const std::string &destination, bool &recorded) const;
     // The report text; missing when there is none (or the id is not a run id).
     Loaded<std::string> read_report(const std::string &run_id) const;
     // The runs in the history, oldest first, from the index (rebuilt from the reports

@@ -141,14 +141,11 @@ void Manager::record_interrupted_run() {
                  "the machine went down); the next run completes the backup",
                  {{"DAILYSYNC_RUN_ID", run_id}, {"DAILYSYNC_RESULT", "interrupted"}}, kMessageRunFinished);
     // At start, before any run: the state folder is read here, on the loop.
+    bool recorded = false;
+    if (auto written = store_.record_interrupted(run_id, started, config_.source, config_.destination, recorded); !written.ok())
+        journal_.log(LOG_ERR, "run " + run_id + ": cannot write the report: " + written.error());
     auto report = store_.read_report(run_id);
-    std::string text = report.has_value() ? report.value() : std::string();
-    if (report.status() == Loaded<std::string>::Status::missing) {
-        text = interrupted_report_json(run_id, started, now, ReportContext{config_.source, config_.destination, 0});
-        if (auto written = store_.write_report(run_id, text); !written.ok())
-            journal_.log(LOG_ERR, "run " + run_id + ": cannot write the report: " + written.error());
-    }
-    auto parsed = parse_report(text).doc;
+    auto parsed = parse_report(report.has_value() ? report.value() : std::string()).doc;
     if (!parsed.is_object()) parsed = nlohmann::json::object();
     parsed["run_id"] = run_id;
     parsed["result"] = "interrupted";
@@ -286,6 +283,8 @@ Manager::StartError Manager::start_run_now(const std::optional<std::string> &loc
     }
     // A state folder that cannot hold the lock (full, read-only) must not stop backups.
     if (!locks.why.empty()) journal_.log(LOG_ERR, locks.why + "; running without that lock");
+    // A `dailysyncd --once` killed during its run left its name in the lock: into the history.
+    if (const auto note = record_run_left_in_lock(store_, config_, locks.left_by); !note.empty()) journal_.log(LOG_WARNING, note);
     locks_ = std::move(locks);
     state_ = ManagerState::running;
     Config config = config_;

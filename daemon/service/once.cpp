@@ -15,6 +15,7 @@
 #include "io/child_launcher.hpp"
 #include "io/periodic_timer.hpp"
 #include "io/run_lock.hpp"
+#include "io/state_store.hpp"
 #include "io/worker_pool.hpp"
 #include "io/terminal.hpp"
 #include "service/backup_run.hpp"
@@ -65,6 +66,8 @@ int run_once(const Config &config, bool dry_run) {
     }
     // A state folder that cannot hold the lock must not stop the backup (it may be full).
     if (!locks.why.empty()) std::cerr << "dailysyncd: warning: " << locks.why << "; running without that lock" << std::endl;
+    if (const auto note = record_run_left_in_lock(StateStore(config), config, locks.left_by); !note.empty())
+        std::cerr << "dailysyncd: warning: " << note << std::endl;
     boost::asio::io_context io;
     WorkerPool trees(io, 4), state(io, 1);
     LocalLauncher launcher(io);

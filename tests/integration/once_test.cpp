@@ -491,3 +491,34 @@ TEST(Once, TheDaemonsCompareDeletesCountedFilesInOnePassWithinTheLimit) {
     for (const char *kept : {"/p0/f4", "/p1/f5", "/p2/f6", "/p2/f7"})
         EXPECT_TRUE(std::filesystem::exists(f.destination + kept)) << kept;
 }
+
+TEST(Once, AOnceKilledDuringItsRunIsRecordedAsInterruptedByWhoeverRunsNext) {
+    // The service records its own killed runs from state.json; a --once leaves its run id
+    // in the run lock it held, and the next holder (a --once or the service) records it.
+    Fixture f;
+    f.build_tree();
+    const std::string config = f.config(R"("rsync_extra_args": ["--bwlimit=200"])");
+    auto spawned = spawn({dailysyncd(), "--once", "--config", config});
+    wait_for_rsync(f.source);
+    const std::string holder = read_file(f.state + "/run.lock");
+    const auto doc = nlohmann::json::parse(holder, nullptr, false);
+    ASSERT_TRUE(doc.is_object()) << holder;
+    const std::string killed = doc.value("run_id", "");
+    ASSERT_FALSE(killed.empty()) << holder;
+    ::kill(spawned.pid, SIGKILL);
+    wait_for(spawned);
+    EXPECT_NE(::access((f.state + "/runs/" + killed + ".json").c_str(), F_OK), 0) << "a killed --once wrote its report";
+
+    auto r = run({dailysyncd(), "--once", "--config", f.config()});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("warning: run " + killed + " (dailysyncd --once) was interrupted: its process ended without finishing it"),
+              std::string::npos)
+        << r.err;
+    const auto recorded = parsed_report(read_file(f.state + "/runs/" + killed + ".json"));
+    EXPECT_EQ(recorded.value("result", ""), "interrupted") << recorded.dump(2);
+    const auto index = read_file(f.state + "/runs/index.json");
+    EXPECT_NE(index.find(killed), std::string::npos) << index;
+    // Recorded once: the run after finds nothing left behind.
+    r = run({dailysyncd(), "--once", "--config", f.config()});
+    EXPECT_EQ(r.err.find("was interrupted"), std::string::npos) << r.err;
+}
