@@ -494,17 +494,32 @@ Config validate(const json &doc) {
         if (!value.is_object())
             fail("/versions", "must be an object such as {\"keep_daily\": 14, \"keep_weekly\": 8, \"keep_monthly\": 12}, or null", &value);
         VersionsPolicy policy;
-        const std::pair<const char *, int *> keys[] = {
-            {"keep_daily", &policy.keep_daily}, {"keep_weekly", &policy.keep_weekly}, {"keep_monthly", &policy.keep_monthly}};
+        const std::pair<const char *, int *> keys[] = {{"keep_daily", &policy.keep_daily},
+                                                       {"keep_weekly", &policy.keep_weekly},
+                                                       {"keep_monthly", &policy.keep_monthly},
+                                                       {"keep_last", &policy.keep_last}};
         for (const auto &[key, item] : value.items()) {
+            const std::string pointer = "/versions" + pointer_of(key);
+            if (key == "keep_within") {
+                if (item.is_null()) continue;
+                const std::string &text = require_string(item, pointer).get_ref<const std::string &>();
+                const auto seconds = parse_duration(text);
+                if (!seconds || *seconds < 1)
+                    fail(pointer, "must be a duration such as \"2d\", \"36h\" or \"90m\" (at most 365d), or null", &item);
+                policy.keep_within_seconds = *seconds;
+                continue;
+            }
             int *target = nullptr;
             for (const auto &[name, field] : keys)
                 if (key == name) target = field;
-            if (!target) fail("/versions" + pointer_of(key), "unknown key (known: keep_daily, keep_weekly, keep_monthly)", &item);
-            *target = require_int(item, "/versions" + pointer_of(key), 0, 100000);
+            if (!target) fail(pointer, "unknown key (known: keep_daily, keep_weekly, keep_monthly, keep_last, keep_within)", &item);
+            *target = require_int(item, pointer, 0, 100000);
         }
-        if (policy.keep_daily + policy.keep_weekly + policy.keep_monthly == 0)
-            fail("/versions", "keeps nothing: give keep_daily, keep_weekly or keep_monthly a count above 0 (or set versions to null)", &value);
+        if (policy.keep_daily + policy.keep_weekly + policy.keep_monthly + policy.keep_last == 0 && policy.keep_within_seconds == 0)
+            fail("/versions",
+                 "keeps nothing: give keep_daily, keep_weekly, keep_monthly or keep_last a count above 0, or keep_within a duration "
+                 "(or set versions to null)",
+                 &value);
         config.versions = policy;
     }
     if (doc.contains("hooks")) config.hooks = require_hooks(doc["hooks"]);
@@ -770,7 +785,11 @@ std::string config_to_json(const Config &config, bool mask_secrets) {
     if (config.versions)
         doc["versions"] = {{"keep_daily", config.versions->keep_daily},
                            {"keep_weekly", config.versions->keep_weekly},
-                           {"keep_monthly", config.versions->keep_monthly}};
+                           {"keep_monthly", config.versions->keep_monthly},
+                           {"keep_last", config.versions->keep_last},
+                           {"keep_within", config.versions->keep_within_seconds == 0
+                                               ? nlohmann::ordered_json()
+                                               : nlohmann::ordered_json(format_duration_text(config.versions->keep_within_seconds))}};
     else doc["versions"] = nullptr;
     doc["hooks"] = {{"before_run", config.hooks.before_run},
                     {"after_run", config.hooks.after_run},

@@ -39,11 +39,14 @@ struct Preserve {
 // Versions kept in the backup ("versions"): whatever a run overwrites or deletes there is
 // kept as the backup was before that run, and pruned like restic's forget: the last
 // version of each of the last keep_daily days, keep_weekly ISO weeks and keep_monthly
-// months (the newest always). See core/versions.hpp.
+// months, the keep_last newest, every one within keep_within of the newest (the newest
+// always). See core/versions.hpp.
 struct VersionsPolicy {
     int keep_daily = 0;
     int keep_weekly = 0;
     int keep_monthly = 0;
+    int keep_last = 0;
+    std::int64_t keep_within_seconds = 0;   // 0: off
     bool operator==(const VersionsPolicy &) const = default;
 };
 

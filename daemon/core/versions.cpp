@@ -96,6 +96,12 @@ std::vector<std::string> versions_to_prune(const std::vector<DatedPoint> &points
     select(policy.keep_daily, day_key);
     select(policy.keep_weekly, week_key);
     select(policy.keep_monthly, month_key);
+    // The newest keep_last, whatever their days (a manual run after a mistake keeps its
+    // point when the night's run comes), and all within keep_within of the newest.
+    for (std::size_t i = points.size(), n = 0; i-- > 0 && n < static_cast<std::size_t>(policy.keep_last); ++n) keep[i] = true;
+    if (policy.keep_within_seconds > 0)
+        for (std::size_t i = 0; i < points.size(); ++i)
+            if (points.back().point.at - points[i].point.at < policy.keep_within_seconds) keep[i] = true;
     std::vector<std::string> pruned;
     for (std::size_t i = 0; i < points.size(); ++i)
         if (!keep[i]) pruned.push_back(points[i].point.id);

@@ -13,8 +13,10 @@
 // "it was this" and its created list "it was not there".
 //
 // Retention (versions_to_prune) keeps restic's forget's set: the last point of each of
-// the last keep_daily days, keep_weekly ISO weeks and keep_monthly months, and always the
-// newest. Removing point R moves what R/back and R/created say into the point before it
+// the last keep_daily days, keep_weekly ISO weeks and keep_monthly months, the keep_last
+// newest, every point less than keep_within older than the newest (restic measures from
+// the newest snapshot too, so a stopped backup never ages its versions away), and always
+// the newest. Removing point R moves what R/back and R/created say into the point before it
 // (where that point says nothing yet), so every other point stays exact.
 #pragma once
 

@@ -195,7 +195,8 @@ Options:
                     /etc/dailysyncd/dailysyncd.json)
       --at WHEN     with restore: a version (as versions lists them) or a date
                     YYYY-MM-DD (the last version of that day or before)
-      --to DIR      with restore: the folder to restore into (default: .)
+      --to DIR      with restore: the folder to restore into (default: .; made if
+                    only its last level is missing)
       --into-source with restore: allow DIR to lie inside the source, writing
                     over what is there now (never without it); DIR is judged
                     after its symlinks are resolved

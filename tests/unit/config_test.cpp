@@ -341,6 +341,16 @@ TEST(Config, VersionsAreOffUnlessAskedAndKeepSomething) {
     EXPECT_EQ(error_of(with(R"("versions": {"keep_daily": "7"})")).pointer, "/versions/keep_daily");
     EXPECT_EQ(error_of(with(R"("versions": true)")).pointer, "/versions");
     EXPECT_NE(error_of(with(R"("versions": {"keep_daily": 0})")).message.find("keeps nothing"), std::string::npos);
+    // restic's and borg's keep-last and keep-within.
+    const auto last = parse_config(with(R"("versions": {"keep_last": 5, "keep_within": "2d"})")).config;
+    ASSERT_TRUE(last && last->versions);
+    EXPECT_EQ(*last->versions, (VersionsPolicy{0, 0, 0, 5, 2 * 86400}));
+    EXPECT_EQ(parse_config(config_to_json(*last)).config->versions, last->versions);
+    EXPECT_NE(config_to_json(*last).find(R"("keep_within": "2d")"), std::string::npos) << config_to_json(*last);
+    EXPECT_TRUE(parse_config(with(R"("versions": {"keep_within": "36h"})")).config);
+    EXPECT_EQ(error_of(with(R"("versions": {"keep_within": "forever"})")).pointer, "/versions/keep_within");
+    EXPECT_EQ(error_of(with(R"("versions": {"keep_within": 3})")).pointer, "/versions/keep_within");
+    EXPECT_NE(error_of(with(R"("versions": {"keep_last": 0, "keep_within": null})")).message.find("keeps nothing"), std::string::npos);
 }
 
 TEST(Config, RsyncsOwnWaysOfKeepingOldFilesPointAtVersions) {

@@ -95,6 +95,24 @@ TEST(Versions, RetentionNeverRemovesTheNewestButOneThatNeverEndedGoesLikeAnyOthe
     EXPECT_TRUE(versions_to_prune({}, {1, 1, 1}).empty());
 }
 
+TEST(Versions, KeepLastAndKeepWithinCountFromTheNewestWhateverTheirDays) {
+    using namespace std::chrono;
+    const sys_days day = sys_days(year(2026) / 11 / 1);
+    // A manual run at 15:00 after a mistake, then the night's run: one day, two points.
+    const std::vector<DatedPoint> points = {point("d1", day - days(3)), point("d2", day - days(2)), point("d3", day - days(1)),
+                                            point("manual", day, 15), point("night", day + days(1))};
+    EXPECT_EQ(versions_to_prune(points, {1, 0, 0}), (std::vector<std::string>{"d1", "d2", "d3", "manual"}));
+    VersionsPolicy last{1, 0, 0, 2, 0};
+    EXPECT_EQ(versions_to_prune(points, last), (std::vector<std::string>{"d1", "d2", "d3"}));
+    // Less than 3 days older than the newest (night, day+1 02:00): manual (11 h) and d3
+    // (48 h); d2 is 72 h older, not within.
+    VersionsPolicy within{0, 0, 0, 0, 3 * 86400};
+    EXPECT_EQ(versions_to_prune(points, within), (std::vector<std::string>{"d1", "d2"}));
+    // Measured from the newest point, not from now: a backup that stopped keeps its versions.
+    VersionsPolicy both{0, 0, 0, 1, 3600};
+    EXPECT_EQ(versions_to_prune(points, both), (std::vector<std::string>{"d1", "d2", "d3", "manual"}));
+}
+
 TEST(Versions, AtNamesAVersionOrTheLastOneOfADay) {
     using namespace std::chrono;
     const sys_days day = sys_days(year(2026) / 11 / 10);
