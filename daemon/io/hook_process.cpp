@@ -9,17 +9,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "io/child_setup.hpp"
+#include "io/spawn.hpp"
 #include "io/hook_reaper.hpp"
 
 namespace dailysync {
 
 namespace asio = boost::asio;
 namespace bp = boost::process::v2;
-
-struct HookProcess::ProcessHolder {
-    bp::process process;
-};
 
 std::string find_hook_program(const std::string &name) {
     if (name.find('/') != std::string::npos) return name.front() == '/' && ::access(name.c_str(), X_OK) == 0 ? name : std::string{};
@@ -55,7 +51,7 @@ HookProcess::HookProcess(asio::io_context &io, Options options, HookOutcome outc
 }
 
 HookProcess::~HookProcess() {
-    if (process_) process_->process.detach();
+    if (process_) process_->detach();
 }
 
 void HookProcess::begin() {
@@ -70,14 +66,12 @@ void HookProcess::begin() {
         asio::connect_pipe(pipe_, write_end, ec);
         if (ec) error = ec.message();
         else {
-            try {
-                const auto arguments = hook_reaper_arguments(::getpid(), static_cast<int>(options_.grace.count()), program, options_.argv);
-                process_ = std::make_unique<ProcessHolder>(ProcessHolder{bp::process(
-                    io_, options_.reaper, arguments, bp::process_stdio{nullptr, write_end, write_end},
-                    bp::process_environment(options_.environment), ChildSetup{::getpid()})});
-            } catch (const std::exception &e) {
-                error = e.what();
-            }
+            std::vector<std::string> argv = {options_.reaper};
+            const auto arguments = hook_reaper_arguments(::getpid(), static_cast<int>(options_.grace.count()), program, options_.argv);
+            argv.insert(argv.end(), arguments.begin(), arguments.end());
+            process_ = start_process(
+                io_, SpawnRequest{options_.reaper, std::move(argv), options_.environment, -1, write_end.native_handle(), write_end.native_handle()},
+                error);
         }
         write_end.close();
     }
@@ -87,14 +81,14 @@ void HookProcess::begin() {
         asio::post(io_, [self = shared_from_this()] { self->on_done_(self->outcome_); });
         return;
     }
-    pid_ = process_->process.id();
+    pid_ = process_->id();
     read();
     timeout_timer_.expires_after(options_.timeout);
     timeout_timer_.async_wait([self = shared_from_this()](bp::error_code ec) {
         if (!ec) self->stop(true);
     });
-    process_->process.async_wait([self = shared_from_this()](bp::error_code wait_error, int) {
-        const int status = self->process_->process.native_exit_code();
+    process_->async_wait([self = shared_from_this()](bp::error_code wait_error, int) {
+        const int status = self->process_->native_exit_code();
         if (wait_error) self->outcome_.exit_code = -1;
         else if (WIFSIGNALED(status)) self->outcome_.signal = WTERMSIG(status);
         else if (WIFEXITED(status)) self->outcome_.exit_code = WEXITSTATUS(status);

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <boost/process/v2/process.hpp>
 #include <boost/asio/readable_pipe.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <array>
@@ -63,8 +64,7 @@ private:
     boost::asio::steady_timer timeout_timer_, kill_timer_;
     std::array<char, 4096> buffer_{};
     HookOutput output_;
-    struct ProcessHolder;
-    std::unique_ptr<ProcessHolder> process_;
+    std::unique_ptr<boost::process::v2::process> process_;
     pid_t pid_ = -1;
     int parts_pending_ = 2;   // EOF on the pipe, exit
     bool stopping_ = false;

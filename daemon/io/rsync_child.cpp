@@ -1,6 +1,6 @@
 #include "io/rsync_child.hpp"
 
-#include "io/child_setup.hpp"
+#include "io/spawn.hpp"
 
 #include <boost/asio/connect_pipe.hpp>
 #include <boost/asio/post.hpp>
@@ -21,10 +21,6 @@ namespace asio = boost::asio;
 namespace bp = boost::process::v2;
 
 
-struct RsyncChild::ProcessHolder {
-    bp::process process;
-};
-
 std::string find_program(const std::string &name) {
     if (name.empty()) return {};
     if (name.front() == '/') return ::access(name.c_str(), X_OK) == 0 ? name : std::string{};
@@ -44,7 +40,7 @@ RsyncChild::RsyncChild(asio::io_context &io, Options options, OnOutput on_output
 
 RsyncChild::~RsyncChild() {
     // The supervisor keeps a child alive until on_exit; by then the process is reaped.
-    if (process_) process_->process.detach();
+    if (process_) process_->detach();
 }
 
 void RsyncChild::start() {
@@ -59,31 +55,26 @@ void RsyncChild::start() {
         // never read the end of the list.
         if (!ec) ::fcntl(stdin_pipe_.native_handle(), F_SETFD, FD_CLOEXEC);
     }
-    std::string start_error = ec ? ec.message() : std::string{};
+    std::string start_error = ec ? "cannot start " + options_.program + ": " + ec.message() : std::string{};
     if (!ec) {
-        try {
-            if (options_.input.empty())
-                process_ = std::make_unique<ProcessHolder>(ProcessHolder{bp::process(
-                    io_, options_.program, options_.arguments, bp::process_stdio{nullptr, stdout_write, stderr_write},
-                    ChildSetup{::getpid()})});
-            else
-                process_ = std::make_unique<ProcessHolder>(ProcessHolder{bp::process(
-                    io_, options_.program, options_.arguments, bp::process_stdio{stdin_read, stdout_write, stderr_write},
-                    ChildSetup{::getpid()})});
-        } catch (const std::exception &e) {
-            start_error = e.what();
-        }
+        std::vector<std::string> argv = {options_.program};
+        argv.insert(argv.end(), options_.arguments.begin(), options_.arguments.end());
+        process_ = start_process(io_,
+                                 SpawnRequest{options_.program, std::move(argv), std::nullopt,
+                                              stdin_read.is_open() ? stdin_read.native_handle() : -1, stdout_write.native_handle(),
+                                              stderr_write.native_handle()},
+                                 start_error);
     }
     stdout_write.close();
     stderr_write.close();
     if (stdin_read.is_open()) stdin_read.close();
     if (!process_) {
         exit_.started = false;
-        exit_.start_error = "cannot start " + options_.program + ": " + start_error;
+        exit_.start_error = start_error;
         asio::post(io_, [self = shared_from_this()] { self->on_exit_(self->exit_); });
         return;
     }
-    pid_ = process_->process.id();
+    pid_ = process_->id();
     if (!options_.input.empty())
         // A child that exits before reading it all ends the write with EPIPE (SIGPIPE is
         // ignored by the daemon): its exit tells what went wrong.
@@ -94,8 +85,8 @@ void RsyncChild::start() {
     read_stdout();
     read_stderr();
     arm_quiet_timer();
-    process_->process.async_wait([self = shared_from_this()](bp::error_code wait_error, int) {
-        auto status = self->process_->process.native_exit_code();
+    process_->async_wait([self = shared_from_this()](bp::error_code wait_error, int) {
+        auto status = self->process_->native_exit_code();
         if (wait_error) {
             self->exit_.exit_code = -1;
             self->exit_.start_error = "waiting for rsync failed: " + wait_error.message();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <boost/process/v2/process.hpp>
 #include <boost/asio/readable_pipe.hpp>
 #include <boost/asio/writable_pipe.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -94,8 +95,7 @@ private:
     std::array<char, 4096> stderr_buffer_{};
     RsyncStdoutParser stdout_parser_;
     RsyncStderrParser stderr_parser_;
-    struct ProcessHolder;
-    std::unique_ptr<ProcessHolder> process_;
+    std::unique_ptr<boost::process::v2::process> process_;
     pid_t pid_ = -1;
     bool exited_ = false;
     int parts_pending_ = 3;   // stdout EOF, stderr EOF, exit

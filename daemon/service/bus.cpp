@@ -116,6 +116,12 @@ void Bus::pump() {
         int r = sd_bus_process(bus_, nullptr);
         if (r < 0) {
             lost_ = true;
+            // sd-bus has closed (or is closing) its socket: Asio must forget the number now.
+            // Left registered, the next descriptor to get that number (a hook's pipe) would
+            // be registered twice, and Asio's re-registration in a forked child fails.
+            boost::system::error_code ignored;
+            fd_.cancel(ignored);
+            if (fd_.is_open()) fd_.release();
             journal_.log(LOG_ERR, std::string("D-Bus connection failed: ") + std::strerror(-r));
             timeout_.cancel();
             if (on_lost_) on_lost_();

@@ -18,7 +18,8 @@ std::string source_dir() { return std::string(SOURCE_DIR); }
 
 PrivateBus::PrivateBus(const TempDir &dir, bool system_policy, const std::string &extra_policy) {
     socket_ = dir / "bus";
-    const std::string config = dir / "bus.conf";
+    config_ = dir / "bus.conf";
+    const std::string &config = config_;
     std::string policy;
     if (system_policy) {
         // The default policy of Debian's system.conf, then the file under test.
@@ -53,12 +54,31 @@ PrivateBus::PrivateBus(const TempDir &dir, bool system_policy, const std::string
   )" + policy + R"(
 </busconfig>
 )");
-    daemon_ = spawn({"dbus-daemon", "--config-file=" + config, "--nofork", "--nopidfile"});
+    start();
+}
+
+void PrivateBus::start() {
+    daemon_ = spawn({"dbus-daemon", "--config-file=" + config_, "--nofork", "--nopidfile"});
+    up_ = true;
     for (int i = 0; i < 100 && ::access(socket_.c_str(), F_OK) != 0; ++i) std::this_thread::sleep_for(20ms);
     ::chmod(socket_.c_str(), 0777);
 }
 
+void PrivateBus::kill() {
+    if (!up_) return;
+    ::kill(daemon_.pid, SIGKILL);
+    wait_for(daemon_);
+    up_ = false;
+}
+
+void PrivateBus::restart() {
+    kill();
+    ::unlink(socket_.c_str());   // a killed dbus-daemon leaves its socket file
+    start();
+}
+
 PrivateBus::~PrivateBus() {
+    if (!up_) return;
     ::kill(daemon_.pid, SIGTERM);
     wait_for(daemon_);
 }

@@ -21,10 +21,14 @@ public:
     PrivateBus(const TempDir &dir, bool system_policy, const std::string &extra_policy = "");
     ~PrivateBus();
     std::string address() const { return "unix:path=" + socket_; }
+    void kill();      // the bus daemon dies (SIGKILL), as a crashed dbus-daemon does
+    void restart();   // a new one on the same address
 
 private:
-    std::string socket_;
+    void start();
+    std::string socket_, config_;
     Spawned daemon_;
+    bool up_ = false;
 };
 
 // Collects sd_notify datagrams sent to NOTIFY_SOCKET.
