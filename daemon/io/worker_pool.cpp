@@ -21,8 +21,9 @@ WorkerPool::WorkerPool(boost::asio::io_context &loop, unsigned threads) : loop_(
                 std::function<void()> task;
                 {
                     std::unique_lock lock(shared->mutex);
-                    shared->wake.wait(lock, [&] { return !shared->queue.empty() || !shared->loop; });
-                    if (!shared->loop) return;
+                    // Once the pool is gone the thread stays parked here until the process
+                    // ends; it never returns (see ~WorkerPool).
+                    shared->wake.wait(lock, [&] { return shared->loop && !shared->queue.empty(); });
                     task = std::move(shared->queue.front());
                     shared->queue.pop_front();
                 }
@@ -33,10 +34,14 @@ WorkerPool::WorkerPool(boost::asio::io_context &loop, unsigned threads) : loop_(
 }
 
 WorkerPool::~WorkerPool() {
+    // The threads are parked for good, not ended: a thread that ends runs its thread-local
+    // destructors (OpenSSL's, in a thread that posted a webhook through libcurl), and
+    // when that happens while the main thread's exit() is cleaning up the same library,
+    // the process dies of SIGSEGV at its very end (found by the stress test). A parked or
+    // stuck thread ends with the process, as exit_group ends it.
     std::lock_guard lock(shared_->mutex);
     shared_->loop = nullptr;
     shared_->queue.clear();
-    shared_->wake.notify_all();
 }
 
 void WorkerPool::submit(std::function<void()> task) {

@@ -7,7 +7,8 @@
 //
 // Threads stuck in the kernel cannot be interrupted; the pool is bounded, so a hung mount
 // holds at most `threads` of them, and later work waits in the queue (and meets its own
-// deadline there). The destructor does not join: stuck threads end with the process.
+// deadline there). The destructor does not join or end the threads: idle or stuck, they
+// end with the process (one ending during exit() would race the libraries' clean-up).
 #pragma once
 
 #include <atomic>
