@@ -1,5 +1,6 @@
-// 100 back-to-back runs through D-Bus: every one succeeds and the daemon's memory stays
-// flat (the numbers are printed, and recorded in the test's XML output).
+// Back-to-back runs through D-Bus (100; 20 under ASan): every one succeeds and the
+// daemon's memory stays flat (the numbers are printed, and recorded in the test's XML output).
+#include <algorithm>
 #include <fstream>
 #include <gtest/gtest.h>
 
@@ -22,13 +23,20 @@ TEST(Soak, HundredBackToBackRunsKeepTheDaemonsMemoryFlat) {
     Service s;
     s.start();
     std::vector<long> rss;
-    for (int i = 1; i <= 100; ++i) {
+#ifdef DAILYSYNC_SANITIZED
+    // Under ASan the RSS is not judged (its quarantine grows it); LeakSanitizer checks the
+    // daemon at exit, which 20 runs exercise as well as 100, in a fifth of the suite's time.
+    constexpr int kRuns = 20;
+#else
+    constexpr int kRuns = 100;
+#endif
+    for (int i = 1; i <= kRuns; ++i) {
         write_file(s.source + "/beta/changing", std::to_string(i));   // each run has something to copy
         auto r = s.ctl({"start", "--wait"});
         ASSERT_EQ(r.exit_code, 0) << "run " << i << ": " << r.out << r.err;
         rss.push_back(rss_kib(s.daemon.pid));
     }
-    const long after_10 = rss[9], after_50 = rss[49], after_100 = rss[99];
+    const long after_10 = rss[9], after_50 = rss[std::min(49, kRuns - 1)], after_100 = rss[kRuns - 1];
     std::printf("dailysyncd RSS after run 1: %ld KiB, 10: %ld KiB, 50: %ld KiB, 100: %ld KiB\n", rss[0], after_10, after_50, after_100);
     RecordProperty("rss_kib_after_10", std::to_string(after_10));
     RecordProperty("rss_kib_after_100", std::to_string(after_100));
@@ -38,7 +46,7 @@ TEST(Soak, HundredBackToBackRunsKeepTheDaemonsMemoryFlat) {
     // the daemon at exit there instead.)
     EXPECT_LT(after_100 - after_10, 1024) << "RSS grew from " << after_10 << " to " << after_100 << " KiB";
 #endif
-    EXPECT_EQ(s.ctl({"history", "-n", "100", "--json"}).out.find("\"failed\""), std::string::npos);
+    EXPECT_EQ(s.ctl({"history", "-n", std::to_string(kRuns), "--json"}).out.find("\"failed\""), std::string::npos);
     auto stopped = s.stop();
     EXPECT_EQ(stopped.exit_code, 0) << "a clean exit (under ASan: no leak found)\n" << stopped.err.substr(0, 4000);
 }
