@@ -36,6 +36,10 @@ std::string vanished_message(const std::string &folder) {
     return "the folder " + folder + " vanished from the source during the run (removed or unmounted): it is not backed up";
 }
 
+std::string unreadable_message(const std::string &source, const std::string &folder, const std::string &error) {
+    return "the source " + source + " could not be read at " + folder + " (" + error + "): is the NAS or its network down?";
+}
+
 bool is_temporary_of(const std::string &entry, const std::vector<std::string> &names) {
     // ".NAME.XXXXXX": a dot, the name, a dot, six characters of mkstemp.
     if (entry.size() < 9 || entry.front() != '.' || entry[entry.size() - 7] != '.') return false;
@@ -400,8 +404,7 @@ Commands RunScheduler::inspected(std::size_t index, const Inspection &found, Wal
         if (!found.unreadable_folder.empty()) {
             // Neither there nor gone: the NAS answered with an error. A retry may find it back.
             outcome = cancelling ? UnitState::cancelled : UnitState::failed;
-            message = "the source " + settings_.config.source + " could not be read at " + found.unreadable_folder + " (" +
-                      found.unreadable_error + "): is the NAS or its network down? (" + message + ")";
+            message = unreadable_message(settings_.config.source, found.unreadable_folder, found.unreadable_error) + " (" + message + ")";
         } else if (!gone.empty()) {
             outcome = UnitState::failed;
             transient = false;

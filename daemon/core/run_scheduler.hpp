@@ -236,6 +236,9 @@ bool is_content_change(const ItemLine &item);
 
 // The message of a unit whose folder vanished from the source during the run.
 std::string vanished_message(const std::string &folder);
+// "the source SRC could not be read at FOLDER (ERROR): is the NAS or its network down?"
+// (FOLDER printable): neither there nor gone.
+std::string unreadable_message(const std::string &source, const std::string &folder, const std::string &error);
 
 // rsync writes a file's data to ".NAME.XXXXXX" beside it and renames it when complete;
 // killed, it leaves that temporary file behind. True when `entry` (a name in the folder)

@@ -15,22 +15,6 @@ namespace dailysync {
 
 namespace {
 
-// "pid 4242 (dailysyncd --once), run 20261130T020000Z, since 2026-11-30 02:00:00 UTC"
-std::string describe_holder(int fd) {
-    std::string text(4096, '\0');
-    const ssize_t n = ::pread(fd, text.data(), text.size(), 0);
-    text.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
-    try {
-        const auto doc = nlohmann::json::parse(text);
-        std::string out = "pid " + std::to_string(doc.at("pid").get<long>()) + " (dailysyncd " + doc.value("what", "?") + ")";
-        if (const std::string run = doc.value("run_id", ""); !run.empty()) out += ", run " + run;
-        if (doc.contains("since") && doc["since"].is_number_integer()) out += ", since " + format_local_time(doc["since"].get<std::time_t>(), true);
-        return out;
-    } catch (const std::exception &) {
-        return "a process that is just starting or ending";
-    }
-}
-
 // What a lock file says of its holder; nullopt when it is empty (released) or unreadable.
 std::optional<LockLeftBy> holder_in(int fd) {
     std::string text(4096, '\0');
@@ -40,10 +24,21 @@ std::optional<LockLeftBy> holder_in(int fd) {
     const auto doc = nlohmann::json::parse(text, nullptr, false);
     if (!doc.is_object()) return std::nullopt;
     LockLeftBy left;
+    if (const auto pid = doc.find("pid"); pid != doc.end() && pid->is_number_integer()) left.pid = pid->get<long>();
     if (const auto what = doc.find("what"); what != doc.end() && what->is_string()) left.what = what->get<std::string>();
     if (const auto run = doc.find("run_id"); run != doc.end() && run->is_string()) left.run_id = run->get<std::string>();
     if (const auto since = doc.find("since"); since != doc.end() && since->is_number_integer()) left.since = since->get<std::time_t>();
     return left;
+}
+
+// "pid 4242 (dailysyncd --once), run 20261130T020000Z, since 2026-11-30 02:00:00 UTC"
+std::string describe_holder(int fd) {
+    const auto holder = holder_in(fd);
+    if (!holder || holder->pid == 0) return "a process that is just starting or ending";
+    std::string out = "pid " + std::to_string(holder->pid) + " (dailysyncd " + (holder->what.empty() ? "?" : holder->what) + ")";
+    if (!holder->run_id.empty()) out += ", run " + holder->run_id;
+    if (holder->since != 0) out += ", since " + format_local_time(holder->since, true);
+    return out;
 }
 
 }  // namespace

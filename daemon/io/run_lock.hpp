@@ -39,10 +39,11 @@ private:
     std::time_t since_ = 0;
 };
 
-// Who held a lock last and died holding it (killed, crashed, the machine went down): a
-// holder that ends normally empties the file, so what it still says is a run that never
-// finished.
+// What a lock file says of its holder (written by the holder, emptied when it releases).
+// Read when the lock is taken, it names one that died holding it (killed, crashed, the
+// machine went down): a run that never finished.
 struct LockLeftBy {
+    long pid = 0;
     std::string what;     // "service", "--once", "--once --dry-run", "--diagnose"
     std::string run_id;   // "" before its run had an id
     std::time_t since = 0;

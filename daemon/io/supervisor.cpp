@@ -104,8 +104,7 @@ void Supervisor::carry_out(const command::Prepare &c) {
                 std::string error;
                 if (!source->entry(folder, &error)) {
                     if (!error.empty()) {   // not gone: the NAS did not say
-                        found.source_problem = "the source " + source->location() + " could not be read at " + printable_name(folder) +
-                                               " (" + error + "): is the NAS or its network down?";
+                        found.source_problem = unreadable_message(source->location(), printable_name(folder), error);
                         return found;
                     }
                     found.gone.push_back(folder);
