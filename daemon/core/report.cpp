@@ -117,6 +117,15 @@ std::string report_json(const RunModel &run, const ReportContext &context) {
     doc["run_id"] = run.run_id();
     doc["result"] = std::string(to_string(run.result()));
     if (!run.run_error().empty()) doc["error"] = run.run_error();
+    for (const Problem &failure : run.failures()) {
+        // The same failures as data: what kind, on which side, where (the error reads them joined).
+        ordered_json item{{"kind", std::string(to_string(failure.kind))}};
+        if (failure.side != Side::none) item["side"] = std::string(to_string(failure.side));
+        if (!failure.path.empty()) item["path"] = printable_name(failure.path);
+        if (failure.error_number != 0) item["errno"] = failure.error_number;
+        item["text"] = failure.text;
+        doc["failures"].push_back(std::move(item));
+    }
     if (!run.warnings().empty()) doc["warnings"] = run.warnings();
     doc["dry_run"] = run.dry_run();
     if (!context.retry_of.empty()) doc["retry_of"] = context.retry_of;

@@ -269,9 +269,15 @@ bool RunModel::all_units_final() const {
     return std::all_of(units_.begin(), units_.end(), [](const UnitStatus &u) { return is_final(u.state); });
 }
 
+std::string RunModel::run_error() const {
+    std::string text;
+    for (const auto &failure : failures_) text += (text.empty() ? "" : "; ") + failure.text;
+    return text;
+}
+
 RunResult RunModel::result() const {
     if (cancel_requested_) return RunResult::cancelled;
-    if (!run_error_.empty()) return RunResult::failed;
+    if (!failures_.empty()) return RunResult::failed;
     bool warning = !warnings_.empty();
     for (const auto &u : units_) {
         switch (u.state) {

@@ -11,6 +11,7 @@
 
 #include "core/eta.hpp"
 #include "core/plan.hpp"
+#include "core/problem.hpp"
 #include "core/rsync_output.hpp"
 
 namespace dailysync {
@@ -153,13 +154,17 @@ public:
     void unit_requeue(std::size_t index);              // retry_wait -> pending
     void cancel_pending(WallClock::time_point now);   // pending and waiting units become cancelled
     void mark_cancelled() { cancel_requested_ = true; }
-    // A failure of the run as a whole (source unreadable, destination missing): result failed.
-    void fail_run(std::string message) { run_error_ = std::move(message); }
+    // A failure of the run as a whole (source unreadable, destination missing): result
+    // failed. Each is kept, in the order they came; the report lists them.
+    void fail_run(Problem problem) { failures_.push_back(std::move(problem)); }
+    bool run_failed() const { return !failures_.empty(); }
+    const std::vector<Problem> &failures() const { return failures_; }
     // The daemon compared the trees and saw this many entries in the source (its listed
     // units see only what changed): the deletion guard's count of the tree.
     void set_compared_entries(std::uint64_t entries) { compared_entries_ = entries; }
     std::optional<std::uint64_t> compared_entries() const { return compared_entries_; }
-    const std::string &run_error() const { return run_error_; }
+    // The failures' texts, joined by "; " ("" when none): the report's "error".
+    std::string run_error() const;
     // Something about the run as a whole worth a look (a hook that failed with
     // "before_run_failure": "warn"): a run that otherwise succeeded reads "warning".
     void add_warning(std::string message) { warnings_.push_back(std::move(message)); }
@@ -187,7 +192,7 @@ private:
     std::optional<std::uint64_t> compared_entries_;
     std::vector<UnitStatus> units_;
     bool cancel_requested_ = false;
-    std::string run_error_;
+    std::vector<Problem> failures_;
     std::vector<std::string> warnings_;
     std::uint64_t expected_entries_ = 0, expected_bytes_ = 0;
     std::vector<ConcurrencyNote> concurrency_notes_;

@@ -215,12 +215,14 @@ Commands RunScheduler::prepared(std::size_t index, const std::string &source_pro
     return out;
 }
 
-Commands RunScheduler::source_unanswered(std::size_t index, const std::string &message, WallClock::time_point now) {
+Commands RunScheduler::source_unanswered(std::size_t index, Problem problem, WallClock::time_point now) {
     Commands out;
     Attempt &a = attempt(index);
     if (a.stage != Stage::preparing) return out;
     halted_ = true;
-    if (model_.run_error().empty()) model_.fail_run(message + "; the units not yet started were left out");
+    const std::string message = problem.text;
+    problem.text += "; the units not yet started were left out";
+    if (!model_.run_failed()) model_.fail_run(std::move(problem));
     a.stage = Stage::idle;
     model_.unit_attempt_ended(index, UnitState::failed, -1, "not started: " + message, {}, {}, false, now);
     for (std::size_t i = 0; i < model_.units().size(); ++i) {
@@ -255,11 +257,12 @@ Commands RunScheduler::item(std::size_t index, const ItemLine &line, WallClock::
         // Ransomware rewrites files in place, which rsync would copy over the only good
         // copies: stop before more are replaced, and say how to go on if it is wanted.
         halted_ = true;
-        model_.fail_run("mass change: more than " + std::to_string(*settings_.max_changes) +
-                        " files already in the backup had their content replaced by this run (max_change " +
-                        settings_.config.max_change.text() + "), so it was stopped before replacing more" +
-                        (settings_.backup_dir.empty() ? std::string() : " (those replaced are kept in the versions)") +
-                        ". If the change is wanted: dailysyncctl start --allow-mass-change");
+        model_.fail_run(Problem{ProblemKind::refused, Side::none, "", 0,
+                                "mass change: more than " + std::to_string(*settings_.max_changes) +
+                                    " files already in the backup had their content replaced by this run (max_change " +
+                                    settings_.config.max_change.text() + "), so it was stopped before replacing more" +
+                                    (settings_.backup_dir.empty() ? std::string() : " (those replaced are kept in the versions)") +
+                                    ". If the change is wanted: dailysyncctl start --allow-mass-change"});
         for (std::size_t i = 0; i < attempts_.size(); ++i)
             if (attempts_[i].stage == Stage::running) out.push_back(command::Kill{i, settings_.config.cancel_grace_seconds});
         for (std::size_t i = 0; i < model_.units().size(); ++i) {
@@ -513,7 +516,7 @@ void RunScheduler::check_done(Commands &out, WallClock::time_point now) {
     finish(out, now);
 }
 
-Commands RunScheduler::source_checked(const std::string &problem, WallClock::time_point now) {
+Commands RunScheduler::source_checked(std::optional<Problem> problem, WallClock::time_point now) {
     Commands out;
     checking_source_ = false;
     if (finished_ || !deletion_plan_) return out;
@@ -521,14 +524,14 @@ Commands RunScheduler::source_checked(const std::string &problem, WallClock::tim
     deletion_plan_.reset();
     if (model_.cancel_requested()) {
         note_not_deleted(plan.summary, "the run was cancelled");   // while the source was checked
-    } else if (!problem.empty()) {
+    } else if (problem) {
         note_not_deleted(plan.summary, "the source check failed");
-        model_.fail_run(problem + (plan.summary.before_copying == 0
-                                       ? "; nothing was deleted"
-                                       : "; nothing more was deleted (" + std::to_string(plan.summary.before_copying) +
-                                             " the compare found had been, before copying)"));
+        problem->text += plan.summary.before_copying == 0 ? "; nothing was deleted"
+                                                          : "; nothing more was deleted (" + std::to_string(plan.summary.before_copying) +
+                                                                " the compare found had been, before copying)";
+        model_.fail_run(std::move(*problem));
     } else if (plan.summary.refused) {
-        model_.fail_run(plan.message);
+        model_.fail_run(Problem{ProblemKind::refused, Side::destination, "", 0, plan.message});
     } else if (!plan.units.empty() && !settings_.dry_run) {
         model_.add_units(std::move(plan.units));
         fill(out, now);

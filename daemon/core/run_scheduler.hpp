@@ -145,7 +145,7 @@ public:
     // No answer to Prepare within the deadline: the source is hung. The unit fails, the run
     // fails with `message`, and no further unit starts (each would only wait its deadline
     // behind the hung calls); units already running end as they end.
-    Commands source_unanswered(std::size_t unit, const std::string &message, WallClock::time_point now);
+    Commands source_unanswered(std::size_t unit, Problem problem, WallClock::time_point now);
     void progress(std::size_t unit, const TransferCounters &counters, std::uint64_t bytes_done);
     // An itemized line. Past max_changes replaced files, the run stops (Kill commands).
     Commands item(std::size_t unit, const ItemLine &item, WallClock::time_point now);
@@ -157,7 +157,7 @@ public:
     // inspection after it, the check before deleting) is settled at once, its late
     // answer ignored: a hung NAS must not hold a cancel.
     Commands cancel(WallClock::time_point now);
-    Commands source_checked(const std::string &problem, WallClock::time_point now);
+    Commands source_checked(std::optional<Problem> problem, WallClock::time_point now);
 
     // The entries created since the last call (raw, relative to the source), for the
     // newest version's "created" list; only with note_creations.

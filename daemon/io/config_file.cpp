@@ -14,7 +14,7 @@
 
 namespace dailysync {
 
-ConfigResult load_config_file(const std::string &path) {
+ConfigResult read_config_file(const std::string &path) {
     ConfigResult result;
     struct stat file {};
     if (::stat(path.c_str(), &file) == 0 && S_ISDIR(file.st_mode)) {
@@ -30,10 +30,16 @@ ConfigResult load_config_file(const std::string &path) {
     std::string text(kMaxConfigBytes + 1, '\0');
     in.read(text.data(), static_cast<std::streamsize>(text.size()));
     text.resize(static_cast<std::size_t>(in.gcount()));
-    result = parse_config(text);
+    return parse_config(text);
+}
+
+ConfigError paths_config_error(const Problem &problem) { return ConfigError{"/" + paths_problem_field(problem), problem.text, ""}; }
+
+ConfigResult load_config_file(const std::string &path) {
+    ConfigResult result = read_config_file(path);
     if (result.config) {
-        if (auto problem = paths_problem(*result.config); !problem.message.empty()) {
-            result.error = ConfigError{"/" + problem.field, problem.message, ""};
+        if (auto problem = paths_problem(*result.config)) {
+            result.error = paths_config_error(*problem);
             result.config.reset();
         }
     }

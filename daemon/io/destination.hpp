@@ -19,9 +19,9 @@ namespace dailysync {
 class Destination {
 public:
     virtual ~Destination() = default;
-    // "" when a run may write there: present, a folder, mounted as configured. Never
+    // nullopt when a run may write there: present, a folder, mounted as configured. Never
     // created: an unmounted NAS would be "backed up" onto the disk under its mount point.
-    virtual std::string check() const = 0;
+    virtual std::optional<Problem> check() const = 0;
     virtual bool remote() const = 0;
     virtual std::optional<EntryFacts> entry(const std::string &relative) const = 0;
     // The names in a folder (relative to the root); empty when it cannot be read.

@@ -125,14 +125,16 @@ public:
           scan_threads_(config.scan_threads) {}
 
     const std::string &location() const override { return root_; }
-    std::string check(std::uint64_t previous_entries) const override {
-        if (auto problem = check_folder("source", root_, must_be_mount_point_); !problem.empty()) return problem;
+    std::optional<Problem> check(std::uint64_t previous_entries) const override {
+        if (auto problem = check_folder(Side::source, root_, must_be_mount_point_)) return problem;
         if (!sentinel_.empty() && !lstat_facts(root_ + "/" + sentinel_))
-            return "the source sentinel " + root_ + "/" + sentinel_ + " is missing (source_sentinel): the source is not the expected volume";
+            return Problem{ProblemKind::refused, Side::source, root_ + "/" + sentinel_, ENOENT,
+                           "the source sentinel " + root_ + "/" + sentinel_ + " is missing (source_sentinel): the source is not the expected volume"};
         if (previous_entries > 1 && !has_entries(root_))
-            return "the source " + root_ + " is empty, but held " + std::to_string(previous_entries) +
-                   " entries at the last complete run: is it mounted? Nothing was copied or deleted";
-        return {};
+            return Problem{ProblemKind::refused, Side::source, root_, 0,
+                           "the source " + root_ + " is empty, but held " + std::to_string(previous_entries) +
+                               " entries at the last complete run: is it mounted? Nothing was copied or deleted"};
+        return std::nullopt;
     }
     std::optional<FolderIdentity> identity() const override { return folder_identity(root_); }
     bool remote() const override { return is_remote_filesystem(root_); }
@@ -156,7 +158,7 @@ class LocalDestination final : public Destination {
 public:
     explicit LocalDestination(const Config &config) : root_(config.destination), must_be_mount_point_(config.destination_must_be_mountpoint) {}
 
-    std::string check() const override { return check_folder("destination", root_, must_be_mount_point_); }
+    std::optional<Problem> check() const override { return check_folder(Side::destination, root_, must_be_mount_point_); }
     bool remote() const override { return is_remote_filesystem(root_); }
     std::optional<EntryFacts> entry(const std::string &relative) const override { return lstat_facts(below(root_, relative)); }
     // Both reach their folder through no symlink (one planted in the backup would lead

@@ -32,33 +32,42 @@ bool has_entries(const std::string &folder) {
     return found;
 }
 
-std::string check_folder(const std::string &role, const std::string &path, bool must_be_mount_point) {
+std::optional<Problem> check_folder(Side side, const std::string &path, bool must_be_mount_point) {
+    const std::string role(to_string(side));
     struct stat st {};
-    if (::stat(path.c_str(), &st) != 0)
-        return "the " + role + " " + path + " is not available: " + std::strerror(errno) + " (dailysyncd does not create it; mount or create it first)";
-    if (!S_ISDIR(st.st_mode)) return "the " + role + " " + path + " is not a directory";
+    if (::stat(path.c_str(), &st) != 0) {
+        const int error = errno;
+        // Not there is the usual state of an unmounted NAS; any other error is one of reading it.
+        const ProblemKind kind = error == ENOENT || error == ENOTDIR ? ProblemKind::unavailable : ProblemKind::unreadable;
+        return Problem{kind, side, path, error,
+                       "the " + role + " " + path + " is not available: " + std::strerror(error) +
+                           " (dailysyncd does not create it; mount or create it first)"};
+    }
+    if (!S_ISDIR(st.st_mode)) return Problem{ProblemKind::unavailable, side, path, ENOTDIR, "the " + role + " " + path + " is not a directory"};
     if (must_be_mount_point && !is_mount_point(path))
-        return "the " + role + " " + path + " is not a mount point (require_mountpoint): is its file system mounted?";
-    return {};
+        return Problem{ProblemKind::unavailable, side, path, 0,
+                       "the " + role + " " + path + " is not a mount point (require_mountpoint): is its file system mounted?"};
+    return std::nullopt;
 }
-
-namespace {
 
 std::string read_mountinfo() {
     std::ifstream in("/proc/self/mountinfo");
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-// realpath() of the longest part of `path` that exists, with the rest appended: where a
-// folder that is yet to be made (a state_dir) will really be.
-std::optional<std::string> resolve_as_far_as_it_exists(const std::string &path) {
+std::optional<Place> resolve_place(const std::string &path) {
+    // realpath() of the longest part of `path` that exists, with the rest appended: where a
+    // folder that is yet to be made (a state_dir) will really be.
     std::string head = path, tail;
     for (;;) {
         char real[PATH_MAX];
         if (::realpath(head.c_str(), real)) {
-            std::string out = real;
-            if (!tail.empty()) out += (out == "/" ? "" : "/") + tail;
-            return out;
+            Place place{real, std::nullopt};
+            if (!tail.empty()) place.real += (place.real == "/" ? "" : "/") + tail;
+            struct stat st {};
+            if (::stat(place.real.c_str(), &st) == 0)
+                place.identity = FolderIdentity{static_cast<unsigned long long>(st.st_dev), static_cast<unsigned long long>(st.st_ino)};
+            return place;
         }
         if (errno != ENOENT && errno != ENOTDIR) return std::nullopt;
         const auto slash = head.rfind('/');
@@ -68,38 +77,43 @@ std::optional<std::string> resolve_as_far_as_it_exists(const std::string &path) 
     }
 }
 
-}  // namespace
-
-std::string overlap_problem(const std::string &a, const std::string &a_role, const std::string &b, const std::string &b_role,
-                            const std::string &consequence) {
-    const auto a_real = resolve_as_far_as_it_exists(a), b_real = resolve_as_far_as_it_exists(b);
-    if (!a_real || !b_real) return {};
+std::string overlap_problem(const std::string &a, const std::optional<Place> &a_place, const std::string &a_role, const std::string &b,
+                            const std::optional<Place> &b_place, const std::string &b_role, const std::string &consequence,
+                            const std::string &mountinfo) {
+    if (!a_place || !b_place) return {};
     auto shown = [](const std::string &path, const std::string &real) { return path == real ? path : path + " (really " + real + ")"; };
-    const std::string both = ": the " + b_role + " " + shown(b, *b_real) + ", the " + a_role + " " + shown(a, *a_real) + "; " + consequence;
-    struct stat sa {}, sb {};
-    if (::stat(a_real->c_str(), &sa) == 0 && ::stat(b_real->c_str(), &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino)
-        return "the " + b_role + " and the " + a_role + " are the same folder" + both;
-    if (auto problem = overlap_of({"", *a_real}, a_role, {"", *b_real}, b_role); !problem.empty()) return problem + both;
+    const std::string both =
+        ": the " + b_role + " " + shown(b, b_place->real) + ", the " + a_role + " " + shown(a, a_place->real) + "; " + consequence;
+    if (a_place->identity && a_place->identity == b_place->identity) return "the " + b_role + " and the " + a_role + " are the same folder" + both;
+    if (auto problem = overlap_of({"", a_place->real}, a_role, {"", b_place->real}, b_role); !problem.empty()) return problem + both;
     // The same folder of one filesystem reached by two paths: bind mounts.
-    const auto mounts = parse_mounts(read_mountinfo());
-    if (auto problem = overlap_of(locate(mounts, *a_real), a_role, locate(mounts, *b_real), b_role); !problem.empty())
+    const auto mounts = parse_mounts(mountinfo);
+    if (auto problem = overlap_of(locate(mounts, a_place->real), a_role, locate(mounts, b_place->real), b_role); !problem.empty())
         return problem + " (through a bind mount)" + both;
     return {};
 }
 
-PathsProblem paths_problem(const Config &config) {
-    if (auto problem = overlap_problem(config.destination, "destination", config.source, "source",
-                                       "a backup there would copy into itself or delete what it copies");
+std::optional<Problem> paths_problem(const Config &config, const ConfigPlaces &places, const std::string &mountinfo) {
+    if (auto problem = overlap_problem(config.destination, places.destination, "destination", config.source, places.source, "source",
+                                       "a backup there would copy into itself or delete what it copies", mountinfo);
         !problem.empty())
-        return {"destination", problem};
-    for (const auto &[other, role] : {std::pair<const std::string &, const char *>{config.destination, "destination"}, {config.source, "source"}}) {
-        if (auto problem = overlap_problem(config.state_dir, "state_dir", other, role,
-                                           "dailysyncd would write its state into the tree it backs up or into the backup");
-            !problem.empty())
-            return {"state_dir", problem};
-    }
-    return {};
+        return Problem{ProblemKind::refused, Side::destination, config.destination, 0, problem};
+    auto state_dir_within = [&](const std::string &other, const std::optional<Place> &place, const char *role) {
+        return overlap_problem(config.state_dir, places.state_dir, "state_dir", other, place, role,
+                               "dailysyncd would write its state into the tree it backs up or into the backup", mountinfo);
+    };
+    for (auto problem : {state_dir_within(config.destination, places.destination, "destination"),
+                         state_dir_within(config.source, places.source, "source")})
+        if (!problem.empty()) return Problem{ProblemKind::refused, Side::state, config.state_dir, 0, problem};
+    return std::nullopt;
 }
+
+std::optional<Problem> paths_problem(const Config &config) {
+    const ConfigPlaces places{resolve_place(config.source), resolve_place(config.destination), resolve_place(config.state_dir)};
+    return paths_problem(config, places, read_mountinfo());
+}
+
+std::string paths_problem_field(const Problem &problem) { return problem.side == Side::state ? "state_dir" : "destination"; }
 
 std::optional<FolderIdentity> folder_identity(const std::string &path) {
     struct stat st {};
@@ -107,9 +121,10 @@ std::optional<FolderIdentity> folder_identity(const std::string &path) {
     return FolderIdentity{static_cast<unsigned long long>(st.st_dev), static_cast<unsigned long long>(st.st_ino)};
 }
 
-std::string source_replaced(const Source &source, const std::optional<FolderIdentity> &identity) {
-    if (!identity || source.identity() == identity) return {};
-    return "the source " + source.location() + " disappeared or was replaced during the run (unmounted?)";
+std::optional<Problem> source_replaced(const Source &source, const std::optional<FolderIdentity> &identity) {
+    if (!identity || source.identity() == identity) return std::nullopt;
+    return Problem{ProblemKind::unavailable, Side::source, source.location(), 0,
+                   "the source " + source.location() + " disappeared or was replaced during the run (unmounted?)"};
 }
 
 bool is_mount_point(const std::string &path) {
@@ -119,13 +134,13 @@ bool is_mount_point(const std::string &path) {
     return std::find(points.begin(), points.end(), std::string(resolved)) != points.end();
 }
 
-std::string preflight(const Source &source, const Destination &destination, const Config &config, std::uint64_t previous_entries) {
-    if (auto problem = destination.check(); !problem.empty()) return problem;
-    if (auto problem = source.check(previous_entries); !problem.empty()) return problem;
+std::optional<Problem> preflight(const Source &source, const Destination &destination, const Config &config,
+                                 std::uint64_t previous_entries) {
+    if (auto problem = destination.check()) return problem;
+    if (auto problem = source.check(previous_entries)) return problem;
     // The configuration compares paths as text; symlinks and bind mounts can still make
     // the two trees one. Checked again at every run: mounts change.
-    if (auto problem = paths_problem(config); !problem.message.empty()) return problem.message;
-    return {};
+    return paths_problem(config);
 }
 
 }  // namespace dailysync

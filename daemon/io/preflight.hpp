@@ -7,20 +7,22 @@
 #include <string>
 
 #include "core/config.hpp"
+#include "core/problem.hpp"
 
 namespace dailysync {
 
 class Source;
 class Destination;
 
-// "" when the run may go ahead: the destination's and the source's checks, and the two
+// nullopt when the run may go ahead: the destination's and the source's checks, and the two
 // trees and the state folder apart. `previous_entries`: what the last complete run saw in
 // the source (0 when unknown); a source that is empty now refuses the run. Blocking.
-std::string preflight(const Source &source, const Destination &destination, const Config &config, std::uint64_t previous_entries);
+std::optional<Problem> preflight(const Source &source, const Destination &destination, const Config &config, std::uint64_t previous_entries);
 
 // The checks of one tree root: present ("dailysyncd does not create it"), a folder, a
-// mount point when `must_be_mount_point`. "" or one sentence naming `role` and `path`.
-std::string check_folder(const std::string &role, const std::string &path, bool must_be_mount_point);
+// mount point when `must_be_mount_point`. nullopt, or the problem on `side` (its text names
+// the side and `path`).
+std::optional<Problem> check_folder(Side side, const std::string &path, bool must_be_mount_point);
 // The folder holds at least one entry.
 bool has_entries(const std::string &folder);
 
@@ -34,21 +36,39 @@ struct FolderIdentity {
     bool operator==(const FolderIdentity &) const = default;
 };
 std::optional<FolderIdentity> folder_identity(const std::string &path);
-// "" when `source` is still the folder `identity` names (or nothing was recorded), else
-// "the source ... disappeared or was replaced during the run (unmounted?)".
-std::string source_replaced(const Source &source, const std::optional<FolderIdentity> &identity);
+// nullopt when `source` is still the folder `identity` names (or nothing was recorded),
+// else "the source ... disappeared or was replaced during the run (unmounted?)".
+std::optional<Problem> source_replaced(const Source &source, const std::optional<FolderIdentity> &identity);
 
-// "" when `a` and `b` are apart as real folders: resolved (symlinks, "..") as far as they
-// exist, and located in their filesystems (bind mounts), neither holds the other. Else a
-// sentence naming both with their roles, ending in `consequence`.
-std::string overlap_problem(const std::string &a, const std::string &a_role, const std::string &b, const std::string &b_role,
-                            const std::string &consequence);
-// The overlaps that make a configuration unusable: destination and source, state_dir and
-// either. An empty message when none.
-struct PathsProblem {
-    std::string field;     // the configuration key at fault: "destination" or "state_dir"
-    std::string message;
+// Where a configured folder really is: its path resolved (symlinks, "..") as far as it
+// exists, with the rest appended (a state_dir yet to be made), and the identity of what
+// exists there. resolve_place blocks as long as the NAS under `path` does (run it on a
+// worker); nullopt when it cannot be resolved at all.
+struct Place {
+    std::string real;
+    std::optional<FolderIdentity> identity;
 };
-PathsProblem paths_problem(const Config &config);
+std::optional<Place> resolve_place(const std::string &path);
+std::string read_mountinfo();   // /proc/self/mountinfo (procfs: never waits on a NAS)
+
+// "" when `a` and `b` (at the places resolved for them) are apart as real folders: neither
+// is the other, holds the other, or reaches the other through a bind mount (`mountinfo`).
+// Else a sentence naming both with their roles, ending in `consequence`. No system calls.
+std::string overlap_problem(const std::string &a, const std::optional<Place> &a_place, const std::string &a_role, const std::string &b,
+                            const std::optional<Place> &b_place, const std::string &b_role, const std::string &consequence,
+                            const std::string &mountinfo);
+
+// The places of the three folders a configuration names (nullopt: not resolved).
+struct ConfigPlaces {
+    std::optional<Place> source, destination, state_dir;
+};
+// The overlaps that make a configuration unusable: destination and source, state_dir and
+// either (refused, on the side of the key at fault: Side::destination for "destination",
+// Side::state for "state_dir"). nullopt when none. The first form resolves the places
+// itself (blocking); the second judges places resolved on workers (no system calls).
+std::optional<Problem> paths_problem(const Config &config);
+std::optional<Problem> paths_problem(const Config &config, const ConfigPlaces &places, const std::string &mountinfo);
+// The configuration key a paths_problem names: "destination" or "state_dir".
+std::string paths_problem_field(const Problem &problem);
 
 }  // namespace dailysync

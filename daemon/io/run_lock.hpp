@@ -7,6 +7,7 @@
 #pragma once
 
 #include <ctime>
+#include <chrono>
 #include <optional>
 #include <string>
 #include <sys/types.h>
@@ -77,6 +78,8 @@ RunLocks take_run_locks(const std::string &state_dir, const std::string &destina
 // cannot be stat'ed), then the locks (local files only), without the destination's lock
 // when its name is unknown.
 std::optional<std::string> destination_lock_name(const std::string &destination);
+// How long a caller waits for destination_lock_name (at most filesystem_timeout_seconds).
+constexpr std::chrono::milliseconds kLockNameDeadline{5000};
 RunLocks take_run_locks(const std::string &state_dir, const std::string &destination, const std::optional<std::string> &lock_name,
                         const std::string &what);
 

@@ -30,9 +30,9 @@ public:
     virtual ~Source() = default;
     // Where it is, for messages ("/data/prod").
     virtual const std::string &location() const = 0;
-    // "" when a run may read it: present, a folder, mounted and holding its sentinel as
-    // configured, and not empty when the last complete run saw `previous_entries` in it.
-    virtual std::string check(std::uint64_t previous_entries) const = 0;
+    // nullopt when a run may read it: present, a folder, mounted and holding its sentinel
+    // as configured, and not empty when the last complete run saw `previous_entries` in it.
+    virtual std::optional<Problem> check(std::uint64_t previous_entries) const = 0;
     // Which folder it is (an unmount leaves an empty mount point of the same name).
     virtual std::optional<FolderIdentity> identity() const = 0;
     // Every operation on it is a network round trip (NFS, SMB, FUSE...).

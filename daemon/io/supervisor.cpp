@@ -17,10 +17,6 @@ namespace {
 constexpr std::chrono::seconds kCancelDeadline{5};
 }  // namespace
 
-std::string no_answer_message(const std::string &what, int seconds) {
-    return what + " did not answer for " + std::to_string(seconds) + " s (filesystem_timeout_seconds): is the NAS hung or its network down?";
-}
-
 std::shared_ptr<Supervisor> Supervisor::create(boost::asio::io_context &io, RunModel &model, const Planner &planner,
                                                Settings settings, RunPorts ports, OnChange on_change, OnDone on_done) {
     return std::shared_ptr<Supervisor>(
@@ -70,7 +66,7 @@ void Supervisor::cancel() {
 }
 
 template <class T>
-void Supervisor::call_trees(std::function<T(WorkProgress &)> work, std::function<void(std::optional<T>)> done) {
+void Supervisor::call_trees(std::function<T(WorkProgress &)> work, std::function<void(Worked<T>)> done) {
     std::erase_if(calls_, [](const std::weak_ptr<WorkProgress> &w) { return w.expired(); });
     calls_.push_back(ports_.pool->run<T>(deadline(), std::move(work), std::move(done)));
 }
@@ -97,8 +93,11 @@ void Supervisor::carry_out(const command::Prepare &c) {
     call_trees<Found>(
         [source = ports_.source, destination = ports_.destination, identity = settings_.source_identity, folders = c.folders,
          backup_path = c.backup_path](WorkProgress &) {
-            Found found{source_replaced(*source, identity), {}, false};
-            if (!found.source_problem.empty()) return found;
+            Found found;
+            if (auto replaced = source_replaced(*source, identity)) {
+                found.source_problem = replaced->text;
+                return found;
+            }
             for (const auto &folder : folders) {
                 if (folder.empty()) continue;
                 std::string error;
@@ -114,12 +113,14 @@ void Supervisor::carry_out(const command::Prepare &c) {
                 if (const auto facts = destination->entry(folder); facts && !facts->is_dir) found.backup_blocked = true;
             return found;
         },
-        [weak = weak_from_this(), index = c.unit, seconds, both = !c.backup_path.empty()](std::optional<Found> found) {
+        [weak = weak_from_this(), index = c.unit, seconds, both = !c.backup_path.empty()](Worked<Found> found) {
             auto self = weak.lock();
             if (!self) return;
             const std::string what = "the source " + self->ports_.source->location() +
                                      (both ? " or the destination " + self->settings_.config.destination : std::string());
-            if (!found) return self->execute(self->scheduler_.source_unanswered(index, no_answer_message(what, seconds), WallClock::now()));
+            if (!found)
+                return self->execute(self->scheduler_.source_unanswered(
+                    index, found.problem(Side::source, self->ports_.source->location(), what, seconds), WallClock::now()));
             self->execute(self->scheduler_.prepared(index, found->source_problem, found->gone, WallClock::now(), found->backup_blocked));
         });
 }
@@ -219,6 +220,7 @@ void remove_temporary_files(const Source &source, const Destination &destination
 }  // namespace
 
 void Supervisor::carry_out(const command::Inspect &c) {
+    const int seconds = settings_.config.filesystem_timeout_seconds;
     call_trees<Inspection>(
         [source = ports_.source, destination = ports_.destination, c](WorkProgress &progress) {
             Inspection found;
@@ -249,11 +251,13 @@ void Supervisor::carry_out(const command::Inspect &c) {
             }
             return found;
         },
-        [weak = weak_from_this(), index = c.unit](std::optional<Inspection> found) {
+        [weak = weak_from_this(), index = c.unit, seconds](Worked<Inspection> found) {
             auto self = weak.lock();
             if (!self) return;
-            // No answer: nothing more is known than what rsync said.
-            self->execute(self->scheduler_.inspected(index, found.value_or(Inspection{}), WallClock::now()));
+            // No answer: nothing more is known than what rsync said. A defect is told.
+            if (found.crashed() && self->settings_.on_notice)
+                self->settings_.on_notice("warning: " + found.problem(Side::none, "", "the trees after a unit's rsync", seconds).text);
+            self->execute(self->scheduler_.inspected(index, found ? std::move(*found) : Inspection{}, WallClock::now()));
         });
 }
 
@@ -270,21 +274,22 @@ void Supervisor::carry_out(const command::RetryAfter &c) {
 
 void Supervisor::carry_out(const command::CheckSource &) {
     const int seconds = settings_.config.filesystem_timeout_seconds;
-    call_trees<std::string>(
+    call_trees<std::optional<Problem>>(
         [source = ports_.source, destination = ports_.destination, config = settings_.config, identity = settings_.source_identity,
          previous = settings_.previous_entries](WorkProgress &) {
-            std::string problem = preflight(*source, *destination, config, previous);
-            if (problem.empty()) problem = source_replaced(*source, identity);
-            return problem;
+            auto problem = preflight(*source, *destination, config, previous);
+            return problem ? problem : source_replaced(*source, identity);
         },
-        [weak = weak_from_this(), seconds](std::optional<std::string> problem) {
+        [weak = weak_from_this(), seconds](Worked<std::optional<Problem>> checked) {
             auto self = weak.lock();
             if (!self) return;
-            if (!problem)
-                problem = no_answer_message("the source " + self->ports_.source->location() + " or the destination " +
-                                                self->settings_.config.destination,
-                                            seconds);
-            self->execute(self->scheduler_.source_checked(*problem, WallClock::now()));
+            const std::optional<Problem> problem =
+                checked ? *checked
+                        : checked.problem(Side::none, "",
+                                          "the source " + self->ports_.source->location() + " or the destination " +
+                                              self->settings_.config.destination,
+                                          seconds);
+            self->execute(self->scheduler_.source_checked(problem, WallClock::now()));
         });
 }
 
@@ -328,15 +333,16 @@ void Supervisor::next_note() {
             std::chrono::seconds(settings_.config.filesystem_timeout_seconds),
             [work = std::move(work)](WorkProgress &progress) { return work(progress).error(); },
             [weak = weak_from_this(), what = settings_.config.destination, seconds = settings_.config.filesystem_timeout_seconds,
-             merge_of](std::optional<std::string> error) {
+             merge_of](Worked<std::string> written) {
                 auto self = weak.lock();
                 if (!self) return;
-                if (!error) error = no_answer_message("the destination " + what, seconds);
-                if (!error->empty()) {
+                Problem problem{ProblemKind::unwritable, Side::destination, what, 0, written ? *written : std::string()};
+                if (!written) problem = written.problem(Side::destination, what, "the destination " + what, seconds);
+                if (!problem.text.empty()) {
                     self->notes_failed_ = true;
-                    if (self->model_.run_error().empty())
-                        self->model_.fail_run("cannot note in the version what this run changed (a restore to the version before "
-                                              "it would not be exact): " + *error);
+                    problem.text = "cannot note in the version what this run changed (a restore to the version before it would not be exact): " +
+                                   problem.text;
+                    if (!self->model_.run_failed()) self->model_.fail_run(std::move(problem));
                 }
                 --self->notes_writing_;
                 if (merge_of.empty()) --self->plain_notes_writing_;

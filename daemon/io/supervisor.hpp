@@ -32,9 +32,6 @@ struct RunPorts {
     WorkerPool *pool = nullptr;
 };
 
-// "`what` did not answer for 120 s (filesystem_timeout_seconds): is the NAS hung...?"
-std::string no_answer_message(const std::string &what, int seconds);
-
 class Supervisor : public std::enable_shared_from_this<Supervisor> {
 public:
     struct Settings {
@@ -108,7 +105,7 @@ private:
     std::chrono::milliseconds deadline() const;   // for a call on the trees
     // Hands a call on the trees to the pool, remembering it so a cancel can give up on it.
     template <class T>
-    void call_trees(std::function<T(WorkProgress &)> work, std::function<void(std::optional<T>)> done);
+    void call_trees(std::function<T(WorkProgress &)> work, std::function<void(Worked<T>)> done);
 
     boost::asio::io_context &io_;
     RunModel &model_;

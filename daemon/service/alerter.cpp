@@ -28,8 +28,10 @@ void Alerter::send(const Alerts &config, const AlertEvent &event) {
         [url, body = event.payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), timeout](WorkProgress &) {
             return post_json(url, body, timeout);
         },
-        [this, what = event.what, which = std::string(which)](std::optional<WebhookResult> sent) {
-            if (!sent) journal_.log(LOG_ERR, "alert: " + what + ": the " + which + " POST did not finish in time");
+        [this, what = event.what, which = std::string(which)](Worked<WebhookResult> sent) {
+            if (sent.crashed()) journal_.log(LOG_ERR, "alert: " + what + ": the " + which + " POST failed: " + sent.exception_text() +
+                                                          " (a defect in dailysyncd: please report it)");
+            else if (!sent) journal_.log(LOG_ERR, "alert: " + what + ": the " + which + " POST did not finish in time");
             else if (!sent->ok)
                 journal_.log(LOG_ERR, "alert: " + what + ": the " + which + " POST failed: " + sent->error +
                                           (sent->status == 0 ? " (under the service, the network is closed unless the webhook drop-in is "

@@ -49,7 +49,12 @@ BackupRun::BackupRun(boost::asio::io_context &io, RunWorkers workers, Config con
 
 std::chrono::milliseconds BackupRun::deadline() const { return std::chrono::seconds(config_.filesystem_timeout_seconds); }
 
-std::string BackupRun::no_answer(const std::string &what) const { return no_answer_message(what, config_.filesystem_timeout_seconds); }
+template <class T>
+Problem BackupRun::unanswered(const Worked<T> &call, Side side, const std::string &while_doing) const {
+    const std::string &path = side == Side::source ? config_.source : side == Side::destination ? config_.destination : config_.state_dir;
+    const std::string what = (side == Side::state ? "the state folder " : "the " + std::string(to_string(side)) + " ") + path + while_doing;
+    return call.problem(side, path, what, config_.filesystem_timeout_seconds);
+}
 
 void BackupRun::changed() {
     if (on_change_) on_change_();
@@ -87,7 +92,8 @@ void BackupRun::before_run_hooks_done(std::vector<HookOutcome> outcomes) {
     for (const auto &outcome : hook_outcomes_) {
         if (outcome.ok()) continue;
         if (config_.hooks.before_run_must_pass)
-            return finish_without_units(outcome.describe() + "; nothing was copied (hooks.before_run_failure is \"fail\")");
+            return finish_without_units(Problem{ProblemKind::refused, Side::none, "", 0,
+                                                outcome.describe() + "; nothing was copied (hooks.before_run_failure is \"fail\")"});
         warnings_.push_back(outcome.describe() + "; the run went ahead (hooks.before_run_failure is \"warn\")");
         if (on_notice_) on_notice_("warning: " + warnings_.back());
     }
@@ -106,9 +112,9 @@ void BackupRun::load_state() {
             // Damaged statistics or concurrency only cost a scan or the default start.
             return State{std::move(store.load_tree_stats()).take(), std::move(store.load_concurrency()).take(), store.tree_stats_time()};
         },
-        [self = shared_from_this()](std::optional<State> state) {
+        [self = shared_from_this()](Worked<State> state) {
             if (self->phase_ != Phase::checking) return;   // cancelled meanwhile
-            if (!state) return self->finish_without_units(self->no_answer("the state folder " + self->config_.state_dir));
+            if (!state) return self->finish_without_units(self->unanswered(state, Side::state));
             self->last_complete_at_ = state->stats_time;
             self->state_loaded(std::move(state->stats), state->concurrency);
         });
@@ -124,41 +130,48 @@ void BackupRun::state_loaded(std::optional<TreeStats> stats, std::optional<int> 
         [destination = destination_, path = config_.destination](WorkProgress &) {
             Checked c;
             c.problem = destination->check();
-            if (c.problem.empty()) {
+            if (!c.problem) {
                 c.remote = destination->remote();
                 c.destination_device = block_device_of(path);
             }
             return c;
         },
-        [self = shared_from_this()](std::optional<Checked> found) {
+        [self = shared_from_this()](Worked<Checked> found) {
             if (self->phase_ != Phase::checking) return;
-            if (!found) return self->finish_without_units(self->no_answer("the destination " + self->config_.destination));
-            if (!found->problem.empty()) return self->finish_without_units(found->problem);
+            if (!found) return self->finish_without_units(self->unanswered(found, Side::destination));
+            if (found->problem) return self->finish_without_units(*found->problem);
             self->checked_ = std::move(*found);
             self->workers_.trees.run<Checked>(
                 self->deadline(),
                 [source = self->source_, destination = self->destination_, config = self->config_, previous = self->previous_entries_,
                  c = self->checked_](WorkProgress &) mutable {
                     c.problem = source->check(previous);
-                    if (c.problem.empty()) c.problem = paths_problem(config).message;
-                    if (c.problem.empty()) {
+                    if (!c.problem) c.problem = paths_problem(config);
+                    if (!c.problem) {
                         c.source_identity = source->identity();
                         c.remote = c.remote || source->remote();
                         c.source_device = block_device_of(config.source);
                         c.versions_name_in_source = source->entry(std::string(kVersionsFolder)).has_value();
                     }
+                    // Resolved here, not on the loop: PATH may reach a network filesystem too.
+                    if (!c.problem) {
+                        c.rsync_program = find_program(config.rsync_path);
+                        if (c.rsync_program.empty())
+                            c.problem = Problem{ProblemKind::unavailable, Side::none, config.rsync_path, ENOENT,
+                                                "rsync not found: \"" + config.rsync_path + "\" is not an executable program (see rsync_path)"};
+                    }
                     return c;
                 },
-                [self](std::optional<Checked> found) {
+                [self](Worked<Checked> found) {
                     if (self->phase_ != Phase::checking) return;
-                    if (!found) return self->finish_without_units(self->no_answer("the source " + self->config_.source));
+                    if (!found) return self->finish_without_units(self->unanswered(found, Side::source));
                     self->checked(std::move(*found));
                 });
         });
 }
 
 void BackupRun::checked(Checked result) {
-    if (!result.problem.empty()) return finish_without_units(result.problem);
+    if (result.problem) return finish_without_units(*result.problem);
     checked_ = std::move(result);
     if (checked_.versions_name_in_source) {
         warnings_.push_back(versions_name_in_source(config_.source));
@@ -166,8 +179,9 @@ void BackupRun::checked(Checked result) {
     }
     remote_ = checked_.remote;
     if (verify_ && !verify_->path && (!stats_ || stats_->empty()))
-        return finish_without_units("verify: no complete run yet, so no statistics name the projects to verify "
-                                    "(verify a folder by name, or after the first complete run)");
+        return finish_without_units(Problem{ProblemKind::refused, Side::none, "", 0,
+                                            "verify: no complete run yet, so no statistics name the projects to verify "
+                                            "(verify a folder by name, or after the first complete run)"});
     if ((stats_ && !stats_->empty()) || retry_ || verify_) {
         // A retry runs the units it was given: no scan (statistics only size the units
         // the failed ones expand into).
@@ -186,10 +200,10 @@ void BackupRun::checked(Checked result) {
     changed();
     scan_ = workers_.trees.run<ScanResult>(
         deadline(), [source = source_](WorkProgress &progress) { return source->scan(progress); },
-        [self = shared_from_this()](std::optional<ScanResult> result) {
+        [self = shared_from_this()](Worked<ScanResult> result) {
             if (self->phase_ != Phase::scanning) return;
             self->scan_.reset();
-            if (!result) return self->finish_without_units(self->no_answer("the source " + self->config_.source + " (while it was scanned)"));
+            if (!result) return self->finish_without_units(self->unanswered(result, Side::source, " (while it was scanned)"));
             self->scanned(std::move(*result));
         });
 }
@@ -210,18 +224,20 @@ void BackupRun::compare() {
             const CompareSettings settings{DiffOptions{::geteuid() == 0, deletions}, rules.get(), threads};
             return compare_trees(*source, *destination, settings, progress);
         },
-        [self = shared_from_this()](std::optional<CompareResult> result) {
+        [self = shared_from_this()](Worked<CompareResult> result) {
             if (self->phase_ != Phase::comparing) return;
             self->scan_.reset();
             if (!result)
-                return self->finish_without_units(self->no_answer("the source " + self->config_.source + " or the destination " +
-                                                                  self->config_.destination + " (while they were compared)"));
+                return self->finish_without_units(result.problem(Side::none, "",
+                                                                 "the source " + self->config_.source + " or the destination " +
+                                                                     self->config_.destination + " (while they were compared)",
+                                                                 self->config_.filesystem_timeout_seconds));
             self->compared(std::move(*result));
         });
 }
 
 void BackupRun::compared(CompareResult result) {
-    if (!result.error.empty()) return finish_without_units(result.error);
+    if (!result.error.empty()) return finish_without_units(Problem{ProblemKind::unreadable, Side::none, "", 0, result.error});
     CompareOutcome &o = *compare_outcome_;
     o.used = true;
     o.seconds = monotonic_seconds() - compare_started_;
@@ -238,9 +254,9 @@ void BackupRun::compared(CompareResult result) {
     o.unreadable_count = result.unreadable_count;
     for (const auto &folder : result.whole) o.whole.push_back(folder.empty() ? "." : printable_name(folder));
     if (result.unreadable_count > 0)
-        compare_problem_ = std::to_string(result.unreadable_count) + " folder(s) could not be read (" + result.unreadable.front() +
+        compare_problem_ = Problem{ProblemKind::unreadable, Side::none, "", 0, std::to_string(result.unreadable_count) + " folder(s) could not be read (" + result.unreadable.front() +
                            (result.unreadable_count > 1 ? ", ..." : "") + "): not compared, so nothing in them was copied" +
-                           (config_.delete_extraneous ? ", and nothing was deleted this run" : "");
+                           (config_.delete_extraneous ? ", and nothing was deleted this run" : "")};
     compared_tree_ = std::move(result.source_tree);
     listed_units_ = plan_listed_units(std::move(result.groups), result.whole, concurrency());
     // The guard can allow what the compare found gone before copying: one pass, not two.
@@ -280,18 +296,13 @@ std::string BackupRun::phase_text() const {
 }
 
 void BackupRun::scanned(ScanResult result) {
-    if (!result.error.empty()) return finish_without_units(result.error);
+    if (!result.error.empty()) return finish_without_units(Problem{ProblemKind::unreadable, Side::source, config_.source, 0, result.error});
     previous_ = std::move(result.tree);
     scanned_ = true;
     plan_and_copy();
 }
 
 void BackupRun::plan_and_copy() {
-    const std::string program = find_program(config_.rsync_path);
-    if (program.empty()) {
-        finish_without_units("rsync not found: \"" + config_.rsync_path + "\" is not an executable program (see rsync_path)");
-        return;
-    }
     // Statistics of a previous complete run mean the destination holds its copy: an update.
     // Without them (first run, or state lost) the source was scanned: plan a first copy.
     planner_ = std::make_unique<Planner>(previous_, concurrency(), scanned_ ? Planner::Work::first_copy : Planner::Work::update,
@@ -302,10 +313,12 @@ void BackupRun::plan_and_copy() {
         // run must start anew, so this is noted before anything is copied.
         workers_.trees.run<std::string>(
             deadline(), [store = VersionStore(config_.destination)](WorkProgress &) { return store.note_unversioned_run().error(); },
-            [self = shared_from_this()](std::optional<std::string> error) {
+            [self = shared_from_this()](Worked<std::string> error) {
                 if (!self->before_copying()) return;   // cancelled meanwhile
-                if (!error) return self->finish_without_units(self->no_answer("the destination " + self->config_.destination));
-                if (!error->empty()) return self->finish_without_units("cannot note in the versions kept before that this run keeps none: " + *error);
+                if (!error) return self->finish_without_units(self->unanswered(error, Side::destination));
+                if (!error->empty())
+                    return self->finish_without_units(Problem{ProblemKind::unwritable, Side::destination, self->config_.destination, 0,
+                                                              "cannot note in the versions kept before that this run keeps none: " + *error});
                 self->start_copying({}, {}, {});
             });
         return;
@@ -318,11 +331,12 @@ void BackupRun::plan_and_copy() {
         [store = versions_, run_id = run_id_, started, first_copy = scanned_, previous_at = last_complete_at_](WorkProgress &) {
             return store->begin_run(run_id, started, first_copy, previous_at);
         },
-        [self = shared_from_this(), asked](std::optional<VersionStore::Began> began) {
+        [self = shared_from_this(), asked](Worked<VersionStore::Began> began) {
             if (!self->before_copying()) return;   // cancelled meanwhile
-            if (!began) return self->finish_without_units(self->no_answer("the destination " + self->config_.destination +
-                                                                          " (while this run's version was made)"));
-            if (!began->error.empty()) return self->finish_without_units("cannot keep versions: " + began->error);
+            if (!began) return self->finish_without_units(self->unanswered(began, Side::destination, " (while this run's version was made)"));
+            if (!began->error.empty())
+                return self->finish_without_units(
+                    Problem{ProblemKind::unwritable, Side::destination, self->config_.destination, 0, "cannot keep versions: " + began->error});
             const std::string kept_in =
                 began->back_dir.empty() ? std::string() : std::filesystem::path(began->back_dir).parent_path().filename().string();
             self->versions_outcome_ = VersionsOutcome{self->run_id_, kept_in, {}, {}, monotonic_seconds() - asked, 0, began->set_aside};
@@ -360,7 +374,7 @@ void BackupRun::start_copying(std::string backup_dir, std::string created_path, 
         return empty_trash([self = shared_from_this()] { self->finished(); });
     }
     phase_ = Phase::copying;
-    Supervisor::Settings settings{config_, find_program(config_.rsync_path), dry_run_, concurrency(), checked_.source_identity,
+    Supervisor::Settings settings{config_, checked_.rsync_program, dry_run_, concurrency(), checked_.source_identity,
                                   previous_entries_, std::move(backup_dir), {}, std::move(scratch_dir), {}};
     if (!created_path.empty()) {
         settings.note_creations = [store = versions_, path = std::move(created_path)](const std::string &scratch,
@@ -391,10 +405,10 @@ void BackupRun::start_copying(std::string backup_dir, std::string created_path, 
 void BackupRun::empty_trash(std::function<void()> then) {
     workers_.trees.run<std::string>(
         deadline(), [store = versions_](WorkProgress &progress) { return store->empty_trash([&progress] { ++progress.steps; }).error(); },
-        [self = shared_from_this(), then = std::move(then)](std::optional<std::string> error) {
+        [self = shared_from_this(), then = std::move(then)](Worked<std::string> error) {
             if (self->on_notice_ && (!error || !error->empty()))
                 self->on_notice_("versions: removing what retention set aside: " +
-                                 (error ? *error : self->no_answer("the destination " + self->config_.destination)));
+                                 (error ? *error : self->unanswered(error, Side::destination).text));
             if (then) then();
         });
 }
@@ -430,7 +444,8 @@ void BackupRun::cancel() {
         // The service is stopping while the source is checked after the run: a hung NAS
         // must not hold it. The run is reported without that check.
         awaiting_end_check_ = false;
-        model_->fail_run("cancelled while the source was checked after the copy; this run is not known to be complete");
+        model_->fail_run(Problem{ProblemKind::interrupted, Side::source, config_.source, 0,
+                                 "cancelled while the source was checked after the copy; this run is not known to be complete"});
         return report_and_save();
     }
     if (hooks_ && phase_ == Phase::finishing) {
@@ -459,9 +474,9 @@ void BackupRun::cancel() {
     finished();
 }
 
-void BackupRun::finish_without_units(const std::string &error) {
+void BackupRun::finish_without_units(Problem error) {
     model_.emplace(run_id_, std::vector<WorkUnit>{}, dry_run_, started_);
-    model_->fail_run(error);
+    model_->fail_run(std::move(error));
     phase_ = Phase::finishing;   // no more callbacks of the checks
     boost::asio::post(io_, [self = shared_from_this()] { self->finished(); });
 }
@@ -473,20 +488,23 @@ void BackupRun::finished() {
     warnings_.clear();
     if (model_ && !model_->dry_run()) bottleneck_ = classify_bottleneck(samples_.samples(), online_cores(), model_->concurrency_notes());
     if (!model_->finished()) model_->finish(WallClock::now());
-    if (!compare_problem_.empty() && model_->run_error().empty()) model_->fail_run(compare_problem_);
+    if (compare_problem_ && !model_->run_failed()) model_->fail_run(*compare_problem_);
     // A source unmounted (or replaced) during the run: what vanished was not deleted by
     // anyone, and this run is no backup of it. Never a success, whatever rsync said.
     // (A cancel that came as the copying ended skips the check: the run is over anyway.)
-    if (!supervisor_ || !model_->run_error().empty() || model_->cancel_requested() || cancelled_) return report_and_save();
+    if (!supervisor_ || model_->run_failed() || model_->cancel_requested() || cancelled_) return report_and_save();
     awaiting_end_check_ = true;
-    workers_.trees.run<std::string>(
+    workers_.trees.run<std::optional<Problem>>(
         deadline(),
         [source = source_, identity = checked_.source_identity](WorkProgress &) { return source_replaced(*source, identity); },
-        [self = shared_from_this()](std::optional<std::string> problem) {
+        [self = shared_from_this()](Worked<std::optional<Problem>> checked) {
             if (!self->awaiting_end_check_) return;
             self->awaiting_end_check_ = false;
-            if (!problem) problem = self->no_answer("the source " + self->config_.source + " (checked at the end of the run)");
-            if (!problem->empty()) self->model_->fail_run(*problem + ": what was not copied before is missing from this backup");
+            std::optional<Problem> problem = checked ? *checked : self->unanswered(checked, Side::source, " (checked at the end of the run)");
+            if (problem) {
+                problem->text += ": what was not copied before is missing from this backup";
+                self->model_->fail_run(std::move(*problem));
+            }
             self->report_and_save();
         });
 }
@@ -524,30 +542,29 @@ void BackupRun::finish_versions() {
     };
     if (cancelled_ || model_->cancel_requested()) {
         // Stopping: not waited for (a point that still says "running" reads as partial).
-        workers_.trees.run<Ended>(deadline(), std::move(work), [](std::optional<Ended>) {});
+        workers_.trees.run<Ended>(deadline(), std::move(work), [](Worked<Ended>) {});
         return report_and_save();
     }
-    workers_.trees.run<Ended>(deadline(), std::move(work), [self = shared_from_this(), asked = monotonic_seconds()](std::optional<Ended> ended) {
+    workers_.trees.run<Ended>(deadline(), std::move(work), [self = shared_from_this(), asked = monotonic_seconds()](Worked<Ended> answer) {
         self->versions_outcome_->finish_seconds = monotonic_seconds() - asked;
-        if (!ended) ended = Ended{{}, self->no_answer("the destination " + self->config_.destination + " (while its versions were pruned)")};
-        self->versions_outcome_->pruned = ended->pruned;
-        self->versions_outcome_->error = ended->error;
+        const Ended ended = answer ? *answer : Ended{{}, self->unanswered(answer, Side::destination, " (while its versions were pruned)").text};
+        self->versions_outcome_->pruned = ended.pruned;
+        self->versions_outcome_->error = ended.error;
         // The versions are part of the promise: a run that could not keep them as it
         // should (a merge cut short, a damaged version set aside) is no success, and alerts.
         std::string problem;
         for (const auto &note : self->versions_outcome_->set_aside) problem += (problem.empty() ? "" : "; ") + note;
-        if (!ended->error.empty() && !ended->only_deferred) problem += (problem.empty() ? "" : "; ") + ended->error;
-        if (!problem.empty()) {
-            const std::string before = self->model_->run_error();
-            self->model_->fail_run((before.empty() ? "" : before + "; ") + "versions: " + problem);
-        }
+        if (!ended.error.empty() && !ended.only_deferred) problem += (problem.empty() ? "" : "; ") + ended.error;
+        if (!problem.empty())
+            self->model_->fail_run(Problem{answer ? ProblemKind::unwritable : answer.crashed() ? ProblemKind::defect : ProblemKind::not_answering,
+                                           Side::destination, self->config_.destination, 0, "versions: " + problem});
         if (self->on_notice_) {
-            if (!ended->pruned.empty()) {
+            if (!ended.pruned.empty()) {
                 std::string removed;
-                for (const auto &id : ended->pruned) removed += (removed.empty() ? "" : ", ") + id;
+                for (const auto &id : ended.pruned) removed += (removed.empty() ? "" : ", ") + id;
                 self->on_notice_("versions: retention removed " + removed);
             }
-            if (!ended->error.empty()) self->on_notice_("versions: " + ended->error);
+            if (!ended.error.empty()) self->on_notice_("versions: " + ended.error);
         }
         self->report_and_save();
     });
@@ -582,11 +599,12 @@ void BackupRun::finish_verify() {
             }
             return out;
         },
-        [self = shared_from_this()](std::optional<Marked> marked) {
+        [self = shared_from_this()](Worked<Marked> answer) {
             self->marking_.reset();
-            if (!marked) marked = Marked{0, {self->no_answer("the destination " + self->config_.destination + " (while differing files were marked)")}};
-            self->verify_outcome_->marked = marked->marked;
-            self->verify_outcome_->mark_errors = marked->errors;
+            const Marked marked =
+                answer ? *answer : Marked{0, {self->unanswered(answer, Side::destination, " (while differing files were marked)").text}};
+            self->verify_outcome_->marked = marked.marked;
+            self->verify_outcome_->mark_errors = marked.errors;
             self->fail_with_verify_finding();
             self->report_and_save();
         });
@@ -594,9 +612,7 @@ void BackupRun::finish_verify() {
 
 void BackupRun::fail_with_verify_finding() {
     // Whatever failed the run before keeps its place; the finding is added to it.
-    const std::string finding = verify_error(*verify_outcome_);
-    const std::string before = model_->run_error();
-    model_->fail_run(before.empty() ? finding : before + "; " + finding);
+    model_->fail_run(Problem{ProblemKind::damage_found, Side::destination, config_.destination, 0, verify_error(*verify_outcome_)});
 }
 
 void BackupRun::report_and_save() {
@@ -657,10 +673,10 @@ void BackupRun::write_report(std::function<void()> then) {
                 if (auto done = store.save_concurrency(*level); !done.ok()) saved.error = "cannot save the concurrency: " + done.error();
             return saved;
         },
-        [self = shared_from_this(), then = std::move(then)](std::optional<Saved> saved) {
-            if (!saved) saved = Saved{false, self->no_answer("the state folder " + self->config_.state_dir)};
-            if (self->report_error_.empty()) self->report_error_ = saved->error;
-            if (saved->report_written) self->report_path_ = self->store_.report_path(self->run_id_);
+        [self = shared_from_this(), then = std::move(then)](Worked<Saved> answer) {
+            const Saved saved = answer ? *answer : Saved{false, self->unanswered(answer, Side::state).text};
+            if (self->report_error_.empty()) self->report_error_ = saved.error;
+            if (saved.report_written) self->report_path_ = self->store_.report_path(self->run_id_);
             then();
         });
 }

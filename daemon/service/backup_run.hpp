@@ -83,7 +83,8 @@ public:
 private:
     // What the checks before a run found (on the workers).
     struct Checked {
-        std::string problem;   // "" when the run may go ahead
+        std::optional<Problem> problem;   // nullopt when the run may go ahead
+        std::string rsync_program;        // rsync_path resolved (PATH looked up on the worker)
         std::optional<FolderIdentity> source_identity;
         bool remote = false;   // the source or the destination is a network filesystem
         std::optional<BlockDevice> source_device, destination_device;
@@ -106,7 +107,7 @@ private:
     void finish_versions();
     void finish_verify();
     void fail_with_verify_finding();
-    void finish_without_units(const std::string &error);
+    void finish_without_units(Problem error);
     void finished();
     void report_and_save();
     // Writes the report (again, once the end hooks ran); `then` runs on the loop after.
@@ -119,7 +120,10 @@ private:
     void tick();    // once a second while copying: resource sample, concurrency "auto"
     void adapt(Seconds now, const RunTotals &totals, double cpu_busy);
     std::chrono::milliseconds deadline() const;
-    std::string no_answer(const std::string &what) const;
+    // Why a call on `side`'s tree (or the state folder) gave no value: it did not answer
+    // (the NAS) or it crashed (a defect). `while_doing`: " (while it was scanned)".
+    template <class T>
+    Problem unanswered(const Worked<T> &call, Side side, const std::string &while_doing = "") const;
     void changed();
 
     boost::asio::io_context &io_;
@@ -177,7 +181,7 @@ private:
     std::optional<CompareOutcome> compare_outcome_;  // a daily run's compare (or why there was none)
     std::optional<std::vector<WorkUnit>> listed_units_;   // what the compare found to copy
     std::optional<TreeStats> compared_tree_;        // the source as the compare saw it (the next run's statistics)
-    std::string compare_problem_;                   // folders it could not read: the run fails with this
+    std::optional<Problem> compare_problem_;        // folders it could not read: the run fails with this
     Seconds compare_started_ = 0;
 };
 

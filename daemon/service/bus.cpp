@@ -393,11 +393,20 @@ int Bus::method_cancel_run(sd_bus_message *m, void *userdata, sd_bus_error *) {
 
 int Bus::method_reload(sd_bus_message *m, void *userdata, sd_bus_error *) {
     auto *self = static_cast<Bus *>(userdata);
-    return self->authorized(m, [self](sd_bus_message *call, sd_bus_error *error) {
-        const std::string problem = self->manager_.reload();
-        if (!problem.empty()) return sd_bus_error_set(error, kErrorInvalidConfig, problem.c_str());
-        self->state_changed();
-        return sd_bus_reply_method_return(call, "");
+    // Answered once the new configuration's trees were checked on the workers (the NAS may
+    // take its deadline): the call is kept referenced until then.
+    return self->authorized(m, [self](sd_bus_message *call, sd_bus_error *) {
+        sd_bus_message_ref(call);
+        self->manager_.reload([self, call](const std::string &problem) {
+            if (!problem.empty()) sd_bus_reply_method_errorf(call, kErrorInvalidConfig, "%s", problem.c_str());
+            else {
+                self->state_changed();
+                sd_bus_reply_method_return(call, "");
+            }
+            sd_bus_message_unref(call);
+            self->flush_soon();
+        });
+        return 1;
     });
 }
 

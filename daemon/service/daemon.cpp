@@ -89,10 +89,12 @@ int run_daemon(const std::string &config_path, const Config &config, bool user_b
             if (ec) return;
             notifier.reloading();
             journal.log(LOG_INFO, "SIGHUP: reloading " + config_path);
-            manager.reload();
-            bus.state_changed();
-            notifier.ready();
-            notifier.status(manager.status_line());
+            manager.reload([&](const std::string &) {   // refused: journaled by the manager
+                if (stopping) return;                     // no READY=1 after STOPPING=1
+                bus.state_changed();
+                notifier.ready();
+                notifier.status(manager.status_line());
+            });
             wait_hup();
         });
     };

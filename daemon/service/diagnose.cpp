@@ -53,7 +53,7 @@ int run_diagnose(const Config &config) {
     if (!locks.why.empty()) std::cerr << "dailysyncd: warning: " << locks.why << "; probing without that lock" << std::endl;
     install_probe_interrupt_handlers();
     // A foreground command: it may block on a hung NAS, and Ctrl-C ends it.
-    if (auto problem = preflight(*local_source(config), *local_destination(config), config, 0); !problem.empty()) return failed(problem);
+    if (auto problem = preflight(*local_source(config), *local_destination(config), config, 0)) return failed(problem->text);
     ProbeMeasurements m;
     m.cores = online_cores();
     m.source_remote = is_remote_filesystem(config.source);

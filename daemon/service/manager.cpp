@@ -33,6 +33,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// A reload waits this long at most for the places of its trees (and filesystem_timeout_seconds
+// if shorter): a D-Bus caller gives up after 25 s by default.
+constexpr std::chrono::milliseconds kReloadDeadline{10000};
+
 // The daily timer re-checks at least this often, so a suspend/resume or a clock change
 // that the clock watch missed delays a run by at most this much.
 constexpr auto kMaxTimerStep = 60s;
@@ -40,7 +44,6 @@ constexpr auto kCatchUpDelay = 30s;
 constexpr auto kLockRetry = 60s;
 // How long StartRun waits for the destination's stat that names its lock (D-Bus callers
 // wait for the answer; a hung destination is then the run's own check's to report).
-constexpr auto kLockNameDeadline = std::chrono::milliseconds(5000);
 
 std::string local_time_text(std::time_t t) { return format_local_time(t, false); }
 
@@ -73,9 +76,9 @@ template <class T>
 void Manager::on_state_worker(const std::string &what, std::function<T(WorkProgress &)> work,
                               std::function<T(std::string)> unanswered, std::function<void(T)> done) {
     workers_.state.run<T>(std::chrono::seconds(config_.filesystem_timeout_seconds), std::move(work),
-                          [done = std::move(done), unanswered = std::move(unanswered),
-                           message = no_answer_message(what, config_.filesystem_timeout_seconds)](std::optional<T> value) {
-                              done(value ? std::move(*value) : unanswered(message));
+                          [done = std::move(done), unanswered = std::move(unanswered), what, state_dir = config_.state_dir,
+                           seconds = config_.filesystem_timeout_seconds](Worked<T> value) {
+                              done(value ? std::move(*value) : unanswered(value.problem(Side::state, state_dir, what, seconds).text));
                           });
 }
 
@@ -104,8 +107,10 @@ void Manager::list_versions(const std::string &path, bool have_path, std::functi
             const auto rows = have_path ? path_states_json(list, store.path_states(list, path)) : versions_json(store, list);
             return Loaded<std::string>::found(rows.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
         },
-        [done = std::move(done), message = no_answer_message("the destination " + config_.destination, config_.filesystem_timeout_seconds)](
-            std::optional<Loaded<std::string>> listed) { done(listed ? std::move(*listed) : Loaded<std::string>::unreadable(message)); });
+        [done = std::move(done), destination = config_.destination, seconds = config_.filesystem_timeout_seconds](Worked<Loaded<std::string>> listed) {
+            done(listed ? std::move(*listed)
+                        : Loaded<std::string>::unreadable(listed.problem(Side::destination, destination, "the destination " + destination, seconds).text));
+        });
 }
 
 void Manager::start() {
@@ -215,7 +220,7 @@ void Manager::start_run(const std::string &trigger, Started done, RunOptions opt
     workers_.trees.run<std::optional<std::string>>(
         std::min<std::chrono::milliseconds>(std::chrono::seconds(config_.filesystem_timeout_seconds), kLockNameDeadline),
         [destination = config_.destination](WorkProgress &) { return destination_lock_name(destination); },
-        [this, trigger, options, done = std::move(done)](std::optional<std::optional<std::string>> name) {
+        [this, trigger, options, done = std::move(done)](Worked<std::optional<std::string>> name) {
             starting_ = false;
             std::string run_id;
             const StartError error = start_run_now(name ? *name : std::nullopt, trigger, options, run_id);
@@ -474,20 +479,68 @@ void Manager::write_metrics() {
         });
 }
 
-std::string Manager::reload() {
-    const ConfigResult loaded = load_config_file(config_path_);
-    if (!loaded.config) {
-        std::string line = format_config_error(config_path_, *loaded.error);
+void Manager::reload(Reloaded done) {
+    const ConfigResult loaded = read_config_file(config_path_);
+    auto refuse = [this](const std::string &line) {
         journal_.log(LOG_ERR, "reload refused, keeping the running configuration: " + line);
         return line;
+    };
+    if (!loaded.config) return done(refuse(format_config_error(config_path_, *loaded.error)));
+    // The three places are resolved at once, each on its own worker: the side that does
+    // not answer is the one named.
+    struct Pending {
+        Config config;
+        ConfigPlaces places;
+        std::optional<Problem> unanswered;
+        int waiting = 3;
+        Reloaded done;
+    };
+    const std::uint64_t reload = ++reloads_;
+    auto pending = std::make_shared<Pending>(Pending{*loaded.config, {}, std::nullopt, 3, std::move(done)});
+    const auto deadline = std::min<std::chrono::milliseconds>(std::chrono::seconds(loaded.config->filesystem_timeout_seconds), kReloadDeadline);
+    const Config &c = pending->config;
+    for (auto [side, path, place] : {std::tuple{Side::source, c.source, &pending->places.source},
+                                     std::tuple{Side::destination, c.destination, &pending->places.destination},
+                                     std::tuple{Side::state, c.state_dir, &pending->places.state_dir}}) {
+        workers_.trees.run<std::optional<Place>>(
+            deadline, [path = path](WorkProgress &) { return resolve_place(path); },
+            [this, reload, pending, side = side, path = path, place = place, deadline](Worked<std::optional<Place>> resolved) {
+                if (resolved) *place = *resolved;
+                else if (!pending->unanswered) {
+                    const std::string what = (side == Side::state ? "the state folder " : "the " + std::string(to_string(side)) + " ") + path;
+                    pending->unanswered =
+                        resolved.crashed()
+                            ? resolved.problem(side, path, what, 0)
+                            : Problem{ProblemKind::not_answering, side, path, 0,
+                                      what + " did not answer for " +
+                                          std::to_string(std::chrono::duration_cast<std::chrono::seconds>(deadline).count()) +
+                                          " s while the new configuration was checked: is the NAS hung or its network down?"};
+                }
+                if (--pending->waiting == 0) reloaded(reload, std::move(pending->config), pending->places, pending->unanswered, pending->done);
+            });
     }
-    config_ = *loaded.config;
+}
+
+void Manager::reloaded(std::uint64_t reload, Config config, const ConfigPlaces &places, const std::optional<Problem> &unanswered,
+                       const Reloaded &done) {
+    auto refuse = [this, &done](const std::string &line) {
+        journal_.log(LOG_ERR, "reload refused, keeping the running configuration: " + line);
+        done(line);
+    };
+    if (state_ == ManagerState::stopping) return refuse("dailysyncd is stopping");
+    if (reload != reloads_) return refuse("a later reload was asked for meanwhile; that one applies");
+    if (unanswered) {
+        const std::string key = unanswered->side == Side::state ? "state_dir" : std::string(to_string(unanswered->side));
+        return refuse(format_config_error(config_path_, ConfigError{"/" + key, unanswered->text, ""}));
+    }
+    if (auto problem = paths_problem(config, places, read_mountinfo())) return refuse(format_config_error(config_path_, paths_config_error(*problem)));
+    config_ = std::move(config);
     store_ = StateStore(config_);
     journal_.log(LOG_INFO, "configuration reloaded from " + config_path_ + "; daily at " + config_.daily_at() +
                                (run_ ? " (the active run keeps the previous configuration)" : ""));
     arm_schedule();
     check_stale();
-    return {};
+    done({});
 }
 
 void Manager::alert(AlertEvent event) const {

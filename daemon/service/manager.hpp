@@ -14,6 +14,7 @@
 #include "core/config.hpp"
 #include "io/clock_watch.hpp"
 #include "io/periodic_timer.hpp"
+#include "io/preflight.hpp"
 #include "io/run_lock.hpp"
 #include "io/state_store.hpp"
 #include "service/alerter.hpp"
@@ -65,8 +66,13 @@ public:
     // Verifies `path` (relative to the source; "" = the whole backup) now, as a run.
     void start_verify(const std::string &path, Started done);
     bool cancel_run();   // false when no run is active
-    // Re-reads the configuration; on error keeps the old one and returns the message.
-    std::string reload();
+    // Re-reads the configuration: the file on the loop (a local file), the places of the
+    // source, the destination and the state folder on the trees workers (a stat of each,
+    // under a deadline: a hung NAS must not hold the loop). `done` runs on the loop with ""
+    // once the new configuration is in force, or with why it was refused (the old one
+    // stays): invalid, overlapping trees, or a side that did not answer, named.
+    using Reloaded = std::function<void(const std::string &problem)>;
+    void reload(Reloaded done);
     // Cancels any run, waits for the children, persists the state, then calls done.
     void shutdown(std::function<void()> done);
 
@@ -96,6 +102,9 @@ private:
                          std::function<void(T)> done);
     StartError start_run_now(const std::optional<std::string> &lock_name, const std::string &trigger, RunOptions options,
                              std::string &run_id);
+    // The reload's checks answered (or one did not): apply `config`, or refuse.
+    void reloaded(std::uint64_t reload, Config config, const ConfigPlaces &places, const std::optional<Problem> &unanswered,
+                  const Reloaded &done);
     void arm_schedule();
     void on_timer();
     void run_finished(const RunModel &model);
@@ -134,6 +143,7 @@ private:
     PeriodicTimer sample_timer_;
     std::unique_ptr<ClockWatch> clock_watch_;
     std::function<void()> shutdown_done_;
+    std::uint64_t reloads_ = 0;   // the latest reload asked for: an earlier one's answer is not applied
 };
 
 }  // namespace dailysync

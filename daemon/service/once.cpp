@@ -59,7 +59,21 @@ private:
 
 int run_once(const Config &config, bool dry_run) {
     ::signal(SIGPIPE, SIG_IGN);   // a child that stops reading its stdin early must not end us
-    RunLocks locks = take_run_locks(config.state_dir, config.destination, dry_run ? "--once --dry-run" : "--once");
+    boost::asio::io_context io;
+    WorkerPool trees(io, 4), state(io, 1);
+    // The destination's lock is named after its device and inode: a stat of the NAS, so on
+    // a worker under a deadline, as in the daemon. One that does not answer leaves the run
+    // without that lock; the run's own check then says the destination did not answer.
+    std::optional<std::string> lock_name;
+    trees.run<std::optional<std::string>>(
+        std::min<std::chrono::milliseconds>(std::chrono::seconds(config.filesystem_timeout_seconds), kLockNameDeadline),
+        [destination = config.destination](WorkProgress &) { return destination_lock_name(destination); },
+        [&lock_name](Worked<std::optional<std::string>> name) {
+            if (name) lock_name = *name;
+        });
+    io.run();   // until that call is answered or its deadline passed
+    io.restart();
+    RunLocks locks = take_run_locks(config.state_dir, config.destination, lock_name, dry_run ? "--once --dry-run" : "--once");
     if (locks.held_elsewhere) {
         std::cerr << "dailysyncd: " << locks.why << "\n";
         return kExitLocked;
@@ -68,8 +82,6 @@ int run_once(const Config &config, bool dry_run) {
     if (!locks.why.empty()) std::cerr << "dailysyncd: warning: " << locks.why << "; running without that lock" << std::endl;
     if (const auto note = record_run_left_in_lock(StateStore(config), config, locks.left_by); !note.empty())
         std::cerr << "dailysyncd: warning: " << note << std::endl;
-    boost::asio::io_context io;
-    WorkerPool trees(io, 4), state(io, 1);
     LocalLauncher launcher(io);
     const bool tty = is_terminal(STDOUT_FILENO);
     ProgressPrinter printer(tty);

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <future>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -226,7 +227,7 @@ TEST(HungNas, AStalledRsyncFailsItsUnitClearlyAndTheNextRunSucceeds) {
     expect_next_run_succeeds(n);
 }
 
-TEST(HungNas, FrozenBeforeAFirstRunItsChecksTimeOutAndSigtermStillStops) {
+TEST(HungNas, FrozenBeforeAFirstRunItsChecksTimeOutReloadIsRefusedNamingTheSideAndSigtermStillStops) {
     NasService n(2000);
     make_tree(n.nas.served("prod"), 2, 20);
     n.start();
@@ -236,6 +237,34 @@ TEST(HungNas, FrozenBeforeAFirstRunItsChecksTimeOutAndSigtermStillStops) {
     const auto report = wait_for_run_end(n.service, 20s);
     EXPECT_EQ(report.value("result", ""), "failed");
     EXPECT_NE(report.value("error", "").find("did not answer for 3 s (filesystem_timeout_seconds)"), std::string::npos) << report.dump(2);
+    // A reload while it is frozen (SIGHUP, then D-Bus Reload): the file is read on the loop,
+    // the trees' places are checked on the workers. The bus answers meanwhile, and the
+    // reload is refused naming the side that did not answer. (It moves the destination to a
+    // folder of the NAS not looked up yet: the mount's caches cannot answer for it.)
+    const std::string destination = n.service.destination;
+    n.service.destination = n.nas.mounted("backup") + "/elsewhere";
+    n.service.write_config(R"("filesystem_timeout_seconds": 3, "daily_at": "03:30")");
+    n.service.destination = destination;
+    n.service.notify.forget();
+    ::kill(n.service.daemon.pid, SIGHUP);
+    EXPECT_TRUE(n.service.notify.wait_for("RELOADING=1", 2s));
+    const auto asked = std::chrono::steady_clock::now();
+    auto reload = std::async(std::launch::async, [&] {
+        return busctl(n.service, {"call", "io.dailysync1", "/io/dailysync1", "io.dailysync1.Manager", "Reload"});
+    });
+    std::this_thread::sleep_for(500ms);
+    const auto start = std::chrono::steady_clock::now();
+    const auto state = busctl(n.service, {"get-property", "io.dailysync1", "/io/dailysync1", "io.dailysync1.Manager", "State"});
+    EXPECT_EQ(state.exit_code, 0) << state.err;
+    EXPECT_LT(elapsed_since(start), 2000ms) << "the bus waited for the reload's checks";
+    const Result refused = reload.get();
+    EXPECT_LT(elapsed_since(asked), 6000ms) << "Reload was not answered at its 3 s deadline";
+    EXPECT_NE(refused.exit_code, 0) << refused.out;
+    EXPECT_NE(refused.err.find("did not answer for 3 s while the new configuration was checked"), std::string::npos) << refused.err;
+    EXPECT_NE(refused.err.find("/destination: the destination " + destination + "/elsewhere did not answer"), std::string::npos)
+        << refused.err;
+    EXPECT_TRUE(n.service.notify.wait_for("READY=1", 5s)) << "the SIGHUP's reload never ended";
+    n.service.write_config(R"("filesystem_timeout_seconds": 3)");   // what the next start reads
     // A second run hangs in its checks too; SIGTERM ends it and the daemon at once.
     ASSERT_EQ(n.service.ctl({"start"}).exit_code, 0);
     std::this_thread::sleep_for(500ms);

@@ -46,9 +46,9 @@ TEST(WorkerPool, AHungCallMeetsItsDeadlineWhileTheLoopGoesOn) {
     WorkerPool pool(io, 2);
     Fifo fifo;
     int calls = 0;
-    std::optional<int> answer = 42;
+    std::optional<Worked<int>> answer;
     const auto start = std::chrono::steady_clock::now();
-    pool.run<int>(300ms, [path = fifo.path](WorkProgress &) { return blocking_open(path); }, [&](std::optional<int> value) {
+    pool.run<int>(300ms, [path = fifo.path](WorkProgress &) { return blocking_open(path); }, [&](Worked<int> value) {
         ++calls;
         answer = value;
     });
@@ -59,7 +59,11 @@ TEST(WorkerPool, AHungCallMeetsItsDeadlineWhileTheLoopGoesOn) {
     io.run_for(1s);
     EXPECT_TRUE(ticked);
     EXPECT_EQ(calls, 1);
-    EXPECT_FALSE(answer) << "a hung call must report no value";
+    ASSERT_TRUE(answer);
+    EXPECT_FALSE(*answer) << "a hung call must report no value";
+    EXPECT_TRUE(answer->timed_out());
+    EXPECT_FALSE(answer->crashed());
+    EXPECT_EQ(answer->problem(Side::source, "/src", "the source /src", 120).kind, ProblemKind::not_answering);
     EXPECT_LT(std::chrono::steady_clock::now() - start, 900ms);
     // When the call finally returns, its result is dropped: done ran once.
     fifo.release();
@@ -81,7 +85,9 @@ TEST(WorkerPool, ACallThatReportsProgressIsNotHung) {
             }
             return 7;
         },
-        [&](std::optional<int> value) { answer = value; });
+        [&](Worked<int> value) {
+            if (value) answer = *value;
+        });
     io.run_for(2s);
     EXPECT_EQ(answer, 7);
 }
@@ -91,7 +97,7 @@ TEST(WorkerPool, ItIsBoundedWorkQueuedBehindAHungCallMeetsItsOwnDeadline) {
     WorkerPool pool(io, 1);
     Fifo fifo;
     int timed_out = 0;
-    auto count = [&](std::optional<int> value) { timed_out += !value; };
+    auto count = [&](Worked<int> value) { timed_out += value.timed_out(); };
     pool.run<int>(200ms, [path = fifo.path](WorkProgress &) { return blocking_open(path); }, count);
     pool.run<int>(200ms, [](WorkProgress &) { return 1; }, count);   // waits for the only thread
     io.run_for(600ms);
@@ -104,10 +110,39 @@ TEST(WorkerPool, TheValueComesBackToTheLoopThread) {
     WorkerPool pool(io, 3);
     std::thread::id worker, done_on;
     pool.run<int>(1s, [&](WorkProgress &) { worker = std::this_thread::get_id(); return 1; },
-                  [&](std::optional<int>) { done_on = std::this_thread::get_id(); });
+                  [&](Worked<int>) { done_on = std::this_thread::get_id(); });
     io.run_for(1s);
     EXPECT_NE(worker, std::this_thread::get_id());
     EXPECT_EQ(done_on, std::this_thread::get_id());
+}
+
+TEST(WorkerPool, AnExceptionIsACrashWithItsMessageNeverATimeout) {
+    boost::asio::io_context io;
+    WorkerPool pool(io, 1);
+    std::optional<Worked<int>> answer;
+    const auto start = std::chrono::steady_clock::now();
+    pool.run<int>(
+        30s, [](WorkProgress &) -> int { throw std::runtime_error("vector::at out of range"); },
+        [&](Worked<int> value) { answer = value; });
+    io.run_for(5s);   // returns once answered: long before the deadline
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+    ASSERT_TRUE(answer);
+    EXPECT_FALSE(*answer);
+    EXPECT_TRUE(answer->crashed());
+    EXPECT_FALSE(answer->timed_out());
+    EXPECT_EQ(answer->exception_text(), "vector::at out of range");
+    const Problem problem = answer->problem(Side::destination, "/dst", "the destination /dst", 120);
+    EXPECT_EQ(problem.kind, ProblemKind::defect);
+    EXPECT_EQ(problem.side, Side::destination);
+    EXPECT_NE(problem.text.find("vector::at out of range"), std::string::npos) << problem.text;
+    EXPECT_NE(problem.text.find("a defect in dailysyncd"), std::string::npos) << problem.text;
+    EXPECT_EQ(problem.text.find("hung"), std::string::npos) << "a crash is not a hung NAS: " << problem.text;
+    // The pool still works after it.
+    int value = 0;
+    pool.run<int>(1s, [](WorkProgress &) { return 5; }, [&](Worked<int> v) { value = v ? *v : -1; });
+    io.restart();
+    io.run_for(1s);
+    EXPECT_EQ(value, 5);
 }
 
 TEST(PeriodicTimer, TicksUntilStoppedAndStoppingIsFinal) {

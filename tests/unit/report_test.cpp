@@ -69,12 +69,28 @@ TEST(Report, TextListsUnitsFailuresAndTotals) {
     EXPECT_NE(text.find(": failed, 2 units, 1 failed"), std::string::npos) << text;
 }
 
+TEST(Report, EveryFailureIsKeptInOrderAndTheErrorJoinsThem) {
+    RunModel run("r", {}, false, at(0));
+    run.fail_run(Problem{ProblemKind::copy_failed, Side::none, "", 0, "2 units failed"});
+    run.fail_run(Problem{ProblemKind::defect, Side::source, "/src", 0, "dailysyncd failed while working on the source /src: boom"});
+    run.finish(at(0));
+    auto doc = nlohmann::json::parse(report_json(run, {}));
+    EXPECT_EQ(doc["result"], "failed");
+    EXPECT_EQ(doc["error"], "2 units failed; dailysyncd failed while working on the source /src: boom");
+    ASSERT_EQ(doc["failures"].size(), 2u);
+    EXPECT_EQ(doc["failures"][0], nlohmann::json::parse(R"({"kind": "copy_failed", "text": "2 units failed"})"));
+    EXPECT_EQ(doc["failures"][1]["kind"], "defect");
+    EXPECT_EQ(doc["failures"][1]["side"], "source");
+}
+
 TEST(Report, RunErrorIsShown) {
     RunModel run("r", {}, true, at(0));
-    run.fail_run("the destination /x is not available");
+    run.fail_run(Problem{ProblemKind::unavailable, Side::destination, "/x", 2, "the destination /x is not available"});
     run.finish(at(0));
     auto doc = nlohmann::json::parse(report_json(run, {}));
     EXPECT_EQ(doc["error"], "the destination /x is not available");
+    EXPECT_EQ(doc["failures"], nlohmann::json::parse(R"([{"kind": "unavailable", "side": "destination", "path": "/x", "errno": 2,
+                                                         "text": "the destination /x is not available"}])"));
     EXPECT_EQ(doc["dry_run"], true);
     const std::string text = report_text(doc);
     EXPECT_NE(text.find("error: the destination"), std::string::npos);

@@ -122,7 +122,7 @@ TEST(RunModel, ResultRules) {
 
     RunModel broken("r", {}, false, at(0));
     EXPECT_EQ(broken.result(), RunResult::success);
-    broken.fail_run("destination missing");
+    broken.fail_run(Problem{ProblemKind::unavailable, Side::destination, "/d", 2, "destination missing"});
     EXPECT_EQ(broken.result(), RunResult::failed);
 }
 

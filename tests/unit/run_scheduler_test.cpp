@@ -49,7 +49,7 @@ struct Row {
     std::vector<std::string> gone_at_prepare;               // folders the Prepare check finds missing
     std::string source_problem_at_prepare;
     Inspection found;                                       // what every Inspect finds
-    std::string source_problem_before_deleting;
+    std::optional<Problem> source_problem_before_deleting;
     bool cancel_on_prepare = false;
     bool cancel_during_retry_wait = false;
     // Expected:
@@ -350,7 +350,7 @@ std::vector<Row> table() {
     add({.name = "guard: a source that fails its checks before deleting: nothing is deleted",
          .configure = guarded,
          .attempts = {{"a", {{.exit_code = 25, .deletions_held_back = 5}}}},
-         .source_problem_before_deleting = "the source /src is empty",
+         .source_problem_before_deleting = Problem{ProblemKind::refused, Side::source, "/src", 0, "the source /src is empty"},
          .states = {{"a", UnitState::success}},
          .result = RunResult::failed,
          .run_error = "the source /src is empty; nothing was deleted",
@@ -529,13 +529,16 @@ TEST(RunScheduler, AHungSourceStopsTheRunInsteadOfTimingOutUnitByUnit) {
     const Commands first = d.scheduler.start(kNow);
     ASSERT_EQ(first.size(), 1u);
     const auto unit = std::get<command::Prepare>(first[0]).unit;
-    const Commands after = d.scheduler.source_unanswered(unit, "the source /src did not answer for 120 s", kNow);
+    const Commands after = d.scheduler.source_unanswered(unit, not_answering(Side::source, "/src", "the source /src", 120), kNow);
     EXPECT_TRUE(has_finish(after)) << "more units were started on a hung source";
     for (const auto &u : d.model.units()) {
         EXPECT_EQ(describe(u.state), "failed") << u.unit.name;
         EXPECT_NE(u.message.find("not started: the source /src did not answer"), std::string::npos) << u.message;
     }
-    EXPECT_NE(d.model.run_error().find("did not answer for 120 s; the units not yet started were left out"), std::string::npos);
+    EXPECT_NE(d.model.run_error().find("did not answer for 120 s (filesystem_timeout_seconds): is the NAS hung or its network down?; the units not yet started were left out"), std::string::npos);
+    ASSERT_EQ(d.model.failures().size(), 1u);
+    EXPECT_EQ(d.model.failures()[0].kind, ProblemKind::not_answering);
+    EXPECT_EQ(d.model.failures()[0].side, Side::source);
     EXPECT_TRUE(d.scheduler.prepared(unit, "", {}, kNow).empty()) << "a late answer must be ignored";
 }
 
@@ -578,7 +581,7 @@ TEST(RunScheduler, ACancelSettlesWhatWaitsForTheTreesAtOnce) {
         const Commands cancelled = d.scheduler.cancel(kNow);
         EXPECT_TRUE(has_finish(cancelled));
         for (const auto &c : cancelled) EXPECT_FALSE(std::holds_alternative<command::Prepare>(c)) << "a deletion pass started";
-        EXPECT_TRUE(d.scheduler.source_checked("", kNow).empty());
+        EXPECT_TRUE(d.scheduler.source_checked(std::nullopt, kNow).empty());
         EXPECT_EQ(d.model.units().size(), 1u);
         ASSERT_TRUE(d.model.deletion_summary());
         EXPECT_EQ(d.model.deletion_summary()->pending, 3u);
@@ -602,7 +605,7 @@ TEST(RunScheduler, AStoppedGuardedRunStillSaysWhatWasHeldBackAndWhyNothingMoreWe
     };
     {   // the source fails its check before the second pass
         Row row{.name = "check failed", .configure = guarded, .attempts = {{"a", {{.exit_code = 25, .deletions_held_back = 3}}}},
-                .source_problem_before_deleting = "the source /src is empty"};
+                .source_problem_before_deleting = Problem{ProblemKind::refused, Side::source, "/src", 0, "the source /src is empty"}};
         Driver d(row);
         d.run();
         ASSERT_TRUE(d.model.deletion_summary());
@@ -616,7 +619,7 @@ TEST(RunScheduler, AStoppedGuardedRunStillSaysWhatWasHeldBackAndWhyNothingMoreWe
         const Commands next = d.scheduler.exited(a, held, kNow);
         ASSERT_EQ(next.size(), 1u);
         const auto b = std::get<command::Prepare>(next[0]).unit;
-        EXPECT_TRUE(has_finish(d.scheduler.source_unanswered(b, "the source /src did not answer for 120 s", kNow)));
+        EXPECT_TRUE(has_finish(d.scheduler.source_unanswered(b, not_answering(Side::source, "/src", "the source /src", 120), kNow)));
         ASSERT_TRUE(d.model.deletion_summary());
         EXPECT_EQ(d.model.deletion_summary()->pending, 3u);
         EXPECT_EQ(d.model.deletion_summary()->not_deleted_because, "the run halted");
@@ -638,7 +641,7 @@ TEST(RunScheduler, AStoppedGuardedRunStillSaysWhatWasHeldBackAndWhyNothingMoreWe
         Driver d(Row{.name = "second pass", .configure = guarded});
         const auto a = first_running(d);
         ASSERT_TRUE(std::holds_alternative<command::CheckSource>(d.scheduler.exited(a, held, kNow).at(0)));
-        const auto pass = std::get<command::Prepare>(d.scheduler.source_checked("", kNow).at(0)).unit;
+        const auto pass = std::get<command::Prepare>(d.scheduler.source_checked(std::nullopt, kNow).at(0)).unit;
         d.scheduler.prepared(pass, "", {}, kNow);
         ASSERT_TRUE(std::holds_alternative<command::Kill>(d.scheduler.cancel(kNow).at(0)));
         AttemptExit killed;
@@ -1015,7 +1018,7 @@ TEST(RunScheduler, WhatTheGuardAllowedBeforeCopyingIsDeletedOnceARetryHoldsBackT
     EXPECT_EQ(model.units()[0].pending_deletions, 1u);
     // The second pass, after the source check, may delete only what is left of the limit.
     ASSERT_EQ(all_of<command::CheckSource>(after).size(), 1u);
-    const auto pass = all_of<command::Prepare>(scheduler.source_checked("", kNow));
+    const auto pass = all_of<command::Prepare>(scheduler.source_checked(std::nullopt, kNow));
     ASSERT_EQ(pass.size(), 1u);
     const auto deleting = all_of<command::Launch>(scheduler.prepared(pass[0].unit, "", {}, kNow));
     ASSERT_EQ(deleting.size(), 1u);
