@@ -83,9 +83,8 @@ void HookProcess::begin() {
     }
     pid_ = process_->id();
     read();
-    timeout_timer_.expires_after(options_.timeout);
-    timeout_timer_.async_wait([self = shared_from_this()](bp::error_code ec) {
-        if (!ec) self->stop(true);
+    timeout_timer_.after(options_.timeout, [weak = weak_from_this()] {
+        if (auto self = weak.lock()) self->stop(true);
     });
     process_->async_wait([self = shared_from_this()](bp::error_code wait_error, int) {
         const int status = self->process_->native_exit_code();
@@ -134,16 +133,15 @@ void HookProcess::stop(bool timed_out) {
     signal_reaper(SIGTERM);
     signal_reaper(SIGCONT);
     // Should the reaper itself not end (stopped, stuck), its group goes after a while more.
-    kill_timer_.expires_after(options_.grace + std::chrono::seconds(5));
-    kill_timer_.async_wait([self = shared_from_this()](bp::error_code ec) {
-        if (!ec) self->signal_group(SIGKILL);
+    kill_timer_.after(options_.grace + std::chrono::seconds(5), [weak = weak_from_this()] {
+        if (auto self = weak.lock()) self->signal_group(SIGKILL);
     });
 }
 
 void HookProcess::part_done() {
     if (--parts_pending_ > 0) return;
-    timeout_timer_.cancel();
-    kill_timer_.cancel();
+    timeout_timer_.stop();
+    kill_timer_.stop();
     // A background process the hook left behind must not outlive it holding the run: the
     // group goes (the pipe's EOF already says nobody else writes to it).
     if (pid_ > 0) ::kill(-pid_, SIGKILL);

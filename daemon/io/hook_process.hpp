@@ -9,7 +9,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/process/v2/process.hpp>
 #include <boost/asio/readable_pipe.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <array>
 #include <chrono>
 #include <functional>
@@ -18,6 +17,7 @@
 #include <vector>
 
 #include "core/hooks.hpp"
+#include "io/loop_timer.hpp"
 
 namespace dailysync {
 
@@ -61,7 +61,7 @@ private:
     OnLine on_line_;
     OnDone on_done_;
     boost::asio::readable_pipe pipe_;
-    boost::asio::steady_timer timeout_timer_, kill_timer_;
+    LoopTimer timeout_timer_, kill_timer_;
     std::array<char, 4096> buffer_{};
     HookOutput output_;
     std::unique_ptr<boost::process::v2::process> process_;

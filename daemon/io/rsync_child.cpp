@@ -130,9 +130,9 @@ void RsyncChild::read_stderr() {
 
 void RsyncChild::arm_quiet_timer() {
     if (options_.quiet_after.count() <= 0 || exited_ || reported_) return;
-    quiet_timer_.expires_after(options_.quiet_after);
-    quiet_timer_.async_wait([self = shared_from_this()](bp::error_code ec) {
-        if (ec || self->exited_ || self->parts_pending_ == 0) return;
+    quiet_timer_.after(options_.quiet_after, [weak = weak_from_this()] {
+        auto self = weak.lock();
+        if (!self || self->exited_ || self->parts_pending_ == 0) return;
         if (self->options_.on_quiet) self->options_.on_quiet();
     });
 }
@@ -150,13 +150,12 @@ void RsyncChild::terminate(std::chrono::seconds grace) {
     // A stopped rsync handles SIGTERM (removing its temporary file) only once continued;
     // systemd sends the same pair.
     signal_group(SIGCONT);
-    kill_timer_.expires_after(grace);
-    kill_timer_.async_wait([self = shared_from_this()](bp::error_code ec) {
-        if (ec) return;
+    kill_timer_.after(grace, [weak = weak_from_this()] {
+        auto self = weak.lock();
+        if (!self) return;
         self->signal_group(SIGKILL);
-        self->kill_timer_.expires_after(kAbandonAfterKill);
-        self->kill_timer_.async_wait([self](bp::error_code ec) {
-            if (!ec) self->abandon();
+        self->kill_timer_.after(kAbandonAfterKill, [weak] {
+            if (auto self = weak.lock()) self->abandon();
         });
     });
 }
@@ -174,14 +173,14 @@ void RsyncChild::report() {
     if (reported_) return;
     reported_ = true;
     drain_timer_.stop();
-    quiet_timer_.cancel();
+    quiet_timer_.stop();
     on_exit_(exit_);
 }
 
 void RsyncChild::part_done() {
     if (--parts_pending_ > 0 || reported_) return;
-    quiet_timer_.cancel();
-    kill_timer_.cancel();
+    quiet_timer_.stop();
+    kill_timer_.stop();
     if (exit_.signal || killed_) {
         // Killed from outside or by us: a helper process of rsync may still be alive (one
         // that closed its pipes, or was forked while the group was being killed) and could
@@ -199,7 +198,7 @@ void RsyncChild::drain_group() {
     // not reused while a process group of that id exists.
     if (::kill(-pid_, SIGKILL) != 0 || std::chrono::steady_clock::now() > drain_until_) return report();
     if (!drain_timer_.running())
-        drain_timer_.start(std::chrono::milliseconds(20), [weak = weak_from_this()] {
+        drain_timer_.every(std::chrono::milliseconds(20), [weak = weak_from_this()] {
             if (auto self = weak.lock()) self->drain_group();
         });
 }

@@ -7,7 +7,6 @@
 #include <boost/process/v2/process.hpp>
 #include <boost/asio/readable_pipe.hpp>
 #include <boost/asio/writable_pipe.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -17,7 +16,7 @@
 #include <vector>
 
 #include "core/rsync_output.hpp"
-#include "io/periodic_timer.hpp"
+#include "io/loop_timer.hpp"
 
 namespace dailysync {
 
@@ -85,9 +84,9 @@ private:
     boost::asio::writable_pipe stdin_pipe_;
     boost::asio::readable_pipe stdout_pipe_;
     boost::asio::readable_pipe stderr_pipe_;
-    boost::asio::steady_timer quiet_timer_;
-    boost::asio::steady_timer kill_timer_;
-    PeriodicTimer drain_timer_;
+    LoopTimer quiet_timer_;
+    LoopTimer kill_timer_;
+    LoopTimer drain_timer_;
     std::chrono::steady_clock::time_point drain_until_;
     bool killed_ = false;   // terminate() was called
     bool reported_ = false; // on_exit_ was called

@@ -263,12 +263,9 @@ void Supervisor::carry_out(const command::Inspect &c) {
 
 void Supervisor::carry_out(const command::RetryAfter &c) {
     auto &timer = retry_timers_[c.unit];
-    if (!timer) timer = std::make_unique<boost::asio::steady_timer>(io_);
-    timer->expires_after(std::chrono::seconds(c.seconds));
-    timer->async_wait([weak = weak_from_this(), index = c.unit](boost::system::error_code ec) {
-        auto self = weak.lock();
-        if (ec || !self) return;
-        self->execute(self->scheduler_.retry_due(index, WallClock::now()));
+    if (!timer) timer = std::make_unique<LoopTimer>(io_);
+    timer->after(std::chrono::seconds(c.seconds), [weak = weak_from_this(), index = c.unit] {
+        if (auto self = weak.lock()) self->execute(self->scheduler_.retry_due(index, WallClock::now()));
     });
 }
 
@@ -363,7 +360,7 @@ void Supervisor::done() {
 }
 
 void Supervisor::carry_out(const command::Finish &) {
-    for (auto &[index, timer] : retry_timers_) timer->cancel();
+    for (auto &[index, timer] : retry_timers_) timer->stop();
     if (notes_writing_ > 0 || !notes_.empty()) finish_waiting_ = true;
     else done();
 }

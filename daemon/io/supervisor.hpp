@@ -6,7 +6,6 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -19,6 +18,7 @@
 #include "core/run_scheduler.hpp"
 #include "io/child_launcher.hpp"
 #include "io/destination.hpp"
+#include "io/loop_timer.hpp"
 #include "io/source.hpp"
 #include "io/worker_pool.hpp"
 
@@ -115,7 +115,7 @@ private:
     OnDone on_done_;
     RunScheduler scheduler_;
     std::map<std::size_t, std::shared_ptr<RsyncChild>> children_;
-    std::map<std::size_t, std::unique_ptr<boost::asio::steady_timer>> retry_timers_;
+    std::map<std::size_t, std::unique_ptr<LoopTimer>> retry_timers_;
     struct Note {
         std::function<Done(WorkProgress &)> work;
         std::string merge_of;   // a merge of this unit: after the notes before it, and its earlier merges

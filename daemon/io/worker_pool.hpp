@@ -15,7 +15,6 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -27,6 +26,7 @@
 #include <string>
 
 #include "core/problem.hpp"
+#include "io/loop_timer.hpp"
 
 namespace dailysync {
 
@@ -89,14 +89,14 @@ public:
         struct Call {
             std::function<void(Worked<T>)> done;
             bool settled = false;   // loop thread only
-            boost::asio::steady_timer timer;
+            LoopTimer deadline;
             std::uint64_t steps_seen = 0;
             std::shared_ptr<WorkProgress> progress = std::make_shared<WorkProgress>();
-            Call(boost::asio::io_context &io, std::function<void(Worked<T>)> d) : done(std::move(d)), timer(io) {}
+            Call(boost::asio::io_context &io, std::function<void(Worked<T>)> d) : done(std::move(d)), deadline(io) {}
             void settle(Worked<T> value) {
                 if (settled) return;
                 settled = true;
-                timer.cancel();
+                deadline.stop();
                 auto callback = std::move(done);
                 callback(std::move(value));
             }
@@ -129,15 +129,17 @@ private:
     struct Shared;
     void submit(std::function<void()> task);
     static void post_to_loop(const std::shared_ptr<Shared> &shared, std::function<void()> handler);
+    // Looks at the call once per `deadline`: no step since the last look, it is given up.
+    // (So a call is given up between one and two deadlines after its last sign of life.)
     template <class CallPtr>
-    void watch(CallPtr call, std::chrono::milliseconds deadline) {
-        call->timer.expires_after(deadline);
-        call->timer.async_wait([this, call, deadline](boost::system::error_code ec) {
-            if (ec || call->settled) return;
+    static void watch(const CallPtr &call, std::chrono::milliseconds deadline) {
+        // The watch holds the call (and so its own timer) until it is settled: stop() then
+        // lets the record go once its aborted wait is done.
+        call->deadline.every(deadline, [call] {
+            if (call->settled) return;
             const std::uint64_t steps = call->progress->steps.load();
-            if (steps != call->steps_seen) {   // alive: give it another deadline
+            if (steps != call->steps_seen) {   // alive: another deadline
                 call->steps_seen = steps;
-                watch(call, deadline);
                 return;
             }
             call->progress->cancelled = true;

@@ -44,7 +44,7 @@ void Alerter::send(const Alerts &config, const AlertEvent &event) {
 
 void Alerter::settled() {
     if (--pending_ > 0 || !on_idle_) return;
-    idle_timer_.cancel();
+    idle_timer_.stop();
     auto done = std::move(on_idle_);
     on_idle_ = nullptr;
     done();
@@ -53,9 +53,8 @@ void Alerter::settled() {
 void Alerter::when_idle(std::chrono::seconds limit, std::function<void()> done) {
     if (pending_ == 0) return done();
     on_idle_ = std::move(done);
-    idle_timer_.expires_after(limit);
-    idle_timer_.async_wait([this](boost::system::error_code ec) {
-        if (ec || !on_idle_) return;
+    idle_timer_.after(limit, [this] {
+        if (!on_idle_) return;
         journal_.log(LOG_WARNING, "stopping with " + std::to_string(pending_) + " alert(s) not yet sent");
         auto done = std::move(on_idle_);
         on_idle_ = nullptr;

@@ -5,13 +5,13 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "core/config.hpp"
+#include "io/loop_timer.hpp"
 #include "io/worker_pool.hpp"
 #include "service/journal.hpp"
 
@@ -42,7 +42,7 @@ private:
     StartUnit start_unit_;
     int pending_ = 0;
     std::function<void()> on_idle_;
-    boost::asio::steady_timer idle_timer_;
+    LoopTimer idle_timer_;
 };
 
 }  // namespace dailysync

@@ -375,7 +375,7 @@ void BackupRun::start_copying(std::string backup_dir, std::string created_path, 
     }
     phase_ = Phase::copying;
     Supervisor::Settings settings{config_, checked_.rsync_program, dry_run_, concurrency(), checked_.source_identity,
-                                  previous_entries_, std::move(backup_dir), {}, std::move(scratch_dir), {}};
+                                  previous_entries_, std::move(backup_dir), {}, std::move(scratch_dir), {}, {}};
     if (!created_path.empty()) {
         settings.note_creations = [store = versions_, path = std::move(created_path)](const std::string &scratch,
                                                                                       const std::vector<std::string> &entries) {
@@ -398,7 +398,7 @@ void BackupRun::start_copying(std::string backup_dir, std::string created_path, 
     resources_ = std::make_unique<ResourceSampler>(checked_.source_device, checked_.destination_device);
     supervisor_->start();
     tick();
-    tick_timer_.start(std::chrono::seconds(1), [this] { tick(); });
+    tick_timer_.every(std::chrono::seconds(1), [this] { tick(); });
     changed();
 }
 

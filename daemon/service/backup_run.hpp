@@ -21,7 +21,7 @@
 #include "core/run_model.hpp"
 #include "core/tree_stats.hpp"
 #include "io/child_launcher.hpp"
-#include "io/periodic_timer.hpp"
+#include "io/loop_timer.hpp"
 #include "io/resource_sampler.hpp"
 #include "io/state_store.hpp"
 #include "io/supervisor.hpp"
@@ -156,7 +156,7 @@ private:
     std::unique_ptr<ResourceSampler> resources_;
     SampleSeries samples_;
     std::optional<BottleneckVerdict> bottleneck_;
-    PeriodicTimer tick_timer_;
+    LoopTimer tick_timer_;
     Checked checked_;
     bool awaiting_end_check_ = false;   // finishing: the source is checked on the workers
     std::uint64_t previous_entries_ = 0;              // what the last complete run saw in the source

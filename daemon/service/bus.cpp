@@ -123,7 +123,7 @@ void Bus::pump() {
             fd_.cancel(ignored);
             if (fd_.is_open()) fd_.release();
             journal_.log(LOG_ERR, std::string("D-Bus connection failed: ") + std::strerror(-r));
-            timeout_.cancel();
+            timeout_.stop();
             if (on_lost_) on_lost_();
             return;
         }
@@ -148,12 +148,10 @@ void Bus::pump() {
     sd_bus_get_timeout(bus_, &usec);
     if (usec != std::numeric_limits<uint64_t>::max()) {
         // An absolute CLOCK_MONOTONIC time; steady_clock is CLOCK_MONOTONIC on Linux.
-        timeout_.expires_at(std::chrono::steady_clock::time_point(std::chrono::microseconds(usec)));
-        timeout_.async_wait([this](boost::system::error_code ec) {
-            if (!ec) pump();
-        });
+        const auto at = std::chrono::steady_clock::time_point(std::chrono::microseconds(usec));
+        timeout_.after(at - std::chrono::steady_clock::now(), [this] { pump(); });
     } else {
-        timeout_.cancel();
+        timeout_.stop();
     }
 }
 
@@ -172,12 +170,9 @@ void Bus::progress_changed() {
         emit_progress();
         return;
     }
-    if (throttle_armed_) return;
-    throttle_armed_ = true;
-    throttle_.expires_at(last_progress_emit_ + kProgressInterval);
-    throttle_.async_wait([this](boost::system::error_code ec) {
-        throttle_armed_ = false;
-        if (!ec && progress_dirty_) emit_progress();
+    if (throttle_.running()) return;
+    throttle_.after(last_progress_emit_ + kProgressInterval - now, [this] {
+        if (progress_dirty_) emit_progress();
     });
 }
 

@@ -1,12 +1,11 @@
 // The D-Bus face of the Manager: object /io/dailysync1, interface io.dailysync1.Manager,
 // bus name io.dailysync1. sd-bus driven by the Asio loop: the bus fd is watched for the
-// events sd-bus asks for, its absolute CLOCK_MONOTONIC timeout drives a steady_timer, and
+// events sd-bus asks for, its absolute CLOCK_MONOTONIC timeout drives a LoopTimer, and
 // sd_bus_process runs until it has nothing left. No call ever blocks the loop.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -14,6 +13,7 @@
 #include <systemd/sd-bus.h>
 
 #include "core/dbus_names.hpp"
+#include "io/loop_timer.hpp"
 #include "service/authorization.hpp"
 #include "service/manager.hpp"
 
@@ -72,10 +72,10 @@ private:
     sd_bus_slot *object_slot_ = nullptr;
     sd_bus_slot *name_slot_ = nullptr;
     boost::asio::posix::stream_descriptor fd_;
-    boost::asio::steady_timer timeout_;
-    boost::asio::steady_timer throttle_;
+    LoopTimer timeout_;
+    LoopTimer throttle_;
     bool reading_ = false, writing_ = false, pump_posted_ = false;
-    bool progress_dirty_ = false, throttle_armed_ = false;
+    bool progress_dirty_ = false;
     std::chrono::steady_clock::time_point last_progress_emit_{};
     std::function<void(bool)> on_name_acquired_;
     std::function<void()> on_lost_;

@@ -7,7 +7,7 @@
 #include <syslog.h>
 
 #include "io/child_launcher.hpp"
-#include "io/periodic_timer.hpp"
+#include "io/loop_timer.hpp"
 #include "io/worker_pool.hpp"
 #include "service/bus.hpp"
 #include "service/journal.hpp"
@@ -55,7 +55,7 @@ int run_daemon(const std::string &config_path, const Config &config, bool user_b
     bool stopping = false;
     boost::asio::signal_set stop_signals(io, SIGTERM, SIGINT);
     boost::asio::signal_set hup(io, SIGHUP);
-    PeriodicTimer status_timer(io), watchdog_timer(io);
+    LoopTimer status_timer(io), watchdog_timer(io);
 
     std::function<void()> stopped;
     auto stop = [&](const char *why) {
@@ -112,7 +112,7 @@ int run_daemon(const std::string &config_path, const Config &config, bool user_b
         journal.log(LOG_INFO, std::string("ready on the ") + (user_bus ? "session" : "system") + " bus as " + kBusName +
                                   "; daily at " + manager.config().daily_at() + ", " + manager.config().source + " -> " +
                                   manager.config().destination);
-        status_timer.start(kStatusInterval, [&] { notifier.status(manager.status_line()); });
+        status_timer.every(kStatusInterval, [&] { notifier.status(manager.status_line()); });
     }, [&] {
         exit_status = 1;
         stop("the D-Bus connection was lost");
@@ -127,7 +127,7 @@ int run_daemon(const std::string &config_path, const Config &config, bool user_b
     // turns, which is what systemd's WatchdogSec= is meant to check.
     if (watchdog_period) {
         notifier.watchdog();
-        watchdog_timer.start(*watchdog_period, [&] { notifier.watchdog(); });
+        watchdog_timer.every(*watchdog_period, [&] { notifier.watchdog(); });
     }
     io.run();
     return exit_status;

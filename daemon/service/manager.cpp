@@ -165,17 +165,16 @@ void Manager::record_interrupted_run() {
 }
 
 void Manager::arm_schedule() {
+    if (state_ == ManagerState::stopping) return;   // shutdown() stopped the timer for good
     const std::time_t now = std::time(nullptr);
     next_run_ = catch_up_at_ ? *catch_up_at_ : next_fire(now, persisted_.last_fire, config_.daily_hour, config_.daily_minute);
     const auto wait = std::min<std::chrono::seconds>(std::chrono::seconds(std::max<std::time_t>(0, *next_run_ - now)), kMaxTimerStep);
-    schedule_timer_.expires_after(wait);
-    schedule_timer_.async_wait([this](boost::system::error_code ec) {
-        if (!ec) on_timer();
-    });
+    schedule_timer_.after(wait, [this] { on_timer(); });
     notify_state();
 }
 
 void Manager::on_timer() {
+    if (state_ == ManagerState::stopping) return;   // a stop is final: no run starts after it
     const std::time_t now = std::time(nullptr);
     if (!next_run_ || now < *next_run_) {
         arm_schedule();
@@ -326,7 +325,7 @@ Manager::StartError Manager::start_run_now(const std::optional<std::string> &loc
     persist();
     run_->start();
     // Rates need regular samples even when rsync is quiet.
-    sample_timer_.start(1s, [this] {
+    sample_timer_.every(1s, [this] {
         if (!run_) return sample_timer_.stop();
         if (RunModel *model = run_->model()) model->sample(monotonic_seconds());
         if (observer_.progress_changed) observer_.progress_changed();
@@ -440,7 +439,7 @@ void Manager::run_finished(const RunModel &model) {
         if (state_ == ManagerState::running) state_ = ManagerState::idle;
         if (daily_after_run_ && state_ != ManagerState::stopping) catch_up_at_ = std::time(nullptr);   // the daily run, now
         daily_after_run_ = false;
-        if (state_ != ManagerState::stopping) arm_schedule();
+        arm_schedule();
         if (observer_.run_finished) observer_.run_finished(run_id, result_text);
         if (shutdown_done_) return persist(std::move(shutdown_done_));   // once every state write is done
         if (verify_next) start_verify_slice();
@@ -548,7 +547,7 @@ void Manager::alert(AlertEvent event) const {
 }
 
 void Manager::check_stale() {
-    stale_timer_.cancel();
+    stale_timer_.stop();
     const StaleWatch watch{persisted_.last_success, persisted_.watching_since, persisted_.stale_alerted, config_.alerts.stale_after_seconds};
     const std::time_t now = std::time(nullptr);
     if (stale_alert_due(watch, now)) {
@@ -564,15 +563,14 @@ void Manager::check_stale() {
     const auto at = stale_at(watch);
     if (!at || *at <= now) return;   // off, or this spell was alerted already: the next success re-arms
     // Wall-clock time, checked at least hourly (a clock set meanwhile re-arms through clock_watch_).
-    stale_timer_.expires_after(std::min<std::chrono::seconds>(std::chrono::seconds(*at - now), std::chrono::hours(1)));
-    stale_timer_.async_wait([this](boost::system::error_code ec) {
-        if (!ec && state_ != ManagerState::stopping) check_stale();
+    stale_timer_.after(std::min<std::chrono::seconds>(std::chrono::seconds(*at - now), std::chrono::hours(1)), [this] {
+        if (state_ != ManagerState::stopping) check_stale();
     });
 }
 
 void Manager::shutdown(std::function<void()> done) {
-    schedule_timer_.cancel();
-    stale_timer_.cancel();
+    schedule_timer_.stop();
+    stale_timer_.stop();
     clock_watch_.reset();
     const bool active = run_ != nullptr;
     state_ = ManagerState::stopping;

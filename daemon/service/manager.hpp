@@ -4,7 +4,6 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <ctime>
 #include <functional>
 #include <memory>
@@ -13,7 +12,7 @@
 
 #include "core/config.hpp"
 #include "io/clock_watch.hpp"
-#include "io/periodic_timer.hpp"
+#include "io/loop_timer.hpp"
 #include "io/preflight.hpp"
 #include "io/run_lock.hpp"
 #include "io/state_store.hpp"
@@ -138,9 +137,9 @@ private:
     bool waiting_for_lock_ = false;   // the daily run is due and waits for another process's run
     std::optional<std::time_t> next_run_;
     std::optional<std::time_t> catch_up_at_;   // set at start when a catch-up run is due
-    boost::asio::steady_timer schedule_timer_;
-    boost::asio::steady_timer stale_timer_;
-    PeriodicTimer sample_timer_;
+    LoopTimer schedule_timer_;
+    LoopTimer stale_timer_;
+    LoopTimer sample_timer_;
     std::unique_ptr<ClockWatch> clock_watch_;
     std::function<void()> shutdown_done_;
     std::uint64_t reloads_ = 0;   // the latest reload asked for: an earlier one's answer is not applied

@@ -13,7 +13,7 @@
 #include "cli.hpp"
 #include "core/report.hpp"
 #include "io/child_launcher.hpp"
-#include "io/periodic_timer.hpp"
+#include "io/loop_timer.hpp"
 #include "io/run_lock.hpp"
 #include "io/state_store.hpp"
 #include "io/worker_pool.hpp"
@@ -87,7 +87,7 @@ int run_once(const Config &config, bool dry_run) {
     ProgressPrinter printer(tty);
     const auto redraw_every = tty ? std::chrono::milliseconds(250) : std::chrono::milliseconds(5000);
     int exit_status = 2;
-    PeriodicTimer ticker(io);
+    LoopTimer ticker(io);
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     std::shared_ptr<BackupRun> run;
     // The header's concurrency is known once the checks found whether a tree is remote.
@@ -148,7 +148,7 @@ int run_once(const Config &config, bool dry_run) {
               << config.destination << "/" << std::endl;
     run->start();
     tick();
-    ticker.start(250ms, tick);
+    ticker.every(250ms, tick);
     io.run();
     return exit_status;
 }

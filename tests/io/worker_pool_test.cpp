@@ -9,7 +9,7 @@
 #include <thread>
 #include <unistd.h>
 
-#include "io/periodic_timer.hpp"
+#include "io/loop_timer.hpp"
 #include "io/worker_pool.hpp"
 
 using namespace dailysync;
@@ -145,11 +145,11 @@ TEST(WorkerPool, AnExceptionIsACrashWithItsMessageNeverATimeout) {
     EXPECT_EQ(value, 5);
 }
 
-TEST(PeriodicTimer, TicksUntilStoppedAndStoppingIsFinal) {
+TEST(LoopTimer, TicksUntilStoppedAndStoppingIsFinal) {
     boost::asio::io_context io;
-    PeriodicTimer timer(io);
+    LoopTimer timer(io);
     int ticks = 0;
-    timer.start(10ms, [&] {
+    timer.every(10ms, [&] {
         if (++ticks == 3) timer.stop();
     });
     io.run_for(1s);   // returns early: nothing is left to wait for once stopped
@@ -158,11 +158,40 @@ TEST(PeriodicTimer, TicksUntilStoppedAndStoppingIsFinal) {
     EXPECT_TRUE(io.stopped());
 }
 
-TEST(PeriodicTimer, AStopFromOutsideEndsTheTicksAndRunReturns) {
+TEST(LoopTimer, AfterFiresOnceAndMayArmItselfAgain) {
     boost::asio::io_context io;
-    PeriodicTimer timer(io);
+    LoopTimer timer(io);
+    int fired = 0;
+    std::function<void()> fire = [&] {
+        EXPECT_FALSE(timer.running()) << "inside its callback a one-shot timer is no longer armed";
+        if (++fired < 3) timer.after(5ms, fire);
+    };
+    timer.after(5ms, fire);
+    io.run_for(1s);
+    EXPECT_EQ(fired, 3);
+    EXPECT_TRUE(io.stopped());
+}
+
+TEST(LoopTimer, AOneShotStoppedBeforeItsTimeNeverFiresAndReleasesWhatItHeld) {
+    boost::asio::io_context io;
+    auto held = std::make_shared<int>(1);
+    bool fired = false;
+    {
+        LoopTimer timer(io);
+        timer.after(20ms, [&fired, held] { fired = true; });
+        boost::asio::steady_timer stop_at(io, 5ms);
+        stop_at.async_wait([&](boost::system::error_code) { timer.stop(); });
+        io.run_for(200ms);
+        EXPECT_FALSE(fired);
+        EXPECT_EQ(held.use_count(), 1) << "a stopped timer still holds its callback's captures";
+    }
+}
+
+TEST(LoopTimer, AStopFromOutsideEndsTheTicksAndRunReturns) {
+    boost::asio::io_context io;
+    LoopTimer timer(io);
     int ticks = 0;
-    timer.start(5ms, [&] { ++ticks; });
+    timer.every(5ms, [&] { ++ticks; });
     boost::asio::steady_timer stop_at(io, 52ms);
     stop_at.async_wait([&](boost::system::error_code) { timer.stop(); });
     io.run_for(2s);
