@@ -141,10 +141,7 @@ std::string config_to_json(const Config &config, bool mask_secrets = false);
 // host (a ping URL's path is its token: https://hc-ping.com/UUID): "https://***@host/***".
 std::string masked_url(const std::string &url);
 
-// The configuration keys, in documentation order.
-const std::vector<std::string> &config_keys();
-
-// Closest key to `name` by edit distance, or "" when nothing is close.
+// Closest key (core/config_fields.hpp) to `name` by edit distance, or "" when nothing is close.
 std::string closest_key(std::string_view name);
 
 // "36h", "90m", "2d", "45s" -> seconds; nullopt when not that (exposed for tests).
