@@ -47,9 +47,12 @@ bool is_temporary_of(const std::string &entry, const std::vector<std::string> &n
     return std::find(names.begin(), names.end(), name) != names.end();
 }
 
+std::vector<Executor> this_host_only(int slots) { return {Executor{"this host", slots}}; }
+
 RunScheduler::RunScheduler(RunModel &model, const Planner &planner, SchedulerSettings settings)
     : model_(model), planner_(planner), settings_(std::move(settings)) {
-    settings_.concurrency = std::max(1, settings_.concurrency);
+    if (settings_.executors.empty()) settings_.executors = this_host_only(1);
+    for (auto &executor : settings_.executors) executor.slots = std::max(1, executor.slots);
 }
 
 RunScheduler::Attempt &RunScheduler::attempt(std::size_t unit) {
@@ -65,6 +68,17 @@ int RunScheduler::busy() const {
     return static_cast<int>(std::count_if(attempts_.begin(), attempts_.end(), [](const Attempt &a) { return a.stage != Stage::idle; }));
 }
 
+int RunScheduler::busy_on(std::size_t executor) const {
+    return static_cast<int>(std::count_if(attempts_.begin(), attempts_.end(),
+                                          [executor](const Attempt &a) { return a.stage != Stage::idle && a.executor == executor; }));
+}
+
+int RunScheduler::total_slots() const {
+    int total = 0;
+    for (const auto &executor : settings_.executors) total += executor.slots;
+    return total;
+}
+
 Commands RunScheduler::start(WallClock::time_point now) {
     Commands out;
     fill(out, now);
@@ -72,8 +86,8 @@ Commands RunScheduler::start(WallClock::time_point now) {
     return out;
 }
 
-Commands RunScheduler::set_concurrency(int concurrency, WallClock::time_point now) {
-    settings_.concurrency = std::max(1, concurrency);
+Commands RunScheduler::set_slots(std::size_t executor, int slots, WallClock::time_point now) {
+    settings_.executors.at(executor).slots = std::max(1, slots);
     Commands out;
     fill(out, now);
     return out;
@@ -97,17 +111,26 @@ std::optional<std::size_t> RunScheduler::next_ready() const {
 
 void RunScheduler::fill(Commands &out, WallClock::time_point now) {
     if (model_.cancel_requested() || finished_ || halted_) return;
-    while (busy() < settings_.concurrency) {
+    for (;;) {
+        // The executor with the most free slots (the first of equals: this host).
+        std::optional<std::size_t> where;
+        int most_free = 0;
+        for (std::size_t e = 0; e < settings_.executors.size(); ++e) {
+            const int free = settings_.executors[e].slots - busy_on(e);
+            if (free > most_free) most_free = free, where = e;
+        }
+        if (!where) break;
         const auto index = next_ready();
         if (!index) break;
         model_.unit_started(*index, now);
         Attempt &a = attempt(*index);
         a = Attempt{};
         a.stage = Stage::preparing;
+        a.executor = *where;
         const WorkUnit &unit = model_.units()[*index].unit;
         // Every unit's folders were listed by this run, so one missing now was removed
         // during the run (or its volume unmounted): its copy would be no backup of it.
-        command::Prepare prepare{*index, {}, {}};
+        command::Prepare prepare{*index, *where, {}, {}};
         // Only where this run deleted or made something can the backup path hold no folder
         // (the version it keeps in receives this run's files alone): only then is it checked.
         const std::string &destination = settings_.config.destination;
@@ -206,11 +229,11 @@ Commands RunScheduler::prepared(std::size_t index, const std::string &source_pro
         const auto waiting = std::count_if(model_.units().begin(), model_.units().end(), [](const UnitStatus &u) {
             return u.state == UnitState::pending || u.state == UnitState::retry_wait;
         });
-        const int to_fill = std::max(1, std::min(settings_.concurrency - running, preparing + static_cast<int>(waiting) + 1));
+        const int to_fill = std::max(1, std::min(total_slots() - running, preparing + static_cast<int>(waiting) + 1));
         a.bandwidth = launch_share(*budget, running_total, to_fill);
         arguments.insert(std::find(arguments.begin(), arguments.end(), "--"), bwlimit_option(a.bandwidth));
     }
-    out.push_back(command::Launch{index, std::move(arguments), !unit.deletion_pass || settings_.note_creations, scratch, key,
+    out.push_back(command::Launch{index, a.executor, std::move(arguments), !unit.deletion_pass || settings_.note_creations, scratch, key,
                                   files_from_input(unit.files), rsync_name_prefix(unit)});
     return out;
 }

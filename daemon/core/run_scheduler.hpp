@@ -6,7 +6,8 @@
 // carries the commands out and turns what happens into events; it decides nothing.
 //
 // Decided here: which ready unit starts next (split folders first, then the costliest),
-// how many run at once, what an exit means (rsync's exit codes; in the first pass of a
+// how many run at once and where (each executor has its slots: this host is one, mover
+// hosts add more; a unit goes to the executor with the most free slots), what an exit means (rsync's exit codes; in the first pass of a
 // guarded run exit 25, or 23 from nothing but blocked type changes, only says "deletions
 // held back"), a stalled rsync is killed and retried, a folder gone from the source fails
 // its unit for good, transient failures are retried with doubling delays, a cancel
@@ -39,6 +40,7 @@ namespace command {
 // the run started on), then report Scheduler::prepared().
 struct Prepare {
     std::size_t unit;
+    std::size_t executor;                 // where its rsync will run (SchedulerSettings::executors)
     std::vector<std::string> folders;   // relative to the source, raw; "" = the root (not checked)
     // With versions: the folders the unit's --backup-dir goes through, relative to the
     // destination. Any that is there but no real folder (this run replaced it with a file
@@ -48,6 +50,7 @@ struct Prepare {
 };
 struct Launch {
     std::size_t unit;
+    std::size_t executor;                 // the launcher to start it with
     std::vector<std::string> arguments;   // rsync's, after the program
     bool collect = true;                  // feed itemized lines back (a deletion pass: only to note creations)
     // With versions, an rsync that is not the unit's first in this run (a retry, the
@@ -110,10 +113,18 @@ struct Inspection {
     std::uint64_t files_not_arrived = 0, bytes_not_arrived = 0;
 };
 
+// Where rsyncs run, each with how many may run there at once. This host is the first
+// (its slots are the run's concurrency, which the controller adapts).
+struct Executor {
+    std::string name;
+    int slots = 1;
+};
+std::vector<Executor> this_host_only(int slots);
+
 struct SchedulerSettings {
     Config config;
     bool dry_run = false;
-    int concurrency = 1;
+    std::vector<Executor> executors = this_host_only(1);
     // With versions: the back/ folder this run's rsyncs keep old files in (rsync_arguments),
     // and whether to note the entries they create (the point's "created" list).
     std::string backup_dir;
@@ -136,7 +147,8 @@ public:
     RunScheduler(RunModel &model, const Planner &planner, SchedulerSettings settings);
 
     Commands start(WallClock::time_point now);
-    Commands set_concurrency(int concurrency, WallClock::time_point now);
+    // Changes an executor's slots (at least 1); units start on what is freed.
+    Commands set_slots(std::size_t executor, int slots, WallClock::time_point now);
     // The answer to Prepare: `source_problem` non-empty when the source is no longer the
     // folder the run started on; `gone` the unit's folders found missing.
     // `backup_blocked`: a folder of backup_path is not a real folder (see Prepare).
@@ -171,7 +183,8 @@ public:
     // the folder itself, so an empty one would be lost from the version.
     std::vector<std::string> take_deleted_folders() { return std::exchange(deleted_folders_, {}); }
 
-    int concurrency() const { return settings_.concurrency; }
+    int slots(std::size_t executor) const { return settings_.executors.at(executor).slots; }
+    int total_slots() const;
     bool finished() const { return finished_; }
     // The tree as this run's rsync output showed it (finalized when the run is done).
     const TreeStats &seen() const { return seen_; }
@@ -180,6 +193,7 @@ private:
     enum class Stage { idle, preparing, running, inspecting };
     struct Attempt {
         Stage stage = Stage::idle;
+        std::size_t executor = 0;
         bool stalled = false;
         std::string gone_at_launch;   // printable folder found missing when it was to start
         AttemptExit exit;
@@ -205,6 +219,7 @@ private:
     void fail_before_start(std::size_t unit, const std::string &message, Commands &out, WallClock::time_point now);
     bool guarded() const;
     int busy() const;
+    int busy_on(std::size_t executor) const;
 
     RunModel &model_;
     const Planner &planner_;

@@ -1,5 +1,7 @@
 #include "io/local_tree.hpp"
 
+#include "io/endpoints.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
@@ -237,6 +239,10 @@ ScanResult scan_local_tree(const std::string &path, WorkProgress &progress, unsi
     ScanResult result;
     result.error = tree.error;
     return result;
+}
+
+RunEndpoints local_endpoints(const Config &config) {
+    return RunEndpoints{local_source(config), local_destination(config), std::make_shared<const VersionStore>(config.destination)};
 }
 
 }  // namespace dailysync

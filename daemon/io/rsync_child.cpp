@@ -203,4 +203,10 @@ void RsyncChild::drain_group() {
         });
 }
 
+std::shared_ptr<Child> LocalLauncher::launch(ChildOptions options, Child::OnOutput on_output, Child::OnExit on_exit) {
+    auto child = RsyncChild::create(io_, std::move(options), std::move(on_output), std::move(on_exit));
+    child->start();
+    return child;
+}
+
 }  // namespace dailysync

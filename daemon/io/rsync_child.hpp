@@ -1,4 +1,4 @@
-// One rsync child process: started without a shell in its own process group, stdout and
+// One rsync child process on this machine (the Child LocalLauncher starts): started without a shell in its own process group, stdout and
 // stderr read asynchronously into the parsers, exit observed through a pidfd. Mechanics
 // only: what its exit or its silence means is the run scheduler's to decide.
 #pragma once
@@ -16,38 +16,14 @@
 #include <vector>
 
 #include "core/rsync_output.hpp"
+#include "io/child_launcher.hpp"
 #include "io/loop_timer.hpp"
 
 namespace dailysync {
 
-struct ChildExit {
-    bool started = true;         // false: it could not be started at all
-    int exit_code = -1;          // when it exited normally
-    int signal = 0;              // when a signal ended it
-    std::string start_error;     // when !started
-    // It did not end within kAbandonAfterKill of SIGKILL: it waits in the kernel on a
-    // filesystem that does not answer (a FUSE or NFS request already sent). It is left
-    // behind, still our child (reaped if it ever ends; systemd's stop takes the cgroup).
-    bool abandoned = false;
-};
-
-// How long a child may take to die after SIGKILL before it is left behind.
-inline constexpr std::chrono::seconds kAbandonAfterKill{2};
-
-class RsyncChild : public std::enable_shared_from_this<RsyncChild> {
+class RsyncChild final : public Child, public std::enable_shared_from_this<RsyncChild> {
 public:
-    struct Options {
-        std::string program;                     // absolute path of rsync
-        std::vector<std::string> arguments;
-        bool dry_run = false;
-        std::chrono::seconds quiet_after{0};     // on_quiet after this long without output (0 = never)
-        std::function<void()> on_quiet;          // once per silence; the child keeps running
-        std::function<void(const ItemLine &)> on_item;   // every itemized line, as it arrives
-        std::string input;                       // written to its stdin, then closed ("": stdin is /dev/null)
-        std::string name_prefix;                 // taken off every item's name (rsync_name_prefix)
-    };
-    using OnOutput = std::function<void()>;
-    using OnExit = std::function<void(const ChildExit &)>;
+    using Options = ChildOptions;
 
     static std::shared_ptr<RsyncChild> create(boost::asio::io_context &io, Options options, OnOutput on_output, OnExit on_exit);
     ~RsyncChild();
@@ -58,13 +34,13 @@ public:
     // pipes can close while it still writes to the destination); or, after terminate(),
     // once it has been given up on (ChildExit::abandoned).
     void start();
-    // SIGTERM to the whole process group; SIGKILL if it is still there after `grace`;
-    // given up on (abandoned) if it is still there kAbandonAfterKill later.
-    void terminate(std::chrono::seconds grace);
+    void terminate(std::chrono::seconds grace) override;
 
-    const RsyncStdoutParser &output() const { return stdout_parser_; }
-    const RsyncStderrParser &errors() const { return stderr_parser_; }
-    pid_t pid() const { return pid_; }
+    TransferCounters counters() const override { return stdout_parser_.counters(); }
+    std::uint64_t bytes_done() const override { return stdout_parser_.bytes_done(); }
+    ErrorSummary errors() const override { return stderr_parser_.summary(); }
+    std::vector<std::string> recent_transfers() const override { return stdout_parser_.recent_transfers(); }
+    pid_t process_group() const override { return pid_; }
 
 private:
     RsyncChild(boost::asio::io_context &io, Options options, OnOutput on_output, OnExit on_exit);

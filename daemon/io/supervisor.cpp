@@ -41,7 +41,7 @@ Supervisor::Supervisor(boost::asio::io_context &io, RunModel &model, const Plann
     : io_(io), model_(model), settings_(std::move(settings)), ports_(std::move(ports)), on_change_(std::move(on_change)),
       on_done_(std::move(on_done)),
       scheduler_(model, planner,
-                 SchedulerSettings{settings_.config, settings_.dry_run, settings_.concurrency, settings_.backup_dir,
+                 SchedulerSettings{settings_.config, settings_.dry_run, settings_.executors, settings_.backup_dir,
                                    settings_.keep_scratch ? settings_.scratch_dir : std::string(),
                                    static_cast<bool>(settings_.note_creations),
                                    change_limit(settings_.config, settings_.previous_entries), bandwidth_now(settings_.config),
@@ -54,7 +54,7 @@ std::chrono::milliseconds Supervisor::deadline() const {
 
 void Supervisor::start() { execute(scheduler_.start(WallClock::now())); }
 
-void Supervisor::set_concurrency(int concurrency) { execute(scheduler_.set_concurrency(concurrency, WallClock::now())); }
+void Supervisor::set_concurrency(int concurrency) { execute(scheduler_.set_slots(0, concurrency, WallClock::now())); }
 
 void Supervisor::cancel() {
     // What the scheduler no longer waits for need not run at all (a queued check would
@@ -74,7 +74,7 @@ void Supervisor::call_trees(std::function<T(WorkProgress &)> work, std::function
 std::set<pid_t> Supervisor::process_groups() const {
     std::set<pid_t> groups;
     for (const auto &[index, child] : children_)
-        if (child && child->pid() > 0) groups.insert(child->pid());
+        if (child && child->process_group() > 0) groups.insert(child->process_group());
     return groups;
 }
 
@@ -127,7 +127,7 @@ void Supervisor::carry_out(const command::Prepare &c) {
 
 void Supervisor::carry_out(const command::Launch &c) {
     if (!c.scratch_backup.empty()) scratch_of_[c.unit] = {c.scratch_backup, c.unit_key};
-    RsyncChild::Options options;
+    ChildOptions options;
     options.program = settings_.rsync_program;
     options.arguments = c.arguments;
     options.dry_run = settings_.dry_run;
@@ -144,14 +144,14 @@ void Supervisor::carry_out(const command::Launch &c) {
             if (auto self = weak.lock())
                 if (auto commands = self->scheduler_.item(index, item, WallClock::now()); !commands.empty()) self->execute(std::move(commands));
         };
-    children_[index] = ports_.launcher->launch(
+    children_[index] = ports_.launchers.at(c.executor)->launch(
         std::move(options),
         [weak, index] {
             auto self = weak.lock();
             if (!self) return;
             const auto it = self->children_.find(index);
             if (it == self->children_.end() || !it->second) return;
-            self->scheduler_.progress(index, it->second->output().counters(), it->second->output().bytes_done());
+            self->scheduler_.progress(index, it->second->counters(), it->second->bytes_done());
             if (self->on_change_) self->on_change_();
         },
         [weak, index](const ChildExit &exit) {
@@ -160,14 +160,14 @@ void Supervisor::carry_out(const command::Launch &c) {
             auto child = std::move(self->children_[index]);
             self->children_.erase(index);
             if (exit.abandoned && self->settings_.on_notice)
-                self->on_abandoned(index, child ? child->pid() : -1);
+                self->on_abandoned(index, child ? child->process_group() : -1);
             AttemptExit attempt{exit.started, exit.start_error, exit.exit_code, exit.signal, {}, 0, {}, {}, exit.abandoned, 0};
             if (child) {
-                attempt.counters = child->output().counters();
-                attempt.bytes_done = child->output().bytes_done();
-                attempt.errors = child->errors().summary();
-                attempt.recent_transfers = child->output().recent_transfers();
-                attempt.pid = child->pid();
+                attempt.counters = child->counters();
+                attempt.bytes_done = child->bytes_done();
+                attempt.errors = child->errors();
+                attempt.recent_transfers = child->recent_transfers();
+                attempt.pid = child->process_group();
             }
             self->note_creations();
             // What a later rsync of the unit kept goes into the version after its creations.

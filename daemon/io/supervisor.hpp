@@ -28,7 +28,7 @@ namespace dailysync {
 struct RunPorts {
     std::shared_ptr<const Source> source;
     std::shared_ptr<const Destination> destination;
-    ChildLauncher *launcher = nullptr;
+    std::vector<ChildLauncher *> launchers;   // one per executor (Settings::executors), this host first
     WorkerPool *pool = nullptr;
 };
 
@@ -38,7 +38,7 @@ public:
         Config config;
         std::string rsync_program;   // resolved absolute path
         bool dry_run = false;
-        int concurrency = 1;
+        std::vector<Executor> executors = this_host_only(1);   // where rsyncs run, and how many at once
         // The source folder the run started on: before each rsync, and again before any
         // deletion, the source must still be that folder (and pass the preflight checks
         // with `previous_entries`), or nothing more is started.
@@ -68,8 +68,9 @@ public:
     // units not started are cancelled. on_done follows once every child is gone.
     void cancel();
     // Changes how many children may run at once (running ones are not stopped).
+    // This host's slots: the run's concurrency, as the controller adapts it.
     void set_concurrency(int concurrency);
-    int concurrency() const { return scheduler_.concurrency(); }
+    int concurrency() const { return scheduler_.slots(0); }
     std::set<pid_t> process_groups() const;   // one per running rsync (its pid)
     // Whether some note for the version failed or went unanswered: its scratch folders
     // must then stay for the next run to merge (VersionStore::recover_scratch).
@@ -114,7 +115,7 @@ private:
     OnChange on_change_;
     OnDone on_done_;
     RunScheduler scheduler_;
-    std::map<std::size_t, std::shared_ptr<RsyncChild>> children_;
+    std::map<std::size_t, std::shared_ptr<Child>> children_;
     std::map<std::size_t, std::unique_ptr<LoopTimer>> retry_timers_;
     struct Note {
         std::function<Done(WorkProgress &)> work;

@@ -10,8 +10,8 @@
 #include "core/report.hpp"
 #include "core/versions.hpp"
 #include <filesystem>
-#include "io/local_tree.hpp"
 #include "io/preflight.hpp"
+#include "io/rsync_child.hpp"
 
 namespace dailysync {
 
@@ -42,7 +42,8 @@ std::shared_ptr<BackupRun> BackupRun::create(boost::asio::io_context &io, RunWor
 
 BackupRun::BackupRun(boost::asio::io_context &io, RunWorkers workers, Config config, bool dry_run, OnChange on_change, OnDone on_done)
     : io_(io), workers_(workers), config_(std::move(config)), dry_run_(dry_run), on_change_(std::move(on_change)),
-      on_done_(std::move(on_done)), store_(config_), source_(local_source(config_)), destination_(local_destination(config_)),
+      on_done_(std::move(on_done)), store_(config_), endpoints_(workers.endpoints(config_)), source_(endpoints_.source),
+      destination_(endpoints_.destination),
       started_(WallClock::now()), tick_timer_(io) {
     run_id_ = store_.allocate_run_id(started_);
 }
@@ -312,7 +313,7 @@ void BackupRun::plan_and_copy() {
         // Versions kept before (if any) stop being exact at this run: the next versioned
         // run must start anew, so this is noted before anything is copied.
         workers_.trees.run<std::string>(
-            deadline(), [store = VersionStore(config_.destination)](WorkProgress &) { return store.note_unversioned_run().error(); },
+            deadline(), [store = endpoints_.versions](WorkProgress &) { return store->note_unversioned_run().error(); },
             [self = shared_from_this()](Worked<std::string> error) {
                 if (!self->before_copying()) return;   // cancelled meanwhile
                 if (!error) return self->finish_without_units(self->unanswered(error, Side::destination));
@@ -323,7 +324,7 @@ void BackupRun::plan_and_copy() {
             });
         return;
     }
-    versions_ = std::make_shared<const VersionStore>(config_.destination);
+    versions_ = endpoints_.versions;
     const std::int64_t started = std::chrono::duration_cast<std::chrono::seconds>(started_.time_since_epoch()).count();
     const Seconds asked = monotonic_seconds();
     workers_.trees.run<VersionStore::Began>(
@@ -374,7 +375,7 @@ void BackupRun::start_copying(std::string backup_dir, std::string created_path, 
         return empty_trash([self = shared_from_this()] { self->finished(); });
     }
     phase_ = Phase::copying;
-    Supervisor::Settings settings{config_, checked_.rsync_program, dry_run_, concurrency(), checked_.source_identity,
+    Supervisor::Settings settings{config_, checked_.rsync_program, dry_run_, this_host_only(concurrency()), checked_.source_identity,
                                   previous_entries_, std::move(backup_dir), {}, std::move(scratch_dir), {}, {}};
     if (!created_path.empty()) {
         settings.note_creations = [store = versions_, path = std::move(created_path)](const std::string &scratch,
@@ -392,7 +393,7 @@ void BackupRun::start_copying(std::string backup_dir, std::string created_path, 
         // What the last retention set aside is deleted beside the copying (both wait on the
         // NAS); not waited for: what is left stays aside until the next run.
         empty_trash({});
-    RunPorts ports{source_, destination_, &workers_.launcher, &workers_.trees};
+    RunPorts ports{source_, destination_, {&workers_.launcher}, &workers_.trees};
     supervisor_ = Supervisor::create(io_, *model_, *planner_, settings, ports, on_change_, [self = shared_from_this()] { self->finished(); });
     if (!config_.concurrency) controller_ = std::make_unique<ConcurrencyController>(concurrency());
     resources_ = std::make_unique<ResourceSampler>(checked_.source_device, checked_.destination_device);

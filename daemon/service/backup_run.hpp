@@ -21,6 +21,7 @@
 #include "core/run_model.hpp"
 #include "core/tree_stats.hpp"
 #include "io/child_launcher.hpp"
+#include "io/endpoints.hpp"
 #include "io/loop_timer.hpp"
 #include "io/resource_sampler.hpp"
 #include "io/state_store.hpp"
@@ -42,6 +43,7 @@ struct RunWorkers {
     WorkerPool &trees;
     WorkerPool &state;
     ChildLauncher &launcher;
+    EndpointFactory endpoints;   // the trees a run works on, for the configuration in force
 };
 
 class BackupRun : public std::enable_shared_from_this<BackupRun> {
@@ -133,7 +135,8 @@ private:
     OnChange on_change_;
     OnDone on_done_;
     StateStore store_;
-    std::shared_ptr<const Source> source_;
+    RunEndpoints endpoints_;
+    std::shared_ptr<const Source> source_;               // endpoints_'s, for short
     std::shared_ptr<const Destination> destination_;
     std::string run_id_;
     WallClock::time_point started_;

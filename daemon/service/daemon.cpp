@@ -31,7 +31,7 @@ int run_daemon(const std::string &config_path, const Config &config, bool user_b
     LocalLauncher launcher(io);
     Journal journal;
     Notifier notifier;
-    Manager manager(io, RunWorkers{trees, state, launcher}, config_path, config, journal);
+    Manager manager(io, RunWorkers{trees, state, launcher, local_endpoints}, config_path, config, journal);
     Bus bus(io, manager, journal);
     WorkerPool alert_worker(io, 1);
     Alerter alerter(io, alert_worker, journal,

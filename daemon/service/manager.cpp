@@ -98,8 +98,8 @@ void Manager::list_runs(std::function<void(Loaded<std::vector<RunSummary>>)> don
 void Manager::list_versions(const std::string &path, bool have_path, std::function<void(Loaded<std::string>)> done) {
     workers_.trees.run<Loaded<std::string>>(
         std::chrono::seconds(config_.filesystem_timeout_seconds),
-        [destination = config_.destination, path, have_path](WorkProgress &) {
-            const VersionStore store(destination);
+        [versions = workers_.endpoints(config_).versions, path, have_path](WorkProgress &) {
+            const VersionStore &store = *versions;
             auto points = store.points();
             if (points.status() == Loaded<std::vector<VersionPoint>>::Status::unreadable)
                 return Loaded<std::string>::unreadable(points.error());

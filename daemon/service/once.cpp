@@ -99,7 +99,7 @@ int run_once(const Config &config, bool dry_run) {
         std::cout << "dailysyncd: copying with " << (config.concurrency ? "" : "at first ") << "up to " << run->concurrency()
                   << " rsync processes" << (config.concurrency ? "" : " (concurrency auto)") << std::endl;
     };
-    run = BackupRun::create(io, RunWorkers{trees, state, launcher}, config, dry_run, announce, [&](const RunModel &model) {
+    run = BackupRun::create(io, RunWorkers{trees, state, launcher, local_endpoints}, config, dry_run, announce, [&](const RunModel &model) {
         ticker.stop();
         signals.cancel();
         printer.clear();

@@ -94,7 +94,7 @@ struct Driver {
     }
     explicit Driver(const Row &r, int concurrency = 1)
         : row(r), config(config_of(r)), model("run", r.units, r.dry_run, kNow),
-          scheduler(model, planner, SchedulerSettings{config, r.dry_run, concurrency}) {}
+          scheduler(model, planner, SchedulerSettings{config, r.dry_run, this_host_only(concurrency)}) {}
 
     void take(Commands commands) {
         for (auto &c : commands) queue.push_back(std::move(c));
@@ -459,15 +459,52 @@ TEST(RunScheduler, NotArrivedFilesAreSubtractedFromWhatTheReportCountsAsCopied) 
     EXPECT_EQ(unit_named(d.model, "a")->files_transferred, 8u);
 }
 
+template <class C>
+std::vector<C> all_of(const Commands &commands) {
+    std::vector<C> out;
+    for (const auto &c : commands)
+        if (const auto *x = std::get_if<C>(&c)) out.push_back(*x);
+    return out;
+}
+
+TEST(RunScheduler, EachExecutorRunsAsManyAsItsSlotsAndAFreedSlotIsFilledWhereItFreed) {
+    Row row{.name = "movers", .units = {folder("a"), folder("b"), folder("c"), folder("d"), folder("e"), folder("f")}};
+    Driver d(row);
+    RunScheduler scheduler(d.model, d.planner,
+                           SchedulerSettings{d.config, false, {Executor{"this host", 2}, Executor{"mover1", 1}}});
+    EXPECT_EQ(scheduler.total_slots(), 3);
+    const auto first = all_of<command::Prepare>(scheduler.start(kNow));
+    ASSERT_EQ(first.size(), 3u);
+    std::map<std::size_t, int> on;
+    for (const auto &p : first) ++on[p.executor];
+    EXPECT_EQ(on[0], 2);
+    EXPECT_EQ(on[1], 1);
+    // The unit prepared on the mover launches there; when it ends, the next goes there too.
+    const auto *mover = &*std::find_if(first.begin(), first.end(), [](const auto &p) { return p.executor == 1; });
+    const auto launch = all_of<command::Launch>(scheduler.prepared(mover->unit, "", {}, kNow));
+    ASSERT_EQ(launch.size(), 1u);
+    EXPECT_EQ(launch[0].executor, 1u);
+    AttemptExit ok;
+    ok.exit_code = 0;
+    const auto next = all_of<command::Prepare>(scheduler.exited(mover->unit, ok, kNow));
+    ASSERT_EQ(next.size(), 1u);
+    EXPECT_EQ(next[0].executor, 1u);
+    // More slots on this host: filled there, the mover keeps its one.
+    const auto grown = all_of<command::Prepare>(scheduler.set_slots(0, 4, kNow));
+    ASSERT_EQ(grown.size(), 2u);
+    for (const auto &p : grown) EXPECT_EQ(p.executor, 0u);
+    EXPECT_TRUE(scheduler.set_slots(0, 4, kNow).empty()) << "all six units are placed: five in flight, one done";
+}
+
 TEST(RunScheduler, ConcurrencyBoundsTheUnitsInFlightAndCanGrowMidRun) {
     Row row{.name = "pool", .units = {folder("a"), folder("b"), folder("c"), folder("d")}};
     Driver d(row, 2);
     const Commands first = d.scheduler.start(kNow);
     EXPECT_EQ(first.size(), 2u);   // two Prepare
     for (const auto &c : first) EXPECT_TRUE(std::holds_alternative<command::Prepare>(c));
-    const Commands more = d.scheduler.set_concurrency(3, kNow);
+    const Commands more = d.scheduler.set_slots(0, 3, kNow);
     EXPECT_EQ(more.size(), 1u);
-    EXPECT_EQ(d.scheduler.set_concurrency(3, kNow).size(), 0u);
+    EXPECT_EQ(d.scheduler.set_slots(0, 3, kNow).size(), 0u);
     // A unit ending frees its place for the next (the biggest first).
     const auto unit = std::get<command::Prepare>(first[0]).unit;
     const Commands launch = d.scheduler.prepared(unit, "", {}, kNow);
@@ -697,13 +734,6 @@ ItemLine itemized(const std::string &code, const std::string &name) {
     line.transferred = code[0] == '>' || code[0] == '<';
     return line;
 }
-template <class C>
-std::vector<C> all_of(const Commands &commands) {
-    std::vector<C> out;
-    for (const auto &c : commands)
-        if (const auto *x = std::get_if<C>(&c)) out.push_back(*x);
-    return out;
-}
 // A run keeping versions in V (its later rsyncs in V's scratch folder).
 const std::string kBack = "/dst/.dailysync-versions/V/back", kScratch = "/dst/.dailysync-versions/.scratch-V";
 Config versioned_config() {
@@ -731,7 +761,7 @@ TEST(RunScheduler, PastMaxChangeTheRunStopsAndNothingIsRetriedExpandedOrDeleted)
     c.max_delete = {DeleteLimit::Kind::count, 100};
     c.max_change = {DeleteLimit::Kind::count, 2};
     RunModel model("run", {folder("a"), folder("b"), folder("c")}, false, kNow);
-    RunScheduler scheduler(model, planner, SchedulerSettings{c, false, 2, kBack, kScratch, true, 2});
+    RunScheduler scheduler(model, planner, SchedulerSettings{c, false, this_host_only(2), kBack, kScratch, true, 2});
     const auto prepares = all_of<command::Prepare>(scheduler.start(kNow));
     ASSERT_EQ(prepares.size(), 2u);
     EXPECT_TRUE(prepares[0].backup_path.empty());   // nothing replaced on its path yet: nothing to check
@@ -803,7 +833,7 @@ TEST(RunScheduler, AUnitBelowWhatThisRunReplacedHasItsBackupPathChecked) {
     top.recursive = false;
     WorkUnit b = folder("b");
     RunModel model("run", {top, b}, false, kNow);
-    RunScheduler scheduler(model, planner, SchedulerSettings{c, false, 1, kBack, kScratch, true, std::nullopt});
+    RunScheduler scheduler(model, planner, SchedulerSettings{c, false, this_host_only(1), kBack, kScratch, true, std::nullopt});
     const auto first = all_of<command::Prepare>(scheduler.start(kNow));
     ASSERT_EQ(first.size(), 1u);
     ASSERT_EQ(model.units()[first[0].unit].unit.base, "");
@@ -825,7 +855,7 @@ TEST(RunScheduler, AUnitsLaterRsyncsKeepIntoScratchFoldersNotIntoTheVersion) {
     Config c = retrying_config();
     RunModel model("run", {folder("a")}, false, kNow);
     RunScheduler scheduler(model, planner,
-                           SchedulerSettings{c, false, 1, kBack, kScratch, true, std::nullopt});
+                           SchedulerSettings{c, false, this_host_only(1), kBack, kScratch, true, std::nullopt});
     const auto prepare = all_of<command::Prepare>(scheduler.start(kNow));
     ASSERT_EQ(prepare.size(), 1u);
     const auto first = all_of<command::Launch>(scheduler.prepared(prepare[0].unit, "", {}, kNow));
@@ -864,7 +894,7 @@ TEST(RunScheduler, PackedSiblingsOfOneFolderEachKeepIntoTheVersionDirectly) {
     second.name = "b/m3 and 1 more";
     second.members = {"m3", "m4"};
     RunModel model("run", {first, second}, false, kNow);
-    RunScheduler scheduler(model, planner, SchedulerSettings{versioned_config(), false, 2, kBack, kScratch, true, std::nullopt});
+    RunScheduler scheduler(model, planner, SchedulerSettings{versioned_config(), false, this_host_only(2), kBack, kScratch, true, std::nullopt});
     const auto prepares = all_of<command::Prepare>(scheduler.start(kNow));
     ASSERT_EQ(prepares.size(), 2u);
     for (const auto &prepare : prepares) {
@@ -887,7 +917,7 @@ TEST(RunScheduler, TheRunsBandwidthIsSharedOutAsRsyncsStartAndNeverExceeded) {
         return 0ull;
     };
     RunModel model("run", {folder("a"), folder("b"), folder("c"), folder("d"), folder("e")}, false, kNow);
-    SchedulerSettings settings{c, false, 4, "", "", false, std::nullopt};
+    SchedulerSettings settings{c, false, this_host_only(4), "", "", false, std::nullopt};
     settings.bandwidth = [&budget] { return budget; };
     RunScheduler scheduler(model, planner, settings);
     const auto prepares = all_of<command::Prepare>(scheduler.start(kNow));
@@ -924,7 +954,7 @@ TEST(RunScheduler, TheRunsBandwidthIsSharedOutAsRsyncsStartAndNeverExceeded) {
     RunModel night("run4", {folder("a"), folder("b"), folder("c")}, false, kNow);
     budget = std::nullopt;
     SchedulerSettings two = settings;
-    two.concurrency = 2;
+    two.executors = this_host_only(2);
     RunScheduler changing(night, planner, two);
     std::vector<std::size_t> night_units;
     for (const auto &prepare : all_of<command::Prepare>(changing.start(kNow))) {
@@ -985,7 +1015,7 @@ TEST(RunScheduler, WhatTheGuardAllowedBeforeCopyingIsDeletedOnceARetryHoldsBackT
     listed.max_delete = 3;
     RunModel model("run", {listed}, false, kNow);
     model.set_compared_entries(100);
-    RunScheduler scheduler(model, planner, SchedulerSettings{c, false, 1, "", "", true, std::nullopt});
+    RunScheduler scheduler(model, planner, SchedulerSettings{c, false, this_host_only(1), "", "", true, std::nullopt});
     auto has = [](const command::Launch &l, const std::string &arg) {
         return std::find(l.arguments.begin(), l.arguments.end(), arg) != l.arguments.end();
     };
