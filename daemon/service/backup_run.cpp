@@ -68,37 +68,123 @@ int BackupRun::concurrency() const {
     return starting_concurrency(saved_concurrency_, remote_);
 }
 
+BackupRun::Phase BackupRun::phase() const {
+    switch (lifecycle_.step()) {
+    case RunStep::scan: return Phase::scanning;
+    case RunStep::compare: return Phase::comparing;
+    case RunStep::copy: return Phase::copying;
+    case RunStep::done: return Phase::finished;
+    default: return lifecycle_.before_copying() ? Phase::checking : Phase::finishing;
+    }
+}
+
 void BackupRun::start() {
     cpu_self_at_start_ = cpu_seconds(RUSAGE_SELF);
     cpu_children_at_start_ = cpu_seconds(RUSAGE_CHILDREN);
     // A dry run changes nothing, and a hook (a database dump, a snapshot) would. A verify
     // runs them: the source it reads may be the snapshot before_run makes.
-    if (!runs_hooks() || config_.hooks.before_run.empty()) return load_state();
+    const bool hooks = runs_hooks();
+    lifecycle_ = RunLifecycle(LifecycleSettings{hooks && !config_.hooks.before_run.empty(), hooks && !config_.hooks.after_run.empty(),
+                                                hooks && !config_.hooks.on_failure.empty(), dry_run_, config_.versions.has_value(),
+                                                verify_.has_value(), config_.source});
+    execute(lifecycle_.start());
+}
+
+void BackupRun::cancel() { execute(lifecycle_.cancel()); }
+
+void BackupRun::execute(LifecycleCommands commands) {
+    for (auto &command : commands) std::visit([this](auto &c) { carry_out(c); }, command);
+}
+
+RunModel &BackupRun::model_for_end() {
+    // A run that ends before copying has no units: its model is made to carry the result.
+    if (!model_) model_.emplace(run_id_, std::vector<WorkUnit>{}, dry_run_, started_);
+    return *model_;
+}
+
+void BackupRun::carry_out(lifecycle::Fail &c) { model_for_end().fail_run(std::move(c.problem)); }
+void BackupRun::carry_out(lifecycle::MarkCancelled &) { model_for_end().mark_cancelled(); }
+void BackupRun::carry_out(lifecycle::CancelCall &) {
+    if (call_) call_->cancelled = true;
+}
+void BackupRun::carry_out(lifecycle::CancelCopy &) {
+    if (supervisor_) supervisor_->cancel();
+}
+void BackupRun::carry_out(lifecycle::StopHooks &) {
+    if (hooks_) hooks_->cancel();
+}
+void BackupRun::carry_out(lifecycle::Finish &) {
+    if (on_done_) on_done_(*model_);
+}
+
+void BackupRun::carry_out(lifecycle::Conclude &) {
+    tick_timer_.stop();
+    RunModel &model = model_for_end();
+    for (auto &warning : warnings_) model.add_warning(std::move(warning));
+    warnings_.clear();
+    if (!model.dry_run()) bottleneck_ = classify_bottleneck(samples_.samples(), online_cores(), model.concurrency_notes());
+    if (!model.finished()) model.finish(WallClock::now());
+}
+
+void BackupRun::carry_out(lifecycle::Do &c) {
+    switch (c.step) {
+    case RunStep::hooks_before: return run_hooks(HookStage::before_run, c.short_timeout);
+    case RunStep::load_state: return load_state();
+    case RunStep::check_destination: return check_destination();
+    case RunStep::check_source: return check_source();
+    case RunStep::scan: return scan();
+    case RunStep::compare: return compare();
+    case RunStep::note_unversioned: return note_unversioned();
+    case RunStep::begin_versions: return begin_versions();
+    case RunStep::copy: return start_copying();
+    case RunStep::check_source_at_end: return check_source_at_end();
+    case RunStep::verify_findings: return judge_verify();
+    case RunStep::finish_versions: return finish_versions(c.wait);
+    case RunStep::write_report: return write_report([self = shared_from_this()] {
+            const RunResult result = self->model_->result();
+            self->execute(self->lifecycle_.report_written(result == RunResult::failed || result == RunResult::cancelled));
+        });
+    case RunStep::hooks_after: return run_hooks(HookStage::after_run, c.short_timeout);
+    case RunStep::hooks_on_failure: return run_hooks(HookStage::on_failure, c.short_timeout);
+    case RunStep::rewrite_report:
+        // The report names the end hooks' outcomes too.
+        return write_report([self = shared_from_this()] { self->execute(self->lifecycle_.report_rewritten()); });
+    case RunStep::done: return;
+    }
+}
+
+void BackupRun::run_hooks(HookStage stage, bool short_timeout) {
+    const bool before = stage == HookStage::before_run;
+    const HookContext context{run_id_, before ? std::string() : std::string(to_string(model_->result())), before ? std::string() : report_path_,
+                              config_.source, config_.destination, run_kind()};
+    // After a cancel (the service stopping), each gets cancel_grace_seconds at most.
+    Config hook_config = config_;
+    if (short_timeout) hook_config.hooks.timeout_seconds = std::min(config_.hooks.timeout_seconds, config_.cancel_grace_seconds);
     hooks_ = HookRunner::run(
-        io_, config_, HookStage::before_run, HookContext{run_id_, "", "", config_.source, config_.destination, run_kind()},
+        io_, hook_config, stage, context,
         [self = shared_from_this()](const HookOutcome &command, const std::string &line) {
             if (self->on_notice_) self->on_notice_(command.name() + ": " + line);
         },
-        [self = shared_from_this()](std::vector<HookOutcome> outcomes) { self->before_run_hooks_done(std::move(outcomes)); });
-}
-
-void BackupRun::before_run_hooks_done(std::vector<HookOutcome> outcomes) {
-    hooks_.reset();
-    hook_outcomes_ = std::move(outcomes);
-    if (cancelled_) {
-        model_.emplace(run_id_, std::vector<WorkUnit>{}, dry_run_, started_);
-        model_->mark_cancelled();
-        return finished();
-    }
-    for (const auto &outcome : hook_outcomes_) {
-        if (outcome.ok()) continue;
-        if (config_.hooks.before_run_must_pass)
-            return finish_without_units(Problem{ProblemKind::refused, Side::none, "", 0,
-                                                outcome.describe() + "; nothing was copied (hooks.before_run_failure is \"fail\")"});
-        warnings_.push_back(outcome.describe() + "; the run went ahead (hooks.before_run_failure is \"warn\")");
-        if (on_notice_) on_notice_("warning: " + warnings_.back());
-    }
-    load_state();
+        [self = shared_from_this(), before](std::vector<HookOutcome> outcomes) {
+            self->hooks_.reset();
+            std::optional<Problem> refusal;
+            for (auto &outcome : outcomes) {
+                if (!outcome.ok()) {
+                    if (!before) {
+                        if (self->on_notice_) self->on_notice_("warning: " + outcome.describe());
+                    } else if (self->config_.hooks.before_run_must_pass) {
+                        if (!refusal)
+                            refusal = Problem{ProblemKind::refused, Side::none, "", 0,
+                                              outcome.describe() + "; nothing was copied (hooks.before_run_failure is \"fail\")"};
+                    } else {
+                        self->warnings_.push_back(outcome.describe() + "; the run went ahead (hooks.before_run_failure is \"warn\")");
+                        if (self->on_notice_) self->on_notice_("warning: " + self->warnings_.back());
+                    }
+                }
+                self->hook_outcomes_.push_back(std::move(outcome));
+            }
+            self->execute(self->lifecycle_.hooks_done(std::move(refusal)));
+        });
 }
 
 void BackupRun::load_state() {
@@ -114,17 +200,17 @@ void BackupRun::load_state() {
             return State{std::move(store.load_tree_stats()).take(), std::move(store.load_concurrency()).take(), store.tree_stats_time()};
         },
         [self = shared_from_this()](Worked<State> state) {
-            if (self->phase_ != Phase::checking) return;   // cancelled meanwhile
-            if (!state) return self->finish_without_units(self->unanswered(state, Side::state));
+            if (!self->answering(RunStep::load_state)) return;   // cancelled meanwhile
+            if (!state) return self->execute(self->lifecycle_.state_loaded(self->unanswered(state, Side::state)));
             self->last_complete_at_ = state->stats_time;
-            self->state_loaded(std::move(state->stats), state->concurrency);
+            self->stats_ = std::move(state->stats);
+            self->saved_concurrency_ = state->concurrency;
+            self->previous_entries_ = self->stats_ ? self->stats_->total_entries() : 0;
+            self->execute(self->lifecycle_.state_loaded(std::nullopt));
         });
 }
 
-void BackupRun::state_loaded(std::optional<TreeStats> stats, std::optional<int> saved_concurrency) {
-    stats_ = std::move(stats);
-    saved_concurrency_ = saved_concurrency;
-    previous_entries_ = stats_ ? stats_->total_entries() : 0;
+void BackupRun::check_destination() {
     // The destination first: a missing one must never be created, whatever the source says.
     workers_.trees.run<Checked>(
         deadline(),
@@ -138,41 +224,43 @@ void BackupRun::state_loaded(std::optional<TreeStats> stats, std::optional<int> 
             return c;
         },
         [self = shared_from_this()](Worked<Checked> found) {
-            if (self->phase_ != Phase::checking) return;
-            if (!found) return self->finish_without_units(self->unanswered(found, Side::destination));
-            if (found->problem) return self->finish_without_units(*found->problem);
+            if (!self->answering(RunStep::check_destination)) return;
+            if (!found) return self->execute(self->lifecycle_.destination_checked(self->unanswered(found, Side::destination)));
             self->checked_ = std::move(*found);
-            self->workers_.trees.run<Checked>(
-                self->deadline(),
-                [source = self->source_, destination = self->destination_, config = self->config_, previous = self->previous_entries_,
-                 c = self->checked_](WorkProgress &) mutable {
-                    c.problem = source->check(previous);
-                    if (!c.problem) c.problem = paths_problem(config);
-                    if (!c.problem) {
-                        c.source_identity = source->identity();
-                        c.remote = c.remote || source->remote();
-                        c.source_device = block_device_of(config.source);
-                        c.versions_name_in_source = source->entry(std::string(kVersionsFolder)).has_value();
-                    }
-                    // Resolved here, not on the loop: PATH may reach a network filesystem too.
-                    if (!c.problem) {
-                        c.rsync_program = find_program(config.rsync_path);
-                        if (c.rsync_program.empty())
-                            c.problem = Problem{ProblemKind::unavailable, Side::none, config.rsync_path, ENOENT,
-                                                "rsync not found: \"" + config.rsync_path + "\" is not an executable program (see rsync_path)"};
-                    }
-                    return c;
-                },
-                [self](Worked<Checked> found) {
-                    if (self->phase_ != Phase::checking) return;
-                    if (!found) return self->finish_without_units(self->unanswered(found, Side::source));
-                    self->checked(std::move(*found));
-                });
+            self->execute(self->lifecycle_.destination_checked(self->checked_.problem));
         });
 }
 
-void BackupRun::checked(Checked result) {
-    if (result.problem) return finish_without_units(*result.problem);
+void BackupRun::check_source() {
+    workers_.trees.run<Checked>(
+        deadline(),
+        [source = source_, config = config_, previous = previous_entries_, c = checked_](WorkProgress &) mutable {
+            c.problem = source->check(previous);
+            if (!c.problem) c.problem = paths_problem(config);
+            if (!c.problem) {
+                c.source_identity = source->identity();
+                c.remote = c.remote || source->remote();
+                c.source_device = block_device_of(config.source);
+                c.versions_name_in_source = source->entry(std::string(kVersionsFolder)).has_value();
+            }
+            // Resolved here, not on the loop: PATH may reach a network filesystem too.
+            if (!c.problem) {
+                c.rsync_program = find_program(config.rsync_path);
+                if (c.rsync_program.empty())
+                    c.problem = Problem{ProblemKind::unavailable, Side::none, config.rsync_path, ENOENT,
+                                        "rsync not found: \"" + config.rsync_path + "\" is not an executable program (see rsync_path)"};
+            }
+            return c;
+        },
+        [self = shared_from_this()](Worked<Checked> found) {
+            if (!self->answering(RunStep::check_source)) return;
+            if (!found) return self->execute(self->lifecycle_.source_checked(self->unanswered(found, Side::source), Preparation::plan));
+            self->source_checked(std::move(*found));
+        });
+}
+
+void BackupRun::source_checked(Checked result) {
+    if (result.problem) return execute(lifecycle_.source_checked(std::move(result.problem), Preparation::plan));
     checked_ = std::move(result);
     if (checked_.versions_name_in_source) {
         warnings_.push_back(versions_name_in_source(config_.source));
@@ -180,37 +268,43 @@ void BackupRun::checked(Checked result) {
     }
     remote_ = checked_.remote;
     if (verify_ && !verify_->path && (!stats_ || stats_->empty()))
-        return finish_without_units(Problem{ProblemKind::refused, Side::none, "", 0,
-                                            "verify: no complete run yet, so no statistics name the projects to verify "
-                                            "(verify a folder by name, or after the first complete run)"});
-    if ((stats_ && !stats_->empty()) || retry_ || verify_) {
-        // A retry runs the units it was given: no scan (statistics only size the units
-        // the failed ones expand into).
-        if (stats_) previous_ = std::move(*stats_);
-        if (!retry_ && !verify_ && config_.daemon_compares) {
-            const std::string why = compare_unsupported(config_);
-            if (why.empty()) return compare();
-            compare_outcome_ = CompareOutcome{};
-            compare_outcome_->why_not = why;
-            if (on_notice_) on_notice_("each rsync compares its part of the trees itself: " + why);
-        }
-        plan_and_copy();
-        return;
+        return execute(lifecycle_.source_checked(Problem{ProblemKind::refused, Side::none, "", 0,
+                                                         "verify: no complete run yet, so no statistics name the projects to verify "
+                                                         "(verify a folder by name, or after the first complete run)"},
+                                                 Preparation::plan));
+    // Without statistics of a complete run (first run, or state lost) the source is scanned
+    // for them. A retry runs the units it was given: no scan (statistics only size the
+    // units the failed ones expand into).
+    if ((!stats_ || stats_->empty()) && !retry_ && !verify_) return execute(lifecycle_.source_checked(std::nullopt, Preparation::scan));
+    if (stats_) previous_ = std::move(*stats_);
+    if (!retry_ && !verify_ && config_.daemon_compares) {
+        const std::string why = compare_unsupported(config_);
+        if (why.empty()) return execute(lifecycle_.source_checked(std::nullopt, Preparation::compare));
+        compare_outcome_ = CompareOutcome{};
+        compare_outcome_->why_not = why;
+        if (on_notice_) on_notice_("each rsync compares its part of the trees itself: " + why);
     }
-    phase_ = Phase::scanning;
+    execute(lifecycle_.source_checked(std::nullopt, Preparation::plan));
+}
+
+void BackupRun::scan() {
     changed();
-    scan_ = workers_.trees.run<ScanResult>(
+    call_ = workers_.trees.run<ScanResult>(
         deadline(), [source = source_](WorkProgress &progress) { return source->scan(progress); },
         [self = shared_from_this()](Worked<ScanResult> result) {
-            if (self->phase_ != Phase::scanning) return;
-            self->scan_.reset();
-            if (!result) return self->finish_without_units(self->unanswered(result, Side::source, " (while it was scanned)"));
-            self->scanned(std::move(*result));
+            if (!self->answering(RunStep::scan)) return;
+            self->call_.reset();
+            if (!result) return self->execute(self->lifecycle_.scanned(self->unanswered(result, Side::source, " (while it was scanned)")));
+            if (!result->error.empty())
+                return self->execute(
+                    self->lifecycle_.scanned(Problem{ProblemKind::unreadable, Side::source, self->config_.source, 0, result->error}));
+            self->previous_ = std::move(result->tree);
+            self->scanned_ = true;
+            self->execute(self->lifecycle_.scanned(std::nullopt));
         });
 }
 
 void BackupRun::compare() {
-    phase_ = Phase::comparing;
     changed();
     const unsigned threads = scan_thread_count(config_.scan_threads, remote_);
     compare_started_ = monotonic_seconds();
@@ -218,7 +312,7 @@ void BackupRun::compare() {
     compare_outcome_->threads = threads;
     // Checked by compare_unsupported() already: the patterns compile.
     auto rules = std::make_shared<const ExcludeRules>(std::get<ExcludeRules>(ExcludeRules::compile(config_.exclude)));
-    scan_ = workers_.trees.run<CompareResult>(
+    call_ = workers_.trees.run<CompareResult>(
         deadline(),
         [source = source_, destination = destination_, rules, threads, deletions = config_.delete_extraneous](WorkProgress &progress) {
             // rsync -o takes effect only for root: so does the owner's comparison.
@@ -226,19 +320,19 @@ void BackupRun::compare() {
             return compare_trees(*source, *destination, settings, progress);
         },
         [self = shared_from_this()](Worked<CompareResult> result) {
-            if (self->phase_ != Phase::comparing) return;
-            self->scan_.reset();
+            if (!self->answering(RunStep::compare)) return;
+            self->call_.reset();
             if (!result)
-                return self->finish_without_units(result.problem(Side::none, "",
-                                                                 "the source " + self->config_.source + " or the destination " +
-                                                                     self->config_.destination + " (while they were compared)",
-                                                                 self->config_.filesystem_timeout_seconds));
+                return self->execute(self->lifecycle_.compared(result.problem(Side::none, "",
+                                                                              "the source " + self->config_.source + " or the destination " +
+                                                                                  self->config_.destination + " (while they were compared)",
+                                                                              self->config_.filesystem_timeout_seconds)));
             self->compared(std::move(*result));
         });
 }
 
 void BackupRun::compared(CompareResult result) {
-    if (!result.error.empty()) return finish_without_units(Problem{ProblemKind::unreadable, Side::none, "", 0, result.error});
+    if (!result.error.empty()) return execute(lifecycle_.compared(Problem{ProblemKind::unreadable, Side::none, "", 0, result.error}));
     CompareOutcome &o = *compare_outcome_;
     o.used = true;
     o.seconds = monotonic_seconds() - compare_started_;
@@ -254,8 +348,9 @@ void BackupRun::compared(CompareResult result) {
     o.unreadable = result.unreadable;
     o.unreadable_count = result.unreadable_count;
     for (const auto &folder : result.whole) o.whole.push_back(folder.empty() ? "." : printable_name(folder));
+    std::optional<Problem> unread;
     if (result.unreadable_count > 0)
-        compare_problem_ = Problem{ProblemKind::unreadable, Side::none, "", 0, std::to_string(result.unreadable_count) + " folder(s) could not be read (" + result.unreadable.front() +
+        unread = Problem{ProblemKind::unreadable, Side::none, "", 0, std::to_string(result.unreadable_count) + " folder(s) could not be read (" + result.unreadable.front() +
                            (result.unreadable_count > 1 ? ", ..." : "") + "): not compared, so nothing in them was copied" +
                            (config_.delete_extraneous ? ", and nothing was deleted this run" : "")};
     compared_tree_ = std::move(result.source_tree);
@@ -271,17 +366,17 @@ void BackupRun::compared(CompareResult result) {
                    std::to_string(c.created + c.updated + c.replaced) + " to copy, " + std::to_string(c.attributes) + " to fix, " +
                    std::to_string(c.deleted) + " to delete");
     }
-    plan_and_copy();
+    execute(lifecycle_.compared(std::nullopt, std::move(unread)));
 }
 
 std::string BackupRun::phase_text() const {
-    switch (phase_) {
+    switch (phase()) {
     case Phase::checking: return "checking the source and the destination...";
-    case Phase::scanning: return "scanning the source" + (scan_ ? ": " + std::to_string(scan_->steps.load()) + " entries" : std::string()) + "...";
+    case Phase::scanning: return "scanning the source" + (call_ ? ": " + std::to_string(call_->steps.load()) + " entries" : std::string()) + "...";
     case Phase::comparing: {
         std::string text = "comparing the source with the backup";
-        if (!scan_) return text + "...";
-        const std::uint64_t seen = scan_->steps.load();
+        if (!call_) return text + "...";
+        const std::uint64_t seen = call_->steps.load();
         const std::uint64_t expected = 2 * previous_.total_entries();   // both trees, from the statistics
         text += ": " + std::to_string(seen) + (expected ? " of about " + std::to_string(expected) : std::string()) + " entries";
         const double elapsed = monotonic_seconds() - compare_started_;
@@ -296,34 +391,31 @@ std::string BackupRun::phase_text() const {
     }
 }
 
-void BackupRun::scanned(ScanResult result) {
-    if (!result.error.empty()) return finish_without_units(Problem{ProblemKind::unreadable, Side::source, config_.source, 0, result.error});
-    previous_ = std::move(result.tree);
-    scanned_ = true;
-    plan_and_copy();
-}
-
-void BackupRun::plan_and_copy() {
+void BackupRun::make_planner() {
+    if (planner_) return;
     // Statistics of a previous complete run mean the destination holds its copy: an update.
     // Without them (first run, or state lost) the source was scanned: plan a first copy.
     planner_ = std::make_unique<Planner>(previous_, concurrency(), scanned_ ? Planner::Work::first_copy : Planner::Work::update,
                                          config_.preserve.hard_links ? Planner::Layout::one_rsync : Planner::Layout::balanced);
-    if (dry_run_) return start_copying({}, {}, {});
-    if (!config_.versions) {
-        // Versions kept before (if any) stop being exact at this run: the next versioned
-        // run must start anew, so this is noted before anything is copied.
-        workers_.trees.run<std::string>(
-            deadline(), [store = endpoints_.versions](WorkProgress &) { return store->note_unversioned_run().error(); },
-            [self = shared_from_this()](Worked<std::string> error) {
-                if (!self->before_copying()) return;   // cancelled meanwhile
-                if (!error) return self->finish_without_units(self->unanswered(error, Side::destination));
-                if (!error->empty())
-                    return self->finish_without_units(Problem{ProblemKind::unwritable, Side::destination, self->config_.destination, 0,
-                                                              "cannot note in the versions kept before that this run keeps none: " + *error});
-                self->start_copying({}, {}, {});
-            });
-        return;
-    }
+}
+
+void BackupRun::note_unversioned() {
+    // Versions kept before (if any) stop being exact at this run: the next versioned run
+    // must start anew, so this is noted before anything is copied.
+    workers_.trees.run<std::string>(
+        deadline(), [store = endpoints_.versions](WorkProgress &) { return store->note_unversioned_run().error(); },
+        [self = shared_from_this()](Worked<std::string> error) {
+            if (!self->answering(RunStep::note_unversioned)) return;   // cancelled meanwhile
+            if (!error) return self->execute(self->lifecycle_.versions_begun(self->unanswered(error, Side::destination)));
+            if (!error->empty())
+                return self->execute(self->lifecycle_.versions_begun(Problem{
+                    ProblemKind::unwritable, Side::destination, self->config_.destination, 0,
+                    "cannot note in the versions kept before that this run keeps none: " + *error}));
+            self->execute(self->lifecycle_.versions_begun(std::nullopt));
+        });
+}
+
+void BackupRun::begin_versions() {
     versions_ = endpoints_.versions;
     const std::int64_t started = std::chrono::duration_cast<std::chrono::seconds>(started_.time_since_epoch()).count();
     const Seconds asked = monotonic_seconds();
@@ -333,21 +425,25 @@ void BackupRun::plan_and_copy() {
             return store->begin_run(run_id, started, first_copy, previous_at);
         },
         [self = shared_from_this(), asked](Worked<VersionStore::Began> began) {
-            if (!self->before_copying()) return;   // cancelled meanwhile
-            if (!began) return self->finish_without_units(self->unanswered(began, Side::destination, " (while this run's version was made)"));
+            if (!self->answering(RunStep::begin_versions)) return;   // cancelled meanwhile
+            if (!began)
+                return self->execute(
+                    self->lifecycle_.versions_begun(self->unanswered(began, Side::destination, " (while this run's version was made)")));
             if (!began->error.empty())
-                return self->finish_without_units(
-                    Problem{ProblemKind::unwritable, Side::destination, self->config_.destination, 0, "cannot keep versions: " + began->error});
+                return self->execute(self->lifecycle_.versions_begun(
+                    Problem{ProblemKind::unwritable, Side::destination, self->config_.destination, 0, "cannot keep versions: " + began->error}));
             const std::string kept_in =
                 began->back_dir.empty() ? std::string() : std::filesystem::path(began->back_dir).parent_path().filename().string();
             self->versions_outcome_ = VersionsOutcome{self->run_id_, kept_in, {}, {}, monotonic_seconds() - asked, 0, began->set_aside};
             if (self->on_notice_)
                 for (const auto &note : began->set_aside) self->on_notice_("versions: " + note);
-            self->start_copying(began->back_dir, began->created_path, began->scratch_dir);
+            self->began_ = std::move(*began);
+            self->execute(self->lifecycle_.versions_begun(std::nullopt));
         });
 }
 
-void BackupRun::start_copying(std::string backup_dir, std::string created_path, std::string scratch_dir) {
+void BackupRun::start_copying() {
+    make_planner();
     std::vector<WorkUnit> units = retry_ ? retry_->units : listed_units_ ? std::move(*listed_units_) : planner_->initial();
     if (verify_) {
         units = verify_units(*verify_, previous_, *planner_);
@@ -365,21 +461,22 @@ void BackupRun::start_copying(std::string backup_dir, std::string created_path, 
     } else if (!retry_ && !verify_) {
         model_->set_expected(previous_.total_entries(), previous_.total_bytes());
     }
+    const auto copy_ended = [self = shared_from_this()] {
+        self->execute(self->lifecycle_.copy_finished(
+            CopyEnd{self->supervisor_ != nullptr, self->model_->run_failed(), self->model_->cancel_requested()}));
+    };
     if (model_->units().empty()) {   // a verify slice with nothing in it, nothing changed since the last run
-        phase_ = Phase::finishing;    // no cancel path may finish it a second time
-        if (!versions_) {
-            boost::asio::post(io_, [self = shared_from_this()] { self->finished(); });
-            return;
-        }
         // No copy to delete beside: what the last retention set aside goes now.
-        return empty_trash([self = shared_from_this()] { self->finished(); });
+        if (versions_) return empty_trash(copy_ended);
+        boost::asio::post(io_, copy_ended);
+        return;
     }
-    phase_ = Phase::copying;
+    const VersionStore::Began began = std::move(began_);
     Supervisor::Settings settings{config_, checked_.rsync_program, dry_run_, this_host_only(concurrency()), checked_.source_identity,
-                                  previous_entries_, std::move(backup_dir), {}, std::move(scratch_dir), {}, {}};
-    if (!created_path.empty()) {
-        settings.note_creations = [store = versions_, path = std::move(created_path)](const std::string &scratch,
-                                                                                      const std::vector<std::string> &entries) {
+                                  previous_entries_, began.back_dir, {}, began.scratch_dir, {}, {}};
+    if (!began.created_path.empty()) {
+        settings.note_creations = [store = versions_, path = began.created_path](const std::string &scratch,
+                                                                                 const std::vector<std::string> &entries) {
             return store->append_created(scratch.empty() ? path : VersionStore::scratch_created_path(scratch), entries);
         };
         settings.keep_scratch = [store = versions_](const std::string &scratch, WorkProgress &progress) {
@@ -394,7 +491,7 @@ void BackupRun::start_copying(std::string backup_dir, std::string created_path, 
         // NAS); not waited for: what is left stays aside until the next run.
         empty_trash({});
     RunPorts ports{source_, destination_, {&workers_.launcher}, &workers_.trees};
-    supervisor_ = Supervisor::create(io_, *model_, *planner_, settings, ports, on_change_, [self = shared_from_this()] { self->finished(); });
+    supervisor_ = Supervisor::create(io_, *model_, *planner_, settings, ports, on_change_, copy_ended);
     if (!config_.concurrency) controller_ = std::make_unique<ConcurrencyController>(concurrency());
     resources_ = std::make_unique<ResourceSampler>(checked_.source_device, checked_.destination_device);
     supervisor_->start();
@@ -415,7 +512,7 @@ void BackupRun::empty_trash(std::function<void()> then) {
 }
 
 void BackupRun::tick() {
-    if (!supervisor_ || !model_ || phase_ != Phase::copying) return;
+    if (!supervisor_ || !model_ || phase() != Phase::copying) return;
     supervisor_->note_creations();   // a daemon that dies loses at most a second of them
     const Seconds now = monotonic_seconds();
     const RunTotals t = model_->totals();
@@ -436,81 +533,20 @@ void BackupRun::adapt(Seconds now, const RunTotals &t, double cpu_busy) {
     }
 }
 
-void BackupRun::cancel() {
-    // Whatever the phase: the end hooks still to come run with a short timeout, and the
-    // marking of a verify's findings stops.
-    stop_requested_ = true;
-    if (marking_) marking_->cancelled = true;
-    if (awaiting_end_check_) {
-        // The service is stopping while the source is checked after the run: a hung NAS
-        // must not hold it. The run is reported without that check.
-        awaiting_end_check_ = false;
-        model_->fail_run(Problem{ProblemKind::interrupted, Side::source, config_.source, 0,
-                                 "cancelled while the source was checked after the copy; this run is not known to be complete"});
-        return report_and_save();
-    }
-    if (hooks_ && phase_ == Phase::finishing) {
-        // Stopping while the end hooks run: they are stopped, the stages after them are
-        // skipped (the service must stop in time).
-        end_hooks_stopped_ = true;
-        hooks_->cancel();
-        return;
-    }
-    if (cancelled_ || phase_ == Phase::finishing || phase_ == Phase::finished) return;
-    cancelled_ = true;
-    if (hooks_) {
-        hooks_->cancel();   // before_run_hooks_done ends the run, cancelled
-        return;
-    }
-    if (supervisor_) {
-        supervisor_->cancel();
-        return;
-    }
-    // Checking or scanning: a call on the trees may hang for its whole deadline. The run
-    // ends now; what that call finds later is dropped.
-    if (scan_) scan_->cancelled = true;
-    scan_.reset();
-    model_.emplace(run_id_, std::vector<WorkUnit>{}, dry_run_, started_);
-    model_->mark_cancelled();
-    finished();
-}
-
-void BackupRun::finish_without_units(Problem error) {
-    model_.emplace(run_id_, std::vector<WorkUnit>{}, dry_run_, started_);
-    model_->fail_run(std::move(error));
-    phase_ = Phase::finishing;   // no more callbacks of the checks
-    boost::asio::post(io_, [self = shared_from_this()] { self->finished(); });
-}
-
-void BackupRun::finished() {
-    phase_ = Phase::finishing;
-    tick_timer_.stop();
-    for (auto &warning : warnings_) model_->add_warning(std::move(warning));
-    warnings_.clear();
-    if (model_ && !model_->dry_run()) bottleneck_ = classify_bottleneck(samples_.samples(), online_cores(), model_->concurrency_notes());
-    if (!model_->finished()) model_->finish(WallClock::now());
-    if (compare_problem_ && !model_->run_failed()) model_->fail_run(*compare_problem_);
+void BackupRun::check_source_at_end() {
     // A source unmounted (or replaced) during the run: what vanished was not deleted by
     // anyone, and this run is no backup of it. Never a success, whatever rsync said.
-    // (A cancel that came as the copying ended skips the check: the run is over anyway.)
-    if (!supervisor_ || model_->run_failed() || model_->cancel_requested() || cancelled_) return report_and_save();
-    awaiting_end_check_ = true;
     workers_.trees.run<std::optional<Problem>>(
         deadline(),
         [source = source_, identity = checked_.source_identity](WorkProgress &) { return source_replaced(*source, identity); },
         [self = shared_from_this()](Worked<std::optional<Problem>> checked) {
-            if (!self->awaiting_end_check_) return;
-            self->awaiting_end_check_ = false;
-            std::optional<Problem> problem = checked ? *checked : self->unanswered(checked, Side::source, " (checked at the end of the run)");
-            if (problem) {
-                problem->text += ": what was not copied before is missing from this backup";
-                self->model_->fail_run(std::move(*problem));
-            }
-            self->report_and_save();
+            if (!self->answering(RunStep::check_source_at_end)) return;
+            self->execute(self->lifecycle_.end_checked(checked ? *checked
+                                                               : self->unanswered(checked, Side::source, " (checked at the end of the run)")));
         });
 }
 
-void BackupRun::finish_versions() {
+void BackupRun::finish_versions(bool wait) {
     const RunResult result = model_->result();
     const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(WallClock::now().time_since_epoch()).count();
     struct Ended {
@@ -541,11 +577,8 @@ void BackupRun::finish_versions() {
         }
         return ended;
     };
-    if (cancelled_ || model_->cancel_requested()) {
-        // Stopping: not waited for (a point that still says "running" reads as partial).
-        workers_.trees.run<Ended>(deadline(), std::move(work), [](Worked<Ended>) {});
-        return report_and_save();
-    }
+    // Stopping: not waited for (a point that still says "running" reads as partial).
+    if (!wait) return (void)workers_.trees.run<Ended>(deadline(), std::move(work), [](Worked<Ended>) {});
     workers_.trees.run<Ended>(deadline(), std::move(work), [self = shared_from_this(), asked = monotonic_seconds()](Worked<Ended> answer) {
         self->versions_outcome_->finish_seconds = monotonic_seconds() - asked;
         const Ended ended = answer ? *answer : Ended{{}, self->unanswered(answer, Side::destination, " (while its versions were pruned)").text};
@@ -556,9 +589,6 @@ void BackupRun::finish_versions() {
         std::string problem;
         for (const auto &note : self->versions_outcome_->set_aside) problem += (problem.empty() ? "" : "; ") + note;
         if (!ended.error.empty() && !ended.only_deferred) problem += (problem.empty() ? "" : "; ") + ended.error;
-        if (!problem.empty())
-            self->model_->fail_run(Problem{answer ? ProblemKind::unwritable : answer.crashed() ? ProblemKind::defect : ProblemKind::not_answering,
-                                           Side::destination, self->config_.destination, 0, "versions: " + problem});
         if (self->on_notice_) {
             if (!ended.pruned.empty()) {
                 std::string removed;
@@ -567,20 +597,28 @@ void BackupRun::finish_versions() {
             }
             if (!ended.error.empty()) self->on_notice_("versions: " + ended.error);
         }
-        self->report_and_save();
+        std::optional<Problem> failed;
+        if (!problem.empty())
+            failed = Problem{answer ? ProblemKind::unwritable : answer.crashed() ? ProblemKind::defect : ProblemKind::not_answering,
+                             Side::destination, self->config_.destination, 0, "versions: " + problem};
+        self->execute(self->lifecycle_.versions_finished(std::move(failed)));
     });
 }
 
-void BackupRun::finish_verify() {
+void BackupRun::judge_verify() {
     const ChangeList &changes = model_->changes();
     verify_outcome_->differing = changes.counts[static_cast<int>(ChangeKind::differs)];
     const std::size_t listed = std::min<std::size_t>(changes.differing.size(), 100);
     verify_outcome_->paths.assign(changes.differing.begin(), changes.differing.begin() + static_cast<std::ptrdiff_t>(listed));
     note_verify_findings(*verify_outcome_, changes);
-    if (stop_requested_ || model_->cancel_requested()) return report_and_save();
-    if (verify_outcome_->differing == 0) {
-        if (verify_found_damage(*verify_outcome_)) fail_with_verify_finding();
-        return report_and_save();
+    if (lifecycle_.stopping() || verify_outcome_->differing == 0) {
+        // Nothing to mark (or stopping: no time to): judged as it stands, from the loop.
+        std::optional<Problem> finding;
+        if (!lifecycle_.stopping() && verify_found_damage(*verify_outcome_)) finding = verify_finding();
+        boost::asio::post(io_, [self = shared_from_this(), finding = std::move(finding)]() mutable {
+            self->execute(self->lifecycle_.verify_judged(std::move(finding)));
+        });
+        return;
     }
     if (on_notice_)
         for (std::size_t i = 0; i < std::min<std::size_t>(listed, 20); ++i) on_notice_("verify: differs: " + changes.differing[i]);
@@ -588,7 +626,7 @@ void BackupRun::finish_verify() {
         std::uint64_t marked = 0;
         std::vector<std::string> errors;
     };
-    marking_ = workers_.trees.run<Marked>(
+    call_ = workers_.trees.run<Marked>(
         deadline(),
         [destination = destination_, raw = changes.differing_raw, shown = changes.differing](WorkProgress &progress) {
             Marked out;
@@ -601,30 +639,23 @@ void BackupRun::finish_verify() {
             return out;
         },
         [self = shared_from_this()](Worked<Marked> answer) {
-            self->marking_.reset();
+            self->call_.reset();
             const Marked marked =
                 answer ? *answer : Marked{0, {self->unanswered(answer, Side::destination, " (while differing files were marked)").text}};
             self->verify_outcome_->marked = marked.marked;
             self->verify_outcome_->mark_errors = marked.errors;
-            self->fail_with_verify_finding();
-            self->report_and_save();
+            self->execute(self->lifecycle_.verify_judged(self->verify_finding()));
         });
 }
 
-void BackupRun::fail_with_verify_finding() {
-    // Whatever failed the run before keeps its place; the finding is added to it.
-    model_->fail_run(Problem{ProblemKind::damage_found, Side::destination, config_.destination, 0, verify_error(*verify_outcome_)});
+Problem BackupRun::verify_finding() const {
+    return Problem{ProblemKind::damage_found, Side::destination, config_.destination, 0, verify_error(*verify_outcome_)};
 }
 
-void BackupRun::report_and_save() {
-    if (verify_outcome_ && !verify_finished_) {
-        verify_finished_ = true;
-        return finish_verify();
-    }
-    if (versions_outcome_ && !versions_finished_) {
-        versions_finished_ = true;
-        return finish_versions();
-    }
+// What the report says beside the model, taken once, when the copy is over (the end
+// hooks' rewrite adds only their outcomes); and what the next run inherits.
+void BackupRun::note_report_context() {
+    report_written_once_ = true;
     report_context_ = ReportContext{config_.source, config_.destination, concurrency()};
     report_context_.versions = versions_outcome_;
     report_context_.cpu_self_seconds = cpu_seconds(RUSAGE_SELF) - cpu_self_at_start_;
@@ -635,8 +666,8 @@ void BackupRun::report_and_save() {
     report_context_.verify = verify_outcome_;
     report_context_.compare = compare_outcome_;
     // Only a complete run saw the whole tree; a partial picture would mislead the next plan.
-    const RunResult result = model_->result();
     // A retry or a verify saw part of the tree: the last complete run's picture stays.
+    const RunResult result = model_->result();
     if (!retry_ && !verify_ && (result == RunResult::success || result == RunResult::warning)) {
         // The compare saw the whole source; the units of a run without it saw it through
         // rsync's output. (Below folders left whole to rsync the compare did not look.)
@@ -645,16 +676,10 @@ void BackupRun::report_and_save() {
         if (supervisor_ && !config_.concurrency) level_ = supervisor_->concurrency();
     }
     supervisor_.reset();
-    write_report([self = shared_from_this(), result] {
-        std::vector<HookStage> stages;
-        if (self->runs_hooks() && !self->config_.hooks.after_run.empty()) stages.push_back(HookStage::after_run);
-        if (self->runs_hooks() && !self->config_.hooks.on_failure.empty() && (result == RunResult::failed || result == RunResult::cancelled))
-            stages.push_back(HookStage::on_failure);
-        self->run_end_hooks(std::move(stages));
-    });
 }
 
 void BackupRun::write_report(std::function<void()> then) {
+    if (!report_written_once_) note_report_context();
     report_context_.hooks = hook_outcomes_;
     report_ = report_json(*model_, report_context_);
     struct Saved {
@@ -682,38 +707,5 @@ void BackupRun::write_report(std::function<void()> then) {
         });
 }
 
-void BackupRun::run_end_hooks(std::vector<HookStage> stages) {
-    if (end_hooks_stopped_) stages.clear();
-    if (stages.empty()) {
-        hooks_.reset();
-        // The report names the end hooks' outcomes too: written again once they ran.
-        if (hook_outcomes_.size() > report_context_.hooks.size()) return write_report([self = shared_from_this()] { self->done(); });
-        return done();
-    }
-    const HookStage stage = stages.front();
-    stages.erase(stages.begin());
-    const HookContext context{run_id_, std::string(to_string(model_->result())), report_path_, config_.source, config_.destination,
-                              run_kind()};
-    // After a cancel (the service stopping), each gets cancel_grace_seconds at most.
-    Config hook_config = config_;
-    if (stop_requested_) hook_config.hooks.timeout_seconds = std::min(config_.hooks.timeout_seconds, config_.cancel_grace_seconds);
-    hooks_ = HookRunner::run(
-        io_, hook_config, stage, context,
-        [self = shared_from_this()](const HookOutcome &command, const std::string &line) {
-            if (self->on_notice_) self->on_notice_(command.name() + ": " + line);
-        },
-        [self = shared_from_this(), stages = std::move(stages)](std::vector<HookOutcome> outcomes) mutable {
-            for (auto &outcome : outcomes) {
-                if (!outcome.ok() && self->on_notice_) self->on_notice_("warning: " + outcome.describe());
-                self->hook_outcomes_.push_back(std::move(outcome));
-            }
-            self->run_end_hooks(std::move(stages));
-        });
-}
-
-void BackupRun::done() {
-    phase_ = Phase::finished;
-    if (on_done_) on_done_(*model_);
-}
 
 }  // namespace dailysync

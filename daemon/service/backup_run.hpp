@@ -18,6 +18,7 @@
 #include "core/verify.hpp"
 #include "core/config.hpp"
 #include "core/plan.hpp"
+#include "core/run_lifecycle.hpp"
 #include "core/run_model.hpp"
 #include "core/tree_stats.hpp"
 #include "io/child_launcher.hpp"
@@ -67,7 +68,7 @@ public:
     // Receives one-line notices worth logging (concurrency changes with their evidence).
     void on_notice(std::function<void(const std::string &)> handler) { on_notice_ = std::move(handler); }
 
-    Phase phase() const { return phase_; }
+    Phase phase() const;   // from the lifecycle's step
     // What it does before copying, for people ("comparing the source with the backup:
     // 1200 of about 42000 entries"); "" once it copies.
     std::string phase_text() const;
@@ -93,29 +94,42 @@ private:
         bool versions_name_in_source = false;   // the source's top holds kVersionsFolder
     };
     BackupRun(boost::asio::io_context &io, RunWorkers workers, Config config, bool dry_run, OnChange on_change, OnDone on_done);
-    void before_run_hooks_done(std::vector<HookOutcome> outcomes);
+    // The lifecycle decides (core/run_lifecycle); these carry its commands out.
+    void execute(LifecycleCommands commands);
+    void carry_out(lifecycle::Do &c);
+    void carry_out(lifecycle::Fail &c);
+    void carry_out(lifecycle::MarkCancelled &c);
+    void carry_out(lifecycle::CancelCall &c);
+    void carry_out(lifecycle::CancelCopy &c);
+    void carry_out(lifecycle::StopHooks &c);
+    void carry_out(lifecycle::Conclude &c);
+    void carry_out(lifecycle::Finish &c);
+    // An answer belongs to the step still running (a cancel may have ended it: dropped).
+    bool answering(RunStep step) const { return lifecycle_.step() == step; }
+    RunModel &model_for_end();
+    // The steps, each answering its lifecycle event from the loop.
+    void run_hooks(HookStage stage, bool short_timeout);
     void load_state();
-    void state_loaded(std::optional<TreeStats> stats, std::optional<int> saved_concurrency);
-    void checked(Checked result);
-    void scanned(ScanResult result);
+    void check_destination();
+    void check_source();
+    void source_checked(Checked result);
+    void scan();
     // A daily run: the daemon compares both trees, rsync copies only what differs.
     void compare();
     void compared(CompareResult result);
-    bool before_copying() const { return phase_ == Phase::checking || phase_ == Phase::scanning || phase_ == Phase::comparing; }
-    void plan_and_copy();
-    void start_copying(std::string backup_dir, std::string created_path, std::string scratch_dir);
+    void make_planner();
+    void note_unversioned();
+    void begin_versions();
+    void start_copying();
     // Deletes what the last retention set aside (on the trees workers); `then` after, if any.
     void empty_trash(std::function<void()> then);
-    void finish_versions();
-    void finish_verify();
-    void fail_with_verify_finding();
-    void finish_without_units(Problem error);
-    void finished();
-    void report_and_save();
+    void check_source_at_end();
+    void judge_verify();
+    Problem verify_finding() const;
+    void finish_versions(bool wait);
+    void note_report_context();
     // Writes the report (again, once the end hooks ran); `then` runs on the loop after.
     void write_report(std::function<void()> then);
-    void run_end_hooks(std::vector<HookStage> stages);
-    void done();
     // Hooks run around backups, retries and verifies; never around a --once --dry-run.
     bool runs_hooks() const { return !dry_run_ || verify_.has_value(); }
     std::string run_kind() const { return verify_ ? "verify" : retry_ ? "retry" : "backup"; }
@@ -140,10 +154,9 @@ private:
     std::shared_ptr<const Destination> destination_;
     std::string run_id_;
     WallClock::time_point started_;
-    Phase phase_ = Phase::checking;
-    bool cancelled_ = false;
+    RunLifecycle lifecycle_{LifecycleSettings{}};
     std::optional<RunModel> model_;
-    std::shared_ptr<WorkProgress> scan_;
+    std::shared_ptr<WorkProgress> call_;   // the scan, the compare or a verify's marking, while it runs (a cancel stops it)
     std::optional<TreeStats> stats_;   // of the last complete run, as loaded
     TreeStats previous_;
     bool scanned_ = false;   // previous_ comes from a scan of the source, not from a previous run
@@ -161,30 +174,25 @@ private:
     std::optional<BottleneckVerdict> bottleneck_;
     LoopTimer tick_timer_;
     Checked checked_;
-    bool awaiting_end_check_ = false;   // finishing: the source is checked on the workers
     std::uint64_t previous_entries_ = 0;              // what the last complete run saw in the source
     std::shared_ptr<const VersionStore> versions_;    // with "versions" (and not a dry run)
     std::optional<VersionsOutcome> versions_outcome_; // once the run's point is made
-    bool versions_finished_ = false;                  // its end recorded (and retention done)
+    VersionStore::Began began_;                       // this run's version: where its rsyncs keep what they replace
     std::optional<std::int64_t> last_complete_at_;    // when the last complete run ended (its statistics' time)
     double cpu_self_at_start_ = 0, cpu_children_at_start_ = 0;
     std::shared_ptr<HookRunner> hooks_;          // the hook stage running now
     std::vector<HookOutcome> hook_outcomes_;     // every hook command run for this run
     std::vector<std::string> warnings_;          // for the model, once it exists
     ReportContext report_context_;
+    bool report_written_once_ = false;            // the context is taken once
     std::optional<TreeStats> seen_;              // what report_and_save saves for the next run
     std::optional<int> level_;
     std::optional<RetryPlan> retry_;
     std::optional<VerifyRequest> verify_;
     std::optional<VerifyOutcome> verify_outcome_;   // a verify, once its units are known
-    bool verify_finished_ = false;                  // what it found is marked and reported
-    std::shared_ptr<WorkProgress> marking_;         // a verify's findings being marked (a cancel stops it)
-    bool stop_requested_ = false;                   // cancel() was called, in whatever phase
-    bool end_hooks_stopped_ = false;                // a cancel stopped the end hooks: no further stage
     std::optional<CompareOutcome> compare_outcome_;  // a daily run's compare (or why there was none)
     std::optional<std::vector<WorkUnit>> listed_units_;   // what the compare found to copy
     std::optional<TreeStats> compared_tree_;        // the source as the compare saw it (the next run's statistics)
-    std::optional<Problem> compare_problem_;        // folders it could not read: the run fails with this
     Seconds compare_started_ = 0;
 };
 
