@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/outcome.hpp"
 #include "io/source.hpp"
 
 namespace dailysync {
@@ -24,13 +25,15 @@ public:
     virtual std::optional<Problem> check() const = 0;
     virtual bool remote() const = 0;
     virtual std::optional<EntryFacts> entry(const std::string &relative) const = 0;
-    // The names in a folder (relative to the root); empty when it cannot be read.
-    virtual std::vector<std::string> list(const std::string &folder) const = 0;
-    virtual void remove(const std::string &relative) const = 0;
+    // The names in a folder (relative to the root): missing when there is no such folder
+    // (or a symlink on the way), unreadable with why.
+    virtual Loaded<std::vector<std::string>> list(const std::string &folder) const = 0;
+    // Removes a file (reached through no symlink).
+    virtual Done remove(const std::string &relative) const = 0;
     // Gives a regular file (reached through no symlink) a modification time the next
     // run's quick check cannot match (1970-01-01 00:00:01), so that run copies it again:
-    // a verify found its content damaged. "" when done, else why not.
-    virtual std::string mark_for_copy(const std::string &relative) const = 0;
+    // a verify found its content damaged.
+    virtual Done mark_for_copy(const std::string &relative) const = 0;
     // The tree, folder by folder, for the daily run's compare (io/tree_compare.hpp).
     virtual OpenedTree open_tree() const = 0;
 };

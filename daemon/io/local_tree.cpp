@@ -1,7 +1,5 @@
 #include "io/local_tree.hpp"
 
-#include "io/endpoints.hpp"
-
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
@@ -165,35 +163,42 @@ public:
     std::optional<EntryFacts> entry(const std::string &relative) const override { return lstat_facts(below(root_, relative)); }
     // Both reach their folder through no symlink (one planted in the backup would lead
     // them elsewhere): opened below the root's descriptor (open_below).
-    std::vector<std::string> list(const std::string &folder) const override {
+    Loaded<std::vector<std::string>> list(const std::string &folder) const override {
         std::vector<std::string> names;
         const int fd = folder_fd(folder);
-        if (fd < 0) return names;
+        if (fd < 0) return errno == ENOENT || errno == ELOOP || errno == ENOTDIR ? Loaded<std::vector<std::string>>::missing()
+                                                                                : Loaded<std::vector<std::string>>::unreadable(std::strerror(errno));
         DIR *dir = ::fdopendir(fd);
         if (!dir) {
+            const int error = errno;
             ::close(fd);
-            return names;
+            return Loaded<std::vector<std::string>>::unreadable(std::strerror(error));
         }
+        errno = 0;
         while (const dirent *e = ::readdir(dir)) {
             const std::string name = e->d_name;
             if (name != "." && name != "..") names.push_back(name);
         }
+        const int error = errno;
         ::closedir(dir);
-        return names;
+        if (error != 0) return Loaded<std::vector<std::string>>::unreadable(std::strerror(error));
+        return Loaded<std::vector<std::string>>::found(std::move(names));
     }
-    void remove(const std::string &relative) const override {
+    Done remove(const std::string &relative) const override {
         const auto slash = relative.rfind('/');
         const int fd = folder_fd(slash == std::string::npos ? std::string() : relative.substr(0, slash));
-        if (fd < 0) return;
-        ::unlinkat(fd, relative.c_str() + (slash == std::string::npos ? 0 : slash + 1), 0);
+        if (fd < 0) return Done::failure(std::strerror(errno));
+        const bool removed = ::unlinkat(fd, relative.c_str() + (slash == std::string::npos ? 0 : slash + 1), 0) == 0;
+        const int error = errno;
         ::close(fd);
+        return removed ? Done::success() : Done::failure(std::strerror(error));
     }
-    std::string mark_for_copy(const std::string &relative) const override {
+    Done mark_for_copy(const std::string &relative) const override {
         // The folders on the way must be the real ones: a symlink inside the backup would
         // lead the change elsewhere.
         const auto slash = relative.rfind('/');
         const int fd = folder_fd(slash == std::string::npos ? std::string() : relative.substr(0, slash));
-        if (fd < 0) return "its folder is not where the backup has it (a symlink on the way, or gone)";
+        if (fd < 0) return Done::failure("its folder is not where the backup has it (a symlink on the way, or gone)");
         const char *name = relative.c_str() + (slash == std::string::npos ? 0 : slash + 1);
         struct stat st {};
         std::string error;
@@ -204,7 +209,7 @@ public:
             if (::utimensat(fd, name, times, AT_SYMLINK_NOFOLLOW) != 0) error = std::strerror(errno);
         }
         ::close(fd);
-        return error;
+        return error.empty() ? Done::success() : Done::failure(error);
     }
     OpenedTree open_tree() const override { return open_local_tree(root_, "destination"); }
 
@@ -213,7 +218,9 @@ private:
         const int root = ::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (root < 0) return -1;
         const int fd = open_below(root, folder);
+        const int error = errno;   // (why not, for the caller)
         ::close(root);
+        errno = error;
         return fd;
     }
     std::string root_;
@@ -239,10 +246,6 @@ ScanResult scan_local_tree(const std::string &path, WorkProgress &progress, unsi
     ScanResult result;
     result.error = tree.error;
     return result;
-}
-
-RunEndpoints local_endpoints(const Config &config) {
-    return RunEndpoints{local_source(config), local_destination(config), std::make_shared<const VersionStore>(config.destination)};
 }
 
 }  // namespace dailysync

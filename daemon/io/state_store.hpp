@@ -16,6 +16,7 @@
 #include "core/history.hpp"
 #include "core/outcome.hpp"
 #include "core/tree_stats.hpp"
+#include "io/run_records.hpp"
 
 namespace dailysync {
 
@@ -45,21 +46,21 @@ class StateStore;
 // was recorded.
 std::string record_run_left_in_lock(const StateStore &store, const Config &config, const std::optional<LockLeftBy> &left_by);
 
-class StateStore {
+class StateStore final : public RunRecords {
 public:
     // state_dir and the history retention come from `config`.
     explicit StateStore(const Config &config)
         : dir_(config.state_dir), keep_runs_(config.history_keep_runs), keep_days_(config.history_keep_days) {}
     const std::string &dir() const { return dir_; }
     std::string runs_dir() const { return dir_ + "/runs"; }
-    std::string report_path(const std::string &run_id) const { return runs_dir() + "/" + run_id + ".json"; }
+    std::string report_path(const std::string &run_id) const override { return runs_dir() + "/" + run_id + ".json"; }
     std::string index_path() const { return runs_dir() + "/index.json"; }
 
     // "20261126T153100Z", with "-2", "-3"... when a report of that name already exists.
-    std::string allocate_run_id(std::chrono::system_clock::time_point now) const;
+    std::string allocate_run_id(std::chrono::system_clock::time_point now) const override;
     // Writes the report, records it in the index and removes the reports the retention
     // no longer keeps (a failure to prune is not an error of the write).
-    Done write_report(const std::string &run_id, const std::string &json) const;
+    Done write_report(const std::string &run_id, const std::string &json) const override;
     // A run whose process died during it (found in the state, or in a run lock it left):
     // its report says "interrupted", unless the run has a report already. `recorded`: one
     // was written.
@@ -73,15 +74,15 @@ public:
 
     // Per-folder statistics of the source, from the last complete run (tree-stats).
     std::string tree_stats_path() const { return dir_ + "/tree-stats"; }
-    Loaded<TreeStats> load_tree_stats() const;
+    Loaded<TreeStats> load_tree_stats() const override;
     // When they were saved (the end of the last complete run); nullopt without them.
-    std::optional<std::int64_t> tree_stats_time() const;
-    Done save_tree_stats(const TreeStats &stats) const;
+    std::optional<std::int64_t> tree_stats_time() const override;
+    Done save_tree_stats(const TreeStats &stats) const override;
 
     // The concurrency `auto` ended the last complete run with, to start the next one there.
     std::string concurrency_path() const { return dir_ + "/concurrency"; }
-    Loaded<int> load_concurrency() const;
-    Done save_concurrency(int level) const;
+    Loaded<int> load_concurrency() const override;
+    Done save_concurrency(int level) const override;
 
     std::string state_path() const { return dir_ + "/state.json"; }
     // Loads state.json. A corrupt file is renamed to state.json.corrupt and reported in

@@ -207,13 +207,16 @@ void remove_temporary_files(const Source &source, const Destination &destination
         const auto slash = path.rfind('/');
         by_folder[slash == std::string::npos ? "" : path.substr(0, slash)].push_back(slash == std::string::npos ? path : path.substr(slash + 1));
     }
+    // Best effort: a temporary file that stays (its folder unreadable, the file not
+    // removable) costs space only; the next rsync into that folder replaces it.
     for (const auto &[folder, wanted] : by_folder) {
-        for (const auto &entry : destination.list(folder)) {
+        const auto names = destination.list(folder).take().value_or(std::vector<std::string>{});
+        for (const auto &entry : names) {
             if (!is_temporary_of(entry, wanted)) continue;
             const std::string relative = join_path(folder, entry);
             // Given up on (deadline, cancel): a retry may have made a file of this name.
             if (progress.cancelled) return;
-            if (!source.entry(relative) && !progress.cancelled) destination.remove(relative);
+            if (!source.entry(relative) && !progress.cancelled) (void)destination.remove(relative);
         }
     }
 }

@@ -421,6 +421,14 @@ std::string VersionStore::merge_into(const std::string &from_back, const std::st
     return error;
 }
 
+Loaded<std::string> VersionStore::listing(const std::string &path, bool have_path) const {
+    auto found = points();
+    if (found.status() == Loaded<std::vector<VersionPoint>>::Status::unreadable) return Loaded<std::string>::unreadable(found.error());
+    const auto list = std::move(found).take().value_or(std::vector<VersionPoint>{});
+    const auto rows = have_path ? path_states_json(list, path_states(list, path)) : versions_json(*this, list);
+    return Loaded<std::string>::found(rows.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+}
+
 VersionStore::Pruned VersionStore::prune(const VersionsPolicy &policy, const std::function<void()> &step,
                                          std::chrono::seconds budget) const {
     const auto stop_at = std::chrono::steady_clock::now() + budget;

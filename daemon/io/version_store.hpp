@@ -17,10 +17,11 @@
 
 #include "core/outcome.hpp"
 #include "core/versions.hpp"
+#include "io/run_versions.hpp"
 
 namespace dailysync {
 
-class VersionStore {
+class VersionStore final : public RunVersions {
 public:
     explicit VersionStore(std::string destination);
     const std::string &destination() const { return destination_; }
@@ -50,53 +51,18 @@ public:
     // Their local dates (for retention and --at DATE).
     static std::vector<DatedPoint> dated(const std::vector<VersionPoint> &points);
 
-    // Before run `run_id` copies: makes its point ("running") and returns where the run
-    // keeps what it overwrites or deletes: the newest point, or a new start point when
-    // there is none (or runs without versions came in between). `first_copy`: the backup
-    // is being made from nothing and no point exists: there is nothing to keep, the run's
-    // point starts the versions (back_dir stays "").
-    struct Began {
-        std::string back_dir;       // for rsync --backup-dir; "" = keep nothing
-        std::string created_path;   // the creations file of that point
-        std::string scratch_dir;    // where rsyncs after a unit's first keep their files (keep_from)
-        std::string error;          // "" when begun
-        std::vector<std::string> set_aside;   // damaged versions set aside first (set_aside())
-    };
-    // `previous_at`: when the backup was last complete (the last complete run's end), the
-    // time of a start point.
-    Began begin_run(const std::string &run_id, std::int64_t started, bool first_copy, std::optional<std::int64_t> previous_at = {}) const;
-    // Moves what a later rsync of a unit kept in `scratch` (a folder of the Began's
-    // scratch_dir) into the point it belongs to, where that point says nothing yet (what
-    // it says came first); the rest stays until retire_scratch(). Also done by begin_run
-    // for scratch folders a killed run left.
-    Done keep_from(const std::string &scratch, const std::function<void()> &step = {}) const;
-    // After a run: its scratch folders (all merged) go aside for empty_trash().
-    Done retire_scratch(const std::string &into) const;
-    // Where the entries such an rsync created are noted (beside its scratch folder).
-    static std::string scratch_created_path(const std::string &scratch) { return scratch + ".created"; }
-    // Appends entries (raw paths relative to the source) to a point's creations file.
-    Done append_created(const std::string &created_path, const std::vector<std::string> &entries) const;
-    // Records how the run ended (its point's result and time).
-    Done finish_run(const std::string &run_id, std::int64_t finished, const std::string &result) const;
-    // Called by runs without versions: if versions exist here, they stop being exact at
-    // this run, and the next versioned run starts a new chain.
-    Done note_unversioned_run() const;
-
-    // Removes the points `policy` no longer keeps, each merged into the one before it,
-    // oldest first, starting no removal after `budget` (the rest waits for the next run).
-    // `step` is called as entries are handled (for the caller's deadline). What is left of
-    // a removed point is renamed aside at once, for empty_trash().
-    struct Pruned {
-        std::vector<std::string> removed;
-        std::size_t left = 0;   // still to remove when the budget ran out
-        std::string error;
-    };
+    // The port (io/run_versions.hpp): what a run and ListVersions do.
+    Began begin_run(const std::string &run_id, std::int64_t started, bool first_copy,
+                    std::optional<std::int64_t> previous_at = {}) const override;
+    Done keep_from(const std::string &scratch, const std::function<void()> &step = {}) const override;
+    Done retire_scratch(const std::string &into) const override;
+    Done append_created(const std::string &created_path, const std::vector<std::string> &entries) const override;
+    Done finish_run(const std::string &run_id, std::int64_t finished, const std::string &result) const override;
+    Done note_unversioned_run() const override;
     Pruned prune(const VersionsPolicy &policy, const std::function<void()> &step = {},
-                 std::chrono::seconds budget = std::chrono::minutes(15)) const;
-
-    // Deletes what prune() renamed aside: a day's changes, one round trip per file on a
-    // NAS, so a run does it while it copies rather than at its end.
-    Done empty_trash(const std::function<void()> &step = {}) const;
+                 std::chrono::seconds budget = std::chrono::minutes(15)) const override;
+    Done empty_trash(const std::function<void()> &step = {}) const override;
+    Loaded<std::string> listing(const std::string &path, bool have_path) const override;
 
     // What a point's back/ holds: space and entries.
     struct Usage {

@@ -11,7 +11,6 @@
 #include "core/versions.hpp"
 #include <filesystem>
 #include "io/preflight.hpp"
-#include "io/rsync_child.hpp"
 
 namespace dailysync {
 
@@ -42,10 +41,10 @@ std::shared_ptr<BackupRun> BackupRun::create(boost::asio::io_context &io, RunWor
 
 BackupRun::BackupRun(boost::asio::io_context &io, RunWorkers workers, Config config, bool dry_run, OnChange on_change, OnDone on_done)
     : io_(io), workers_(workers), config_(std::move(config)), dry_run_(dry_run), on_change_(std::move(on_change)),
-      on_done_(std::move(on_done)), store_(config_), endpoints_(workers.endpoints(config_)), source_(endpoints_.source),
+      on_done_(std::move(on_done)), endpoints_(workers.endpoints(config_)), source_(endpoints_.source),
       destination_(endpoints_.destination),
       started_(WallClock::now()), tick_timer_(io) {
-    run_id_ = store_.allocate_run_id(started_);
+    run_id_ = endpoints_.records->allocate_run_id(started_);
 }
 
 std::chrono::milliseconds BackupRun::deadline() const { return std::chrono::seconds(config_.filesystem_timeout_seconds); }
@@ -160,7 +159,7 @@ void BackupRun::run_hooks(HookStage stage, bool short_timeout) {
     // After a cancel (the service stopping), each gets cancel_grace_seconds at most.
     Config hook_config = config_;
     if (short_timeout) hook_config.hooks.timeout_seconds = std::min(config_.hooks.timeout_seconds, config_.cancel_grace_seconds);
-    hooks_ = HookRunner::run(
+    hooks_ = workers_.hooks(
         io_, hook_config, stage, context,
         [self = shared_from_this()](const HookOutcome &command, const std::string &line) {
             if (self->on_notice_) self->on_notice_(command.name() + ": " + line);
@@ -195,9 +194,9 @@ void BackupRun::load_state() {
     };
     workers_.state.run<State>(
         deadline(),
-        [store = store_](WorkProgress &) {
+        [store = endpoints_.records](WorkProgress &) {
             // Damaged statistics or concurrency only cost a scan or the default start.
-            return State{std::move(store.load_tree_stats()).take(), std::move(store.load_concurrency()).take(), store.tree_stats_time()};
+            return State{std::move(store->load_tree_stats()).take(), std::move(store->load_concurrency()).take(), store->tree_stats_time()};
         },
         [self = shared_from_this()](Worked<State> state) {
             if (!self->answering(RunStep::load_state)) return;   // cancelled meanwhile
@@ -214,12 +213,12 @@ void BackupRun::check_destination() {
     // The destination first: a missing one must never be created, whatever the source says.
     workers_.trees.run<Checked>(
         deadline(),
-        [destination = destination_, path = config_.destination](WorkProgress &) {
+        [destination = destination_, device = endpoints_.device](WorkProgress &) {
             Checked c;
             c.problem = destination->check();
             if (!c.problem) {
                 c.remote = destination->remote();
-                c.destination_device = block_device_of(path);
+                c.destination_device = device(Side::destination);
             }
             return c;
         },
@@ -234,21 +233,22 @@ void BackupRun::check_destination() {
 void BackupRun::check_source() {
     workers_.trees.run<Checked>(
         deadline(),
-        [source = source_, config = config_, previous = previous_entries_, c = checked_](WorkProgress &) mutable {
+        [source = source_, endpoints = endpoints_, launcher = &workers_.launcher, rsync_path = config_.rsync_path,
+         previous = previous_entries_, c = checked_](WorkProgress &) mutable {
             c.problem = source->check(previous);
-            if (!c.problem) c.problem = paths_problem(config);
+            if (!c.problem) c.problem = endpoints.places_problem();
             if (!c.problem) {
                 c.source_identity = source->identity();
                 c.remote = c.remote || source->remote();
-                c.source_device = block_device_of(config.source);
+                c.source_device = endpoints.device(Side::source);
                 c.versions_name_in_source = source->entry(std::string(kVersionsFolder)).has_value();
             }
             // Resolved here, not on the loop: PATH may reach a network filesystem too.
             if (!c.problem) {
-                c.rsync_program = find_program(config.rsync_path);
+                c.rsync_program = launcher->resolve(rsync_path);
                 if (c.rsync_program.empty())
-                    c.problem = Problem{ProblemKind::unavailable, Side::none, config.rsync_path, ENOENT,
-                                        "rsync not found: \"" + config.rsync_path + "\" is not an executable program (see rsync_path)"};
+                    c.problem = Problem{ProblemKind::unavailable, Side::none, rsync_path, ENOENT,
+                                        "rsync not found: \"" + rsync_path + "\" is not an executable program (see rsync_path)"};
             }
             return c;
         },
@@ -419,12 +419,12 @@ void BackupRun::begin_versions() {
     versions_ = endpoints_.versions;
     const std::int64_t started = std::chrono::duration_cast<std::chrono::seconds>(started_.time_since_epoch()).count();
     const Seconds asked = monotonic_seconds();
-    workers_.trees.run<VersionStore::Began>(
+    workers_.trees.run<RunVersions::Began>(
         deadline(),
         [store = versions_, run_id = run_id_, started, first_copy = scanned_, previous_at = last_complete_at_](WorkProgress &) {
             return store->begin_run(run_id, started, first_copy, previous_at);
         },
-        [self = shared_from_this(), asked](Worked<VersionStore::Began> began) {
+        [self = shared_from_this(), asked](Worked<RunVersions::Began> began) {
             if (!self->answering(RunStep::begin_versions)) return;   // cancelled meanwhile
             if (!began)
                 return self->execute(
@@ -471,13 +471,13 @@ void BackupRun::start_copying() {
         boost::asio::post(io_, copy_ended);
         return;
     }
-    const VersionStore::Began began = std::move(began_);
+    const RunVersions::Began began = std::move(began_);
     Supervisor::Settings settings{config_, checked_.rsync_program, dry_run_, this_host_only(concurrency()), checked_.source_identity,
                                   previous_entries_, began.back_dir, {}, began.scratch_dir, {}, {}};
     if (!began.created_path.empty()) {
         settings.note_creations = [store = versions_, path = began.created_path](const std::string &scratch,
                                                                                  const std::vector<std::string> &entries) {
-            return store->append_created(scratch.empty() ? path : VersionStore::scratch_created_path(scratch), entries);
+            return store->append_created(scratch.empty() ? path : RunVersions::scratch_created_path(scratch), entries);
         };
         settings.keep_scratch = [store = versions_](const std::string &scratch, WorkProgress &progress) {
             return store->keep_from(scratch, [&progress] { ++progress.steps; });
@@ -632,9 +632,9 @@ void BackupRun::judge_verify() {
             Marked out;
             for (std::size_t i = 0; i < raw.size() && !progress.cancelled; ++i) {
                 ++progress.steps;
-                const std::string error = destination->mark_for_copy(raw[i]);
-                if (error.empty()) ++out.marked;
-                else if (out.errors.size() < 10) out.errors.push_back(shown[i] + ": " + error);
+                const Done marked = destination->mark_for_copy(raw[i]);
+                if (marked.ok()) ++out.marked;
+                else if (out.errors.size() < 10) out.errors.push_back(shown[i] + ": " + marked.error());
             }
             return out;
         },
@@ -688,21 +688,21 @@ void BackupRun::write_report(std::function<void()> then) {
     };
     workers_.state.run<Saved>(
         deadline(),
-        [store = store_, run_id = run_id_, report = report_, seen = std::exchange(seen_, std::nullopt),
+        [store = endpoints_.records, run_id = run_id_, report = report_, seen = std::exchange(seen_, std::nullopt),
          level = std::exchange(level_, std::nullopt)](WorkProgress &) {
             Saved saved;
-            if (auto written = store.write_report(run_id, report); !written.ok()) return Saved{false, written.error()};
+            if (auto written = store->write_report(run_id, report); !written.ok()) return Saved{false, written.error()};
             saved.report_written = true;
             if (seen)
-                if (auto done = store.save_tree_stats(*seen); !done.ok()) saved.error = "cannot save the tree statistics: " + done.error();
+                if (auto done = store->save_tree_stats(*seen); !done.ok()) saved.error = "cannot save the tree statistics: " + done.error();
             if (level && saved.error.empty())
-                if (auto done = store.save_concurrency(*level); !done.ok()) saved.error = "cannot save the concurrency: " + done.error();
+                if (auto done = store->save_concurrency(*level); !done.ok()) saved.error = "cannot save the concurrency: " + done.error();
             return saved;
         },
         [self = shared_from_this(), then = std::move(then)](Worked<Saved> answer) {
             const Saved saved = answer ? *answer : Saved{false, self->unanswered(answer, Side::state).text};
             if (self->report_error_.empty()) self->report_error_ = saved.error;
-            if (saved.report_written) self->report_path_ = self->store_.report_path(self->run_id_);
+            if (saved.report_written) self->report_path_ = self->endpoints_.records->report_path(self->run_id_);
             then();
         });
 }

@@ -28,7 +28,7 @@
 #include "io/state_store.hpp"
 #include "io/supervisor.hpp"
 #include "io/tree_compare.hpp"
-#include "io/version_store.hpp"
+#include "io/run_versions.hpp"
 #include "io/worker_pool.hpp"
 #include "service/hook_runner.hpp"
 
@@ -45,6 +45,7 @@ struct RunWorkers {
     WorkerPool &state;
     ChildLauncher &launcher;
     EndpointFactory endpoints;   // the trees a run works on, for the configuration in force
+    HookStarter hooks = &HookRunner::start;   // how the hooks' stages run
 };
 
 class BackupRun : public std::enable_shared_from_this<BackupRun> {
@@ -148,7 +149,6 @@ private:
     bool dry_run_;
     OnChange on_change_;
     OnDone on_done_;
-    StateStore store_;
     RunEndpoints endpoints_;
     std::shared_ptr<const Source> source_;               // endpoints_'s, for short
     std::shared_ptr<const Destination> destination_;
@@ -175,12 +175,12 @@ private:
     LoopTimer tick_timer_;
     Checked checked_;
     std::uint64_t previous_entries_ = 0;              // what the last complete run saw in the source
-    std::shared_ptr<const VersionStore> versions_;    // with "versions" (and not a dry run)
+    std::shared_ptr<const RunVersions> versions_;     // with "versions" (and not a dry run)
     std::optional<VersionsOutcome> versions_outcome_; // once the run's point is made
-    VersionStore::Began began_;                       // this run's version: where its rsyncs keep what they replace
+    RunVersions::Began began_;                        // this run's version: where its rsyncs keep what they replace
     std::optional<std::int64_t> last_complete_at_;    // when the last complete run ended (its statistics' time)
     double cpu_self_at_start_ = 0, cpu_children_at_start_ = 0;
-    std::shared_ptr<HookRunner> hooks_;          // the hook stage running now
+    std::shared_ptr<HookStageRun> hooks_;          // the hook stage running now
     std::vector<HookOutcome> hook_outcomes_;     // every hook command run for this run
     std::vector<std::string> warnings_;          // for the model, once it exists
     ReportContext report_context_;

@@ -16,13 +16,29 @@
 
 namespace dailysync {
 
-class HookRunner : public std::enable_shared_from_this<HookRunner> {
+// A stage under way, as its starter hands it back.
+class HookStageRun {
 public:
     using OnLine = std::function<void(const HookOutcome &command, const std::string &line)>;
-    using OnDone = std::function<void(std::vector<HookOutcome>)>;
+    using OnDone = std::function<void(std::vector<HookOutcome>)>;   // once, from the loop
+    virtual ~HookStageRun() = default;
+    virtual void cancel() = 0;   // stops the command running now; no further command starts
+};
+// How a run starts a stage: HookRunner::run, or a test's scripted stage.
+using HookStarter = std::function<std::shared_ptr<HookStageRun>(boost::asio::io_context &io, const Config &config, HookStage stage,
+                                                                const HookContext &context, HookStageRun::OnLine on_line,
+                                                                HookStageRun::OnDone on_done)>;
+
+class HookRunner final : public HookStageRun, public std::enable_shared_from_this<HookRunner> {
+public:
     static std::shared_ptr<HookRunner> run(boost::asio::io_context &io, const Config &config, HookStage stage, const HookContext &context,
                                            OnLine on_line, OnDone on_done);
-    void cancel();   // stops the command running now; no further command starts
+    // The starter for real commands (HookStarter).
+    static std::shared_ptr<HookStageRun> start(boost::asio::io_context &io, const Config &config, HookStage stage,
+                                               const HookContext &context, OnLine on_line, OnDone on_done) {
+        return run(io, config, stage, context, std::move(on_line), std::move(on_done));
+    }
+    void cancel() override;
 
 private:
     HookRunner(boost::asio::io_context &io, const Config &config, HookStage stage, const HookContext &context, OnLine on_line, OnDone on_done);

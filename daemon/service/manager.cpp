@@ -98,15 +98,7 @@ void Manager::list_runs(std::function<void(Loaded<std::vector<RunSummary>>)> don
 void Manager::list_versions(const std::string &path, bool have_path, std::function<void(Loaded<std::string>)> done) {
     workers_.trees.run<Loaded<std::string>>(
         std::chrono::seconds(config_.filesystem_timeout_seconds),
-        [versions = workers_.endpoints(config_).versions, path, have_path](WorkProgress &) {
-            const VersionStore &store = *versions;
-            auto points = store.points();
-            if (points.status() == Loaded<std::vector<VersionPoint>>::Status::unreadable)
-                return Loaded<std::string>::unreadable(points.error());
-            const auto list = std::move(points).take().value_or(std::vector<VersionPoint>{});
-            const auto rows = have_path ? path_states_json(list, store.path_states(list, path)) : versions_json(store, list);
-            return Loaded<std::string>::found(rows.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
-        },
+        [versions = workers_.endpoints(config_).versions, path, have_path](WorkProgress &) { return versions->listing(path, have_path); },
         [done = std::move(done), destination = config_.destination, seconds = config_.filesystem_timeout_seconds](Worked<Loaded<std::string>> listed) {
             done(listed ? std::move(*listed)
                         : Loaded<std::string>::unreadable(listed.problem(Side::destination, destination, "the destination " + destination, seconds).text));
@@ -218,7 +210,7 @@ void Manager::start_run(const std::string &trigger, Started done, RunOptions opt
     starting_ = true;
     workers_.trees.run<std::optional<std::string>>(
         std::min<std::chrono::milliseconds>(std::chrono::seconds(config_.filesystem_timeout_seconds), kLockNameDeadline),
-        [destination = config_.destination](WorkProgress &) { return destination_lock_name(destination); },
+        [identity = workers_.endpoints(config_).lock_identity](WorkProgress &) { return identity(); },
         [this, trigger, options, done = std::move(done)](Worked<std::optional<std::string>> name) {
             starting_ = false;
             std::string run_id;

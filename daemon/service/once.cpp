@@ -67,7 +67,7 @@ int run_once(const Config &config, bool dry_run) {
     std::optional<std::string> lock_name;
     trees.run<std::optional<std::string>>(
         std::min<std::chrono::milliseconds>(std::chrono::seconds(config.filesystem_timeout_seconds), kLockNameDeadline),
-        [destination = config.destination](WorkProgress &) { return destination_lock_name(destination); },
+        [identity = local_endpoints(config).lock_identity](WorkProgress &) { return identity(); },
         [&lock_name](Worked<std::optional<std::string>> name) {
             if (name) lock_name = *name;
         });

@@ -56,8 +56,9 @@ void expect_no_sanitizer_report(const Result &r) {
 // Every file the daemon keeps in its state folder reads as what it is.
 void expect_state_folder_readable(const std::string &state) {
     const std::string state_json = state + "/state.json";
-    if (::access(state_json.c_str(), F_OK) == 0)
+    if (::access(state_json.c_str(), F_OK) == 0) {
         EXPECT_FALSE(nlohmann::json::parse(read_file(state_json), nullptr, false).is_discarded()) << read_file(state_json);
+    }
     for (const auto &name : list_dir(state + "/runs")) {
         if (name.size() < 5 || name.compare(name.size() - 5, 5, ".json") != 0 || name[0] == '.') continue;
         const std::string text = read_file(state + "/runs/" + name);

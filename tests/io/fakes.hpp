@@ -6,6 +6,9 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <atomic>
+#include <chrono>
+#include <thread>
 #include <csignal>
 #include <map>
 #include <memory>
@@ -16,7 +19,11 @@
 
 #include "io/child_launcher.hpp"
 #include "io/destination.hpp"
+#include "io/endpoints.hpp"
+#include "io/run_records.hpp"
+#include "io/run_versions.hpp"
 #include "io/source.hpp"
+#include "service/hook_runner.hpp"
 
 namespace dailysync::testing_fakes {
 
@@ -78,14 +85,19 @@ public:
     std::optional<Problem> check() const override { return problem; }
     bool remote() const override { return false; }
     std::optional<EntryFacts> entry(const std::string &relative) const override { return tree.get(relative); }
-    std::vector<std::string> list(const std::string &folder) const override { return tree.below(folder); }
-    void remove(const std::string &relative) const override { const_cast<FakeTree &>(tree).erase(relative); }
-    std::string mark_for_copy(const std::string &relative) const override {
+    Loaded<std::vector<std::string>> list(const std::string &folder) const override {
+        return Loaded<std::vector<std::string>>::found(tree.below(folder));
+    }
+    Done remove(const std::string &relative) const override {
+        const_cast<FakeTree &>(tree).erase(relative);
+        return Done::success();
+    }
+    Done mark_for_copy(const std::string &relative) const override {
         auto facts = tree.get(relative);
-        if (!facts) return "not there";
+        if (!facts) return Done::failure("not there");
         facts->mtime = 1;
         const_cast<FakeTree &>(tree).put(relative, *facts);
-        return {};
+        return Done::success();
     }
     OpenedTree open_tree() const override { return OpenedTree{nullptr, "a fake destination is not compared"}; }
 };
@@ -142,6 +154,7 @@ public:
         children.push_back(std::make_shared<FakeChild>(io_, std::move(options), std::move(on_output), std::move(on_exit)));
         return children.back();
     }
+    std::string resolve(const std::string &program) const override { return program == "rsync" ? "/usr/bin/rsync" : ""; }
     // The child launched for the unit whose folder is `base` (its last argument names it).
     std::shared_ptr<FakeChild> child_of(const std::string &base) const {
         for (auto it = children.rbegin(); it != children.rend(); ++it)
@@ -153,5 +166,134 @@ public:
 private:
     boost::asio::io_context &io_;
 };
+
+// Versions as a list of what was asked of them. `hold_prune`: prune() waits (on its
+// worker) until the test sets it back to false: a merge under way.
+class FakeVersions final : public RunVersions {
+public:
+    std::vector<std::string> calls() const {
+        std::lock_guard lock(mutex_);
+        return calls_;
+    }
+    std::atomic<bool> hold_prune{false};
+    mutable std::atomic<bool> pruning{false};
+
+    Began begin_run(const std::string &run_id, std::int64_t, bool, std::optional<std::int64_t>) const override {
+        (void)note("begin " + run_id);
+        return Began{"/dst/.dailysync-versions/" + run_id + "/back", "/dst/.dailysync-versions/" + run_id + "/created", "/dst/scratch", {}, {}};
+    }
+    Done keep_from(const std::string &scratch, const std::function<void()> &) const override { return note("keep_from " + scratch); }
+    Done retire_scratch(const std::string &into) const override { return note("retire " + into); }
+    Done append_created(const std::string &, const std::vector<std::string> &entries) const override {
+        return note("created " + std::to_string(entries.size()));
+    }
+    Done finish_run(const std::string &run_id, std::int64_t, const std::string &result) const override {
+        return note("finish " + run_id + " " + result);
+    }
+    Done note_unversioned_run() const override { return note("unversioned"); }
+    Pruned prune(const VersionsPolicy &, const std::function<void()> &step, std::chrono::seconds) const override {
+        (void)note("prune");
+        pruning = true;
+        while (hold_prune) {
+            if (step) step();   // progress: the merge is alive, its deadline does not pass
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        return Pruned{{"20261101T020000Z"}, 0, {}};
+    }
+    Done empty_trash(const std::function<void()> &) const override { return note("empty_trash"); }
+    Loaded<std::string> listing(const std::string &, bool) const override { return Loaded<std::string>::found("[]"); }
+
+private:
+    Done note(const std::string &call) const {
+        std::lock_guard lock(mutex_);
+        calls_.push_back(call);
+        return Done::success();
+    }
+    mutable std::mutex mutex_;
+    mutable std::vector<std::string> calls_;
+};
+
+// The state folder in memory: statistics to plan from, the reports written.
+class FakeRecords final : public RunRecords {
+public:
+    explicit FakeRecords(std::optional<TreeStats> stats) : stats_(std::move(stats)) {}
+    std::vector<std::string> reports() const {
+        std::lock_guard lock(mutex_);
+        return reports_;
+    }
+    bool saved_stats() const {
+        std::lock_guard lock(mutex_);
+        return saved_stats_;
+    }
+    std::string allocate_run_id(std::chrono::system_clock::time_point) const override { return "20261206T020000Z"; }
+    std::string report_path(const std::string &run_id) const override { return "/state/runs/" + run_id + ".json"; }
+    Done write_report(const std::string &, const std::string &json) const override {
+        std::lock_guard lock(mutex_);
+        reports_.push_back(json);
+        return Done::success();
+    }
+    Loaded<TreeStats> load_tree_stats() const override { return stats_ ? Loaded<TreeStats>::found(*stats_) : Loaded<TreeStats>::missing(); }
+    std::optional<std::int64_t> tree_stats_time() const override { return stats_ ? std::optional<std::int64_t>(1000) : std::nullopt; }
+    Done save_tree_stats(const TreeStats &) const override {
+        std::lock_guard lock(mutex_);
+        saved_stats_ = true;
+        return Done::success();
+    }
+    Loaded<int> load_concurrency() const override { return Loaded<int>::missing(); }
+    Done save_concurrency(int) const override { return Done::success(); }
+
+private:
+    std::optional<TreeStats> stats_;
+    mutable std::mutex mutex_;
+    mutable std::vector<std::string> reports_;
+    mutable bool saved_stats_ = false;
+};
+
+// Hook stages that run no command: each answers one outcome (ok, or the exit status a
+// test sets for its stage) from the loop; a cancel makes it a cancelled one.
+class FakeHooks {
+public:
+    struct Started {
+        HookStage stage;
+        int timeout_seconds;
+    };
+    std::vector<Started> started;
+    std::map<HookStage, int> exit_code;   // 0 when not set
+
+    HookStarter starter() {
+        return [this](boost::asio::io_context &io, const Config &config, HookStage stage, const HookContext &, HookStageRun::OnLine,
+                      HookStageRun::OnDone on_done) -> std::shared_ptr<HookStageRun> {
+            started.push_back(Started{stage, config.hooks.timeout_seconds});
+            auto run = std::make_shared<Stage>();
+            HookOutcome outcome;
+            outcome.stage = stage;
+            outcome.argv = {"fake"};
+            outcome.exit_code = exit_code.count(stage) ? exit_code.at(stage) : 0;
+            boost::asio::post(io, [run, outcome, on_done = std::move(on_done)]() mutable {
+                outcome.cancelled = run->cancelled;
+                on_done({outcome});
+            });
+            return run;
+        };
+    }
+
+private:
+    struct Stage final : HookStageRun {
+        bool cancelled = false;
+        void cancel() override { cancelled = true; }
+    };
+};
+
+// Endpoints of fakes, for a run's EndpointFactory.
+inline EndpointFactory fake_endpoints(std::shared_ptr<FakeSource> source, std::shared_ptr<FakeDestination> destination,
+                                      std::shared_ptr<FakeVersions> versions, std::shared_ptr<FakeRecords> records) {
+    return [=](const Config &) {
+        RunEndpoints e{source, destination, versions, records, {}, {}, {}};
+        e.places_problem = [] { return std::optional<Problem>(); };
+        e.device = [](Side) { return std::optional<BlockDevice>(); };
+        e.lock_identity = [] { return std::optional<std::string>("fake-destination"); };
+        return e;
+    };
+}
 
 }  // namespace dailysync::testing_fakes

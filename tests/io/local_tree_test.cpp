@@ -169,19 +169,19 @@ TEST(LocalTree, TheDestinationWritesThroughNoSymlinkOnTheWay) {
     const auto destination = local_destination(config);
     struct stat before {};
     ASSERT_EQ(::stat((f.root + "/outside/f").c_str(), &before), 0);
-    EXPECT_EQ(destination->mark_for_copy("planted/f"), "its folder is not where the backup has it (a symlink on the way, or gone)");
-    destination->remove("planted/.f.AbC123");
-    EXPECT_TRUE(destination->list("planted").empty());
+    EXPECT_EQ(destination->mark_for_copy("planted/f").error(), "its folder is not where the backup has it (a symlink on the way, or gone)");
+    EXPECT_FALSE(destination->remove("planted/.f.AbC123").ok());
+    EXPECT_EQ(destination->list("planted").status(), Loaded<std::vector<std::string>>::Status::missing);
     struct stat after {};
     ASSERT_EQ(::stat((f.root + "/outside/f").c_str(), &after), 0);
     EXPECT_EQ(after.st_mtim.tv_sec, before.st_mtim.tv_sec);
     EXPECT_TRUE(fs::exists(f.root + "/outside/.f.AbC123"));
     // Through real folders they work.
-    EXPECT_EQ(destination->list("real"), std::vector<std::string>{"f"});
-    EXPECT_EQ(destination->mark_for_copy("real/f"), "");
+    EXPECT_EQ(destination->list("real").take(), std::optional<std::vector<std::string>>(std::vector<std::string>{"f"}));
+    EXPECT_TRUE(destination->mark_for_copy("real/f").ok());
     ASSERT_EQ(::stat((f.root + "/backup/real/f").c_str(), &after), 0);
     EXPECT_EQ(after.st_mtim.tv_sec, 1);
-    EXPECT_EQ(destination->mark_for_copy("real"), "not a regular file any more");
-    destination->remove("real/f");
+    EXPECT_EQ(destination->mark_for_copy("real").error(), "not a regular file any more");
+    EXPECT_TRUE(destination->remove("real/f").ok());
     EXPECT_FALSE(fs::exists(f.root + "/backup/real/f"));
 }
