@@ -29,6 +29,10 @@ struct HookContext {
 std::vector<std::string> hook_environment(HookStage stage, const HookContext &context);
 // The PATH hooks get (and their program names are looked up in).
 inline constexpr std::string_view kHookPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+// The hook's program is looked up by its reaper (a process of its own: the path may be on
+// a NAS that does not answer). Not found, the reaper prints this, then why, and exits 127;
+// the daemon reads that as "could not be started".
+inline constexpr std::string_view kHookCannotStart = "dailysyncd: this hook cannot be started: ";
 
 // A command's output as the report and the journal keep it: every line goes to the
 // journal up to a cap, the report keeps the last kMaxTailBytes bytes.

@@ -66,10 +66,12 @@ public:
     virtual ~ChildLauncher() = default;
     // Creates and starts the child; its callbacks report on it from the loop.
     virtual std::shared_ptr<Child> launch(ChildOptions options, Child::OnOutput on_output, Child::OnExit on_exit) = 0;
-    // The absolute path of `program` (a name is looked up in PATH) where this launcher's
-    // children start; "" when it is not there. May block (PATH can reach a network
-    // filesystem): called on a worker, so it must not touch the launcher's loop state.
-    virtual std::string resolve(const std::string &program) const = 0;
+    // Finds the absolute path of a program (a name is looked up in PATH) where this
+    // launcher's children start; "" when it is not there. May block (PATH can reach a
+    // network filesystem), so it runs on a worker: the function holds everything it
+    // needs, and stays safe to call after the launcher (and the run) are gone.
+    using Resolver = std::function<std::string(const std::string &program)>;
+    virtual Resolver resolver() const = 0;
 };
 
 // rsync on this machine (RsyncChild).
@@ -77,7 +79,7 @@ class LocalLauncher final : public ChildLauncher {
 public:
     explicit LocalLauncher(boost::asio::io_context &io) : io_(io) {}
     std::shared_ptr<Child> launch(ChildOptions options, Child::OnOutput on_output, Child::OnExit on_exit) override;
-    std::string resolve(const std::string &program) const override;
+    Resolver resolver() const override;
 
 private:
     boost::asio::io_context &io_;

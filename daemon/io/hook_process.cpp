@@ -56,10 +56,11 @@ HookProcess::~HookProcess() {
 
 void HookProcess::begin() {
     started_ = std::chrono::steady_clock::now();
-    const std::string program = options_.argv.empty() ? std::string{} : find_hook_program(options_.argv.front());
+    // The program is looked up by the reaper (kHookCannotStart), off the loop.
+    const std::string program = options_.argv.empty() ? std::string{} : options_.argv.front();
     std::string error;
     if (program.empty()) {
-        error = hook_program_problem(options_.argv.empty() ? std::string() : options_.argv.front());
+        error = hook_program_problem(program);
     } else {
         asio::writable_pipe write_end(io_);
         bp::error_code ec;
@@ -147,6 +148,13 @@ void HookProcess::part_done() {
     if (pid_ > 0) ::kill(-pid_, SIGKILL);
     outcome_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     outcome_.output = output_.tail();
+    if (outcome_.exit_code == 127 && outcome_.output.starts_with(kHookCannotStart)) {
+        // The reaper found no such program: it never started.
+        outcome_.started = false;
+        outcome_.start_error = outcome_.output.substr(kHookCannotStart.size());
+        while (!outcome_.start_error.empty() && outcome_.start_error.back() == '\n') outcome_.start_error.pop_back();
+        outcome_.output.clear();
+    }
     on_done_(outcome_);
 }
 

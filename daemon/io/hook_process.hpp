@@ -30,7 +30,7 @@ std::string hook_program_problem(const std::string &name);
 class HookProcess : public std::enable_shared_from_this<HookProcess> {
 public:
     struct Options {
-        std::vector<std::string> argv;          // argv[0]: absolute, or looked up in kHookPath
+        std::vector<std::string> argv;          // argv[0]: absolute, or looked up in kHookPath (by the reaper)
         std::vector<std::string> environment;   // "NAME=value", the whole environment
         std::chrono::seconds timeout{600};
         std::chrono::seconds grace{10};         // SIGTERM -> SIGKILL

@@ -16,6 +16,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/hooks.hpp"
+#include "io/hook_process.hpp"
+
 namespace dailysync {
 
 std::vector<std::string> hook_reaper_arguments(int parent_pid, int grace_seconds, const std::string &program,
@@ -115,7 +118,12 @@ int run_hook_reaper(const std::vector<std::string> &args) {
     }
     const pid_t parent = static_cast<pid_t>(std::strtol(args[0].c_str(), nullptr, 10));
     const int grace = std::max(0, static_cast<int>(std::strtol(args[1].c_str(), nullptr, 10)));
-    const std::string &program = args[2];
+    // Looked up here, not in the daemon: a hook's path may reach a network filesystem.
+    const std::string program = find_hook_program(args[2]);
+    if (program.empty()) {
+        std::fprintf(stderr, "%s%s\n", std::string(kHookCannotStart).c_str(), hook_program_problem(args[2]).c_str());
+        return 127;
+    }
 
     sigset_t handled;
     sigemptyset(&handled);

@@ -209,6 +209,6 @@ std::shared_ptr<Child> LocalLauncher::launch(ChildOptions options, Child::OnOutp
     return child;
 }
 
-std::string LocalLauncher::resolve(const std::string &program) const { return find_program(program); }
+ChildLauncher::Resolver LocalLauncher::resolver() const { return find_program; }
 
 }  // namespace dailysync

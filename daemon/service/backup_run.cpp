@@ -71,7 +71,7 @@ BackupRun::Phase BackupRun::phase() const {
     switch (lifecycle_.step()) {
     case RunStep::scan: return Phase::scanning;
     case RunStep::compare: return Phase::comparing;
-    case RunStep::copy: return Phase::copying;
+    case RunStep::copy: return supervisor_ ? Phase::copying : Phase::finishing;   // (none: nothing to copy)
     case RunStep::done: return Phase::finished;
     default: return lifecycle_.before_copying() ? Phase::checking : Phase::finishing;
     }
@@ -83,10 +83,12 @@ void BackupRun::start() {
     // A dry run changes nothing, and a hook (a database dump, a snapshot) would. A verify
     // runs them: the source it reads may be the snapshot before_run makes.
     const bool hooks = runs_hooks();
+    const bool cancelled_before = lifecycle_.stopping();
     lifecycle_ = RunLifecycle(LifecycleSettings{hooks && !config_.hooks.before_run.empty(), hooks && !config_.hooks.after_run.empty(),
                                                 hooks && !config_.hooks.on_failure.empty(), dry_run_, config_.versions.has_value(),
                                                 verify_.has_value(), config_.source});
     execute(lifecycle_.start());
+    if (cancelled_before) execute(lifecycle_.cancel());
 }
 
 void BackupRun::cancel() { execute(lifecycle_.cancel()); }
@@ -105,6 +107,7 @@ void BackupRun::carry_out(lifecycle::Fail &c) { model_for_end().fail_run(std::mo
 void BackupRun::carry_out(lifecycle::MarkCancelled &) { model_for_end().mark_cancelled(); }
 void BackupRun::carry_out(lifecycle::CancelCall &) {
     if (call_) call_->cancelled = true;
+    call_.reset();
 }
 void BackupRun::carry_out(lifecycle::CancelCopy &) {
     if (supervisor_) supervisor_->cancel();
@@ -171,6 +174,8 @@ void BackupRun::run_hooks(HookStage stage, bool short_timeout) {
                 if (!outcome.ok()) {
                     if (!before) {
                         if (self->on_notice_) self->on_notice_("warning: " + outcome.describe());
+                    } else if (self->lifecycle_.stopping()) {
+                        // Cancelled while they ran: the run ends cancelled, not on their account.
                     } else if (self->config_.hooks.before_run_must_pass) {
                         if (!refusal)
                             refusal = Problem{ProblemKind::refused, Side::none, "", 0,
@@ -233,7 +238,7 @@ void BackupRun::check_destination() {
 void BackupRun::check_source() {
     workers_.trees.run<Checked>(
         deadline(),
-        [source = source_, endpoints = endpoints_, launcher = &workers_.launcher, rsync_path = config_.rsync_path,
+        [source = source_, endpoints = endpoints_, resolve = workers_.launcher.resolver(), rsync_path = config_.rsync_path,
          previous = previous_entries_, c = checked_](WorkProgress &) mutable {
             c.problem = source->check(previous);
             if (!c.problem) c.problem = endpoints.places_problem();
@@ -245,7 +250,7 @@ void BackupRun::check_source() {
             }
             // Resolved here, not on the loop: PATH may reach a network filesystem too.
             if (!c.problem) {
-                c.rsync_program = launcher->resolve(rsync_path);
+                c.rsync_program = resolve(rsync_path);
                 if (c.rsync_program.empty())
                     c.problem = Problem{ProblemKind::unavailable, Side::none, rsync_path, ENOENT,
                                         "rsync not found: \"" + rsync_path + "\" is not an executable program (see rsync_path)"};
@@ -555,8 +560,9 @@ void BackupRun::finish_versions(bool wait) {
         bool only_deferred = false;   // the error only says retention left some for the next run
     };
     // Retention only after a run that copied everything: a failed night must never cost
-    // the versions that may be needed because of it.
-    const bool prune = result == RunResult::success || result == RunResult::warning;
+    // the versions that may be needed because of it. Nor when stopping (not waited for):
+    // a merge the process does not live to finish would be cut short.
+    const bool prune = wait && (result == RunResult::success || result == RunResult::warning);
     // A note that failed may have left files in a scratch folder: it stays for the next
     // run to merge.
     const bool retire = !supervisor_ || !supervisor_->notes_failed();

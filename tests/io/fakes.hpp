@@ -154,7 +154,9 @@ public:
         children.push_back(std::make_shared<FakeChild>(io_, std::move(options), std::move(on_output), std::move(on_exit)));
         return children.back();
     }
-    std::string resolve(const std::string &program) const override { return program == "rsync" ? "/usr/bin/rsync" : ""; }
+    Resolver resolver() const override {
+        return [](const std::string &program) { return program == "rsync" ? std::string("/usr/bin/rsync") : std::string(); };
+    }
     // The child launched for the unit whose folder is `base` (its last argument names it).
     std::shared_ptr<FakeChild> child_of(const std::string &base) const {
         for (auto it = children.rbegin(); it != children.rend(); ++it)
@@ -177,6 +179,7 @@ public:
     }
     std::atomic<bool> hold_prune{false};
     mutable std::atomic<bool> pruning{false};
+    std::atomic<bool> hold_trash{false};   // empty_trash() waits likewise
 
     Began begin_run(const std::string &run_id, std::int64_t, bool, std::optional<std::int64_t>) const override {
         (void)note("begin " + run_id);
@@ -200,7 +203,10 @@ public:
         }
         return Pruned{{"20261101T020000Z"}, 0, {}};
     }
-    Done empty_trash(const std::function<void()> &) const override { return note("empty_trash"); }
+    Done empty_trash(const std::function<void()> &) const override {
+        while (hold_trash) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        return note("empty_trash");
+    }
     Loaded<std::string> listing(const std::string &, bool) const override { return Loaded<std::string>::found("[]"); }
 
 private:

@@ -75,16 +75,20 @@ struct Night {
         config.hooks.on_failure = {{"page-someone"}};
         for (const auto &project : kProjects) source->tree.put(project, EntryFacts{true, 0, 0});
     }
-    void start() {
+    void start() { start_with({}); }
+    // `before`: what the caller sets on the run before it starts (a retry's units).
+    void start_with(const std::function<void(BackupRun &)> &before) {
         run = BackupRun::create(io, RunWorkers{trees, state, launcher, fake_endpoints(source, destination, versions, records), hooks.starter()},
                                 config, false, {}, [this](const RunModel &model) {
                                     done = true;
                                     result = model.result();
                                 });
+        if (before) before(*run);
         run->start();
     }
     // Runs the loop until `condition` holds (or 10 s passed). Every rsync started ends at
-    // once as `exit_for` says for its arguments (0 after printing one copied file).
+    // once as `exit_for` says for its arguments (0 after printing one copied file; -1:
+    // it keeps running).
     bool until(const std::function<bool()> &condition, const std::function<int(const FakeChild &)> &exit_for = {}) {
         const auto give_up = std::chrono::steady_clock::now() + 10s;
         while (!condition() && std::chrono::steady_clock::now() < give_up) {
@@ -93,6 +97,7 @@ struct Night {
             for (const auto &child : launcher.children) {
                 if (child->exited()) continue;
                 const int code = exit_for ? exit_for(*child) : 0;
+                if (code < 0) continue;   // still running
                 if (code == 0) {
                     // The top's own rsync (not recursive) lists the projects, which the
                     // planner then gives units of their own; a project's copies a file.
@@ -179,6 +184,51 @@ TEST(BackupRunWithFakes, ACancelDuringTheVersionsMergeWaitsForItThenGivesTheEndH
     EXPECT_EQ(night.hooks.started[0].timeout_seconds, night.config.hooks.timeout_seconds);
     EXPECT_EQ(night.hooks.started[1].timeout_seconds, std::min(night.config.hooks.timeout_seconds, night.config.cancel_grace_seconds));
     EXPECT_LT(night.hooks.started[1].timeout_seconds, night.config.hooks.timeout_seconds);
+}
+
+TEST(BackupRunWithFakes, ACancelDuringTheCopyStopsTheRsyncsReportsCancelledAndPrunesNothing) {
+    Night night;
+    night.start();
+    // The top's rsync lists the projects; their rsyncs then run until the cancel.
+    ASSERT_TRUE(night.until([&] { return night.launcher.children.size() >= 3; },
+                            [](const FakeChild &child) { return is_top(child) ? 0 : -1; }));
+    night.run->cancel();
+    ASSERT_TRUE(night.until([&] { return night.done; }, [](const FakeChild &child) { return is_top(child) ? 0 : -1; }));
+    EXPECT_EQ(night.result, RunResult::cancelled);
+    for (const auto &child : night.launcher.children)
+        if (!is_top(*child)) {
+            EXPECT_EQ(child->terminated.size(), 1u);
+        }
+    EXPECT_EQ(night.report()["result"], "cancelled");
+    const auto a_while = std::chrono::steady_clock::now() + 200ms;
+    night.until([&] { return std::chrono::steady_clock::now() > a_while; });
+    const auto calls = night.versions->calls();
+    EXPECT_EQ(std::find(calls.begin(), calls.end(), "prune"), calls.end()) << "stopping: no merge the process may not live to finish";
+    EXPECT_EQ(night.stages(), (std::vector<HookStage>{HookStage::before_run, HookStage::after_run, HookStage::on_failure}));
+    EXPECT_EQ(night.hooks.started[1].timeout_seconds, std::min(night.config.hooks.timeout_seconds, night.config.cancel_grace_seconds));
+}
+
+// Nothing to copy (a quiet night of the daemon's compare takes the same path; here a
+// retry of no units): a stop while the last retention's leftovers are deleted leaves the
+// night a success, and the version's end is not waited for, so no merge starts that the
+// stopping process might cut short.
+TEST(BackupRunWithFakes, AStopOnANightWithNothingToCopyStartsNoMergeItWouldNotWaitFor) {
+    Night night;
+    night.versions->hold_trash = true;
+    night.run = nullptr;
+    night.start_with([](BackupRun &run) { run.retry(RetryPlan{"20261205T020000Z", {}, {}}); });
+    const auto trashing = std::chrono::steady_clock::now() + 200ms;
+    night.until([&] { return std::chrono::steady_clock::now() > trashing; });
+    EXPECT_EQ(night.run->phase(), BackupRun::Phase::finishing) << "nothing is being copied";
+    night.run->cancel();
+    night.versions->hold_trash = false;
+    ASSERT_TRUE(night.until([&] { return night.done; }));
+    EXPECT_EQ(night.result, RunResult::success);
+    const auto a_while = std::chrono::steady_clock::now() + 200ms;
+    night.until([&] { return std::chrono::steady_clock::now() > a_while; });
+    const auto calls = night.versions->calls();
+    EXPECT_EQ(std::find(calls.begin(), calls.end(), "prune"), calls.end());
+    EXPECT_NE(std::find(calls.begin(), calls.end(), "finish 20261206T020000Z success"), calls.end()) << "its end is still recorded";
 }
 
 TEST(BackupRunWithFakes, ABeforeRunHookThatFailsStopsTheRunBeforeAnythingIsTouched) {
