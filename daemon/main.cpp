@@ -30,7 +30,10 @@ int main(int argc, char **argv) {
     case Mode::version: std::cout << "dailysyncd " << DAILYSYNCD_VERSION << "\n"; return 0;
     default: break;
     }
-    const ConfigResult loaded = load_config_file(cl.config_path);
+    // The daemon looks up where the trees really are (the overlap checks) on its workers
+    // (run_daemon): a NAS that does not answer must not keep it from starting. The
+    // foreground modes check at once.
+    const ConfigResult loaded = cl.mode == Mode::daemon ? read_config_file(cl.config_path) : load_config_file(cl.config_path);
     if (!loaded.config) {
         std::cerr << "dailysyncd: " << format_config_error(cl.config_path, *loaded.error) << "\n";
         return kExitConfig;

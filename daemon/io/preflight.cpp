@@ -8,6 +8,8 @@
 #include <dirent.h>
 #include <fstream>
 #include <iterator>
+#include <memory>
+#include <tuple>
 #include <sys/stat.h>
 
 #include "core/mountinfo.hpp"
@@ -113,7 +115,9 @@ std::optional<Problem> paths_problem(const Config &config) {
     return paths_problem(config, places, read_mountinfo());
 }
 
-std::string paths_problem_field(const Problem &problem) { return problem.side == Side::state ? "state_dir" : "destination"; }
+std::string paths_problem_field(const Problem &problem) {
+    return problem.side == Side::state ? "state_dir" : problem.side == Side::source ? "source" : "destination";
+}
 
 std::optional<FolderIdentity> folder_identity(const std::string &path) {
     struct stat st {};
@@ -141,6 +145,39 @@ std::optional<Problem> preflight(const Source &source, const Destination &destin
     // The configuration compares paths as text; symlinks and bind mounts can still make
     // the two trees one. Checked again at every run: mounts change.
     return paths_problem(config);
+}
+
+void check_places(WorkerPool &pool, const Config &config, std::chrono::milliseconds deadline, const std::string &while_doing,
+                  std::function<void(std::optional<Problem>)> done) {
+    struct Pending {
+        Config config;
+        ConfigPlaces places;
+        std::optional<Problem> unanswered;
+        int waiting = 3;
+        std::function<void(std::optional<Problem>)> done;
+    };
+    auto pending = std::make_shared<Pending>(Pending{config, {}, std::nullopt, 3, std::move(done)});
+    const Config &c = pending->config;
+    for (auto [side, path, place] : {std::tuple{Side::source, c.source, &pending->places.source},
+                                     std::tuple{Side::destination, c.destination, &pending->places.destination},
+                                     std::tuple{Side::state, c.state_dir, &pending->places.state_dir}}) {
+        pool.run<std::optional<Place>>(
+            deadline, [path = path](WorkProgress &) { return resolve_place(path); },
+            [pending, side = side, path = path, place = place, deadline, while_doing](Worked<std::optional<Place>> resolved) {
+                if (resolved) *place = *resolved;
+                else if (!pending->unanswered) {
+                    const std::string what = (side == Side::state ? "the state folder " : "the " + std::string(to_string(side)) + " ") + path;
+                    pending->unanswered = resolved.crashed() ? resolved.problem(side, path, what, 0)
+                                                             : Problem{ProblemKind::not_answering, side, path, 0,
+                                                                       what + " did not answer for " +
+                                                                           std::to_string(std::chrono::duration_cast<std::chrono::seconds>(deadline).count()) +
+                                                                           " s" + while_doing + ": is the NAS hung or its network down?"};
+                }
+                if (--pending->waiting > 0) return;
+                if (pending->unanswered) return pending->done(std::move(pending->unanswered));
+                pending->done(paths_problem(pending->config, pending->places, read_mountinfo()));
+            });
+    }
 }
 
 }  // namespace dailysync

@@ -2,12 +2,15 @@
 // destination really the backup volume. Each failure is one sentence for the report.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
 #include "core/config.hpp"
 #include "core/problem.hpp"
+#include "io/worker_pool.hpp"
 
 namespace dailysync {
 
@@ -68,7 +71,19 @@ struct ConfigPlaces {
 // itself (blocking); the second judges places resolved on workers (no system calls).
 std::optional<Problem> paths_problem(const Config &config);
 std::optional<Problem> paths_problem(const Config &config, const ConfigPlaces &places, const std::string &mountinfo);
-// The configuration key a paths_problem names: "destination" or "state_dir".
+// The configuration key a paths_problem (or check_places) names: "destination",
+// "state_dir", or "source" (a source that did not answer).
 std::string paths_problem_field(const Problem &problem);
+
+// paths_problem without blocking the loop: the three places resolved at once on `pool`
+// (each on its own worker, so the side that does not answer is the one named), within
+// `deadline`; then `done` on the loop with the overlap problem, or with the side that did
+// not answer (kind not_answering; `while_doing`: " while the new configuration was
+// checked"), or with a crash (defect); nullopt when the trees are apart.
+// How long a reload (or the daemon's start) waits for that: at most this, or
+// filesystem_timeout_seconds when shorter.
+inline constexpr std::chrono::milliseconds kPlacesDeadline{10000};
+void check_places(WorkerPool &pool, const Config &config, std::chrono::milliseconds deadline, const std::string &while_doing,
+                  std::function<void(std::optional<Problem>)> done);
 
 }  // namespace dailysync

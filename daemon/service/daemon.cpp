@@ -4,9 +4,13 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <csignal>
+#include <iostream>
 #include <syslog.h>
 
+#include "cli.hpp"
 #include "io/child_launcher.hpp"
+#include "io/config_file.hpp"
+#include "io/preflight.hpp"
 #include "io/loop_timer.hpp"
 #include "io/worker_pool.hpp"
 #include "service/bus.hpp"
@@ -30,6 +34,23 @@ int run_daemon(const std::string &config_path, const Config &config, bool user_b
     WorkerPool trees(io, kTreeWorkers), state(io, 1);
     LocalLauncher launcher(io);
     Journal journal;
+    {
+        // Where the trees really are (the overlap checks), looked up on the workers under a
+        // deadline before anything is served: overlapping trees are refused as at
+        // --check-config; a NAS that does not answer only delays the start (each run checks
+        // again before it copies).
+        std::optional<Problem> places;
+        check_places(trees, config, std::min<std::chrono::milliseconds>(std::chrono::seconds(config.filesystem_timeout_seconds), kPlacesDeadline),
+                     " while the configuration was checked at start", [&places](std::optional<Problem> problem) { places = std::move(problem); });
+        io.run();   // until the three answered or their deadline passed
+        io.restart();
+        if (places && (places->kind == ProblemKind::not_answering || places->kind == ProblemKind::defect)) {
+            journal.log(LOG_WARNING, places->text + "; starting anyway: each run checks again before it copies");
+        } else if (places) {
+            std::cerr << "dailysyncd: " << format_config_error(config_path, paths_config_error(*places)) << "\n";
+            return kExitConfig;
+        }
+    }
     Notifier notifier;
     Manager manager(io, RunWorkers{trees, state, launcher, local_endpoints}, config_path, config, journal);
     Bus bus(io, manager, journal);

@@ -35,7 +35,6 @@ using namespace std::chrono_literals;
 
 // A reload waits this long at most for the places of its trees (and filesystem_timeout_seconds
 // if shorter): a D-Bus caller gives up after 25 s by default.
-constexpr std::chrono::milliseconds kReloadDeadline{10000};
 
 // The daily timer re-checks at least this often, so a suspend/resume or a clock change
 // that the clock watch missed delays a run by at most this much.
@@ -477,54 +476,22 @@ void Manager::reload(Reloaded done) {
         return line;
     };
     if (!loaded.config) return done(refuse(format_config_error(config_path_, *loaded.error)));
-    // The three places are resolved at once, each on its own worker: the side that does
-    // not answer is the one named.
-    struct Pending {
-        Config config;
-        ConfigPlaces places;
-        std::optional<Problem> unanswered;
-        int waiting = 3;
-        Reloaded done;
-    };
     const std::uint64_t reload = ++reloads_;
-    auto pending = std::make_shared<Pending>(Pending{*loaded.config, {}, std::nullopt, 3, std::move(done)});
-    const auto deadline = std::min<std::chrono::milliseconds>(std::chrono::seconds(loaded.config->filesystem_timeout_seconds), kReloadDeadline);
-    const Config &c = pending->config;
-    for (auto [side, path, place] : {std::tuple{Side::source, c.source, &pending->places.source},
-                                     std::tuple{Side::destination, c.destination, &pending->places.destination},
-                                     std::tuple{Side::state, c.state_dir, &pending->places.state_dir}}) {
-        workers_.trees.run<std::optional<Place>>(
-            deadline, [path = path](WorkProgress &) { return resolve_place(path); },
-            [this, reload, pending, side = side, path = path, place = place, deadline](Worked<std::optional<Place>> resolved) {
-                if (resolved) *place = *resolved;
-                else if (!pending->unanswered) {
-                    const std::string what = (side == Side::state ? "the state folder " : "the " + std::string(to_string(side)) + " ") + path;
-                    pending->unanswered =
-                        resolved.crashed()
-                            ? resolved.problem(side, path, what, 0)
-                            : Problem{ProblemKind::not_answering, side, path, 0,
-                                      what + " did not answer for " +
-                                          std::to_string(std::chrono::duration_cast<std::chrono::seconds>(deadline).count()) +
-                                          " s while the new configuration was checked: is the NAS hung or its network down?"};
-                }
-                if (--pending->waiting == 0) reloaded(reload, std::move(pending->config), pending->places, pending->unanswered, pending->done);
-            });
-    }
+    const auto deadline = std::min<std::chrono::milliseconds>(std::chrono::seconds(loaded.config->filesystem_timeout_seconds), kPlacesDeadline);
+    check_places(workers_.trees, *loaded.config, deadline, " while the new configuration was checked",
+                 [this, reload, config = *loaded.config, done = std::move(done)](std::optional<Problem> problem) mutable {
+                     reloaded(reload, std::move(config), problem, done);
+                 });
 }
 
-void Manager::reloaded(std::uint64_t reload, Config config, const ConfigPlaces &places, const std::optional<Problem> &unanswered,
-                       const Reloaded &done) {
+void Manager::reloaded(std::uint64_t reload, Config config, const std::optional<Problem> &problem, const Reloaded &done) {
     auto refuse = [this, &done](const std::string &line) {
         journal_.log(LOG_ERR, "reload refused, keeping the running configuration: " + line);
         done(line);
     };
     if (state_ == ManagerState::stopping) return refuse("dailysyncd is stopping");
     if (reload != reloads_) return refuse("a later reload was asked for meanwhile; that one applies");
-    if (unanswered) {
-        const std::string key = unanswered->side == Side::state ? "state_dir" : std::string(to_string(unanswered->side));
-        return refuse(format_config_error(config_path_, ConfigError{"/" + key, unanswered->text, ""}));
-    }
-    if (auto problem = paths_problem(config, places, read_mountinfo())) return refuse(format_config_error(config_path_, paths_config_error(*problem)));
+    if (problem) return refuse(format_config_error(config_path_, paths_config_error(*problem)));
     config_ = std::move(config);
     store_ = StateStore(config_);
     journal_.log(LOG_INFO, "configuration reloaded from " + config_path_ + "; daily at " + config_.daily_at() +

@@ -102,8 +102,8 @@ private:
     StartError start_run_now(const std::optional<std::string> &lock_name, const std::string &trigger, RunOptions options,
                              std::string &run_id);
     // The reload's checks answered (or one did not): apply `config`, or refuse.
-    void reloaded(std::uint64_t reload, Config config, const ConfigPlaces &places, const std::optional<Problem> &unanswered,
-                  const Reloaded &done);
+    // `problem`: the trees overlap, or one did not answer (io/preflight's check_places).
+    void reloaded(std::uint64_t reload, Config config, const std::optional<Problem> &problem, const Reloaded &done);
     void arm_schedule();
     void on_timer();
     void run_finished(const RunModel &model);

@@ -227,7 +227,7 @@ TEST(HungNas, AStalledRsyncFailsItsUnitClearlyAndTheNextRunSucceeds) {
     expect_next_run_succeeds(n);
 }
 
-TEST(HungNas, FrozenBeforeAFirstRunItsChecksTimeOutReloadIsRefusedNamingTheSideAndSigtermStillStops) {
+TEST(HungNas, FrozenBeforeAFirstRunItsChecksTimeOutReloadIsRefusedNamingTheSideSigtermStillStopsAndTheDaemonStillStarts) {
     NasService n(2000);
     make_tree(n.nas.served("prod"), 2, 20);
     n.start();
@@ -269,6 +269,27 @@ TEST(HungNas, FrozenBeforeAFirstRunItsChecksTimeOutReloadIsRefusedNamingTheSideA
     ASSERT_EQ(n.service.ctl({"start"}).exit_code, 0);
     std::this_thread::sleep_for(500ms);
     expect_prompt_stop(n);
+    // Started while the NAS freezes again (on a destination folder not looked up yet):
+    // where the trees really are is looked up on the workers under the deadline, so the
+    // daemon starts anyway, says why, and serves. (By now the mounts gave up on the first
+    // freeze: thawed, they answer again, then freeze anew.)
+    n.nas.thaw();
+    ASSERT_EQ(run({"ls", n.nas.mounted("backup")}).exit_code, 0) << "the mount did not come back";
+    n.service.destination = n.nas.mounted("backup") + "/elsewhere-too";
+    n.service.write_config(R"("filesystem_timeout_seconds": 3)");
+    n.service.destination = destination;
+    n.nas.freeze();
+    const auto starting = std::chrono::steady_clock::now();
+    n.start();   // (asserts READY=1)
+    EXPECT_LT(elapsed_since(starting), 8000ms) << "the start waited for the NAS";
+    const auto answered = busctl(n.service, {"get-property", "io.dailysync1", "/io/dailysync1", "io.dailysync1.Manager", "State"});
+    EXPECT_EQ(answered.exit_code, 0) << answered.err;
+    const Result ended = n.service.stop();
+    EXPECT_NE(ended.err.find("did not answer for 3 s while the configuration was checked at start: is the NAS hung or its network down?; "
+                             "starting anyway"),
+              std::string::npos)
+        << ended.err;
+    n.service.write_config(R"("filesystem_timeout_seconds": 3)");
     n.nas.thaw();
     expect_next_run_succeeds(n);
 }
