@@ -231,6 +231,29 @@ TEST(BackupRunWithFakes, AStopOnANightWithNothingToCopyStartsNoMergeItWouldNotWa
     EXPECT_NE(std::find(calls.begin(), calls.end(), "finish 20261206T020000Z success"), calls.end()) << "its end is still recorded";
 }
 
+// The source unmounted (another filesystem at its path) while the last units ran: they
+// succeeded, but what vanished was deleted by no one, and this night is no backup of it.
+TEST(BackupRunWithFakes, ASourceReplacedWhileTheLastUnitsRanFailsTheNightAtItsEndCheck) {
+    Night night;
+    night.config.concurrency = 3;   // every project's rsync at once
+    night.start();
+    ASSERT_TRUE(night.until([&] { return night.launcher.children.size() >= 4; },
+                            [](const FakeChild &child) { return is_top(child) ? 0 : -1; }));
+    night.source->id = FolderIdentity{9, 9};
+    ASSERT_TRUE(night.until([&] { return night.done; }));
+    for (const auto &project : kProjects) EXPECT_EQ(night.unit(project)["result"], "success") << project;
+    const auto report = night.report();
+    EXPECT_EQ(report["result"], "failed");
+    ASSERT_EQ(report["failures"].size(), 1u) << report.dump(1);
+    EXPECT_EQ(report["failures"][0]["kind"], "unavailable");
+    EXPECT_EQ(report["failures"][0]["side"], "source");
+    EXPECT_NE(report["failures"][0]["text"].get<std::string>().find("disappeared or was replaced during the run (unmounted?): what was "
+                                                                    "not copied before is missing from this backup"),
+              std::string::npos)
+        << report["failures"][0];
+    EXPECT_FALSE(night.records->saved_stats());
+}
+
 TEST(BackupRunWithFakes, ABeforeRunHookThatFailsStopsTheRunBeforeAnythingIsTouched) {
     Night night;
     night.hooks.exit_code[HookStage::before_run] = 1;
