@@ -1,9 +1,10 @@
-// One backup run from start to report: check the source and the destination, take the
-// previous run's tree statistics (or scan the source when there are none), plan and
-// supervise the rsync children, write the report and the statistics for the next run.
-// Shared by --once and the daemon. It lives on the event loop and never blocks it: every
-// call on the trees goes to the trees worker pool with the filesystem_timeout_seconds
-// deadline, every file of the state folder to the state worker.
+// One backup run from start to report, as core/run_lifecycle decides it: this class
+// carries out its commands (the hooks, the checks of both trees, the scan or the
+// compare, the version, the supervised copy, the end check, the report) on the run's
+// ports (io/endpoints) and answers it each step's event. Shared by --once and the
+// daemon. It lives on the event loop and never blocks it: every call on the trees goes
+// to the trees worker pool with the filesystem_timeout_seconds deadline, every file of
+// the state folder to the state worker.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -185,7 +186,7 @@ private:
     std::vector<std::string> warnings_;          // for the model, once it exists
     ReportContext report_context_;
     bool report_written_once_ = false;            // the context is taken once
-    std::optional<TreeStats> seen_;              // what report_and_save saves for the next run
+    std::optional<TreeStats> seen_;              // what the first report write saves for the next run
     std::optional<int> level_;
     std::optional<RetryPlan> retry_;
     std::optional<VerifyRequest> verify_;
