@@ -141,7 +141,6 @@ private:
     bool versions_begun_ = false;            // this run's version exists: its end must be recorded
     bool failed_or_cancelled_ = false;       // the result, as the report said
     bool end_hooks_stopped_ = false;         // a cancel stopped an end stage: the rest are skipped
-    bool after_hooks_ran_ = false;
     bool any_end_hooks_ = false;             // an end stage ran: the report is written again
     std::optional<Problem> deferred_;        // the compare's unread folders
 };
